@@ -1,0 +1,10 @@
+export { MegabenchError, formatErrorLine, type MegabenchErrorOptions } from './base.js'
+export { FixtureError, NoFixturesError } from './fixture.js'
+export {
+  BlockExecutionError,
+  HardforkError,
+  MissingAncestorError,
+  MissingTrieNodeError,
+  type BlockLocation,
+} from './engine.js'
+export { OutputError, RunResultError, UsageError } from './output.js'

@@ -1,0 +1,104 @@
+import Table from 'cli-table3'
+
+import { PHASES, type PhaseName } from '../probes/phases.js'
+import type { EngineResult, RunResult } from '../run/schema.js'
+
+const PHASE_LABELS: Record<PhaseName, string> = {
+  senderRecovery: 'sender recovery',
+  execution: 'execution',
+  stateLoad: 'state load',
+  merkleization: 'merkleization',
+  persistence: 'persistence',
+}
+
+const fmt = (x: number, digits = 1) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+const pct = (part: number, whole: number) => (whole > 0 ? `${fmt((part / whole) * 100)}%` : '–')
+
+/** Borderless-between-rows tables: readable in a terminal and in CI logs. */
+const plain = {
+  style: { head: [] as string[], border: [] as string[] },
+  chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+}
+
+/** The terminal summary of a run (plain text, no colours: it is also read in CI logs). */
+export function formatSummary(result: RunResult, opts: { outDir?: string | undefined; topOpcodes?: number } = {}): string {
+  const out: string[] = []
+  const v = result.verification
+  out.push(
+    `megabench replay · ${result.config.source.units} fixture files from ${result.config.source.paths.join(', ')}`,
+  )
+  out.push(
+    v.failed.length === 0
+      ? `verified ${v.verified}/${v.blocks} blocks: state root, receipts root, logs bloom, gas used and tx count all match`
+      : `VERIFICATION FAILED: ${v.blocks - v.verified} of ${v.blocks} blocks do not reproduce their header (they count for no throughput)`,
+  )
+  if (v.failed.length > 0) {
+    const t = new Table({ head: ['block', 'file', 'field', 'expected', 'computed'], ...plain, wordWrap: true, colWidths: [10, 28, 14, 36, 36] })
+    for (const f of v.failed) t.push([f.block, f.origin, f.field, f.expected, f.actual])
+    out.push(t.toString())
+  }
+  for (const e of result.engines) out.push(...engineSummary(e, opts.topOpcodes ?? 15))
+  if (opts.outDir) out.push(`wrote ${opts.outDir}/ (run.json, blocks.jsonl${result.config.opcodes ? ', opcodes.csv' : ''})`)
+  return out.join('\n')
+}
+
+function engineSummary(e: EngineResult, top: number): string[] {
+  const out: string[] = []
+  const t = e.totals
+  out.push('')
+  out.push(`engine ${e.name}: ${e.description}`)
+  out.push(
+    `throughput ${fmt(t.txPerSec, 0)} tx/s · ${fmt(t.mgasPerSec, 2)} Mgas/s ` +
+      `(${t.txs} txs, ${fmt(t.gasUsed / 1e6, 2)} Mgas in ${fmt(t.processingMs / 1000, 3)} s of block processing; ` +
+      `wall ${fmt(t.wallMs / 1000, 2)} s incl. ${fmt(t.setupMs / 1000, 2)} s witness loading)`,
+  )
+  const phases = new Table({ head: ['phase', 'ms', 'share'], ...plain, colAligns: ['left', 'right', 'right'] as const })
+  for (const p of PHASES) phases.push([PHASE_LABELS[p], fmt(t.phases[p]), pct(t.phases[p], t.processingMs)])
+  phases.push(['total', fmt(t.processingMs), '100.0%'])
+  out.push(phases.toString())
+
+  const prof = e.opcodes
+  if (prof) {
+    const c = prof.coverage
+    out.push(
+      `top ${Math.min(top, prof.rows.length)} opcodes by exclusive time (child frames excluded; ` +
+        `timer cost of ${fmt(prof.calibration.inRegionMs * 1e6, 0)}–${fmt(prof.calibration.perRegionMs * 1e6, 0)} ns per region subtracted)`,
+    )
+    const ops = new Table({
+      head: ['#', 'opcode', 'category', 'count', 'total ms', '% time', 'cum %', 'avg ns', 'gas'],
+      ...plain,
+      colAligns: ['right', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'] as const,
+    })
+    prof.rows.slice(0, top).forEach((r, i) =>
+      ops.push([
+        i + 1,
+        r.name,
+        r.category,
+        r.count.toLocaleString('en-US'),
+        fmt(r.totalNs / 1e6, 2),
+        fmt(r.pctTime),
+        fmt(r.cumulativePct),
+        fmt(r.avgNs, 0),
+        (r.staticGas + r.dynamicGas).toLocaleString('en-US'),
+      ]),
+    )
+    out.push(ops.toString())
+    const parts: [string, number][] = [
+      ['interpreter loop', c.interpreterMs],
+      ['tx setup/finalisation', c.txSetupMs],
+      ['block-level work', c.blockLevelMs],
+      ['call-frame setup', c.callFramesMs],
+      ['state roots in execution', c.stateRootsMs],
+      ['precompiles', c.precompilesMs],
+    ]
+    out.push(
+      `opcode handlers explain ${fmt(c.opcodeSharePct)}% of the execution window (${fmt(c.windowMs, 0)} ms after ` +
+        `${fmt(c.timerOverheadMs, 0)} ms of timer cost); the rest: ` +
+        parts
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, ms]) => `${k} ${pct(ms, c.windowMs)}`)
+          .join(', '),
+    )
+  }
+  return out
+}

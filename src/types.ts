@@ -1,0 +1,58 @@
+/**
+ * Cross-module domain types: what sources produce and engines consume.
+ * (The run result, what engines produce and analyses consume, lives in src/run/schema.ts.)
+ */
+
+/** The values a block's header commits to, which replay must reproduce. */
+export interface ExpectedResult {
+  stateRoot: Uint8Array
+  receiptsRoot: Uint8Array
+  logsBloom: Uint8Array
+  gasUsed: bigint
+  txCount: number
+}
+
+/** One block to execute, as a source hands it to an engine. */
+export interface BlockInput {
+  /** Where it came from (file path or chain directory + index), for messages. */
+  origin: string
+  number: bigint
+  /** The block hash the source claims (checked against the decoded header). */
+  hash: Uint8Array
+  /** Hardfork named by the source; engines check it against mainnet rules. */
+  hardfork: string
+  chainId: bigint
+  /** Full block RLP: header, transactions, ommers, withdrawals. */
+  blockRlp: Uint8Array
+  /** Ancestor hashes the source recorded, for BLOCKHASH. */
+  ancestorHashes: ReadonlyMap<bigint, Uint8Array>
+  /** What the block must produce. */
+  expected: ExpectedResult
+}
+
+/** A pre-state given as a Merkle witness: hash-keyed trie nodes and contract codes. */
+export interface WitnessState {
+  kind: 'witness'
+  stateRoot: Uint8Array
+  /** RLP-encoded trie nodes (account trie and storage tries); key = keccak256(node). */
+  nodes: readonly Uint8Array[]
+  /** Contract bytecodes; key = keccak256(code). */
+  codes: readonly Uint8Array[]
+}
+
+/** A starting state and the contiguous blocks executed on top of it. */
+export interface ReplayUnit {
+  origin: string
+  state: WitnessState
+  blocks: readonly BlockInput[]
+}
+
+/** Where blocks come from. Units are produced lazily so that large sets stay within memory. */
+export interface BlockSource {
+  kind: 'fixtures'
+  /** Human description: the files or directory. */
+  description: string
+  /** Number of units, known up front (for progress). */
+  unitCount: number
+  units(): AsyncIterable<ReplayUnit>
+}

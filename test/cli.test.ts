@@ -1,0 +1,87 @@
+import { readFile, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import { describe, expect, test } from 'vitest'
+
+import { OPCODE_CSV_HEADER } from '../src/output/runFiles.js'
+import { runResultSchema } from '../src/run/schema.js'
+import { runCli } from './helpers/cli.js'
+import { CALLS_FIXTURE, SMALL_FIXTURE, flipLastHexDigit, tempDir, writeVariant } from './helpers/fixtures.js'
+
+describe('megabench replay (spawned binary)', () => {
+  test('default: two fixtures with --opcodes write a valid run.json, blocks.jsonl and opcodes.csv', async () => {
+    const parent = await tempDir()
+    const out = join(parent, 'run')
+    const r = await runCli(['replay', '--fixtures', SMALL_FIXTURE, CALLS_FIXTURE, '--opcodes', '--out', out])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('verified 2/2 blocks')
+    expect(r.stdout).toMatch(/throughput [\d,]+ tx\/s · [\d.]+ Mgas\/s/)
+    expect(r.stdout).toContain('top 15 opcodes by exclusive time')
+    expect(r.stdout).toMatch(/opcode handlers explain [\d.]+% of the execution window/)
+
+    const run = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'))
+    const parsed = runResultSchema.safeParse(run)
+    expect(parsed.error).toBeUndefined()
+    expect(run.schemaVersion).toBe(1)
+    expect(run.verification).toEqual({ blocks: 2, verified: 2, failed: [] })
+    expect(run.engines[0].blocks.map((b: { number: number }) => b.number)).toEqual([46147, 116524])
+    expect(run.engines[0].opcodes.rows.length).toBeGreaterThan(10)
+    expect(run.machine.cores).toBeGreaterThan(0)
+
+    const lines = (await readFile(join(out, 'blocks.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines.map((l) => l.block.number)).toEqual([46147, 116524])
+    expect(Object.keys(lines[0].timing)).toEqual(['execution_ms', 'state_read_ms', 'state_hash_ms', 'commit_ms', 'total_ms'])
+
+    const csv = (await readFile(join(out, 'opcodes.csv'), 'utf8')).trim().split('\n')
+    expect(csv[0]).toBe(OPCODE_CSV_HEADER.join(','))
+    expect(csv.length).toBe(run.engines[0].opcodes.rows.length + 1)
+    expect(await readdir(parent)).toEqual(['run'])
+  })
+
+  test('behavior: --json prints the run result on stdout', async () => {
+    const out = join(await tempDir(), 'run')
+    const r = await runCli(['replay', '--fixtures', SMALL_FIXTURE, '--json', '--out', out])
+    expect(r.code).toBe(0)
+    const run = JSON.parse(r.stdout)
+    expect(runResultSchema.safeParse(run).success).toBe(true)
+    expect(run.engines[0].opcodes).toBeNull()
+  })
+
+  test('behavior: a block that does not verify exits 1 with expected and computed values', async () => {
+    const dir = await tempDir()
+    const bad = await writeVariant(dir, 'flipped.json', (j) => {
+      j.expected.stateRoot = flipLastHexDigit(j.expected.stateRoot)
+    })
+    const r = await runCli(['replay', '--fixtures', bad, '--out', join(dir, 'run')])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain('VERIFICATION FAILED: 1 of 1 blocks do not reproduce their header')
+    expect(r.stdout).toContain('stateRoot')
+    expect(r.stdout).toContain('throughput 0 tx/s')
+    const run = JSON.parse(await readFile(join(dir, 'run', 'run.json'), 'utf8'))
+    expect(run.verification.failed.map((f: { field: string }) => f.field)).toEqual(['stateRoot', 'expected.stateRoot'])
+  })
+
+  test('behavior: bad input exits 2 with one line naming the file, and leaves no report directory', async () => {
+    const dir = await tempDir()
+    const text = await readFile(SMALL_FIXTURE, 'utf8')
+    const truncated = join(dir, 'truncated.json')
+    await (await import('node:fs/promises')).writeFile(truncated, text.slice(0, 5000))
+    const out = join(dir, 'out', 'run')
+    const r = await runCli(['replay', '--fixtures', SMALL_FIXTURE, truncated, '--out', out])
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(new RegExp(`^megabench: ${truncated}: not valid JSON, truncated or corrupt`))
+    expect(await readdir(dir)).toEqual(['truncated.json'])
+  })
+
+  test('behavior: a missing path and an unknown option exit 2', async () => {
+    const r = await runCli(['replay', '--fixtures', '/nonexistent/dir'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe('megabench: /nonexistent/dir: no such file or directory\n')
+    const u = await runCli(['replay', '--frobnicate'])
+    expect(u.code).toBe(2)
+    expect(u.stderr).toContain("unknown option '--frobnicate'")
+  })
+})
