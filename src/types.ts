@@ -1,3 +1,5 @@
+import type { GenesisSpec } from './sources/chainFormat.js'
+
 /**
  * Cross-module domain types: what sources produce and engines consume.
  * (The run result, what engines produce and analyses consume, lives in src/run/schema.ts.)
@@ -28,6 +30,10 @@ export interface BlockInput {
   ancestorHashes: ReadonlyMap<bigint, Uint8Array>
   /** What the block must produce. */
   expected: ExpectedResult
+  /** Senders as the source cached them (20 bytes each); engines that recover senders check them. */
+  senders?: Uint8Array | undefined
+  /** Executed to reach the start of the measured range (`--from`): verified, not reported. */
+  warmup?: boolean | undefined
 }
 
 /** A pre-state given as a Merkle witness: hash-keyed trie nodes and contract codes. */
@@ -40,16 +46,26 @@ export interface WitnessState {
   codes: readonly Uint8Array[]
 }
 
-/** A starting state and the contiguous blocks executed on top of it. */
-export interface ReplayUnit {
-  origin: string
-  state: WitnessState
-  blocks: readonly BlockInput[]
+/** A generated chain's genesis state (see src/sources/chainFormat.ts), built in bulk before replay. */
+export interface GenesisState {
+  kind: 'genesis'
+  spec: GenesisSpec
 }
 
-/** Where blocks come from. Units are produced lazily so that large sets stay within memory. */
+/** The rules blocks run under: mainnet's schedule, or one hardfork for a whole generated chain. */
+export type ChainRules = { kind: 'mainnet' } | { kind: 'custom'; chainId: bigint; hardfork: string }
+
+/** A starting state and the contiguous blocks executed on top of it, in order. */
+export interface ReplayUnit {
+  origin: string
+  rules: ChainRules
+  state: WitnessState | GenesisState
+  blocks: Iterable<BlockInput> | AsyncIterable<BlockInput>
+}
+
+/** Where blocks come from. Units (and a chain's blocks) are produced lazily, to bound memory. */
 export interface BlockSource {
-  kind: 'fixtures'
+  kind: 'fixtures' | 'chain'
   /** Human description: the files or directory. */
   description: string
   /** Number of units, known up front (for progress). */

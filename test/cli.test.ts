@@ -85,3 +85,28 @@ describe('megabench replay (spawned binary)', () => {
     expect(u.stderr).toContain("unknown option '--frobnicate'")
   })
 })
+
+describe('megabench generate and replay --chain (spawned binary)', () => {
+  test('default: generate writes a chain directory that replay --chain verifies', async () => {
+    const dir = join(await tempDir(), 'chain')
+    const g = await runCli(['generate', 'erc20-transfer', '--out', dir, '--accounts', '1k', '--blocks', '2', '--txs-per-block', '5'])
+    expect(g.stderr).toBe('')
+    expect(g.code).toBe(0)
+    expect(g.stdout).toContain('megabench generate · erc20-transfer')
+    expect(g.stdout).toMatch(/blocks 1…2: 10 txs/)
+    const r = await runCli(['replay', '--chain', dir, '--json', '--out', join(dir, '..', 'run')])
+    expect(r.code).toBe(0)
+    const run = JSON.parse(r.stdout)
+    expect(run.verification).toEqual({ blocks: 2, verified: 2, failed: [] })
+    expect(run.config.source).toMatchObject({ kind: 'chain', paths: [dir], from: 1, to: 2 })
+  })
+
+  test('behavior: impossible options exit 2 with one line', async () => {
+    const r = await runCli(['generate', 'uniswap-swap', '--out', '/tmp/never', '--txs-per-block', '1000'])
+    expect(r.code).toBe(2)
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(/^megabench: --txs-per-block 1000 needs up to/)
+    const both = await runCli(['replay', '--chain', 'x', '--fixtures', 'y'])
+    expect(both.stderr).toBe('megabench: give --fixtures or --chain, not both\n')
+  })
+})

@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 
-import { formatErrorLine } from '../errors/index.js'
+import { UsageError, formatErrorLine } from '../errors/index.js'
+import { parseCount, parseMix, parseNumber } from './parse.js'
 import { toolInfo } from '../run/environment.js'
 
 /** Exit codes: 0 success, 1 a block did not verify, 2 bad input or any other error. */
@@ -20,12 +21,43 @@ export function buildProgram(): Command {
     .command('replay')
     .description('replay blocks through the instrumented EVM, verify every block against its header, and profile it')
     .option('--fixtures <path...>', 'realblock-v1 files or directories (default: the bundled fixtures/mainnet)')
+    .option('--chain <dir>', 'a chain directory written by `megabench generate` (instead of --fixtures)')
+    .option('--from <n>', 'with --chain: first block to measure (earlier blocks run as warm-up)', parseCount('--from'))
+    .option('--to <n>', 'with --chain: last block to replay', parseCount('--to'))
     .option('--opcodes', 'time every opcode (adds the profiler overhead to all timings)', false)
     .option('--json', 'print the run result as JSON on stdout instead of the summary', false)
     .option('--out <dir>', 'output directory (default: reports/<timestamp>)')
     .action(async (opts) => {
       const { replayCommand } = await import('./replay.js')
       process.exitCode = await replayCommand(opts)
+    })
+
+  program
+    .command('generate')
+    .description('generate a mainnet-like chain on real contracts (OpenZeppelin ERC20, Uniswap V2, WETH9)')
+    .argument('<workload>', 'eth-transfer | erc20-transfer | uniswap-swap | mixed')
+    .requiredOption('--out <dir>', 'chain directory to write (replaced if it exists)')
+    .option('--accounts <n>', 'accounts in the genesis, e.g. 10k, 1M, 10M (default 10k)', parseCount('--accounts'))
+    .option('--senders <n>', 'accounts with keys that send transactions (default max(100, accounts/100))', parseCount('--senders'))
+    .option('--tokens <n>', 'ERC20 token contracts (default 4 when the workload uses tokens)', parseCount('--tokens'))
+    .option('--contracts <n>', 'alias of --tokens', parseCount('--contracts'))
+    .option('--pairs <n>', 'Uniswap V2 pairs (default 4 when the workload swaps)', parseCount('--pairs'))
+    .option('--zipf <s>', 'popularity skew of senders, recipients, tokens and pairs; 0 = uniform (default 1)', parseNumber('--zipf'))
+    .option('--blocks <n>', 'blocks to generate (default 100)', parseCount('--blocks'))
+    .option('--txs-per-block <n>', 'transactions per block (default 100)', parseCount('--txs-per-block'))
+    .option('--gas-per-block <gas>', 'fill blocks up to this much gas instead, e.g. 15M', parseCount('--gas-per-block'))
+    .option('--block-gas-limit <gas>', 'block gas limit (default 30M, or 2 × --gas-per-block)', parseCount('--block-gas-limit'))
+    .option('--seed <s>', 'seed: the same seed and options give byte-identical output (default 1)')
+    .option('--mix <mix>', 'mixed only: percentages, e.g. eth=30,erc20=25,swap=45 (the default)', parseMix)
+    .option('--json', 'print the generation statistics as JSON', false)
+    .action(async (workload: string, opts) => {
+      if (opts.contracts !== undefined) {
+        if (opts.tokens !== undefined && opts.tokens !== opts.contracts) throw new UsageError('--contracts is an alias of --tokens: give one')
+        opts.tokens = opts.contracts
+      }
+      delete opts.contracts
+      const { generateCommand } = await import('./generate.js')
+      process.exitCode = await generateCommand(workload, opts)
     })
 
   return program

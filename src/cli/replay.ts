@@ -5,11 +5,17 @@ import { runFiles } from '../output/runFiles.js'
 import { writeDirectoryAtomically } from '../output/files.js'
 import { DEFAULT_FIXTURES } from '../run/environment.js'
 import { replay } from '../run/replay.js'
+import { UsageError } from '../errors/index.js'
+import { createChainSource, measuredBlockCount } from '../sources/chain.js'
 import { createFixtureSource } from '../sources/fixtures.js'
+import type { BlockSource } from '../types.js'
 import { createProgress } from './progress.js'
 
 export type ReplayCliOptions = {
   fixtures?: string[]
+  chain?: string
+  from?: number
+  to?: number
   opcodes?: boolean
   json?: boolean
   out?: string
@@ -17,14 +23,32 @@ export type ReplayCliOptions = {
 
 /** `megabench replay`: flags → parameters → replay → files + summary. Returns the exit code. */
 export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
-  const paths = opts.fixtures && opts.fixtures.length > 0 ? opts.fixtures : [DEFAULT_FIXTURES]
-  const source = await createFixtureSource({ paths })
-  const progress = createProgress(source.unitCount, opts.json !== true)
+  if (opts.chain !== undefined && opts.fixtures !== undefined) throw new UsageError('give --fixtures or --chain, not both')
+  if (opts.chain === undefined && (opts.from !== undefined || opts.to !== undefined)) {
+    throw new UsageError('--from and --to apply to --chain')
+  }
+  let source: BlockSource
+  let paths: string[]
+  let total: number
+  let range: { from: number; to: number } | undefined
+  if (opts.chain !== undefined) {
+    const chain = await createChainSource({ dir: opts.chain, from: opts.from, to: opts.to })
+    paths = [opts.chain]
+    range = { from: opts.from ?? chain.manifest.blocks.first, to: opts.to ?? chain.manifest.blocks.last }
+    total = measuredBlockCount(chain.manifest, opts.from, opts.to)
+    source = chain
+  } else {
+    paths = opts.fixtures && opts.fixtures.length > 0 ? opts.fixtures : [DEFAULT_FIXTURES]
+    source = await createFixtureSource({ paths })
+    total = source.unitCount
+  }
+  const progress = createProgress(total, opts.json !== true)
   let result
   try {
     result = await replay({
       source,
       sourcePaths: paths,
+      range,
       opcodes: opts.opcodes === true,
       onBlock: (row) => progress.tick(`block ${row.number}`),
     })

@@ -19,8 +19,10 @@ export type BlockRun = {
   stateReads: StateReadCounts
   /** Empty when every field matched. */
   mismatches: FieldMismatch[]
-  /** Setup outside the timed phases (loading the witness into the node store), ms. */
+  /** Setup outside the timed phases (state import: witness or genesis; VM creation; decoding), ms. */
   setupMs: number
+  /** Executed only to reach the measured range (`--from`). */
+  warmup: boolean
 }
 
 export type RunUnitOptions = {

@@ -8,7 +8,20 @@ import { OutputError } from '../errors/index.js'
  * temporary sibling directory, which is renamed into place at the end. An existing directory at
  * `dir` is replaced only after the new one is complete.
  */
-export async function writeDirectoryAtomically(dir: string, files: ReadonlyMap<string, string>): Promise<void> {
+export async function writeDirectoryAtomically(dir: string, files: ReadonlyMap<string, string | Uint8Array>): Promise<void> {
+  await buildDirectoryAtomically(dir, async (tmp) => {
+    for (const [name, content] of files) {
+      await mkdir(dirname(join(tmp, name)), { recursive: true })
+      await writeFile(join(tmp, name), content)
+    }
+  })
+}
+
+/**
+ * Runs `build` on a fresh temporary sibling of `dir`, then renames it to `dir` (replacing an existing
+ * one only then). If `build` throws, the temporary directory is removed and nothing appears.
+ */
+export async function buildDirectoryAtomically(dir: string, build: (tmp: string) => Promise<void>): Promise<void> {
   const parent = dirname(dir)
   try {
     await mkdir(parent, { recursive: true })
@@ -17,7 +30,12 @@ export async function writeDirectoryAtomically(dir: string, files: ReadonlyMap<s
   }
   const tmp = await mkdtemp(join(parent, `.megabench-tmp-${basename(dir)}-`))
   try {
-    for (const [name, content] of files) await writeFile(join(tmp, name), content)
+    await build(tmp)
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true })
+    throw err
+  }
+  try {
     await chmod(tmp, 0o777 & ~process.umask()) // mkdtemp creates 0700
     if (await exists(dir)) {
       const old = `${tmp}-old`

@@ -24,8 +24,11 @@ const plain = {
 export function formatSummary(result: RunResult, opts: { outDir?: string | undefined; topOpcodes?: number } = {}): string {
   const out: string[] = []
   const v = result.verification
+  const src = result.config.source
   out.push(
-    `megabench replay · ${result.config.source.units} fixture files from ${result.config.source.paths.join(', ')}`,
+    src.kind === 'chain'
+      ? `megabench replay · chain ${src.paths.join(', ')}, blocks ${src.from ?? '?'}…${src.to ?? '?'}`
+      : `megabench replay · ${src.units} fixture file${src.units === 1 ? '' : 's'} from ${src.paths.join(', ')}`,
   )
   out.push(
     v.failed.length === 0
@@ -50,7 +53,7 @@ function engineSummary(e: EngineResult, top: number): string[] {
   out.push(
     `throughput ${fmt(t.txPerSec, 0)} tx/s · ${fmt(t.mgasPerSec, 2)} Mgas/s ` +
       `(${t.txs} txs, ${fmt(t.gasUsed / 1e6, 2)} Mgas in ${fmt(t.processingMs / 1000, 3)} s of block processing; ` +
-      `wall ${fmt(t.wallMs / 1000, 2)} s incl. ${fmt(t.setupMs / 1000, 2)} s witness loading)`,
+      `wall ${fmt(t.wallMs / 1000, 2)} s incl. ${fmt(t.setupMs / 1000, 2)} s state import and setup, not counted)`,
   )
   const phases = new Table({ head: ['phase', 'ms', 'share'], ...plain, colAligns: ['left', 'right', 'right'] as const })
   for (const p of PHASES) phases.push([PHASE_LABELS[p], fmt(t.phases[p]), pct(t.phases[p], t.processingMs)])

@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 
 import { ecrecoverBackend } from '../engines/baseline/crypto.js'
 
-/** The package root (where package.json and fixtures/ are), from this file's location in dist/run/. */
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+import { PACKAGE_ROOT } from '../util/paths.js'
+
+export { PACKAGE_ROOT }
 
 /** The fixtures `replay` uses when none are given. */
 export const DEFAULT_FIXTURES = join(PACKAGE_ROOT, 'fixtures', 'mainnet')

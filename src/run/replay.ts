@@ -1,4 +1,5 @@
 import { createBaselineEngine } from '../engines/baseline/engine.js'
+import { BlockExecutionError } from '../errors/index.js'
 import type { BlockRun, Engine } from '../engines/types.js'
 import { now } from '../probes/clock.js'
 import { OpcodeProfiler } from '../probes/opcodeProfiler.js'
@@ -11,6 +12,8 @@ export type ReplayParameters = {
   source: BlockSource
   /** The paths the source was built from, recorded in the run result. */
   sourcePaths: readonly string[]
+  /** For chains: the measured range, recorded in the run result. */
+  range?: { from: number | null; to: number | null }
   /** Time every opcode (adds the profiler's overhead to every timing). */
   opcodes?: boolean
   /** Called after every block. */
@@ -34,7 +37,13 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
     machine: machineInfo(),
     config: {
       command: 'replay',
-      source: { kind: p.source.kind, paths: [...p.sourcePaths], units: p.source.unitCount },
+      source: {
+        kind: p.source.kind,
+        paths: [...p.sourcePaths],
+        units: p.source.unitCount,
+        from: p.range?.from ?? null,
+        to: p.range?.to ?? null,
+      },
       engines: [engine.name],
       mode: 'live',
       storage: 'memory',
@@ -56,6 +65,16 @@ async function runEngine(engine: Engine, p: ReplayParameters) {
   const t0 = now()
   for await (const unit of p.source.units()) {
     for await (const run of engine.runUnit(unit, { profiler })) {
+      if (run.warmup) {
+        const m = run.mismatches[0]
+        if (m !== undefined) {
+          throw new BlockExecutionError(
+            { origin: run.origin, block: run.number },
+            `does not verify (${m.field}: expected ${m.expected}, computed ${m.actual}); it precedes the measured range`,
+          )
+        }
+        continue
+      }
       const row = toRow(run)
       rows.push(row)
       for (const m of run.mismatches) failures.push({ engine: engine.name, block: row.number, origin: row.origin, ...m })

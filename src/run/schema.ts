@@ -118,7 +118,15 @@ export const runResultSchema = z.object({
   }),
   config: z.object({
     command: z.literal('replay'),
-    source: z.object({ kind: z.literal('fixtures'), paths: z.array(z.string()), units: z.number().int() }),
+    source: z.object({
+      kind: z.enum(['fixtures', 'chain']),
+      /** Fixture files/directories, or the chain directory. */
+      paths: z.array(z.string()),
+      units: z.number().int(),
+      /** Chains: the measured block range (blocks before `from` were executed as warm-up). */
+      from: z.number().int().nullable(),
+      to: z.number().int().nullable(),
+    }),
     engines: z.array(z.string()),
     /** live: state root (and its commit) after every block. */
     mode: z.literal('live'),

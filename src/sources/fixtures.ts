@@ -128,6 +128,7 @@ function toReplayUnit(file: string, f: RealBlockFile): ReplayUnit {
   }
   return {
     origin: file,
+    rules: { kind: 'mainnet' },
     state: {
       kind: 'witness',
       stateRoot: hexToBytes(f.parentStateRoot as `0x${string}`),

@@ -1,4 +1,4 @@
-import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
+import { Common, Hardfork, Mainnet, createCustomCommon } from '@ethereumjs/common'
 
 import { HardforkError } from '../../errors/index.js'
 import { replayCrypto } from './crypto.js'
@@ -42,12 +42,17 @@ export type MainnetCommonParameters = {
  * hardforks whose block-level rules the executor does not implement.
  */
 export function createMainnetCommon(p: MainnetCommonParameters): Common {
+  const common = new Common({ chain: Mainnet, customCrypto: replayCrypto() })
+  return advanceMainnetCommon(common, p)
+}
+
+/** Moves a mainnet Common to the hardfork of the next block (same checks as createMainnetCommon). */
+export function advanceMainnetCommon(common: Common, p: MainnetCommonParameters): Common {
   const loc = { origin: p.origin, block: p.number }
   if (p.chainId !== 1n) throw new HardforkError(loc, `chain id ${p.chainId} is not supported (only mainnet, 1)`)
   if (!KNOWN_HARDFORKS.has(p.declaredHardfork)) {
     throw new HardforkError(loc, `unknown hardfork ${JSON.stringify(p.declaredHardfork)}`)
   }
-  const common = new Common({ chain: Mainnet, customCrypto: replayCrypto() })
   const ruled = common.setHardforkBy({ blockNumber: p.number, timestamp: p.timestamp })
   if (ruled !== p.declaredHardfork) {
     throw new HardforkError(
@@ -59,4 +64,18 @@ export function createMainnetCommon(p: MainnetCommonParameters): Common {
     throw new HardforkError(loc, `hardfork ${ruled} is not supported yet (supported: chainstart … cancun)`)
   }
   return common
+}
+
+/** Hardforks a generated (custom) chain may run. */
+export const CHAIN_HARDFORKS: readonly string[] = [Hardfork.Shanghai, Hardfork.Cancun]
+
+/**
+ * A Common for a generated chain: mainnet's parameters, its own chain id, and one hardfork for the
+ * whole chain (never switched by block number or timestamp).
+ */
+export function createChainCommon(chainId: bigint, hardfork: string, where: { origin: string; block: bigint }): Common {
+  if (!CHAIN_HARDFORKS.includes(hardfork)) {
+    throw new HardforkError(where, `hardfork ${JSON.stringify(hardfork)} is not supported for generated chains (${CHAIN_HARDFORKS.join(', ')})`)
+  }
+  return createCustomCommon({ chainId: Number(chainId), name: 'megabench' }, Mainnet, { hardfork, customCrypto: replayCrypto() })
 }

@@ -2,12 +2,15 @@ import { createRequire } from 'node:module'
 
 import type { CustomCrypto } from '@ethereumjs/common'
 import { ecrecover as jsEcrecover, setLengthLeft } from '@ethereumjs/util'
+import { secp256k1 as nobleSecp256k1 } from '@noble/curves/secp256k1.js'
 
 /** What secp256k1 public-key recovery runs on: libsecp256k1 through N-API, or pure JS (noble). */
 export type EcrecoverBackend = 'libsecp256k1 (native)' | '@noble/curves (js)'
 
 type NativeSecp256k1 = {
   ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array
+  ecdsaSign(msg32: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recid: number }
+  publicKeyCreate(privateKey: Uint8Array, compressed: boolean): Uint8Array
 }
 
 function loadNative(): NativeSecp256k1 | undefined {
@@ -54,6 +57,30 @@ const replayKzg = new Proxy(
   },
 ) as NonNullable<CustomCrypto['kzg']>
 
+/**
+ * Signing with @noble/curves' contract for `ecsign` (65 bytes: recovery id, r, s). libsecp256k1 and
+ * noble both use RFC 6979 nonces and low-s, so the signatures are identical; native is ~20x faster.
+ */
+function nativeEcsign(msgHash: Uint8Array, privateKey: Uint8Array): Uint8Array {
+  const { signature, recid } = native!.ecdsaSign(msgHash, privateKey)
+  const out = new Uint8Array(65)
+  out[0] = recid
+  out.set(signature, 1)
+  return out
+}
+
+/** The uncompressed public key (64 bytes, no 0x04 prefix) of a private key. */
+export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
+  return (native ? native.publicKeyCreate(privateKey, false) : nobleSecp256k1.getPublicKey(privateKey, false)).subarray(1)
+}
+
+/** True if `privateKey` is a valid secp256k1 secret (0 < k < n). */
+export function isValidPrivateKey(privateKey: Uint8Array): boolean {
+  return nobleSecp256k1.utils.isValidSecretKey(privateKey)
+}
+
 export function replayCrypto(): CustomCrypto {
-  return { ecrecover: native ? nativeEcrecover : jsEcrecover, kzg: replayKzg }
+  return native
+    ? { ecrecover: nativeEcrecover, ecsign: nativeEcsign as CustomCrypto['ecsign'], kzg: replayKzg }
+    : { ecrecover: jsEcrecover, kzg: replayKzg }
 }

@@ -11,7 +11,8 @@ import {
   createAddressFromString,
   setLengthLeft,
 } from '@ethereumjs/util'
-import { Bloom, type TxReceipt, type VM, encodeReceipt, runTx } from '@ethereumjs/vm'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { Bloom, type RunTxResult, type TxReceipt, type VM, encodeReceipt, runTx } from '@ethereumjs/vm'
 
 import { Phase, type PhaseClock } from '../../probes/phases.js'
 import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from './dao.js'
@@ -54,77 +55,125 @@ const BEACON_ROOTS_ADDRESS = createAddressFromString('0x000F3df6D732807Ef1319fB7
  * Senders are recovered in a separate phase, as clients do in a pipeline stage before execution.
  */
 export async function executeBlock(vm: VM, block: Block, opts: ExecuteBlockOptions): Promise<ExecutedBlock> {
-  const { clock, probe } = opts
-  const common = vm.common
-  const evm = vm.evm
-
+  const { clock } = opts
   clock.enter(Phase.senderRecovery)
   try {
     for (const tx of block.transactions) tx.getSenderAddress()
   } finally {
     clock.exit()
   }
+  const execution = await BlockExecution.begin(vm, block, opts)
+  for (const tx of block.transactions) await execution.addTransaction(tx)
+  return execution.finish()
+}
 
-  clock.enter(Phase.execution)
-  probe?.blockStart()
-  let gasUsed = 0n
-  const bloom = new Bloom(undefined, common)
-  const receipts: TxReceipt[] = []
-  const receiptTrie = new MerklePatriciaTrie({ common })
-  try {
-    const number = block.header.number
-    if (common.hardforkIsActiveOnBlock(Hardfork.Dao, number) && number === common.hardforkBlock(Hardfork.Dao)) {
-      await evm.journal.checkpoint()
-      await applyDaoFork(evm)
-      await evm.journal.commit()
-    }
-    await evm.journal.checkpoint()
-    try {
-      if (common.isActivatedEIP(4788)) await storeParentBeaconBlockRoot(vm, block)
-      let receiptGasUsed = 0n
-      for (let i = 0; i < block.transactions.length; i++) {
-        const tx = block.transactions[i]!
-        if (block.header.gasLimit < tx.gasLimit + gasUsed) {
-          throw new Error(`transaction ${i} has a higher gas limit than the block has left`)
-        }
-        probe?.txStart()
-        let res
-        try {
-          res = await runTx(vm, { tx, block, blockGasUsed: receiptGasUsed })
-        } finally {
-          probe?.txEnd()
-        }
-        gasUsed += res.blockGasSpent
-        receiptGasUsed += res.totalGasSpent
-        bloom.or(res.bloom)
-        receipts.push(res.receipt)
-        await receiptTrie.put(RLP.encode(i), encodeReceipt(res.receipt, tx.type))
+/**
+ * One block's execution, step by step: `begin` (irregular state changes and system calls),
+ * `addTransaction` for each transaction, `finish` (withdrawals, rewards, state root, commit).
+ * `executeBlock` replays a given block with it; the chain generator builds blocks with it, adding
+ * transactions until a gas target is reached. `block` supplies the header context (number,
+ * timestamp, base fee, coinbase…); its transaction list is not read.
+ */
+export class BlockExecution {
+  private gasUsed = 0n
+  private receiptGasUsed = 0n
+  private readonly bloom: Bloom
+  private readonly receipts: TxReceipt[] = []
+  private readonly receiptTrie: MerklePatriciaTrie
+  private txCount = 0
+
+  private constructor(
+    private readonly vm: VM,
+    private readonly block: Block,
+    private readonly opts: ExecuteBlockOptions,
+  ) {
+    this.bloom = new Bloom(undefined, vm.common)
+    this.receiptTrie = new MerklePatriciaTrie({ common: vm.common })
+  }
+
+  static async begin(vm: VM, block: Block, opts: ExecuteBlockOptions): Promise<BlockExecution> {
+    const e = new BlockExecution(vm, block, opts)
+    const { common, evm } = vm
+    await e.inExecution(async () => {
+      const number = block.header.number
+      if (common.hardforkIsActiveOnBlock(Hardfork.Dao, number) && number === common.hardforkBlock(Hardfork.Dao)) {
+        await evm.journal.checkpoint()
+        await applyDaoFork(evm)
+        await evm.journal.commit()
       }
+      await evm.journal.checkpoint()
+      if (common.isActivatedEIP(4788)) await storeParentBeaconBlockRoot(vm, block)
+    })
+    return e
+  }
+
+  /** Gas used by the block so far (what the header's gasUsed will be). */
+  get blockGasUsed(): bigint {
+    return this.gasUsed
+  }
+
+  /** Runs one transaction (it must fit in the block's remaining gas) and records its receipt. */
+  async addTransaction(tx: TypedTransaction): Promise<RunTxResult> {
+    return this.inExecution(async () => {
+      if (this.block.header.gasLimit < tx.gasLimit + this.gasUsed) {
+        throw new Error(`transaction ${this.txCount} has a higher gas limit than the block has left`)
+      }
+      const { probe } = this.opts
+      probe?.txStart()
+      let res: RunTxResult
+      try {
+        res = await runTx(this.vm, { tx, block: this.block, blockGasUsed: this.receiptGasUsed })
+      } finally {
+        probe?.txEnd()
+      }
+      this.gasUsed += res.blockGasSpent
+      this.receiptGasUsed += res.totalGasSpent
+      this.bloom.or(res.bloom)
+      this.receipts.push(res.receipt)
+      await this.receiptTrie.put(RLP.encode(this.txCount), encodeReceipt(res.receipt, tx.type))
+      this.txCount++
+      return res
+    })
+  }
+
+  /** Withdrawals and rewards, then the state root and the commit. */
+  async finish(): Promise<ExecutedBlock> {
+    const { vm, block } = this
+    const { common, evm } = vm
+    await this.inExecution(async () => {
       if (common.isActivatedEIP(4895)) {
         for (const w of block.withdrawals ?? []) await credit(evm, w.address, w.amount * 1_000_000_000n)
         await evm.journal.cleanup()
       }
       if (common.consensusType() === ConsensusType.ProofOfWork) await payBlockRewards(vm, block)
-    } catch (err) {
-      await evm.journal.revert()
-      throw err
+    })
+    // MerkleStateManager.getStateRoot flushes the caches into the trie and hashes (merkleization).
+    const stateRoot = await vm.stateManager.getStateRoot()
+    await this.opts.clock.time(Phase.persistence, () => evm.journal.commit())
+    return {
+      stateRoot,
+      receiptsRoot: this.txCount === 0 ? KECCAK256_RLP : this.receiptTrie.root(),
+      logsBloom: this.bloom.bitvector,
+      gasUsed: this.gasUsed,
+      txCount: this.txCount,
+      receipts: this.receipts,
     }
-  } finally {
-    probe?.blockEnd()
-    clock.exit()
   }
 
-  // MerkleStateManager.getStateRoot flushes the caches into the trie and hashes (merkleization).
-  const stateRoot = await vm.stateManager.getStateRoot()
-  await clock.time(Phase.persistence, () => evm.journal.commit())
-
-  return {
-    stateRoot,
-    receiptsRoot: block.transactions.length === 0 ? KECCAK256_RLP : receiptTrie.root(),
-    logsBloom: bloom.bitvector,
-    gasUsed,
-    txCount: block.transactions.length,
-    receipts,
+  /**
+   * Runs `fn` in the execution phase and the probe's block region. An error leaves the block's
+   * checkpoint open: the state is not usable afterwards (replay and generation both stop).
+   */
+  private async inExecution<T>(fn: () => Promise<T>): Promise<T> {
+    const { clock, probe } = this.opts
+    clock.enter(Phase.execution)
+    probe?.blockStart()
+    try {
+      return await fn()
+    } finally {
+      probe?.blockEnd()
+      clock.exit()
+    }
   }
 }
 

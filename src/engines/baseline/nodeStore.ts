@@ -1,5 +1,5 @@
 import type { BatchDBOp, DB } from '@ethereumjs/util'
-import { bytesToUnprefixedHex } from '@ethereumjs/util'
+import { hexToBytes } from '@ethereumjs/util'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 
 /** RLP of the empty string (0x80): the "node" of an empty trie, which some witnesses list. */
@@ -15,43 +15,69 @@ export class MissingNodeSignal extends Error {
   }
 }
 
+const MAX_CHUNK = 64 * 1024 * 1024
+
 /**
- * A hash-keyed store of trie nodes and contract code, in memory, behind @ethereumjs/mpt's DB
- * interface (keys arrive as unprefixed hex strings; values are bytes). It counts reads.
+ * A content-addressed store of trie nodes and contract code, in memory, behind @ethereumjs/mpt's DB
+ * interface (keys arrive as unprefixed hex strings; values are bytes).
  *
- * Strict by default: a lookup of a key it does not hold throws MissingNodeSignal. Keys are content
- * hashes, so such a lookup always means an incomplete witness, and @ethereumjs/mpt's `get` would
- * otherwise treat the missing node as an absent key and execution would silently go wrong.
+ * Compact, so that a generated state of millions of accounts fits: entries live back to back in
+ * large byte arenas (`keyLen u8 | key | valueLen u32 | value`) and an open-addressing table of
+ * arena offsets (Float64Array, linear probing) indexes them, so there is no JS object per entry.
+ * Keys are keccak hashes (optionally prefixed), hence uniformly distributed: the table hashes by
+ * the key's first six bytes. Values are content-addressed, so a put of an existing key is a no-op;
+ * nodes are never deleted (like a client without pruning).
+ *
+ * Strict by default: a lookup of a key it does not hold throws MissingNodeSignal. Such a lookup
+ * always means an incomplete witness, and @ethereumjs/mpt's `get` would otherwise treat the
+ * missing node as an absent key, and execution would silently go wrong.
  */
 export class NodeStore implements DB<string, Uint8Array> {
-  private readonly map = new Map<string, Uint8Array>()
+  private chunks: Uint8Array[] = []
+  private chunkUsed = 0
+  /** Global offset + 1 of each entry (0 = empty slot); global offset = chunk index · MAX_CHUNK + offset. */
+  private table: Float64Array
+  private entries = 0
+  private bytes = 0
   reads = 0
   misses = 0
   writes = 0
   /** The last key asked for and not found (unprefixed hex). */
   lastMissingKey: string | undefined
 
-  constructor(private readonly strict = true) {}
+  constructor(
+    private readonly strict = true,
+    initialCapacity = 1024,
+  ) {
+    let cap = 1024
+    while (cap < initialCapacity * 2) cap *= 2
+    this.table = new Float64Array(cap)
+  }
 
   /** Loads witness nodes keyed by keccak256(node), and codes keyed by `prefix || keccak256(code)`. */
   static fromWitness(nodes: readonly Uint8Array[], codes: readonly Uint8Array[], codePrefix: Uint8Array): NodeStore {
-    const store = new NodeStore()
+    const store = new NodeStore(true, nodes.length + codes.length)
     for (const node of nodes) {
       if (node.length === 1 && node[0] === EMPTY_TRIE_NODE) continue
-      store.map.set(bytesToUnprefixedHex(keccak_256(node)), node)
+      store.putBytes(keccak_256(node), node)
     }
-    const prefix = bytesToUnprefixedHex(codePrefix)
-    for (const code of codes) store.map.set(prefix + bytesToUnprefixedHex(keccak_256(code)), code)
+    for (const code of codes) store.putBytes(concat(codePrefix, keccak_256(code)), code)
     return store
   }
 
+  /** Number of entries. */
   get size(): number {
-    return this.map.size
+    return this.entries
+  }
+
+  /** Bytes of keys and values held (excluding the index). */
+  get storedBytes(): number {
+    return this.bytes
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
     this.reads++
-    const v = this.map.get(key)
+    const v = this.getBytes(hexToBytes(`0x${key}`))
     if (v === undefined) {
       this.misses++
       this.lastMissingKey = key
@@ -61,22 +87,15 @@ export class NodeStore implements DB<string, Uint8Array> {
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {
-    this.writes++
-    this.map.set(key, value)
+    this.putBytes(hexToBytes(`0x${key}`), value)
   }
 
   async del(key: string): Promise<void> {
-    // Nodes are content-addressed and may be shared: like a client without pruning, keep them.
     void key
   }
 
   async batch(ops: BatchDBOp<string, Uint8Array>[]): Promise<void> {
-    for (const op of ops) {
-      if (op.type === 'put') {
-        this.writes++
-        this.map.set(op.key, op.value)
-      }
-    }
+    for (const op of ops) if (op.type === 'put') this.putBytes(hexToBytes(`0x${op.key}`), op.value)
   }
 
   shallowCopy(): DB<string, Uint8Array> {
@@ -84,4 +103,125 @@ export class NodeStore implements DB<string, Uint8Array> {
   }
 
   async open(): Promise<void> {}
+
+  /** The value stored under `key`, as a view into the arena (do not modify it). */
+  getBytes(key: Uint8Array): Uint8Array | undefined {
+    const mask = this.table.length - 1
+    for (let i = slotOf(key, mask); ; i = (i + 1) & mask) {
+      const ref = this.table[i]!
+      if (ref === 0) return undefined
+      const { chunk, offset } = this.locate(ref - 1)
+      if (keyEquals(chunk, offset, key)) {
+        const vOff = offset + 1 + key.length
+        const len = readU32(chunk, vOff)
+        return chunk.subarray(vOff + 4, vOff + 4 + len)
+      }
+    }
+  }
+
+  /** Stores `value` under `key` unless the key is present (values are content-addressed). */
+  putBytes(key: Uint8Array, value: Uint8Array): void {
+    this.writes++
+    if (key.length > 255) throw new RangeError('NodeStore keys are at most 255 bytes')
+    if ((this.entries + 1) * 2 > this.table.length) this.grow()
+    const mask = this.table.length - 1
+    let i = slotOf(key, mask)
+    for (; ; i = (i + 1) & mask) {
+      const ref = this.table[i]!
+      if (ref === 0) break
+      const { chunk, offset } = this.locate(ref - 1)
+      if (keyEquals(chunk, offset, key)) return
+    }
+    this.table[i] = this.append(key, value) + 1
+    this.entries++
+    this.bytes += key.length + value.length
+  }
+
+  /** Visits every entry (key bytes, value view), in storage order. */
+  forEach(fn: (key: Uint8Array, value: Uint8Array) => void): void {
+    for (let c = 0; c < this.chunks.length; c++) {
+      const chunk = this.chunks[c]!
+      const end = c === this.chunks.length - 1 ? this.chunkUsed : chunk.length
+      let off = 0
+      while (off < end) {
+        const kLen = chunk[off]!
+        if (kLen === 0) break // unused tail of a chunk
+        const key = chunk.subarray(off + 1, off + 1 + kLen)
+        const vOff = off + 1 + kLen
+        const vLen = readU32(chunk, vOff)
+        fn(key, chunk.subarray(vOff + 4, vOff + 4 + vLen))
+        off = vOff + 4 + vLen
+      }
+    }
+  }
+
+  private append(key: Uint8Array, value: Uint8Array): number {
+    const need = 1 + key.length + 4 + value.length
+    let chunk = this.chunks.at(-1)
+    if (chunk === undefined || this.chunkUsed + need > chunk.length) {
+      const size = Math.min(MAX_CHUNK, Math.max(need, chunk === undefined ? 64 * 1024 : chunk.length * 2))
+      if (need > MAX_CHUNK) throw new RangeError(`NodeStore value of ${value.length} bytes is too large`)
+      chunk = new Uint8Array(size)
+      this.chunks.push(chunk)
+      this.chunkUsed = 0
+    }
+    const at = this.chunkUsed
+    chunk[at] = key.length
+    chunk.set(key, at + 1)
+    writeU32(chunk, at + 1 + key.length, value.length)
+    chunk.set(value, at + 5 + key.length)
+    this.chunkUsed = at + need
+    return (this.chunks.length - 1) * MAX_CHUNK + at
+  }
+
+  private locate(global: number): { chunk: Uint8Array; offset: number } {
+    const c = Math.floor(global / MAX_CHUNK)
+    return { chunk: this.chunks[c]!, offset: global - c * MAX_CHUNK }
+  }
+
+  private grow(): void {
+    const old = this.table
+    this.table = new Float64Array(old.length * 2)
+    const mask = this.table.length - 1
+    for (const ref of old) {
+      if (ref === 0) continue
+      const { chunk, offset } = this.locate(ref - 1)
+      const key = chunk.subarray(offset + 1, offset + 1 + chunk[offset]!)
+      let i = slotOf(key, mask)
+      while (this.table[i] !== 0) i = (i + 1) & mask
+      this.table[i] = ref
+    }
+  }
+}
+
+/** Slot from the key's first six bytes (keys are hashes); the prefix byte of code keys is included. */
+function slotOf(key: Uint8Array, mask: number): number {
+  let h = 0
+  for (let i = 0; i < 6 && i < key.length; i++) h = h * 256 + key[i]!
+  // mask + 1 is a power of two ≤ 2^32: the low bits of h.
+  return h % (mask + 1)
+}
+
+function keyEquals(chunk: Uint8Array, offset: number, key: Uint8Array): boolean {
+  if (chunk[offset] !== key.length) return false
+  for (let i = 0; i < key.length; i++) if (chunk[offset + 1 + i] !== key[i]) return false
+  return true
+}
+
+function readU32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0
+}
+
+function writeU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24
+  b[o + 1] = (v >>> 16) & 0xff
+  b[o + 2] = (v >>> 8) & 0xff
+  b[o + 3] = v & 0xff
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a, 0)
+  out.set(b, a.length)
+  return out
 }
