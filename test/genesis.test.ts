@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest'
 
 import { MissingNodeSignal, NodeStore } from '../src/engines/baseline/nodeStore.js'
 import type { GenesisStateSpec } from '../src/workloads/genesis.js'
-import { buildGenesisState, mappingSlot } from '../src/workloads/genesis.js'
+import { accountRlp, buildGenesisState, mappingSlot } from '../src/workloads/genesis.js'
 import { AccountSet, dormantBalance } from '../src/workloads/accounts.js'
 
 const TOKEN = '0x00000000000000000000000000000000000000a1'
@@ -63,6 +63,16 @@ describe('buildGenesisState', () => {
     const dup: GenesisStateSpec = { ...spec, alloc: { ...spec.alloc, [bytesToHex(set.address(7))]: { nonce: '0x0', balance: '0x1' } } }
     expect(() => buildGenesisState(dup, new NodeStore())).toThrowError(/genesis lists the account with hashed address 0x[0-9a-f]{64} twice/)
   })
+})
+
+test('accountRlp matches RLP.encode', async () => {
+  const { RLP } = await import('@ethereumjs/rlp')
+  const { bigIntToUnpaddedBytes, KECCAK256_RLP, KECCAK256_NULL } = await import('@ethereumjs/util')
+  for (const [nonce, balance] of [[0n, 0n], [1n, 0x7fn], [0x80n, 0x100n], [2n ** 64n, 10n ** 30n], [0n, 2n ** 256n - 1n]] as const) {
+    expect(accountRlp(nonce, balance, KECCAK256_RLP, KECCAK256_NULL)).toEqual(
+      RLP.encode([bigIntToUnpaddedBytes(nonce), bigIntToUnpaddedBytes(balance), KECCAK256_RLP, KECCAK256_NULL]),
+    )
+  }
 })
 
 describe('NodeStore', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToBigInt, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { keccak256 } from '../util/keccak.js'
 import type { z } from 'zod'
 
 import { FixtureError, UsageError } from '../errors/index.js'
@@ -105,7 +105,7 @@ export async function readManifest(dir: string): Promise<ChainManifest> {
 async function readGenesis(dir: string, manifest: ChainManifest): Promise<GenesisSpec> {
   const file = join(dir, manifest.genesis.file)
   const genesis = await readJsonFile(file, genesisSpecSchema, GENESIS_FORMAT)
-  const hash = bytesToHex(keccak_256(hexToBytes(genesis.headerRlp as `0x${string}`)))
+  const hash = bytesToHex(keccak256(hexToBytes(genesis.headerRlp as `0x${string}`)))
   if (hash !== manifest.genesis.hash.toLowerCase()) {
     throw new FixtureError(file, `field headerRlp: hashes to ${hash} but chain.json names genesis ${manifest.genesis.hash}`)
   }
@@ -183,5 +183,5 @@ function decodeHeader(file: string, rlp: Uint8Array): { fields: Uint8Array[]; ha
   if (!Array.isArray(fields) || fields.length < 15 || !Array.isArray(txs) || fields.some((f) => !(f instanceof Uint8Array))) {
     throw new FixtureError(file, 'not a block (header list and transaction list expected)')
   }
-  return { fields: fields as Uint8Array[], hash: keccak_256(RLP.encode(fields as Uint8Array[])), txCount: txs.length }
+  return { fields: fields as Uint8Array[], hash: keccak256(RLP.encode(fields as Uint8Array[])), txCount: txs.length }
 }

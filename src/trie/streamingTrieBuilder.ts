@@ -1,4 +1,4 @@
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { keccak256 } from '../util/keccak.js'
 
 /**
  * Receives every node that a parent references by hash (RLP length >= 32) and the root node. key = keccak256(node).
@@ -26,7 +26,7 @@ const HP_ODD_FLAG = 0x10
 const PENDING_LEAF = -1
 
 /** keccak256(RLP('')): the root of the empty trie. */
-const EMPTY_TRIE_ROOT = keccak_256(Uint8Array.of(RLP_EMPTY_STRING))
+const EMPTY_TRIE_ROOT = keccak256(Uint8Array.of(RLP_EMPTY_STRING))
 
 /** Number of bytes needed to write `length` big-endian (0 for 0). */
 function byteLengthOf(length: number): number {
@@ -149,7 +149,7 @@ export class StreamingTrieBuilder {
     if (this.leafCount === 0) return EMPTY_TRIE_ROOT.slice()
     this.closeSubtreesBelow(-1)
     const root = this.pendingNode(-1)
-    const hash = keccak_256(root)
+    const hash = keccak256(root)
     this.onNode?.(hash, root.slice())
     return hash
   }
@@ -282,7 +282,7 @@ export class StreamingTrieBuilder {
       out.set(node, offset)
       return node.length
     }
-    const hash = keccak_256(node)
+    const hash = keccak256(node)
     this.onNode?.(hash, node.slice())
     out[offset] = RLP_SHORT_STRING + hash.length
     out.set(hash, offset + 1)

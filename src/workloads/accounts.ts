@@ -1,5 +1,5 @@
 import { utf8ToBytes } from '@ethereumjs/util'
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { keccak256 } from '../util/keccak.js'
 
 import { isValidPrivateKey, publicKeyOf } from '../engines/baseline/crypto.js'
 
@@ -9,30 +9,41 @@ import { isValidPrivateKey, publicKeyOf } from '../engines/baseline/crypto.js'
  *   - accounts 0 … senders−1 have private keys: key(i) = keccak256("megabench/key/<seed>/<i>")
  *     (re-hashed in the negligible case it is not a valid secp256k1 secret); they send transactions;
  *   - accounts senders … count−1 are dormant holders of ETH that only receive:
- *     address(i) = keccak256("megabench/addr/<seed>/<i>")[12:].
+ *     address(i) = keccak256(keccak256("megabench/addr/<seed>") ‖ uint32be(i))[12:].
  */
 export class AccountSet {
+  /** keccak256("megabench/addr/<seed>") followed by room for the index. */
+  private readonly addrPreimage: Uint8Array
+
   constructor(
     readonly count: number,
     readonly senders: number,
     readonly seed: string,
   ) {
     if (senders > count) throw new RangeError(`senders (${senders}) cannot exceed accounts (${count})`)
+    if (count > 0xffffffff) throw new RangeError(`at most 2^32 − 1 accounts (got ${count})`)
+    this.addrPreimage = new Uint8Array(36)
+    this.addrPreimage.set(keccak256(utf8ToBytes(`megabench/addr/${seed}`)), 0)
   }
 
   /** Private key of sender `i` (i < senders). */
   privateKey(i: number): Uint8Array {
     if (i < 0 || i >= this.senders) throw new RangeError(`account ${i} is not a sender`)
-    let k = keccak_256(utf8ToBytes(`megabench/key/${this.seed}/${i}`))
-    while (!isValidPrivateKey(k)) k = keccak_256(k)
+    let k = keccak256(utf8ToBytes(`megabench/key/${this.seed}/${i}`))
+    while (!isValidPrivateKey(k)) k = keccak256(k)
     return k
   }
 
   /** Address of account `i`. */
   address(i: number): Uint8Array {
     if (i < 0 || i >= this.count) throw new RangeError(`account ${i} out of range`)
-    if (i < this.senders) return keccak_256(publicKeyOf(this.privateKey(i))).subarray(12)
-    return keccak_256(utf8ToBytes(`megabench/addr/${this.seed}/${i}`)).subarray(12)
+    if (i < this.senders) return keccak256(publicKeyOf(this.privateKey(i))).subarray(12)
+    const p = this.addrPreimage
+    p[32] = i >>> 24
+    p[33] = (i >>> 16) & 0xff
+    p[34] = (i >>> 8) & 0xff
+    p[35] = i & 0xff
+    return keccak256(p).subarray(12)
   }
 
   /** All addresses, 20 bytes each, back to back (for building a genesis). */

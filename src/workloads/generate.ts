@@ -17,7 +17,7 @@ import {
   utf8ToBytes,
 } from '@ethereumjs/util'
 import { createVM } from '@ethereumjs/vm'
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { keccak256 } from '../util/keccak.js'
 
 import { AncestorChain } from '../engines/baseline/ancestors.js'
 import { createChainCommon } from '../engines/baseline/common.js'
@@ -37,6 +37,7 @@ import {
   blockFileName,
   sendersFileName,
 } from '../sources/chainFormat.js'
+import { initKeccak } from '../util/keccak.js'
 import { AccountSet } from './accounts.js'
 import { buildGenesisState } from './genesis.js'
 import { type GenerateOptions, resolveWorkload } from './options.js'
@@ -88,6 +89,7 @@ export async function generateChain(
   onProgress?: (p: GenerateProgress) => void,
 ): Promise<GenerateStats> {
   const spec = resolveWorkload(options)
+  await initKeccak()
   const D = CHAIN_DEFAULTS
   const where = { origin: outDir, block: 0n }
   const common = createChainCommon(BigInt(D.chainId), D.hardfork, where)
@@ -192,8 +194,8 @@ export async function generateChain(
         timestamp: BigInt(D.genesisTimestamp + n * D.blockTime),
         gasLimit: BigInt(spec.blockGasLimit),
         baseFeePerGas: parent.calcNextBaseFee(),
-        mixHash: keccak_256(utf8ToBytes(`megabench/randao/${spec.seed}/${n}`)),
-        parentBeaconBlockRoot: keccak_256(utf8ToBytes(`megabench/beacon/${spec.seed}/${n}`)),
+        mixHash: keccak256(utf8ToBytes(`megabench/randao/${spec.seed}/${n}`)),
+        parentBeaconBlockRoot: keccak256(utf8ToBytes(`megabench/beacon/${spec.seed}/${n}`)),
         withdrawalsRoot: KECCAK256_RLP,
         blobGasUsed: 0n,
         excessBlobGas: parent.calcNextExcessBlobGas(common),

@@ -10,7 +10,7 @@ import {
   setLengthLeft,
   unpadBytes,
 } from '@ethereumjs/util'
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { keccak256 } from '../util/keccak.js'
 
 import type { NodeStore } from '../engines/baseline/nodeStore.js'
 import type { AllocAccount, GenesisSpec } from '../sources/chainFormat.js'
@@ -67,7 +67,7 @@ export function buildGenesisState(spec: GenesisStateSpec, store: NodeStore, onPr
         const holder = setLengthLeft(senderAddress(i), 32)
         slots.push([mappingSlot(holder, h.balanceSlot), balance])
         const inner = mappingSlot(holder, h.allowanceSlot)
-        for (const a of allowances) slots.push([keccak_256(concatBytes(a.spender, inner)), a.amount])
+        for (const a of allowances) slots.push([keccak256(concatBytes(a.spender, inner)), a.amount])
       }
     }
     storageRoots.set(key, buildStorageTrie(slots, sink))
@@ -80,7 +80,7 @@ export function buildGenesisState(spec: GenesisStateSpec, store: NodeStore, onPr
   for (const { address, acct } of allocEntries) {
     if (acct.code === undefined || acct.code === '0x') continue
     const code = hexToBytes(acct.code as `0x${string}`)
-    const codeHash = keccak_256(code)
+    const codeHash = keccak256(code)
     store.putBytes(concatBytes(CODEHASH_PREFIX, codeHash), code)
     codeHashes.set(bytesToHex(address), codeHash)
   }
@@ -88,8 +88,8 @@ export function buildGenesisState(spec: GenesisStateSpec, store: NodeStore, onPr
   // The account trie: bulk accounts, then explicit ones, sorted by keccak256(address).
   const total = set.count + allocEntries.length
   const keys = new Uint8Array(total * 32)
-  for (let i = 0; i < set.count; i++) keys.set(keccak_256(senderAddress(i)), i * 32)
-  allocEntries.forEach(({ address }, j) => keys.set(keccak_256(address), (set.count + j) * 32))
+  for (let i = 0; i < set.count; i++) keys.set(keccak256(senderAddress(i)), i * 32)
+  allocEntries.forEach(({ address }, j) => keys.set(keccak256(address), (set.count + j) * 32))
   const order = sortedKeyOrder(keys, total)
   const senderBalance = BigInt(spec.accounts.senderBalance)
   const builder = new StreamingTrieBuilder({ onNode: sink })
@@ -119,13 +119,13 @@ export function buildGenesisState(spec: GenesisStateSpec, store: NodeStore, onPr
 
 /** Solidity mapping slot: keccak256(key ‖ slot), both 32 bytes. */
 export function mappingSlot(key32: Uint8Array, slot: number): Uint8Array {
-  return keccak_256(concatBytes(key32, setLengthLeft(bigIntToUnpaddedBytes(BigInt(slot)), 32)))
+  return keccak256(concatBytes(key32, setLengthLeft(bigIntToUnpaddedBytes(BigInt(slot)), 32)))
 }
 
 function buildStorageTrie(slots: [Uint8Array, Uint8Array][], sink: (h: Uint8Array, n: Uint8Array) => void): Uint8Array {
   const nonZero = slots.filter(([, v]) => unpadBytes(v).length > 0)
   const keys = new Uint8Array(nonZero.length * 32)
-  nonZero.forEach(([slot], i) => keys.set(keccak_256(slot), i * 32))
+  nonZero.forEach(([slot], i) => keys.set(keccak256(slot), i * 32))
   const order = sortedKeyOrder(keys, nonZero.length)
   const builder = new StreamingTrieBuilder({ onNode: sink })
   let previous: Uint8Array | undefined
@@ -138,8 +138,40 @@ function buildStorageTrie(slots: [Uint8Array, Uint8Array][], sink: (h: Uint8Arra
   return builder.finish()
 }
 
-function accountRlp(nonce: bigint, balance: bigint, storageRoot: Uint8Array, codeHash: Uint8Array): Uint8Array {
-  return RLP.encode([bigIntToUnpaddedBytes(nonce), bigIntToUnpaddedBytes(balance), storageRoot, codeHash])
+/** RLP([nonce, balance, storageRoot, codeHash]), written directly (this runs once per account). */
+export function accountRlp(nonce: bigint, balance: bigint, storageRoot: Uint8Array, codeHash: Uint8Array): Uint8Array {
+  const n = quantityBytes(nonce)
+  const b = quantityBytes(balance)
+  const itemLength = (x: Uint8Array) => (x.length === 1 && x[0]! < 0x80 ? 1 : 1 + x.length) // both < 56 bytes
+  const payload = itemLength(n) + itemLength(b) + 33 + 33
+  const out = new Uint8Array((payload < 56 ? 1 : 2) + payload)
+  let o = 0
+  if (payload < 56) out[o++] = 0xc0 + payload
+  else {
+    out[o++] = 0xf8
+    out[o++] = payload
+  }
+  for (const x of [n, b]) {
+    if (x.length !== 1 || x[0]! >= 0x80) out[o++] = 0x80 + x.length
+    out.set(x, o)
+    o += x.length
+  }
+  for (const h of [storageRoot, codeHash]) {
+    out[o++] = 0xa0
+    out.set(h, o)
+    o += 32
+  }
+  return out
+}
+
+/** Big-endian bytes of a quantity without leading zeros (empty for 0), as RLP encodes integers. */
+function quantityBytes(v: bigint): Uint8Array {
+  if (v === 0n) return new Uint8Array(0)
+  let hex = v.toString(16)
+  if (hex.length % 2 === 1) hex = `0${hex}`
+  const out = new Uint8Array(hex.length / 2)
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  return out
 }
 
 function allocAccountRlp(acct: AllocAccount, storageRoot: Uint8Array, codeHash: Uint8Array): Uint8Array {

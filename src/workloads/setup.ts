@@ -1,7 +1,7 @@
 import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { createAddressFromPrivateKey, utf8ToBytes } from '@ethereumjs/util'
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { keccak256 } from '../util/keccak.js'
 import { type Hex, maxUint256 } from 'viem'
 
 import type { AllocAccount, ChainManifest } from '../sources/chainFormat.js'
@@ -43,7 +43,7 @@ export async function deployWorkloadContracts(p: {
   tokens: number
   pairs: number
 }): Promise<SetupResult> {
-  const deployerKey = keccak_256(utf8ToBytes(`megabench/deployer/${p.seed}`))
+  const deployerKey = keccak256(utf8ToBytes(`megabench/deployer/${p.seed}`))
   const deployer = createAddressFromPrivateKey(deployerKey)
   const evm = await ScratchEvm.create(p.common, p.block, deployer, 10_000_000_000n * E18)
   const token = loadArtifact('MegabenchToken')

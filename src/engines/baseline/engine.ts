@@ -17,6 +17,7 @@ import {
 import { now } from '../../probes/clock.js'
 import { PhaseClock } from '../../probes/phases.js'
 import type { BlockInput, ReplayUnit } from '../../types.js'
+import { initKeccak } from '../../util/keccak.js'
 import { buildGenesisState } from '../../workloads/genesis.js'
 import type { BlockRun, Engine, RunUnitOptions } from '../types.js'
 import { checkExpectedAgainstHeader, verifyComputed } from '../verify.js'
@@ -43,6 +44,7 @@ export function createBaselineEngine(): Engine {
 type Machine = { common: Common; vm: VM; stateManager: ReplayStateManager; ancestors: AncestorChain }
 
 async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<BlockRun> {
+  await initKeccak()
   const t0 = now()
   const { store, stateRoot } = loadState(unit)
   let setupMs = now() - t0

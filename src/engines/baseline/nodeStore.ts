@@ -1,6 +1,6 @@
 import type { BatchDBOp, DB } from '@ethereumjs/util'
 import { hexToBytes } from '@ethereumjs/util'
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { keccak256 } from '../../util/keccak.js'
 
 /** RLP of the empty string (0x80): the "node" of an empty trie, which some witnesses list. */
 const EMPTY_TRIE_NODE = 0x80
@@ -59,9 +59,9 @@ export class NodeStore implements DB<string, Uint8Array> {
     const store = new NodeStore(true, nodes.length + codes.length)
     for (const node of nodes) {
       if (node.length === 1 && node[0] === EMPTY_TRIE_NODE) continue
-      store.putBytes(keccak_256(node), node)
+      store.putBytes(keccak256(node), node)
     }
-    for (const code of codes) store.putBytes(concat(codePrefix, keccak_256(code)), code)
+    for (const code of codes) store.putBytes(concat(codePrefix, keccak256(code)), code)
     return store
   }
 
