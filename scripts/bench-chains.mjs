@@ -6,19 +6,14 @@
 //   npm run build && node scripts/bench-chains.mjs [--blocks 50] [--txs 100] [--genesis 1M,10M] [--skip-genesis]
 //
 // Every step runs in a fresh process; peak memory is that process's max RSS.
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir, totalmem } from 'node:os'
-import { dirname, join } from 'node:path'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const args = process.argv.slice(2)
-const arg = (name, dflt) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? args[i + 1] : dflt
-}
+import { arg, hasFlag, machine, root, runChild, saveResult } from './lib.mjs'
 
+const args = process.argv.slice(2)
 if (args[0] === '--child') {
   // One measured step in this process: `generate` or `replay`, result on stdout as JSON.
   const { generateChain } = await import(join(root, 'dist', 'workloads', 'generate.js'))
@@ -40,20 +35,13 @@ if (args[0] === '--child') {
   process.exit(0)
 }
 
-const child = (step, payload) => {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', step, JSON.stringify(payload)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-  })
-  if (r.status !== 0) throw new Error(`${step} failed: ${r.stderr}`)
-  return JSON.parse(r.stdout.trim().split('\n').at(-1))
-}
+const child = (step, payload) => runChild(fileURLToPath(import.meta.url), ['--child', step, JSON.stringify(payload)])
 
 const blocks = Number(arg('blocks', '50'))
 const txs = Number(arg('txs', '100'))
 const accounts = Number(arg('accounts', '100000'))
 const work = mkdtempSync(join(tmpdir(), 'megabench-bench-'))
-const results = { date: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version }, workloads: {}, genesis: {} }
+const results = { date: new Date().toISOString(), machine: machine(), workloads: {}, genesis: {} }
 const f = (x, d = 1) => Number(x).toFixed(d)
 
 console.log(`## megabench chain benchmark (${results.date})`)
@@ -73,7 +61,7 @@ for (const workload of ['eth-transfer', 'erc20-transfer', 'uniswap-swap', 'mixed
   rmSync(dir, { recursive: true, force: true })
 }
 
-if (!args.includes('--skip-genesis')) {
+if (!hasFlag('skip-genesis')) {
   console.log('\n| genesis accounts | trie nodes | build time | peak RSS |')
   console.log('|---|---|---|---|')
   for (const label of arg('genesis', '1M,10M').split(',')) {
@@ -86,7 +74,4 @@ if (!args.includes('--skip-genesis')) {
   }
 }
 rmSync(work, { recursive: true, force: true })
-mkdirSync(join(root, 'reports', 'bench'), { recursive: true })
-const file = join(root, 'reports', 'bench', `chains-${results.date.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.json`)
-writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`)
-console.log(`\nwrote ${file}`)
+console.log(`\nwrote ${saveResult('chains', results)}`)

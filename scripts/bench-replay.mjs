@@ -7,20 +7,13 @@
 //
 // Each child process replays the set once untimed (JIT warm-up) and once timed, and prints one JSON
 // line. Ratios are per pair (unprofiled run i, profiled run i), summarised by their median.
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const args = process.argv.slice(2)
-const arg = (name, dflt) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? args[i + 1] : dflt
-}
+import { arg, hasFlag, machine, median, root, runChild, saveResult } from './lib.mjs'
 
-if (args.includes('--child')) {
+if (hasFlag('child')) {
   const { createFixtureSource, replay } = await import(join(root, 'dist', 'index.js'))
   const fixtures = arg('fixtures')
   const opcodes = arg('opcodes') === '1'
@@ -59,19 +52,8 @@ if (!existsSync(join(root, 'dist', 'index.js'))) {
   process.exit(2)
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
-const child = (opcodes) => {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', '--fixtures', fixtures, '--opcodes', opcodes ? '1' : '0'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-  })
-  if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`)
-  return JSON.parse(r.stdout.trim().split('\n').at(-1))
-}
+const child = (opcodes) =>
+  runChild(fileURLToPath(import.meta.url), ['--child', '--fixtures', fixtures, '--opcodes', opcodes ? '1' : '0'])
 
 const plain = []
 const profiled = []
@@ -95,7 +77,7 @@ const m = (f) => median(cov.map(f))
 const unprofExecWindow = median(plain.map((p) => p.phases.execution + p.phases.stateLoad))
 const summary = {
   date: new Date().toISOString(),
-  machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version },
+  machine: machine(),
   fixtures,
   runsEach: runs,
   verified: `${plain[0].verified}/${plain[0].blocks}`,
@@ -133,10 +115,7 @@ const summary = {
   topOpcodes: profiled[0].top,
 }
 
-const outDir = join(root, 'reports', 'bench')
-mkdirSync(outDir, { recursive: true })
-const outFile = join(outDir, `replay-${summary.date.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.json`)
-writeFileSync(outFile, `${JSON.stringify(summary, null, 1)}\n`)
+const outFile = saveResult('replay', summary)
 
 const f = (x, d = 1) => x.toFixed(d)
 console.log(`## megabench replay benchmark (${summary.date})`)

@@ -1,0 +1,43 @@
+// Shared helpers of the benchmark scripts (never imported by src/).
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** `--name value` from the command line, or `dflt`. */
+export function arg(name, dflt) {
+  const args = process.argv.slice(2)
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 ? args[i + 1] : dflt
+}
+
+export const hasFlag = (name) => process.argv.slice(2).includes(`--${name}`)
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+export function machine() {
+  return { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version }
+}
+
+/** Runs `script` with `args` in a fresh Node process; returns the JSON its last stdout line holds. */
+export function runChild(script, args) {
+  const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 })
+  if (r.status !== 0) throw new Error(`${script} ${args.join(' ')} failed: ${r.stderr}`)
+  return JSON.parse(r.stdout.trim().split('\n').at(-1))
+}
+
+/** Writes a benchmark result to reports/bench/<name>-<date>.json; returns the path. */
+export function saveResult(name, result) {
+  const dir = join(root, 'reports', 'bench')
+  mkdirSync(dir, { recursive: true })
+  const file = join(dir, `${name}-${result.date.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.json`)
+  writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`)
+  return file
+}
