@@ -72,7 +72,7 @@ describe('swaps follow the constant-product formula', () => {
         swaps++
       }
       const executed = await chain.execute(n)
-      expect(bytesToHex(executed.stateRoot)).toBe(bytesToHex(block.header.stateRoot))
+      expect(bytesToHex(executed.stateRoot!)).toBe(bytesToHex(block.header.stateRoot))
     }
     expect(swaps).toBe(400)
     for (const p of chain.manifest.contracts.pairs) {

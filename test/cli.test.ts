@@ -1,10 +1,11 @@
-import { readFile, readdir } from 'node:fs/promises'
+import { cp, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { describe, expect, test } from 'vitest'
 
 import { OPCODE_CSV_HEADER } from '../src/output/runFiles.js'
 import { runResultSchema } from '../src/run/schema.js'
+import { sweepResultSchema } from '../src/run/sweepSchema.js'
 import { runCli } from './helpers/cli.js'
 import { CALLS_FIXTURE, SMALL_FIXTURE, flipLastHexDigit, tempDir, writeVariant } from './helpers/fixtures.js'
 
@@ -23,7 +24,7 @@ describe('megabench replay (spawned binary)', () => {
     const run = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'))
     const parsed = runResultSchema.safeParse(run)
     expect(parsed.error).toBeUndefined()
-    expect(run.schemaVersion).toBe(1)
+    expect(run.schemaVersion).toBe(2)
     expect(run.verification).toEqual({ blocks: 2, verified: 2, failed: [] })
     expect(run.engines[0].blocks.map((b: { number: number }) => b.number)).toEqual([46147, 116524])
     expect(run.engines[0].opcodes.rows.length).toBeGreaterThan(10)
@@ -108,5 +109,45 @@ describe('megabench generate and replay --chain (spawned binary)', () => {
     expect(r.stderr).toMatch(/^megabench: --txs-per-block 1000 needs up to/)
     const both = await runCli(['replay', '--chain', 'x', '--fixtures', 'y'])
     expect(both.stderr).toBe('megabench: give --fixtures or --chain, not both\n')
+  })
+})
+
+describe('LMDB storage through the CLI (spawned binary)', () => {
+  const MIXED = join(import.meta.dirname, '..', 'fixtures', 'chains', 'mixed')
+
+  test('behavior: a replay killed inside a live commit leaves a DB that reopens at the last committed block and resumes', async () => {
+    const root = await tempDir()
+    const chain = join(root, 'chain')
+    await cp(MIXED, chain, { recursive: true })
+    const db = join(root, 'db')
+    const killed = await runCli(['replay', '--chain', chain, '--db', db, '--out', join(root, 'r1')], {
+      env: { MEGABENCH_FAULT_KILL_IN_COMMIT: '6' },
+    })
+    expect(killed.signal).toBe('SIGKILL')
+    expect((await readdir(root)).sort()).toEqual(['chain', 'db']) // no half-written report
+    const resumed = await runCli(['replay', '--chain', chain, '--db', db, '--json', '--out', join(root, 'r2')])
+    expect(resumed.code).toBe(0)
+    const run = JSON.parse(resumed.stdout)
+    expect(run.engines[0].blocks.map((b: { number: number }) => b.number)).toEqual([6, 7, 8, 9, 10])
+    expect(run.engines[0].storage.import.resumedAt).toBe(5)
+    expect(run.verification).toEqual({ blocks: 5, verified: 5, failed: [] })
+  })
+
+  test('default: sweep runs one process per limit and writes sweep.json with the curves', async () => {
+    const out = join(await tempDir(), 'sweep')
+    const r = await runCli(['sweep', '--memory', '32KB,4MB', '--chain', join(import.meta.dirname, '..', 'fixtures', 'chains', 'eth-transfer'), '--json', '--out', out])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const sweep = sweepResultSchema.parse(JSON.parse(await readFile(join(out, 'sweep.json'), 'utf8')))
+    expect(sweep.points.map((p) => p.memoryBytes)).toEqual([32 * 1024, 4 * 1024 * 1024])
+    expect(sweep.points.every((p) => p.runs.length === 1 && p.runs[0]!.verified)).toBe(true)
+    expect(sweep.points[0]!.median.l1MissRatio).toBeGreaterThan(sweep.points[1]!.median.l1MissRatio)
+    expect(await readdir(join(out, 'runs'))).toHaveLength(2)
+  })
+
+  test('behavior: --mode historical with --storage memory is refused', async () => {
+    const r = await runCli(['replay', '--chain', MIXED, '--mode', 'historical', '--storage', 'memory'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe('megabench: --storage memory supports --mode live only (historical sync needs LMDB)\n')
   })
 })

@@ -22,6 +22,7 @@ const row: BlockRow = {
   txPerSec: 121.2,
   stateReads: { accounts: 3, storageSlots: 4, code: 1, codeBytes: 100 },
   verified: true,
+  cache: null,
 }
 
 describe('slowBlockLine', () => {

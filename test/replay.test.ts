@@ -43,7 +43,7 @@ describe('verification failures', () => {
     expect(result.verification.verified).toBe(1)
     const failures = result.verification.failed
     const computed = failures.find((f) => f.field === 'stateRoot')!
-    expect(computed).toMatchObject({ block: 46147, origin: bad, engine: 'baseline' })
+    expect(computed).toMatchObject({ block: 46147, origin: bad, engine: 'baseline/live' })
     expect(computed.expected).toBe(flipLastHexDigit(original.expected.stateRoot))
     expect(computed.actual).toBe(original.expected.stateRoot)
     // The file also disagrees with its own header.

@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 
 import { UsageError, formatErrorLine } from '../errors/index.js'
+import { parseSize } from '../storage/memory.js'
 import { parseCount, parseMix, parseNumber } from './parse.js'
 import { toolInfo } from '../run/environment.js'
 
@@ -24,12 +25,35 @@ export function buildProgram(): Command {
     .option('--chain <dir>', 'a chain directory written by `megabench generate` (instead of --fixtures)')
     .option('--from <n>', 'with --chain: first block to measure (earlier blocks run as warm-up)', parseCount('--from'))
     .option('--to <n>', 'with --chain: last block to replay', parseCount('--to'))
+    .option('--mode <mode>', 'live (root + LMDB commit per block), historical (per --batch), or both (gives the decomposition)', 'live')
+    .option('--batch <n>', 'historical: blocks per state root and persistence (default: once at the end)', parseCount('--batch'))
+    .option('--memory <size>', 'cache budget, e.g. 64MB, 1GB: 25% level 1 (client cache), 75% level 2 (DB cache)', parseSize('--memory'))
+    .option('--l1 <size>', 'level-1 (client state cache) budget, overrides the split', parseSize('--l1'))
+    .option('--l2 <size>', 'level-2 (DB read cache) budget, overrides the split', parseSize('--l2'))
+    .option('--storage <kind>', 'lmdb (flat state + tries on LMDB) or memory (trie in memory, live only)', 'lmdb')
+    .option('--db <dir>', 'keep the LMDB state here and resume at its head (default: a temporary DB)')
+    .option('--cgroup', 'also enforce --memory on this process with a memory cgroup, where one is writable', false)
     .option('--opcodes', 'time every opcode (adds the profiler overhead to all timings)', false)
     .option('--json', 'print the run result as JSON on stdout instead of the summary', false)
     .option('--out <dir>', 'output directory (default: reports/<timestamp>)')
     .action(async (opts) => {
       const { replayCommand } = await import('./replay.js')
       process.exitCode = await replayCommand(opts)
+    })
+
+  program
+    .command('sweep')
+    .description('replay the same blocks under several memory budgets, one fresh process each (the study\'s memory sweep)')
+    .requiredOption('--memory <sizes>', 'comma-separated budgets, e.g. 16MB,64MB,256MB,1GB')
+    .option('--repeat <n>', 'repetitions per limit (interleaved; medians reported)', parseCount('--repeat'))
+    .option('--out <dir>', 'output directory (default: reports/sweep-<timestamp>)')
+    .option('--json', 'print sweep.json on stdout', false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .addHelpText('after', '\nAny other option is passed to every `megabench replay` run (e.g. --chain <dir> --mode historical).')
+    .action(async (opts, cmd: Command) => {
+      const { sweepCommand } = await import('./sweep.js')
+      process.exitCode = await sweepCommand(opts, cmd.args)
     })
 
   program

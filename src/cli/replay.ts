@@ -4,7 +4,10 @@ import { formatSummary } from '../output/summary.js'
 import { runFiles } from '../output/runFiles.js'
 import { writeDirectoryAtomically } from '../output/files.js'
 import { DEFAULT_FIXTURES } from '../run/environment.js'
-import { replay } from '../run/replay.js'
+import type { SyncMode } from '../engines/types.js'
+import { type ReplayStorage, replay } from '../run/replay.js'
+import { enforceMemoryLimit } from '../storage/cgroup.js'
+import { splitBudget } from '../storage/memory.js'
 import { UsageError } from '../errors/index.js'
 import { createChainSource, measuredBlockCount } from '../sources/chain.js'
 import { createFixtureSource } from '../sources/fixtures.js'
@@ -19,6 +22,34 @@ export type ReplayCliOptions = {
   opcodes?: boolean
   json?: boolean
   out?: string
+  mode?: string
+  batch?: number
+  storage?: string
+  memory?: number
+  l1?: number
+  l2?: number
+  db?: string
+  cgroup?: boolean
+}
+
+/** --mode, --storage, --batch, --memory/--l1/--l2, --db → replay storage parameters. */
+export function storageFromOptions(opts: ReplayCliOptions): { storage: ReplayStorage; modes: SyncMode[] } {
+  const mode = opts.mode ?? 'live'
+  if (!['live', 'historical', 'both'].includes(mode)) throw new UsageError(`--mode must be live, historical or both (got ${JSON.stringify(mode)})`)
+  const modes: SyncMode[] = mode === 'both' ? ['historical', 'live'] : [mode as SyncMode]
+  const kind = opts.storage ?? 'lmdb'
+  if (kind !== 'lmdb' && kind !== 'memory') throw new UsageError(`--storage must be lmdb or memory (got ${JSON.stringify(kind)})`)
+  if (kind === 'memory') {
+    if (mode !== 'live') throw new UsageError('--storage memory supports --mode live only (historical sync needs LMDB)')
+    for (const [flag, v] of [['--memory', opts.memory], ['--l1', opts.l1], ['--l2', opts.l2], ['--db', opts.db], ['--batch', opts.batch]] as const) {
+      if (v !== undefined) throw new UsageError(`${flag} applies to --storage lmdb`)
+    }
+    return { storage: { kind: 'memory' }, modes }
+  }
+  if (opts.batch !== undefined && !modes.includes('historical')) throw new UsageError('--batch applies to --mode historical (or both)')
+  if (opts.db !== undefined && modes.length > 1) throw new UsageError('--db keeps one DB: use it with a single --mode')
+  const memory = splitBudget({ memory: opts.memory, l1: opts.l1, l2: opts.l2 })
+  return { storage: { kind: 'lmdb', batch: opts.batch ?? null, memory, dir: opts.db }, modes }
 }
 
 /** `megabench replay`: flags → parameters → replay → files + summary. Returns the exit code. */
@@ -42,15 +73,24 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
     source = await createFixtureSource({ paths })
     total = source.unitCount
   }
-  const progress = createProgress(total, opts.json !== true)
+  const { storage, modes } = storageFromOptions(opts)
+  if (opts.cgroup === true) {
+    const limit = storage.kind === 'lmdb' ? storage.memory.total : null
+    if (limit === null) throw new UsageError('--cgroup needs --memory (the limit to enforce)')
+    const applied = enforceMemoryLimit(limit)
+    process.stderr.write(`megabench: ${applied.message}\n`)
+  }
+  const progress = createProgress(total * modes.length, opts.json !== true)
   let result
   try {
     result = await replay({
       source,
       sourcePaths: paths,
       range,
+      storage,
+      modes,
       opcodes: opts.opcodes === true,
-      onBlock: (row) => progress.tick(`block ${row.number}`),
+      onBlock: (row, _i, mode) => progress.tick(`${mode} block ${row.number}`),
     })
   } finally {
     progress.stop()

@@ -1,10 +1,44 @@
 import type { PhaseTimes } from '../probes/phases.js'
 import type { OpcodeProfiler } from '../probes/opcodeProfiler.js'
+import type { MerkleStats, PersistStats } from '../storage/flatStateManager.js'
+import type { ImportStats } from '../storage/import.js'
+import type { StoreStats } from '../storage/stateStore.js'
 import type { ReplayUnit } from '../types.js'
 import type { StateReadCounts } from './baseline/stateManager.js'
 import type { FieldMismatch } from './verify.js'
 
 export type EngineName = 'baseline'
+
+/** When the state root is computed and the state persisted. */
+export type SyncMode = 'live' | 'historical'
+
+/**
+ * Where the engine keeps state:
+ * - `memory`: the trie in an in-memory node store (MerkleStateManager); root and commit per block;
+ * - `lmdb`: flat state and trie tables on LMDB behind two byte-bounded caches (FlatStateManager);
+ *   `live` = root, verification and one LMDB commit per block; `historical` = every `batch` blocks
+ *   (null = once at the end of each unit).
+ */
+export type StorageOptions =
+  | { kind: 'memory' }
+  | {
+      kind: 'lmdb'
+      mode: SyncMode
+      batch: number | null
+      caches: { l1: number; l2: number }
+      /** A DB directory to use and keep (resuming at its head); default a temporary one, removed after. */
+      dir?: string | undefined
+    }
+
+/** Cache traffic of one block (level-1 and level-2 hits/misses per kind, LMDB reads, penalties). */
+export type BlockStorageDelta = {
+  l1: Record<'account' | 'storage' | 'code' | 'trieNode', { hits: number; misses: number }>
+  l2: Record<'account' | 'storage' | 'code' | 'trieNode', { hits: number; misses: number }>
+  lmdbReads: number
+  /** Execution-side level-2 misses: count and total time (ms). */
+  penaltyCount: number
+  penaltyMs: number
+}
 
 /** What an engine reports for one executed block. */
 export type BlockRun = {
@@ -23,11 +57,23 @@ export type BlockRun = {
   setupMs: number
   /** Executed only to reach the measured range (`--from`). */
   warmup: boolean
+  storage?: BlockStorageDelta | undefined
+}
+
+/** Storage statistics of one unit (LMDB backend). */
+export type UnitStorageStats = {
+  store: StoreStats
+  merkle: MerkleStats
+  persist: { commits: number; ms: number; bytes: PersistStats['bytes']; nodesWritten: number; garbageNodes: number }
+  import: ImportStats & { ms: number; resumedAt: number | null }
 }
 
 export type RunUnitOptions = {
   /** Per-opcode timing probe; attached to the engine's EVM for the duration of the unit. */
   profiler?: OpcodeProfiler | undefined
+  storage: StorageOptions
+  /** Receives the unit's storage statistics when it ends (LMDB backend). */
+  onUnitStats?: ((stats: UnitStorageStats) => void) | undefined
 }
 
 /** An execution engine: executes replay units and proves each block. */

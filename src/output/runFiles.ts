@@ -27,14 +27,29 @@ export function slowBlockLine(engine: string, row: BlockRow): string {
       code: row.stateReads.code,
       code_bytes: row.stateReads.codeBytes,
     },
+    ...(row.cache === null
+      ? {}
+      : {
+          cache: {
+            account: hitRate(row.cache.l1.account),
+            storage: hitRate(row.cache.l1.storage),
+            code: hitRate(row.cache.l1.code),
+          },
+        }),
     megabench: {
       engine,
       origin: row.origin,
+      ...(row.cache === null ? {} : { l2: row.cache.l2, lmdb_reads: row.cache.lmdbReads, miss_penalty_ms: round(row.cache.penaltyMs) }),
       hardfork: row.hardfork,
       sender_recovery_ms: round(p.senderRecovery),
       verified: row.verified,
     },
   })
+}
+
+function hitRate(c: { hits: number; misses: number }) {
+  const n = c.hits + c.misses
+  return { hits: c.hits, misses: c.misses, hit_rate: n > 0 ? round((c.hits / n) * 100, 2) : 0 }
 }
 
 export const OPCODE_CSV_HEADER = [
@@ -62,7 +77,7 @@ export function runFiles(result: RunResult): Map<string, string> {
   const files = new Map<string, string>()
   files.set('run.json', `${JSON.stringify(result, null, 1)}\n`)
   const lines: string[] = []
-  for (const e of result.engines) for (const row of e.blocks) lines.push(slowBlockLine(e.name, row))
+  for (const e of result.engines) for (const row of e.blocks) lines.push(slowBlockLine(`${e.name}/${e.mode}`, row))
   files.set('blocks.jsonl', lines.length ? `${lines.join('\n')}\n` : '')
   const profiled = result.engines.find((e) => e.opcodes !== null)
   if (profiled?.opcodes) {

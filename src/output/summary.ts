@@ -1,7 +1,8 @@
 import Table from 'cli-table3'
 
 import { PHASES, type PhaseName } from '../probes/phases.js'
-import type { EngineResult, RunResult } from '../run/schema.js'
+import type { EngineResult, RunResult, StorageReport } from '../run/schema.js'
+import { formatSize } from '../storage/memory.js'
 
 const PHASE_LABELS: Record<PhaseName, string> = {
   senderRecovery: 'sender recovery',
@@ -41,6 +42,15 @@ export function formatSummary(result: RunResult, opts: { outDir?: string | undef
     out.push(t.toString())
   }
   for (const e of result.engines) out.push(...engineSummary(e, opts.topOpcodes ?? 15))
+  const d = result.decomposition
+  if (d !== null) {
+    out.push('')
+    out.push(
+      `live vs historical sync on the same blocks: live takes ${fmt(d.slowdown, 2)}x as long = merkleization ${fmt(d.merkleizationFactor, 2)}x ` +
+        `× persistence ${fmt(d.persistenceFactor, 2)}x (historical ${fmt(d.historicalTxPerSec, 0)} tx/s, live ${fmt(d.liveTxPerSec, 0)} tx/s; ` +
+        `the study's Reth values: 14x = 9.3x × 1.5x)`,
+    )
+  }
   if (opts.outDir) out.push(`wrote ${opts.outDir}/ (run.json, blocks.jsonl${result.config.opcodes ? ', opcodes.csv' : ''})`)
   return out.join('\n')
 }
@@ -49,7 +59,7 @@ function engineSummary(e: EngineResult, top: number): string[] {
   const out: string[] = []
   const t = e.totals
   out.push('')
-  out.push(`engine ${e.name}: ${e.description}`)
+  out.push(`engine ${e.name}, ${e.mode} sync: ${e.description}`)
   out.push(
     `throughput ${fmt(t.txPerSec, 0)} tx/s · ${fmt(t.mgasPerSec, 2)} Mgas/s ` +
       `(${t.txs} txs, ${fmt(t.gasUsed / 1e6, 2)} Mgas in ${fmt(t.processingMs / 1000, 3)} s of block processing; ` +
@@ -59,6 +69,7 @@ function engineSummary(e: EngineResult, top: number): string[] {
   for (const p of PHASES) phases.push([PHASE_LABELS[p], fmt(t.phases[p]), pct(t.phases[p], t.processingMs)])
   phases.push(['total', fmt(t.processingMs), '100.0%'])
   out.push(phases.toString())
+  if (e.storage !== null) out.push(...storageSummary(e.storage))
 
   const prof = e.opcodes
   if (prof) {
@@ -103,5 +114,51 @@ function engineSummary(e: EngineResult, top: number): string[] {
           .join(', '),
     )
   }
+  return out
+}
+
+function storageSummary(st: StorageReport): string[] {
+  const out: string[] = []
+  const c = st.config
+  const budget =
+    c.memoryBytes === null
+      ? 'unbounded caches'
+      : `memory budget ${formatSize(c.memoryBytes)} (level 1 ${formatSize(c.l1Bytes ?? 0)}, level 2 ${formatSize(c.l2Bytes ?? 0)})`
+  out.push(
+    `storage: LMDB flat state + tries, ${c.mode === 'live' ? 'root and commit per block' : `root and commit per ${c.batch === null ? 'range' : `${c.batch} blocks`}`}; ` +
+      `${budget}; working set ${formatSize(st.workingSetBytes)}`,
+  )
+  const im = st.import
+  out.push(
+    im.resumedAt !== null
+      ? `state: resumed from the DB's head, block ${im.resumedAt}`
+      : `state import (not counted): ${im.accounts.toLocaleString('en-US')} accounts, ${im.slots.toLocaleString('en-US')} slots, ` +
+          `${im.nodes.toLocaleString('en-US')} trie nodes, ${im.codes.toLocaleString('en-US')} codes in ${fmt(im.ms / 1000, 2)} s`,
+  )
+  const t = new Table({ head: ['cache', 'account', 'storage', 'code', 'trie node', 'all', 'miss ratio'], ...plain, colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right'] as const })
+  for (const [name, l] of [['level 1 (client)', st.l1], ['level 2 (DB)', st.l2]] as const) {
+    const cell = (k: { hits: number; misses: number }) => `${k.misses.toLocaleString('en-US')}/${(k.hits + k.misses).toLocaleString('en-US')}`
+    t.push([`${name} misses/lookups`, cell(l.account), cell(l.storage), cell(l.code), cell(l.trieNode), cell(l.total), pct(l.total.misses, l.total.hits + l.total.misses)])
+  }
+  out.push(t.toString())
+  const p = st.missPenalty.execution
+  out.push(
+    `miss penalty (an LMDB read on a level-2 miss) during execution: ${p.count.toLocaleString('en-US')} reads, mean ${fmt(p.meanNs / 1000, 1)} µs, ` +
+      `p50 ≤ ${fmt(p.p50Ns / 1000, 1)} µs, p99 ≤ ${fmt(p.p99Ns / 1000, 1)} µs, ${fmt(p.totalMs)} ms in all`,
+  )
+  const m = st.merkleization
+  out.push(
+    `merkleization: ${m.roots} roots, ${(m.updatedAccounts + m.updatedSlots).toLocaleString('en-US')} keys updated; per key ` +
+      `${fmt(m.nodeReadsPerKey, 2)} node reads (${fmt(m.lmdbReadsPerKey, 2)} from LMDB), ${fmt(m.nodeWritesPerKey, 2)} nodes hashed and written`,
+  )
+  const w = st.persistence
+  const tables = Object.entries(w.bytes)
+    .filter(([, b]) => b > 0)
+    .map(([k, b]) => `${k} ${formatSize(b)}`)
+    .join(', ')
+  out.push(
+    `persistence: ${w.commits} LMDB commits, ${formatSize(w.totalBytes)} (${tables}) at ${fmt(w.mbPerSec, 1)} MB/s; ` +
+      `${w.nodesWritten.toLocaleString('en-US')} trie nodes written, ${w.garbageNodes.toLocaleString('en-US')} superseded ones dropped`,
+  )
   return out
 }

@@ -5,7 +5,7 @@ import { z } from 'zod'
  * gate). Versioned; every change that a reader could notice bumps RUN_SCHEMA_VERSION.
  * All times are milliseconds unless a field name says otherwise (…Ns = nanoseconds).
  */
-export const RUN_SCHEMA_VERSION = 1
+export const RUN_SCHEMA_VERSION = 2
 
 const phases = z.object({
   senderRecovery: z.number(),
@@ -21,6 +21,74 @@ const stateReads = z.object({
   code: z.number().int(),
   codeBytes: z.number().int(),
 })
+
+const counter = z.object({ hits: z.number(), misses: z.number() })
+const cacheKinds = { account: counter, storage: counter, code: counter, trieNode: counter }
+
+/** Cache traffic of one block (LMDB storage). */
+const blockCache = z.object({
+  l1: z.object(cacheKinds),
+  l2: z.object(cacheKinds),
+  lmdbReads: z.number(),
+  penaltyCount: z.number(),
+  penaltyMs: z.number(),
+})
+
+const histogram = z.object({
+  count: z.number(),
+  totalMs: z.number(),
+  meanNs: z.number(),
+  p50Ns: z.number(),
+  p99Ns: z.number(),
+  maxNs: z.number(),
+  /** Log2 buckets of nanoseconds: [fromNs, toNs). */
+  buckets: z.array(z.object({ fromNs: z.number(), toNs: z.number(), count: z.number() })),
+})
+
+const perTable = z.object({ accounts: z.number(), storage: z.number(), bytecodes: z.number(), account_trie: z.number(), storage_trie: z.number() })
+
+/** The storage layer's counters over the run (LMDB storage only). */
+export const storageReportSchema = z.object({
+  config: z.object({
+    mode: z.enum(['live', 'historical']),
+    /** Historical: blocks per state root and persistence (null = once per unit). */
+    batch: z.number().int().nullable(),
+    /** The --memory budget and its split (null = unbounded caches). */
+    memoryBytes: z.number().nullable(),
+    l1Bytes: z.number().nullable(),
+    l2Bytes: z.number().nullable(),
+    rule: z.string(),
+  }),
+  /** Distinct state bytes (keys + values) the range read or wrote: compare with the budget. */
+  workingSetBytes: z.number(),
+  import: z.object({ accounts: z.number(), slots: z.number(), nodes: z.number(), codes: z.number(), ms: z.number(), resumedAt: z.number().nullable() }),
+  l1: z.object({ ...cacheKinds, total: counter, missRatio: z.number() }),
+  l2: z.object({ ...cacheKinds, total: counter, missRatio: z.number() }),
+  lmdbReads: perTable,
+  /** Time of each level-2 miss (an LMDB read), during execution and during merkleization. */
+  missPenalty: z.object({ execution: histogram, merkleization: histogram }),
+  merkleization: z.object({
+    roots: z.number(),
+    updatedAccounts: z.number(),
+    updatedSlots: z.number(),
+    nodeReads: z.number(),
+    nodeWrites: z.number(),
+    lmdbReads: z.number(),
+    nodeReadsPerKey: z.number(),
+    nodeWritesPerKey: z.number(),
+    lmdbReadsPerKey: z.number(),
+  }),
+  persistence: z.object({
+    commits: z.number(),
+    ms: z.number(),
+    bytes: perTable,
+    totalBytes: z.number(),
+    mbPerSec: z.number(),
+    nodesWritten: z.number(),
+    garbageNodes: z.number(),
+  }),
+})
+export type StorageReport = z.infer<typeof storageReportSchema>
 
 export const blockRowSchema = z.object({
   origin: z.string(),
@@ -38,6 +106,8 @@ export const blockRowSchema = z.object({
   txPerSec: z.number(),
   stateReads,
   verified: z.boolean(),
+  /** Cache traffic of this block (LMDB storage). */
+  cache: blockCache.nullable(),
 })
 
 const mismatch = z.object({ field: z.string(), expected: z.string(), actual: z.string() })
@@ -82,6 +152,8 @@ export const opcodeProfileSchema = z.object({
 export const engineResultSchema = z.object({
   name: z.string(),
   description: z.string(),
+  /** Sync mode of this run of the engine. */
+  mode: z.enum(['live', 'historical']),
   totals: z.object({
     blocks: z.number().int(),
     /** Throughput and phase totals count verified blocks only. */
@@ -99,6 +171,24 @@ export const engineResultSchema = z.object({
   }),
   blocks: z.array(blockRowSchema),
   opcodes: opcodeProfileSchema.nullable(),
+  storage: storageReportSchema.nullable(),
+})
+
+/**
+ * The study's live-sync decomposition, when a run replays the same blocks in both modes:
+ * live/historical time = merkleization factor × persistence factor, where the merkleization factor
+ * is live time without persistence over historical time, and the persistence factor is live time over
+ * live time without persistence.
+ */
+export const decompositionSchema = z.object({
+  historicalMs: z.number(),
+  liveMs: z.number(),
+  liveWithoutPersistenceMs: z.number(),
+  historicalTxPerSec: z.number(),
+  liveTxPerSec: z.number(),
+  slowdown: z.number(),
+  merkleizationFactor: z.number(),
+  persistenceFactor: z.number(),
 })
 
 export const runResultSchema = z.object({
@@ -128,12 +218,13 @@ export const runResultSchema = z.object({
       to: z.number().int().nullable(),
     }),
     engines: z.array(z.string()),
-    /** live: state root (and its commit) after every block. */
-    mode: z.literal('live'),
-    storage: z.literal('memory'),
+    /** Sync modes run: live (root + persistence per block), historical (per batch), or both. */
+    modes: z.array(z.enum(['live', 'historical'])),
+    storage: z.enum(['memory', 'lmdb']),
     opcodes: z.boolean(),
   }),
   engines: z.array(engineResultSchema).min(1),
+  decomposition: decompositionSchema.nullable(),
   verification: z.object({
     blocks: z.number().int(),
     verified: z.number().int(),
@@ -145,3 +236,4 @@ export type RunResult = z.infer<typeof runResultSchema>
 export type EngineResult = z.infer<typeof engineResultSchema>
 export type BlockRow = z.infer<typeof blockRowSchema>
 export type OpcodeProfileJson = z.infer<typeof opcodeProfileSchema>
+export type Decomposition = z.infer<typeof decompositionSchema>

@@ -31,15 +31,40 @@ export type GenesisProgress = (stage: 'addresses' | 'storage' | 'accounts', done
 /** The part of a genesis spec that determines its state (everything but headerRlp and stateRoot). */
 export type GenesisStateSpec = Pick<GenesisSpec, 'accounts' | 'tokenHoldings' | 'alloc'>
 
+/** Where a genesis build puts what it produces. `account` and `slot` receive the flat state (hashed keys). */
+export interface GenesisSink {
+  node(hash: Uint8Array, node: Uint8Array, trie: 'account' | 'storage'): void
+  code(codeHash: Uint8Array, code: Uint8Array): void
+  account?(hashedAddress: Uint8Array, rlp: Uint8Array): void
+  slot?(hashedAddress: Uint8Array, hashedSlot: Uint8Array, value: Uint8Array): void
+}
+
+/** A sink into a NodeStore: trie nodes by hash, codes by `c ‖ hash` (as MerkleStateManager looks them up). */
+export function nodeStoreSink(store: NodeStore): GenesisSink {
+  return {
+    node: (hash, node) => store.putBytes(hash, node),
+    code: (hash, code) => store.putBytes(concatBytes(CODEHASH_PREFIX, hash), code),
+  }
+}
+
 /**
- * Expands a genesis spec into its state and writes every trie node and code into `store`, in bulk:
- * keys are hashed and sorted once and the tries are built bottom-up by a streaming builder, so
- * memory grows with the number of accounts (52 bytes each) and not with trie size. This is how a
- * 10-million-account genesis is built; `MerklePatriciaTrie.put` would need ~8 KB per entry.
+ * Expands a genesis spec into its state and writes every trie node and code (and, if the sink wants
+ * it, the flat state) into `sink`, in bulk: keys are hashed and sorted once and the tries are built
+ * bottom-up by a streaming builder, so memory grows with the number of accounts (52 bytes each) and
+ * not with trie size. This is how a 10-million-account genesis is built; `MerklePatriciaTrie.put`
+ * would need ~8 KB per entry.
  */
-export function buildGenesisState(spec: GenesisStateSpec, store: NodeStore, onProgress?: GenesisProgress): GenesisBuild {
-  const writesBefore = store.writes
-  const sink = (hash: Uint8Array, node: Uint8Array) => store.putBytes(hash, node)
+export function buildGenesisState(spec: GenesisStateSpec, target: GenesisSink | NodeStore, onProgress?: GenesisProgress): GenesisBuild {
+  const out: GenesisSink = 'putBytes' in target ? nodeStoreSink(target) : target
+  let nodesWritten = 0
+  const accountSink = (hash: Uint8Array, node: Uint8Array) => {
+    nodesWritten++
+    out.node(hash, node, 'account')
+  }
+  const storageSink = (hash: Uint8Array, node: Uint8Array) => {
+    nodesWritten++
+    out.node(hash, node, 'storage')
+  }
   const set = new AccountSet(spec.accounts.count, spec.accounts.senders, spec.accounts.seed)
   const addresses = set.allAddresses(onProgress && ((d) => onProgress('addresses', d, set.count)))
   const senderAddress = (i: number) => addresses.subarray(i * 20, i * 20 + 20)
@@ -70,7 +95,8 @@ export function buildGenesisState(spec: GenesisStateSpec, store: NodeStore, onPr
         for (const a of allowances) slots.push([keccak256(concatBytes(a.spender, inner)), a.amount])
       }
     }
-    storageRoots.set(key, buildStorageTrie(slots, sink))
+    const hashedAddress = keccak256(address)
+    storageRoots.set(key, buildStorageTrie(slots, storageSink, out.slot && ((hashedSlot, value) => out.slot!(hashedAddress, hashedSlot, value))))
     storageSlots += slots.length
     onProgress?.('storage', storageSlots, storageSlots)
   }
@@ -81,7 +107,8 @@ export function buildGenesisState(spec: GenesisStateSpec, store: NodeStore, onPr
     if (acct.code === undefined || acct.code === '0x') continue
     const code = hexToBytes(acct.code as `0x${string}`)
     const codeHash = keccak256(code)
-    store.putBytes(concatBytes(CODEHASH_PREFIX, codeHash), code)
+    out.code(codeHash, code)
+    nodesWritten++
     codeHashes.set(bytesToHex(address), codeHash)
   }
 
@@ -92,7 +119,7 @@ export function buildGenesisState(spec: GenesisStateSpec, store: NodeStore, onPr
   allocEntries.forEach(({ address }, j) => keys.set(keccak256(address), (set.count + j) * 32))
   const order = sortedKeyOrder(keys, total)
   const senderBalance = BigInt(spec.accounts.senderBalance)
-  const builder = new StreamingTrieBuilder({ onNode: sink })
+  const builder = new StreamingTrieBuilder({ onNode: accountSink })
   let previous: Uint8Array | undefined
   for (let n = 0; n < total; n++) {
     const idx = order[n]!
@@ -111,10 +138,11 @@ export function buildGenesisState(spec: GenesisStateSpec, store: NodeStore, onPr
       value = allocAccountRlp(acct, storageRoots.get(a) ?? KECCAK256_RLP, codeHashes.get(a) ?? KECCAK256_NULL)
     }
     builder.add(key, value)
+    out.account?.(key, value)
     if (onProgress !== undefined && (n & 0xffff) === 0xffff) onProgress('accounts', n + 1, total)
   }
   const stateRoot = builder.finish()
-  return { stateRoot, accounts: total, storageSlots, nodesWritten: store.writes - writesBefore }
+  return { stateRoot, accounts: total, storageSlots, nodesWritten }
 }
 
 /** Solidity mapping slot: keccak256(key ‖ slot), both 32 bytes. */
@@ -122,7 +150,11 @@ export function mappingSlot(key32: Uint8Array, slot: number): Uint8Array {
   return keccak256(concatBytes(key32, setLengthLeft(bigIntToUnpaddedBytes(BigInt(slot)), 32)))
 }
 
-function buildStorageTrie(slots: [Uint8Array, Uint8Array][], sink: (h: Uint8Array, n: Uint8Array) => void): Uint8Array {
+function buildStorageTrie(
+  slots: [Uint8Array, Uint8Array][],
+  sink: (h: Uint8Array, n: Uint8Array) => void,
+  onSlot?: (hashedSlot: Uint8Array, value: Uint8Array) => void,
+): Uint8Array {
   const nonZero = slots.filter(([, v]) => unpadBytes(v).length > 0)
   const keys = new Uint8Array(nonZero.length * 32)
   nonZero.forEach(([slot], i) => keys.set(keccak256(slot), i * 32))
@@ -133,7 +165,9 @@ function buildStorageTrie(slots: [Uint8Array, Uint8Array][], sink: (h: Uint8Arra
     const key = keys.subarray(i * 32, i * 32 + 32)
     if (previous !== undefined && equal32(previous, key)) throw new Error(`genesis sets storage slot ${bytesToHex(key)} twice`)
     previous = key
-    builder.add(key, RLP.encode(unpadBytes(nonZero[i]![1])))
+    const value = unpadBytes(nonZero[i]![1])
+    builder.add(key, RLP.encode(value))
+    onSlot?.(key.slice(), value)
   }
   return builder.finish()
 }

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
 import { type Block, createBlockFromRLP } from '@ethereumjs/block'
-import type { Common } from '@ethereumjs/common'
+import type { Common, StateManagerInterface } from '@ethereumjs/common'
 import type { EVM } from '@ethereumjs/evm'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
@@ -8,134 +12,299 @@ import { ValueEncoding, bytesToBigInt, bytesToHex, equalsBytes, hexToBytes } fro
 import type { VM } from '@ethereumjs/vm'
 import { createVM } from '@ethereumjs/vm'
 
-import {
-  BlockExecutionError,
-  FixtureError,
-  MegabenchError,
-  MissingTrieNodeError,
-} from '../../errors/index.js'
+import { BlockExecutionError, FixtureError, MegabenchError, MissingTrieNodeError } from '../../errors/index.js'
 import { now } from '../../probes/clock.js'
 import { PhaseClock } from '../../probes/phases.js'
+import { FlatStateManager } from '../../storage/flatStateManager.js'
+import { type ImportStats, importGenesis, importWitness } from '../../storage/import.js'
+import { CACHE_KINDS, type StateStore, StateStore as Store, type StoreStats } from '../../storage/stateStore.js'
 import type { BlockInput, ReplayUnit } from '../../types.js'
-import { initKeccak } from '../../util/keccak.js'
+import { initKeccak, keccak256 } from '../../util/keccak.js'
 import { buildGenesisState } from '../../workloads/genesis.js'
-import type { BlockRun, Engine, RunUnitOptions } from '../types.js'
-import { checkExpectedAgainstHeader, verifyComputed } from '../verify.js'
+import type { BlockRun, BlockStorageDelta, Engine, RunUnitOptions, StorageOptions, UnitStorageStats } from '../types.js'
+import { type FieldMismatch, checkExpectedAgainstHeader, verifyComputed } from '../verify.js'
 import { AncestorChain } from './ancestors.js'
 import { advanceMainnetCommon, createChainCommon, createMainnetCommon } from './common.js'
 import { executeBlock } from './executeBlock.js'
 import { MissingNodeSignal, NodeStore } from './nodeStore.js'
-import { ReplayStateManager } from './stateManager.js'
+import { ReplayStateManager, type StateReadCounts } from './stateManager.js'
 
 /**
- * The baseline engine: @ethereumjs/vm 10.1.3 over a Merkle Patricia trie, as a conventional client
- * executes. The trie lives in an in-memory hash-keyed node store, loaded from a fixture's witness or
- * built from a generated chain's genesis; the state root is computed and checked after every block.
+ * The baseline engine: @ethereumjs/vm 10.1.3 executing as a conventional client. With LMDB storage
+ * (the default) execution reads flat state through two byte-bounded caches and merkleization
+ * updates Merkle Patricia tries on LMDB (FlatStateManager), in live or historical sync; with memory
+ * storage the trie lives in an in-memory node store (MerkleStateManager), root per block.
  */
 export function createBaselineEngine(): Engine {
   return {
     name: 'baseline',
-    description: '@ethereumjs/vm 10.1.3, MPT state root per block, in-memory node store',
+    description: '@ethereumjs/vm 10.1.3 on a Merkle Patricia trie state',
     runUnit,
   }
 }
 
+/** The state a unit runs on, by backend. */
+type State =
+  | { kind: 'memory'; stateManager: ReplayStateManager; nodeStore: NodeStore; stateRoot: Uint8Array }
+  | {
+      kind: 'lmdb'
+      stateManager: FlatStateManager
+      store: StateStore
+      chainKey: string
+      complete: boolean
+      resumeHead: bigint | null
+      import: ImportStats & { ms: number }
+      close(): Promise<void>
+    }
+
 /** The VM and what it runs on, created at a unit's first block and kept for the rest. */
-type Machine = { common: Common; vm: VM; stateManager: ReplayStateManager; ancestors: AncestorChain }
+type Machine = { common: Common; vm: VM; ancestors: AncestorChain }
 
 async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<BlockRun> {
   await initKeccak()
-  const t0 = now()
-  const { store, stateRoot } = loadState(unit)
-  let setupMs = now() - t0
   const clock = new PhaseClock()
+  const t0 = now()
+  const firstBlock = await firstOf(unit)
+  if (firstBlock === undefined) return
+  const common = createCommon(unit, firstBlock.input)
+  const state = await openState(unit, common, opts.storage, clock)
+  let setupMs = now() - t0
+  const storage = opts.storage
+  const historical = storage.kind === 'lmdb' && storage.mode === 'historical'
+  const persistStats: UnitStorageStats['persist'] = {
+    commits: 0,
+    ms: 0,
+    bytes: { accounts: 0, storage: 0, bytecodes: 0, account_trie: 0, storage_trie: 0 },
+    nodesWritten: 0,
+    garbageNodes: 0,
+  }
   let machine: Machine | undefined
-  for await (const input of unit.blocks) {
-    const t1 = now()
-    const { number, timestamp } = readHeaderNumbers(input)
-    if (machine === undefined) {
-      machine = await createMachine(unit, input, number, timestamp, store, stateRoot, clock)
-    } else if (unit.rules.kind === 'mainnet') {
-      advanceMainnetCommon(machine.common, { origin: input.origin, number, timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
-    }
-    machine.ancestors.setBlock(input.ancestorHashes, input.origin, number)
-    const block = decodeBlock(input, machine.common)
-    setupMs += now() - t1
+  let batch: BlockRun[] = []
+  try {
+    for await (const { input, next } of lookahead(firstBlock)) {
+      if (state.kind === 'lmdb' && state.resumeHead !== null && input.number <= state.resumeHead) continue
+      const t1 = now()
+      const { number, timestamp } = readHeaderNumbers(input)
+      if (machine === undefined) {
+        const ancestors = new AncestorChain(input.ancestorHashes, input.origin, number)
+        const vm = await createVM({ common, stateManager: state.stateManager as StateManagerInterface, blockchain: ancestors })
+        machine = { common, vm, ancestors }
+      } else if (unit.rules.kind === 'mainnet') {
+        advanceMainnetCommon(machine.common, { origin: input.origin, number, timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
+      }
+      machine.ancestors.setBlock(input.ancestorHashes, input.origin, number)
+      const block = decodeBlock(input, machine.common)
+      setupMs += now() - t1
 
-    const evm = machine.vm.evm as EVM
-    const profiler = input.warmup === true ? undefined : opts.profiler // warm-up blocks are not measured
-    machine.stateManager.probe = profiler
-    profiler?.attach(evm)
-    let executed
-    try {
-      executed = await executeBlock(machine.vm, block, { clock, probe: profiler })
-    } catch (err) {
-      throw asExecutionError(err, input, store)
-    } finally {
-      profiler?.detach(evm)
-      machine.stateManager.probe = undefined
-    }
-    const phases = clock.take()
-    const stateReads = { ...machine.stateManager.reads }
-    Object.assign(machine.stateManager.reads, { accounts: 0, storageSlots: 0, code: 0, codeBytes: 0 })
-    yield {
-      origin: input.origin,
-      number,
-      hash: bytesToHex(block.hash()),
-      hardfork: machine.common.hardfork(),
-      txCount: executed.txCount,
-      gasUsed: executed.gasUsed,
-      phases,
-      stateReads,
-      mismatches: [
+      const before = state.kind === 'lmdb' ? state.store.stats() : undefined
+      const evm = machine.vm.evm as EVM
+      const profiler = input.warmup === true ? undefined : opts.profiler // warm-up blocks are not measured
+      if (state.kind === 'memory') state.stateManager.probe = profiler
+      profiler?.attach(evm)
+      let executed
+      let batchEnded = false
+      const mismatches: FieldMismatch[] = []
+      try {
+        executed = await executeBlock(machine.vm, block, { clock, probe: profiler, stateRoot: !historical })
+        if (state.kind === 'lmdb') {
+          batchEnded = !historical || isBatchEnd(storage, batch.length + 1, next, input)
+          if (batchEnded) {
+            const root = await state.stateManager.getStateRoot()
+            if (historical && !equalsBytes(root, input.expected.stateRoot)) {
+              const first = batch[0]?.number ?? number
+              mismatches.push({ field: `stateRoot (batch ${first}…${number})`, expected: bytesToHex(input.expected.stateRoot), actual: bytesToHex(root) })
+            }
+            const p = await state.stateManager.persist(
+              { number: Number(number), hash: bytesToHex(block.hash()) },
+              { schemaVersion: 1, chainKey: state.chainKey, complete: state.complete },
+            )
+            persistStats.commits++
+            persistStats.ms += p.ms
+            for (const [t, b] of Object.entries(p.bytes)) persistStats.bytes[t as keyof typeof p.bytes] += b
+            persistStats.nodesWritten += p.nodesWritten
+            persistStats.garbageNodes += p.garbageNodes
+          }
+        }
+      } catch (err) {
+        throw asExecutionError(err, input, state.kind === 'memory' ? state.nodeStore : undefined)
+      } finally {
+        profiler?.detach(evm)
+        if (state.kind === 'memory') state.stateManager.probe = undefined
+      }
+      mismatches.unshift(
         ...verifyComputed(input.expected, executed),
         ...checkExpectedAgainstHeader(input.expected, block.header),
         ...checkSenders(input, block),
-      ],
-      setupMs,
-      warmup: input.warmup === true,
+      )
+      const run: BlockRun = {
+        origin: input.origin,
+        number,
+        hash: bytesToHex(block.hash()),
+        hardfork: machine.common.hardfork(),
+        txCount: executed.txCount,
+        gasUsed: executed.gasUsed,
+        phases: clock.take(),
+        stateReads: takeReads(state),
+        mismatches,
+        setupMs,
+        warmup: input.warmup === true,
+        storage: before !== undefined && state.kind === 'lmdb' ? storageDelta(before, state.store.stats()) : undefined,
+      }
+      setupMs = 0
+      if (!historical) {
+        yield run
+        continue
+      }
+      batch.push(run)
+      if (batchEnded) {
+        // The batch's root is checked at its end: a root failure fails every block of the batch.
+        const failure = mismatches.find((m) => m.field.startsWith('stateRoot (batch'))
+        if (failure !== undefined) for (const r of batch.slice(0, -1)) r.mismatches.push(failure)
+        yield* batch
+        batch = []
+      }
     }
-    setupMs = 0
+    yield* batch
+  } finally {
+    if (state.kind === 'lmdb') {
+      opts.onUnitStats?.({
+        store: state.store.stats(),
+        merkle: { ...state.stateManager.merkle },
+        persist: persistStats,
+        import: { ...state.import, resumedAt: state.resumeHead === null ? null : Number(state.resumeHead) },
+      })
+      await state.close()
+    }
   }
 }
 
-/** Loads the unit's starting state into a node store: a witness as is, a genesis spec built in bulk. */
-function loadState(unit: ReplayUnit): { store: NodeStore; stateRoot: Uint8Array } {
-  const state = unit.state
-  if (state.kind === 'witness') {
-    return { store: NodeStore.fromWitness(state.nodes, state.codes, CODEHASH_PREFIX), stateRoot: state.stateRoot }
-  }
-  const store = new NodeStore(true, Math.ceil(state.spec.accounts.count * 1.4) + 1024)
-  const built = buildGenesisState(state.spec, store)
-  const stateRoot = hexToBytes(state.spec.stateRoot as `0x${string}`)
-  if (!equalsBytes(built.stateRoot, stateRoot)) {
-    throw new FixtureError(
-      unit.origin,
-      `genesis expands to state root ${bytesToHex(built.stateRoot)}, not the ${state.spec.stateRoot} it declares`,
-    )
-  }
-  return { store, stateRoot }
+/** The end of a historical batch: the batch is full, the unit ends, or the warm-up range ends. */
+function isBatchEnd(storage: StorageOptions, size: number, next: BlockInput | undefined, input: BlockInput): boolean {
+  if (next === undefined) return true
+  if ((next.warmup === true) !== (input.warmup === true)) return true
+  return storage.kind === 'lmdb' && storage.batch !== null && size >= storage.batch
 }
 
-async function createMachine(
-  unit: ReplayUnit,
-  input: BlockInput,
-  number: bigint,
-  timestamp: bigint,
-  store: NodeStore,
-  stateRoot: Uint8Array,
-  clock: PhaseClock,
-): Promise<Machine> {
-  const where = { origin: input.origin, block: number }
-  const common =
-    unit.rules.kind === 'mainnet'
-      ? createMainnetCommon({ origin: input.origin, number, timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
-      : createChainCommon(unit.rules.chainId, unit.rules.hardfork, where)
-  const trie = new MerklePatriciaTrie({ db: store, root: stateRoot, useKeyHashing: true, common, valueEncoding: ValueEncoding.Bytes })
-  const stateManager = new ReplayStateManager({ trie, common, caches: new Caches(), clock })
-  const ancestors = new AncestorChain(input.ancestorHashes, input.origin, number)
-  const vm = await createVM({ common, stateManager, blockchain: ancestors })
-  return { common, vm, stateManager, ancestors }
+function createCommon(unit: ReplayUnit, input: BlockInput): Common {
+  const { number, timestamp } = readHeaderNumbers(input)
+  return unit.rules.kind === 'mainnet'
+    ? createMainnetCommon({ origin: input.origin, number, timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
+    : createChainCommon(unit.rules.chainId, unit.rules.hardfork, { origin: input.origin, block: number })
+}
+
+/** Opens the unit's starting state on the chosen backend (importing it, or resuming an existing DB). */
+async function openState(unit: ReplayUnit, common: Common, storage: StorageOptions, clock: PhaseClock): Promise<State> {
+  const s = unit.state
+  if (storage.kind === 'memory') {
+    let nodeStore: NodeStore
+    let stateRoot: Uint8Array
+    if (s.kind === 'witness') {
+      nodeStore = NodeStore.fromWitness(s.nodes, s.codes, CODEHASH_PREFIX)
+      stateRoot = s.stateRoot
+    } else {
+      nodeStore = new NodeStore(true, Math.ceil(s.spec.accounts.count * 1.4) + 1024)
+      stateRoot = checkGenesisRoot(unit, buildGenesisState(s.spec, nodeStore).stateRoot)
+    }
+    const trie = new MerklePatriciaTrie({ db: nodeStore, root: stateRoot, useKeyHashing: true, common, valueEncoding: ValueEncoding.Bytes })
+    const stateManager = new ReplayStateManager({ trie, common, caches: new Caches(), clock })
+    return { kind: 'memory', stateManager, nodeStore, stateRoot }
+  }
+  const temporary = storage.dir === undefined
+  const dir = storage.dir ?? mkdtempSync(join(tmpdir(), 'megabench-db-'))
+  const chainKey =
+    s.kind === 'witness' ? `witness:${bytesToHex(s.stateRoot)}` : `chain:${s.spec.chainId}:${bytesToHex(keccak256(hexToBytes(s.spec.headerRlp as `0x${string}`)))}`
+  let store: Store
+  try {
+    store = Store.open(dir, { chainKey, caches: storage.caches })
+  } catch (err) {
+    if (temporary) rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
+  const close = async () => {
+    await store.close()
+    if (temporary) rmSync(dir, { recursive: true, force: true })
+  }
+  try {
+    const t0 = now()
+    let importStats: ImportStats = { accounts: 0, slots: 0, nodes: 0, codes: 0 }
+    let stateRoot: Uint8Array
+    let resumeHead: bigint | null = null
+    const meta = store.meta()
+    if (meta === undefined) {
+      if (s.kind === 'witness') {
+        importStats = importWitness(store, s, chainKey)
+        stateRoot = s.stateRoot
+      } else {
+        const g = importGenesis(store, s.spec, chainKey)
+        importStats = g
+        stateRoot = checkGenesisRoot(unit, g.stateRoot)
+      }
+    } else {
+      stateRoot = meta.head === null ? hexToBytes((s.kind === 'witness' ? bytesToHex(s.stateRoot) : s.spec.stateRoot) as `0x${string}`) : hexToBytes(meta.head.stateRoot as `0x${string}`)
+      resumeHead = meta.head === null ? null : BigInt(meta.head.number)
+    }
+    const complete = store.meta()?.complete ?? false
+    const stateManager = new FlatStateManager(common, store, stateRoot, complete, clock)
+    store.clock = clock
+    return { kind: 'lmdb', stateManager, store, chainKey, complete, resumeHead, import: { ...importStats, ms: now() - t0 }, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+function checkGenesisRoot(unit: ReplayUnit, built: Uint8Array): Uint8Array {
+  const s = unit.state
+  if (s.kind !== 'genesis') return built
+  const declared = hexToBytes(s.spec.stateRoot as `0x${string}`)
+  if (!equalsBytes(built, declared)) {
+    throw new FixtureError(unit.origin, `genesis expands to state root ${bytesToHex(built)}, not the ${s.spec.stateRoot} it declares`)
+  }
+  return declared
+}
+
+/** The unit's blocks with the first one already read (its header decides the Common). */
+async function firstOf(unit: ReplayUnit): Promise<{ input: BlockInput; rest: AsyncIterator<BlockInput> | Iterator<BlockInput> } | undefined> {
+  const it =
+    Symbol.asyncIterator in unit.blocks
+      ? (unit.blocks as AsyncIterable<BlockInput>)[Symbol.asyncIterator]()
+      : (unit.blocks as Iterable<BlockInput>)[Symbol.iterator]()
+  const r = await it.next()
+  return r.done === true ? undefined : { input: r.value, rest: it }
+}
+
+/** Each block with the one after it (undefined for the last), so that batch ends are known. */
+async function* lookahead(first: { input: BlockInput; rest: AsyncIterator<BlockInput> | Iterator<BlockInput> }) {
+  let current = first.input
+  for (;;) {
+    const r = await first.rest.next()
+    const next = r.done === true ? undefined : r.value
+    yield { input: current, next }
+    if (next === undefined) return
+    current = next
+  }
+}
+
+function takeReads(state: State): StateReadCounts {
+  if (state.kind === 'memory') {
+    const reads = { ...state.stateManager.reads }
+    Object.assign(state.stateManager.reads, { accounts: 0, storageSlots: 0, code: 0, codeBytes: 0 })
+    return reads
+  }
+  return { accounts: 0, storageSlots: 0, code: 0, codeBytes: 0 }
+}
+
+function storageDelta(a: StoreStats, b: StoreStats): BlockStorageDelta {
+  const level = (x: StoreStats['l1'], y: StoreStats['l1']) =>
+    Object.fromEntries(CACHE_KINDS.map((k) => [k, { hits: y[k].hits - x[k].hits, misses: y[k].misses - x[k].misses }])) as BlockStorageDelta['l1']
+  const lmdb = (s: StoreStats) => Object.values(s.lmdbReads).reduce((x, y) => x + y, 0)
+  return {
+    l1: level(a.l1, b.l1),
+    l2: level(a.l2, b.l2),
+    lmdbReads: lmdb(b) - lmdb(a),
+    penaltyCount: b.executionPenaltyCount - a.executionPenaltyCount,
+    penaltyMs: (b.executionPenaltySumNs - a.executionPenaltySumNs) / 1e6,
+  }
 }
 
 /** Number and timestamp straight from the header RLP: the hardfork must be known before decoding. */
@@ -173,7 +342,7 @@ function decodeBlock(input: BlockInput, common: Common): Block {
 }
 
 /** Senders the source cached must be the ones recovered from the signatures. */
-function checkSenders(input: BlockInput, block: Block) {
+function checkSenders(input: BlockInput, block: Block): FieldMismatch[] {
   if (input.senders === undefined) return []
   const recovered = block.transactions.map((tx) => tx.getSenderAddress().bytes)
   const cached = input.senders
@@ -181,14 +350,14 @@ function checkSenders(input: BlockInput, block: Block) {
   return ok ? [] : [{ field: 'senders', expected: `${recovered.length} recovered senders`, actual: `a cache of ${cached.length / 20} that differs` }]
 }
 
-function asExecutionError(err: unknown, input: BlockInput, store: NodeStore): MegabenchError {
+function asExecutionError(err: unknown, input: BlockInput, store: NodeStore | undefined): MegabenchError {
   const loc = { origin: input.origin, block: input.number }
   if (err instanceof MegabenchError) return err
   const chain: unknown[] = []
   for (let e = err; e instanceof Error; e = e.cause) chain.push(e)
   const signal = chain.find((e) => e instanceof MissingNodeSignal)
   if (signal !== undefined || chain.some((e) => (e as Error).message.includes('Missing node in DB'))) {
-    const key = signal?.key ?? store.lastMissingKey
+    const key = signal?.key ?? store?.lastMissingKey
     return new MissingTrieNodeError(loc, key === undefined ? undefined : `0x${key}`, err)
   }
   return new BlockExecutionError(loc, `execution failed: ${firstLine(err)}`, err)

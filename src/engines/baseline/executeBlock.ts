@@ -30,7 +30,8 @@ export interface ExecutionProbe {
 
 /** What executing a block computed, to compare with what its header commits to. */
 export type ExecutedBlock = {
-  stateRoot: Uint8Array
+  /** Undefined when the state root was deferred (historical sync computes it once per batch). */
+  stateRoot: Uint8Array | undefined
   receiptsRoot: Uint8Array
   logsBloom: Uint8Array
   gasUsed: bigint
@@ -41,6 +42,12 @@ export type ExecutedBlock = {
 export type ExecuteBlockOptions = {
   clock: PhaseClock
   probe?: ExecutionProbe | undefined
+  /**
+   * Compute the state root after the block (default true). False defers it (historical sync); the
+   * state manager must then keep changes across blocks (FlatStateManager does; MerkleStateManager
+   * flushes into its trie at every outermost commit, so it always merkleizes).
+   */
+  stateRoot?: boolean
 }
 
 const BEACON_ROOTS_ADDRESS = createAddressFromString('0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02')
@@ -136,7 +143,7 @@ export class BlockExecution {
     })
   }
 
-  /** Withdrawals and rewards, then the state root and the commit. */
+  /** Withdrawals and rewards, then the state root (unless deferred) and the commit. */
   async finish(): Promise<ExecutedBlock> {
     const { vm, block } = this
     const { common, evm } = vm
@@ -147,8 +154,8 @@ export class BlockExecution {
       }
       if (common.consensusType() === ConsensusType.ProofOfWork) await payBlockRewards(vm, block)
     })
-    // MerkleStateManager.getStateRoot flushes the caches into the trie and hashes (merkleization).
-    const stateRoot = await vm.stateManager.getStateRoot()
+    // getStateRoot is merkleization (MerkleStateManager flushes its caches into the trie and hashes).
+    const stateRoot = this.opts.stateRoot === false ? undefined : await vm.stateManager.getStateRoot()
     await this.opts.clock.time(Phase.persistence, () => evm.journal.commit())
     return {
       stateRoot,

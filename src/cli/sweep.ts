@@ -1,0 +1,81 @@
+import { join } from 'node:path'
+
+import Table from 'cli-table3'
+
+import { UsageError } from '../errors/index.js'
+import { buildDirectoryAtomically } from '../output/files.js'
+import { sweep } from '../run/sweep.js'
+import type { SweepResult } from '../run/sweepSchema.js'
+import { formatSize, parseSize } from '../storage/memory.js'
+import { timestampForPath } from './replay.js'
+import { writeFile } from 'node:fs/promises'
+
+export type SweepCliOptions = { memory: string; repeat?: number; out?: string; json?: boolean }
+
+const RESERVED = ['--memory', '--l1', '--l2', '--json', '--out', '--db', '--cgroup', '--mode']
+
+/** `megabench sweep`: one fresh replay process per memory limit and repetition; sweep.json + table. */
+export async function sweepCommand(opts: SweepCliOptions, replayArgs: string[]): Promise<number> {
+  const limits = opts.memory.split(',').map((s) => parseSize('--memory')(s))
+  for (const a of replayArgs) {
+    const flag = a.split('=')[0]!
+    if (RESERVED.includes(flag) && flag !== '--mode') throw new UsageError(`${flag} is set by sweep for every run; remove it`)
+  }
+  const modeIndex = replayArgs.indexOf('--mode')
+  if (modeIndex >= 0 && replayArgs[modeIndex + 1] === 'both') throw new UsageError('sweep runs one --mode (live or historical)')
+  const repeat = opts.repeat ?? 1
+  if (!(Number.isInteger(repeat) && repeat >= 1)) throw new UsageError('--repeat must be a whole number >= 1')
+  const outDir = opts.out ?? join('reports', `sweep-${timestampForPath(new Date())}`)
+  let result: SweepResult | undefined
+  await buildDirectoryAtomically(outDir, async (tmp) => {
+    result = await sweep({
+      limits,
+      repeat,
+      replayArgs,
+      runsDir: join(tmp, 'runs'),
+      onRun: (limit, r, s) => {
+        if (opts.json !== true) {
+          process.stderr.write(
+            `sweep: --memory ${formatSize(limit)} run ${r}/${repeat}: ${s.totalMs.toFixed(0)} ms, ${s.txPerSec.toFixed(0)} tx/s, ` +
+              `L1 miss ${(s.l1MissRatio * 100).toFixed(1)}%, L2 miss ${(s.l2MissRatio * 100).toFixed(1)}%${s.verified ? '' : ' (VERIFICATION FAILED)'}\n`,
+          )
+        }
+      },
+    })
+    // Run directories are recorded relative to the sweep directory.
+    for (const p of result.points) for (const r of p.runs) r.dir = r.dir.replace(`${tmp}/`, '')
+    await writeFile(join(tmp, 'sweep.json'), `${JSON.stringify(result, null, 1)}\n`)
+  })
+  const r = result!
+  if (opts.json === true) process.stdout.write(`${JSON.stringify(r)}\n`)
+  else process.stdout.write(`${formatSweep(r)}\nwrote ${outDir}/ (sweep.json, runs/)\n`)
+  return r.points.every((p) => p.runs.every((x) => x.verified)) ? 0 : 1
+}
+
+export function formatSweep(r: SweepResult): string {
+  const t = new Table({
+    head: ['memory', 'total ms', 'execution', 'miss penalty', 'merkleization', 'write', 'tx/s', 'L1 miss', 'L2 miss', 'mean penalty'],
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    colAligns: ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  })
+  for (const p of r.points) {
+    const m = p.median
+    t.push([
+      formatSize(p.memoryBytes),
+      m.totalMs.toFixed(0),
+      m.executionMs.toFixed(0),
+      m.missPenaltyMs.toFixed(1),
+      m.merkleizationMs.toFixed(0),
+      m.writeMs.toFixed(0),
+      m.txPerSec.toFixed(0),
+      `${(m.l1MissRatio * 100).toFixed(1)}%`,
+      `${(m.l2MissRatio * 100).toFixed(1)}%`,
+      `${(m.meanPenaltyNs / 1000).toFixed(1)} µs`,
+    ])
+  }
+  return [
+    `megabench sweep · ${r.config.mode} sync, ${r.config.limits.length} limits × ${r.config.repeat} repetitions (medians), working set ${formatSize(r.workingSetBytes)}`,
+    t.toString(),
+  ].join('\n')
+}

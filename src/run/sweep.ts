@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+
+import { MegabenchError } from '../errors/index.js'
+import { formatSize } from '../storage/memory.js'
+import { machineInfo, PACKAGE_ROOT, toolInfo } from './environment.js'
+import { type RunResult, runResultSchema } from './schema.js'
+import { SWEEP_SCHEMA_VERSION, type SweepPoint, type SweepResult, type SweepRunSummary } from './sweepSchema.js'
+
+export type SweepParameters = {
+  /** Memory budgets (bytes), in the order every repetition visits them. */
+  limits: readonly number[]
+  repeat: number
+  /** `megabench replay` options shared by every run (source, mode, batch…), without --memory/--json/--out. */
+  replayArgs: readonly string[]
+  /** Where each run writes its run directory: `<runsDir>/<limit>-<repetition>`. */
+  runsDir: string
+  onRun?: (limit: number, repetition: number, summary: SweepRunSummary) => void
+}
+
+const BIN = join(PACKAGE_ROOT, 'bin', 'megabench.js')
+
+/**
+ * Runs `megabench replay` once per memory limit and repetition, each in a fresh process, in a fixed
+ * interleaved order (repetition 1 visits every limit, then repetition 2…), so that drift on a shared
+ * machine spreads over all limits. Returns the study's curves per limit: medians of total time,
+ * execution, miss penalty (state load), write time (persistence), merkleization, and miss ratios.
+ */
+export async function sweep(p: SweepParameters): Promise<SweepResult> {
+  if (p.limits.length === 0) throw new MegabenchError('sweep needs at least one --memory limit')
+  const runs = new Map<number, SweepRunSummary[]>()
+  let first: RunResult | undefined
+  for (let r = 1; r <= p.repeat; r++) {
+    for (const limit of p.limits) {
+      const out = join(p.runsDir, `${limit}-${r}`)
+      const result = await runReplay([...p.replayArgs, '--memory', String(limit), '--json', '--out', out], limit)
+      first ??= result
+      const summary = summarize(result, out)
+      runs.set(limit, [...(runs.get(limit) ?? []), summary])
+      p.onRun?.(limit, r, summary)
+    }
+  }
+  const points: SweepPoint[] = p.limits.map((limit) => {
+    const rs = runs.get(limit)!
+    const med = (f: (s: SweepRunSummary) => number) => median(rs.map(f))
+    return {
+      memoryBytes: limit,
+      runs: rs,
+      median: {
+        totalMs: med((s) => s.totalMs),
+        executionMs: med((s) => s.executionMs),
+        missPenaltyMs: med((s) => s.missPenaltyMs),
+        writeMs: med((s) => s.writeMs),
+        merkleizationMs: med((s) => s.merkleizationMs),
+        txPerSec: med((s) => s.txPerSec),
+        l1MissRatio: med((s) => s.l1MissRatio),
+        l2MissRatio: med((s) => s.l2MissRatio),
+        meanPenaltyNs: med((s) => s.meanPenaltyNs),
+      },
+    }
+  })
+  const f = first!
+  return {
+    schemaVersion: SWEEP_SCHEMA_VERSION,
+    kind: 'megabench.sweep',
+    createdAt: new Date().toISOString(),
+    tool: toolInfo(),
+    machine: machineInfo(),
+    config: { replayArgs: [...p.replayArgs], limits: [...p.limits], repeat: p.repeat, mode: f.engines[0]!.mode, source: f.config.source },
+    workingSetBytes: Math.max(...[...runs.values()].flat().map((s) => s.workingSetBytes)),
+    penaltyHistogram: f.engines[0]!.storage?.missPenalty.execution.buckets ?? [],
+    points,
+  }
+}
+
+function summarize(r: RunResult, dir: string): SweepRunSummary {
+  const e = r.engines[0]!
+  const st = e.storage
+  if (st === null) throw new MegabenchError('sweep needs LMDB storage (the caches are what it varies)')
+  const ph = e.totals.phases
+  return {
+    dir,
+    verified: r.verification.failed.length === 0,
+    totalMs: e.totals.processingMs,
+    executionMs: ph.execution,
+    missPenaltyMs: ph.stateLoad,
+    writeMs: ph.persistence,
+    merkleizationMs: ph.merkleization,
+    txPerSec: e.totals.txPerSec,
+    l1MissRatio: st.l1.missRatio,
+    l2MissRatio: st.l2.missRatio,
+    meanPenaltyNs: st.missPenalty.execution.meanNs,
+    lmdbReads: Object.values(st.lmdbReads).reduce((a, b) => a + b, 0),
+    workingSetBytes: st.workingSetBytes,
+  }
+}
+
+function runReplay(args: string[], limit: number): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'replay', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      if (code !== 0 && code !== 1) {
+        reject(new MegabenchError(`replay at --memory ${formatSize(limit)} failed: ${stderr.trim().split('\n')[0] ?? `exit ${code}`}`))
+        return
+      }
+      try {
+        resolve(runResultSchema.parse(JSON.parse(stdout)))
+      } catch (cause) {
+        reject(new MegabenchError(`replay at --memory ${formatSize(limit)} printed no run result`, { cause }))
+      }
+    })
+  })
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}

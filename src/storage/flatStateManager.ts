@@ -1,0 +1,510 @@
+import type { AccountFields, Common, StateManagerInterface } from '@ethereumjs/common'
+import { MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { RLP } from '@ethereumjs/rlp'
+import { OriginalStorageCache } from '@ethereumjs/statemanager'
+import {
+  Account,
+  type Address,
+  KECCAK256_NULL,
+  KECCAK256_RLP,
+  ValueEncoding,
+  bytesToHex,
+  bytesToUnprefixedHex,
+  concatBytes,
+  createAccountFromRLP,
+  equalsBytes,
+  hexToBytes,
+  unpadBytes,
+} from '@ethereumjs/util'
+
+import { Phase, type PhaseClock } from '../probes/phases.js'
+import { keccak256 } from '../util/keccak.js'
+import { CacheKind, type StateStore, type StoreMeta, type TableName, type WriteOp } from './stateStore.js'
+import { TrieDb } from './trieDb.js'
+
+/** An account as the overlay holds it: RLP (immutable snapshot), or null once deleted. */
+type AccountEntry = { address: Uint8Array; rlp: Uint8Array | null }
+
+type Undo =
+  | { t: 'account'; hex: string; prev: AccountEntry | undefined }
+  | { t: 'slot'; hex: string; slot: string; prev: Uint8Array | undefined }
+  | { t: 'wipe'; hex: string; prevWiped: boolean; prevSlots: Map<string, Uint8Array> | undefined }
+
+/** Merkleization counters of one state root computation (or their sums). */
+export type MerkleStats = {
+  roots: number
+  updatedAccounts: number
+  updatedSlots: number
+  /** Trie node reads (from pending nodes, level 1, level 2 or LMDB) and node writes (each one hashed). */
+  nodeReads: number
+  nodeWrites: number
+  /** Of those reads, the ones that reached LMDB (level-2 misses). */
+  lmdbReads: number
+}
+
+export function emptyMerkleStats(): MerkleStats {
+  return { roots: 0, updatedAccounts: 0, updatedSlots: 0, nodeReads: 0, nodeWrites: 0, lmdbReads: 0 }
+}
+
+/** What one persistence wrote. */
+export type PersistStats = { ms: number; bytes: Record<TableName, number>; nodesWritten: number; garbageNodes: number }
+
+/**
+ * A state manager for @ethereumjs/vm over the flat state of a StateStore, as a client with flat
+ * state executes: reads of accounts, slots and code are single lookups in the flat tables (through
+ * the caches), never trie walks. Writes go into an overlay with a journal for checkpoints; the
+ * overlay accumulates across blocks until `persist()`.
+ *
+ * `getStateRoot()` is merkleization: the keys changed since the last root are applied to the account
+ * trie and storage tries (@ethereumjs/mpt over the trie tables, reading nodes through the caches;
+ * new nodes stay in memory); `persist()` then writes, in one LMDB transaction, the flat state changes,
+ * the new trie nodes that are reachable from the new root, and the head. Historical sync computes the
+ * root once per batch; live sync after every block.
+ *
+ * When the DB holds only a witness (partial flat state), a flat miss is confirmed by a trie lookup,
+ * so that an absent account is proven absent and a missing witness node is an error.
+ */
+export class FlatStateManager implements StateManagerInterface {
+  readonly originalStorageCache: OriginalStorageCache
+  /** Changes not yet persisted. */
+  private accounts = new Map<string, AccountEntry>()
+  private storage = new Map<string, Map<string, Uint8Array>>()
+  private wiped = new Set<string>()
+  private codes = new Map<string, Uint8Array>()
+  /** Changes not yet merkleized (addresses; slots per address). */
+  private dirty = new Set<string>()
+  private dirtySlots = new Map<string, Set<string>>()
+  /** Wipes since the last root that are still in effect (not reverted), per address. */
+  private dirtyWipes = new Map<string, number>()
+  private journal: Undo[] = []
+  private marks: number[] = []
+  /** Journal length when the last root was computed: reverting below it is not supported. */
+  private rootMark = 0
+  private root: Uint8Array
+  private readonly accountTrieDb: TrieDb
+  private readonly storageTrieDb: TrieDb
+  readonly merkle = emptyMerkleStats()
+
+  constructor(
+    readonly common: Common,
+    readonly store: StateStore,
+    stateRoot: Uint8Array,
+    private readonly complete: boolean,
+    private readonly clock?: PhaseClock,
+  ) {
+    this.root = stateRoot
+    this.originalStorageCache = new OriginalStorageCache(this.getStorage.bind(this))
+    this.accountTrieDb = new TrieDb(store, 'account_trie')
+    this.storageTrieDb = new TrieDb(store, 'storage_trie')
+  }
+
+  /** The state root as of the last `getStateRoot()` (or the one the state started from). */
+  get currentRoot(): Uint8Array {
+    return this.root
+  }
+
+  /** True if there are changes not yet merkleized. */
+  get hasUnmerkleizedChanges(): boolean {
+    return this.dirty.size > 0
+  }
+
+  // ── reads ──────────────────────────────────────────────────────────────────────────────────────
+
+  async getAccount(address: Address): Promise<Account | undefined> {
+    const rlp = await this.accountRlp(address.bytes)
+    return rlp === null ? undefined : createAccountFromRLP(rlp)
+  }
+
+  /** The account's RLP as execution sees it: the overlay, else the persisted state. */
+  private async accountRlp(address: Uint8Array): Promise<Uint8Array | null> {
+    const e = this.accounts.get(bytesToUnprefixedHex(address))
+    return e !== undefined ? e.rlp : this.persistedAccountRlp(address)
+  }
+
+  /** The account's RLP as last persisted (flat table; for a witness DB, a flat miss is proven with the trie). */
+  private async persistedAccountRlp(address: Uint8Array): Promise<Uint8Array | null> {
+    const v = this.store.read(CacheKind.account, `a${bytesToUnprefixedHex(address)}`, 'accounts', () => keccak256(address))
+    if (v !== null || this.complete) return v
+    return this.proveAccount(address)
+  }
+
+  async getStorage(address: Address, key: Uint8Array): Promise<Uint8Array> {
+    if (key.length !== 32) throw new Error('Storage key must be 32 bytes long')
+    return this.storageValue(address.bytes, key)
+  }
+
+  private async storageValue(address: Uint8Array, key: Uint8Array): Promise<Uint8Array> {
+    const hex = bytesToUnprefixedHex(address)
+    const slot = bytesToUnprefixedHex(key)
+    const v = this.storage.get(hex)?.get(slot)
+    if (v !== undefined) return v
+    if (this.wiped.has(hex)) return new Uint8Array(0)
+    const e = this.accounts.get(hex)
+    if (e !== undefined && e.rlp === null) return new Uint8Array(0)
+    const flat = this.store.read(CacheKind.storage, `s${hex}${slot}`, 'storage', () => concatBytes(keccak256(address), keccak256(key)))
+    if (flat !== null) return flat
+    if (this.complete) return new Uint8Array(0)
+    return this.proveSlot(address, key)
+  }
+
+  async getCode(address: Address): Promise<Uint8Array> {
+    const rlp = await this.accountRlp(address.bytes)
+    if (rlp === null) return new Uint8Array(0)
+    const codeHash = (RLP.decode(rlp) as Uint8Array[])[3]!
+    if (equalsBytes(codeHash, KECCAK256_NULL)) return new Uint8Array(0)
+    const hashHex = bytesToUnprefixedHex(codeHash)
+    const pending = this.codes.get(hashHex)
+    if (pending !== undefined) return pending
+    const code = this.store.read(CacheKind.code, `c${hashHex}`, 'bytecodes', () => codeHash)
+    if (code === null) throw new Error(`code ${bytesToHex(codeHash)} of ${address.toString()} is missing from the state DB`)
+    return code
+  }
+
+  async getCodeSize(address: Address): Promise<number> {
+    return (await this.getCode(address)).length
+  }
+
+  // ── writes ─────────────────────────────────────────────────────────────────────────────────────
+
+  async putAccount(address: Address, account?: Account): Promise<void> {
+    this.setAccount(address.bytes, account === undefined ? null : account.serialize())
+  }
+
+  async deleteAccount(address: Address): Promise<void> {
+    this.setAccount(address.bytes, null)
+    this.wipe(bytesToUnprefixedHex(address.bytes))
+  }
+
+  async modifyAccountFields(address: Address, fields: AccountFields): Promise<void> {
+    const account = (await this.getAccount(address)) ?? new Account()
+    if (fields.nonce !== undefined) account.nonce = fields.nonce
+    if (fields.balance !== undefined) account.balance = fields.balance
+    if (fields.codeHash !== undefined) account.codeHash = fields.codeHash
+    if (fields.storageRoot !== undefined) account.storageRoot = fields.storageRoot
+    await this.putAccount(address, account)
+  }
+
+  async putCode(address: Address, value: Uint8Array): Promise<void> {
+    const codeHash = keccak256(value)
+    this.codes.set(bytesToUnprefixedHex(codeHash), value)
+    await this.modifyAccountFields(address, { codeHash })
+  }
+
+  async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
+    if (key.length !== 32) throw new Error('Storage key must be 32 bytes long')
+    if (value.length > 32) throw new Error('Storage value cannot be longer than 32 bytes')
+    if ((await this.accountRlp(address.bytes)) === null) throw new Error('putStorage() called on non-existing account')
+    const hex = bytesToUnprefixedHex(address.bytes)
+    const slot = bytesToUnprefixedHex(key)
+    let slots = this.storage.get(hex)
+    if (slots === undefined) this.storage.set(hex, (slots = new Map()))
+    this.journal.push({ t: 'slot', hex, slot, prev: slots.get(slot) })
+    slots.set(slot, unpadBytes(value))
+    this.markSlot(hex, slot)
+  }
+
+  async clearStorage(address: Address): Promise<void> {
+    this.wipe(bytesToUnprefixedHex(address.bytes))
+    const account = await this.getAccount(address)
+    if (account !== undefined) {
+      account.storageRoot = KECCAK256_RLP
+      await this.putAccount(address, account)
+    }
+  }
+
+  private setAccount(address: Uint8Array, rlp: Uint8Array | null): void {
+    const hex = bytesToUnprefixedHex(address)
+    this.journal.push({ t: 'account', hex, prev: this.accounts.get(hex) })
+    this.accounts.set(hex, { address, rlp })
+    this.dirty.add(hex)
+  }
+
+  private wipe(hex: string): void {
+    this.journal.push({ t: 'wipe', hex, prevWiped: this.wiped.has(hex), prevSlots: this.storage.get(hex) })
+    this.storage.delete(hex)
+    this.wiped.add(hex)
+    this.dirtyWipes.set(hex, (this.dirtyWipes.get(hex) ?? 0) + 1)
+    this.dirty.add(hex)
+  }
+
+  private markSlot(hex: string, slot: string): void {
+    let s = this.dirtySlots.get(hex)
+    if (s === undefined) this.dirtySlots.set(hex, (s = new Set()))
+    s.add(slot)
+    this.dirty.add(hex)
+  }
+
+  // ── checkpoints ────────────────────────────────────────────────────────────────────────────────
+
+  async checkpoint(): Promise<void> {
+    this.marks.push(this.journal.length)
+  }
+
+  async commit(): Promise<void> {
+    this.marks.pop()
+    if (this.marks.length === 0) {
+      this.journal = []
+      this.rootMark = 0
+    }
+  }
+
+  async revert(): Promise<void> {
+    const mark = this.marks.pop() ?? 0
+    if (mark < this.rootMark) throw new Error('reverting state that a state root was already computed from is not supported')
+    while (this.journal.length > mark) {
+      const u = this.journal.pop()!
+      if (u.t === 'account') {
+        if (u.prev === undefined) this.accounts.delete(u.hex)
+        else this.accounts.set(u.hex, u.prev)
+      } else if (u.t === 'slot') {
+        const slots = this.storage.get(u.hex)
+        if (u.prev === undefined) slots?.delete(u.slot)
+        else slots?.set(u.slot, u.prev)
+      } else {
+        if (!u.prevWiped) this.wiped.delete(u.hex)
+        if (u.prevSlots === undefined) this.storage.delete(u.hex)
+        else this.storage.set(u.hex, u.prevSlots)
+        const n = (this.dirtyWipes.get(u.hex) ?? 1) - 1
+        if (n > 0) this.dirtyWipes.set(u.hex, n)
+        else this.dirtyWipes.delete(u.hex)
+      }
+      // Other dirty marks stay: merkleization reads current values, so an undone change rewrites
+      // what was there before (same root).
+    }
+    if (this.marks.length === 0) {
+      this.journal = []
+      this.rootMark = 0
+    }
+  }
+
+  // ── merkleization and persistence ──────────────────────────────────────────────────────────────
+
+  /**
+   * Merkleization: applies the changes since the last root to the tries and returns the new root.
+   * Every changed account's leaf is rebuilt from its current value, with the storage root this
+   * manager computed (never one an EVM-held Account object carried), and the flat overlay is updated
+   * to the same leaf, so that flat state and trie agree when persisted.
+   */
+  async getStateRoot(): Promise<Uint8Array> {
+    if (this.dirty.size === 0) return this.root
+    this.clock?.enter(Phase.merkleization)
+    this.store.context = 'merkleization'
+    const readsBefore = this.accountTrieDb.counters.reads + this.storageTrieDb.counters.reads
+    const writesBefore = this.accountTrieDb.counters.writes + this.storageTrieDb.counters.writes
+    const lmdbBefore = this.store.lmdbReads.account_trie + this.store.lmdbReads.storage_trie
+    try {
+      const accountTrie = this.trie(this.accountTrieDb, this.root)
+      const updates = [...this.dirty].map((hex) => {
+        const address = hexToBytes(`0x${hex}`)
+        return { hex, address, hashed: keccak256(address) }
+      })
+      updates.sort((a, b) => compareBytes(a.hashed, b.hashed))
+      for (const u of updates) {
+        const wiped = this.dirtyWipes.has(u.hex)
+        // Slots changed since the last root; after a wipe, every slot written since the wipe.
+        const slots = wiped ? new Set([...(this.storage.get(u.hex)?.keys() ?? [])]) : this.dirtySlots.get(u.hex)
+        let storageRoot = wiped ? KECCAK256_RLP : await this.storageRootOf(u.hex, u.address)
+        if (slots !== undefined && slots.size > 0) {
+          const trie = this.trie(this.storageTrieDb, storageRoot)
+          const keys = [...slots].map((s) => ({ key: hexToBytes(`0x${s}`), hashed: keccak256(hexToBytes(`0x${s}`)) }))
+          keys.sort((a, b) => compareBytes(a.hashed, b.hashed))
+          for (const k of keys) {
+            const v = await this.storageValue(u.address, k.key)
+            if (v.length === 0) await trie.del(k.hashed)
+            else await trie.put(k.hashed, RLP.encode(v))
+          }
+          this.merkle.updatedSlots += keys.length
+          storageRoot = trie.root()
+        }
+        this.roots.set(u.hex, storageRoot)
+        const rlp = await this.accountRlp(u.address)
+        if (rlp === null) {
+          await accountTrie.del(u.hashed)
+          continue
+        }
+        const account = createAccountFromRLP(rlp)
+        account.storageRoot = storageRoot
+        const leaf = account.serialize()
+        // Derived state, not an execution change: updated without journaling.
+        this.accounts.set(u.hex, { address: u.address, rlp: leaf })
+        await accountTrie.put(u.hashed, leaf)
+      }
+      this.merkle.updatedAccounts += updates.length
+      this.root = accountTrie.root()
+      this.merkle.roots++
+      this.dirty.clear()
+      this.dirtySlots.clear()
+      this.dirtyWipes.clear()
+      this.rootMark = this.journal.length
+      return this.root
+    } finally {
+      this.merkle.nodeReads += this.accountTrieDb.counters.reads + this.storageTrieDb.counters.reads - readsBefore
+      this.merkle.nodeWrites += this.accountTrieDb.counters.writes + this.storageTrieDb.counters.writes - writesBefore
+      this.merkle.lmdbReads += this.store.lmdbReads.account_trie + this.store.lmdbReads.storage_trie - lmdbBefore
+      this.store.context = 'execution'
+      this.clock?.exit()
+    }
+  }
+
+  /** Storage roots computed by merkleization and not yet persisted. */
+  private readonly roots = new Map<string, Uint8Array>()
+
+  /** The account's current storage root: the last one merkleization computed, else the persisted one. */
+  private async storageRootOf(hex: string, address: Uint8Array): Promise<Uint8Array> {
+    const known = this.roots.get(hex)
+    if (known !== undefined) return known
+    const rlp = await this.persistedAccountRlp(address)
+    return rlp === null ? KECCAK256_RLP : (RLP.decode(rlp) as Uint8Array[])[2]!
+  }
+
+  /**
+   * Persistence: writes everything not yet persisted in one LMDB transaction, with `head` as the new
+   * head. Computes the state root first if needed. Only trie nodes reachable from the new roots are
+   * written (nodes superseded within the batch are garbage and dropped).
+   */
+  async persist(head: { number: number; hash: string }, meta: Omit<StoreMeta, 'head'>): Promise<PersistStats> {
+    const root = await this.getStateRoot()
+    this.clock?.enter(Phase.persistence)
+    try {
+      const ops: WriteOp[] = []
+      const cache: Parameters<StateStore['write']>[2] & object = []
+      const bytes = { accounts: 0, storage: 0, bytecodes: 0, account_trie: 0, storage_trie: 0 } as Record<TableName, number>
+      const add = (table: TableName, kind: CacheKind, l1Key: string | null, key: Uint8Array, value: Uint8Array | null) => {
+        ops.push({ table, key, value })
+        ;(cache as { kind: CacheKind; l1Key: string | null; table: TableName; key: Uint8Array; value: Uint8Array | null }[]).push({ kind, l1Key, table, key, value })
+        bytes[table] += key.length + (value?.length ?? 0)
+      }
+      for (const hex of this.wiped) ops.push({ table: 'storage', prefix: keccak256(hexToBytes(`0x${hex}`)), l1Prefix: `s${hex}` })
+      for (const [hex, e] of this.accounts) add('accounts', CacheKind.account, `a${hex}`, keccak256(e.address), e.rlp)
+      for (const [hex, slots] of this.storage) {
+        const hashedAddress = keccak256(hexToBytes(`0x${hex}`))
+        for (const [slot, v] of slots) {
+          add('storage', CacheKind.storage, `s${hex}${slot}`, concatBytes(hashedAddress, keccak256(hexToBytes(`0x${slot}`))), v.length === 0 ? null : v)
+        }
+      }
+      for (const [hashHex, code] of this.codes) add('bytecodes', CacheKind.code, `c${hashHex}`, hexToBytes(`0x${hashHex}`), code)
+      const { accountNodes, storageNodes } = this.reachablePendingNodes(root)
+      for (const [h, n] of accountNodes) add('account_trie', CacheKind.trieNode, `t${h}`, hexToBytes(`0x${h}`), n)
+      for (const [h, n] of storageNodes) add('storage_trie', CacheKind.trieNode, `u${h}`, hexToBytes(`0x${h}`), n)
+      const pendingTotal = this.accountTrieDb.pending.size + this.storageTrieDb.pending.size
+      const t0 = this.store.writes.commitMs
+      this.store.write(ops, { ...meta, head: { ...head, stateRoot: bytesToHex(root) } }, cache)
+      this.accounts.clear()
+      this.roots.clear()
+      this.storage.clear()
+      this.wiped.clear()
+      this.codes.clear()
+      this.accountTrieDb.pending.clear()
+      this.storageTrieDb.pending.clear()
+      return {
+        ms: this.store.writes.commitMs - t0,
+        bytes,
+        nodesWritten: accountNodes.size + storageNodes.size,
+        garbageNodes: pendingTotal - accountNodes.size - storageNodes.size,
+      }
+    } finally {
+      this.clock?.exit()
+    }
+  }
+
+  /** Pending nodes reachable from `root` (account trie) and from the storage roots of its leaves. */
+  private reachablePendingNodes(root: Uint8Array) {
+    const accountNodes = new Map<string, Uint8Array>()
+    const storageNodes = new Map<string, Uint8Array>()
+    const storageRoots: Uint8Array[] = []
+    walkPending(this.accountTrieDb.pending, bytesToUnprefixedHex(root), accountNodes, (leaf) => {
+      const fields = RLP.decode(leaf) as Uint8Array[]
+      if (fields[2] !== undefined) storageRoots.push(fields[2])
+    })
+    for (const r of storageRoots) walkPending(this.storageTrieDb.pending, bytesToUnprefixedHex(r), storageNodes, () => {})
+    return { accountNodes, storageNodes }
+  }
+
+  private trie(db: TrieDb, root: Uint8Array): MerklePatriciaTrie {
+    return new MerklePatriciaTrie({ db, root, useKeyHashing: false, common: this.common, valueEncoding: ValueEncoding.Bytes })
+  }
+
+  // ── partial (witness) state: flat misses are proven with the trie ──────────────────────────────
+
+  private async proveAccount(address: Uint8Array): Promise<Uint8Array | null> {
+    const trie = this.trie(this.accountTrieDb, this.root)
+    const v = await trie.get(keccak256(address), true)
+    this.store.l1.set(`a${bytesToUnprefixedHex(address)}`, v)
+    return v
+  }
+
+  private async proveSlot(address: Uint8Array, key: Uint8Array): Promise<Uint8Array> {
+    const rlp = await this.persistedAccountRlp(address)
+    if (rlp === null) return new Uint8Array(0)
+    const storageRoot = (RLP.decode(rlp) as Uint8Array[])[2]!
+    const trie = this.trie(this.storageTrieDb, storageRoot)
+    const v = await trie.get(keccak256(key), true)
+    const value = v === null ? new Uint8Array(0) : (RLP.decode(v) as Uint8Array)
+    this.store.l1.set(`s${bytesToUnprefixedHex(address)}${bytesToUnprefixedHex(key)}`, value)
+    return value
+  }
+
+  // ── the rest of the interface ──────────────────────────────────────────────────────────────────
+
+  async setStateRoot(stateRoot: Uint8Array): Promise<void> {
+    if (!equalsBytes(stateRoot, this.root)) throw new Error('FlatStateManager cannot switch to another state root')
+  }
+
+  async hasStateRoot(root: Uint8Array): Promise<boolean> {
+    return equalsBytes(root, this.root)
+  }
+
+  clearCaches(): void {}
+
+  shallowCopy(): StateManagerInterface {
+    throw new Error('FlatStateManager cannot be copied')
+  }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
+  return a.length - b.length
+}
+
+/**
+ * Collects the pending nodes reachable from `rootHex`: a node referenced by hash is followed only if
+ * it is pending (a node not pending is already persisted, and so is everything below it).
+ * `onLeafValue` receives the value of every leaf reached (for the account trie: account RLPs).
+ */
+function walkPending(
+  pending: ReadonlyMap<string, Uint8Array>,
+  rootHex: string,
+  out: Map<string, Uint8Array>,
+  onLeafValue: (value: Uint8Array) => void,
+): void {
+  const stack = [rootHex]
+  while (stack.length > 0) {
+    const h = stack.pop()!
+    if (out.has(h)) continue
+    const node = pending.get(h)
+    if (node === undefined) continue
+    out.set(h, node)
+    visitNode(RLP.decode(node) as NodeItem[], (ref) => stack.push(bytesToUnprefixedHex(ref)), onLeafValue)
+  }
+}
+
+type NodeItem = Uint8Array | NodeItem[]
+
+/** Calls `onRef` for every child referenced by hash and `onLeafValue` for leaf values (embedded nodes followed inline). */
+function visitNode(items: NodeItem[], onRef: (hash: Uint8Array) => void, onLeafValue: (v: Uint8Array) => void): void {
+  const child = (c: NodeItem | undefined) => {
+    if (c === undefined) return
+    if (Array.isArray(c)) visitNode(c, onRef, onLeafValue)
+    else if (c.length === 32) onRef(c)
+  }
+  if (items.length === 17) {
+    for (let i = 0; i < 16; i++) child(items[i])
+    const v = items[16]
+    if (v instanceof Uint8Array && v.length > 0) onLeafValue(v)
+    return
+  }
+  const path = items[0] as Uint8Array
+  const isLeaf = ((path[0] ?? 0) & 0x20) !== 0
+  if (isLeaf) onLeafValue(items[1] as Uint8Array)
+  else child(items[1])
+}
