@@ -38,6 +38,8 @@ describe('megabench replay (spawned binary)', () => {
     expect(csv[0]).toBe(OPCODE_CSV_HEADER.join(','))
     expect(csv.length).toBe(run.engines[0].opcodes.rows.length + 1)
     expect(await readdir(parent)).toEqual(['run'])
+    expect((await readdir(out)).sort()).toEqual(['blocks.jsonl', 'opcodes.csv', 'report.html', 'run.json'])
+    expect(await readFile(join(out, 'report.html'), 'utf8')).toContain('<figure class="chart" data-chart="pareto">')
   })
 
   test('behavior: --json prints the run result on stdout', async () => {
@@ -145,9 +147,48 @@ describe('LMDB storage through the CLI (spawned binary)', () => {
     expect(await readdir(join(out, 'runs'))).toHaveLength(2)
   })
 
+  test('behavior: --cgroup enforces --memory where a memory cgroup is writable, and otherwise says why', async () => {
+    const r = await runCli(['replay', '--fixtures', SMALL_FIXTURE, '--memory', '256MB', '--cgroup', '--json', '--out', join(await tempDir(), 'run')])
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/^megabench: --cgroup: (this process now runs in \S+ \(cgroup v[12]\), memory limited to|not enforced \()/)
+    const none = await runCli(['replay', '--fixtures', SMALL_FIXTURE, '--cgroup'])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toBe('megabench: --cgroup needs --memory (the limit to enforce)\n')
+  })
+
   test('behavior: --mode historical with --storage memory is refused', async () => {
     const r = await runCli(['replay', '--chain', MIXED, '--mode', 'historical', '--storage', 'memory'])
     expect(r.code).toBe(2)
     expect(r.stderr).toBe('megabench: --storage memory supports --mode live only (historical sync needs LMDB)\n')
+  })
+})
+
+describe('megabench report (spawned binary)', () => {
+  test('default: a run directory as Markdown on stdout and as HTML to a file; --no-report skips report.html', async () => {
+    const dir = await tempDir()
+    const r = await runCli(['replay', '--fixtures', SMALL_FIXTURE, '--no-report', '--out', join(dir, 'run')])
+    expect(r.code).toBe(0)
+    expect(await readdir(join(dir, 'run'))).not.toContain('report.html')
+    const md = await runCli(['report', join(dir, 'run'), '--format', 'md'])
+    expect(md.code).toBe(0)
+    expect(md.stdout).toMatch(/^# megabench report/)
+    expect(md.stdout).toContain('| baseline/live | 1/1 |')
+    const html = await runCli(['report', join(dir, 'run', 'run.json'), '--out', join(dir, 'r.html')])
+    expect(html.code).toBe(0)
+    expect(html.stdout).toBe(`wrote ${join(dir, 'r.html')}\n`)
+    expect(await readFile(join(dir, 'r.html'), 'utf8')).toContain('<title>megabench report: run</title>')
+  })
+
+  test('behavior: an unknown schema version or something else than a run result is refused in one line', async () => {
+    const dir = await tempDir()
+    const { writeFile } = await import('node:fs/promises')
+    await writeFile(join(dir, 'old.json'), JSON.stringify({ kind: 'megabench.run', schemaVersion: 99 }))
+    await writeFile(join(dir, 'other.json'), JSON.stringify({ hello: 'world' }))
+    const old = await runCli(['report', join(dir, 'old.json')])
+    expect(old.code).toBe(2)
+    expect(old.stderr).toBe(`megabench: ${join(dir, 'old.json')}: run.json schema version 99 is not supported (this megabench reads version 2)\n`)
+    const other = await runCli(['report', join(dir, 'other.json')])
+    expect(other.code).toBe(2)
+    expect(other.stderr).toBe(`megabench: ${join(dir, 'other.json')}: not a megabench run or sweep result (kind is neither megabench.run nor megabench.sweep)\n`)
   })
 })

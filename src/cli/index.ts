@@ -36,6 +36,7 @@ export function buildProgram(): Command {
     .option('--opcodes', 'time every opcode (adds the profiler overhead to all timings)', false)
     .option('--json', 'print the run result as JSON on stdout instead of the summary', false)
     .option('--out <dir>', 'output directory (default: reports/<timestamp>)')
+    .option('--no-report', 'do not write report.html beside run.json')
     .action(async (opts) => {
       const { replayCommand } = await import('./replay.js')
       process.exitCode = await replayCommand(opts)
@@ -48,12 +49,24 @@ export function buildProgram(): Command {
     .option('--repeat <n>', 'repetitions per limit (interleaved; medians reported)', parseCount('--repeat'))
     .option('--out <dir>', 'output directory (default: reports/sweep-<timestamp>)')
     .option('--json', 'print sweep.json on stdout', false)
+    .option('--no-report', 'do not write report.html beside sweep.json')
     .allowUnknownOption()
     .allowExcessArguments()
     .addHelpText('after', '\nAny other option is passed to every `megabench replay` run (e.g. --chain <dir> --mode historical).')
     .action(async (opts, cmd: Command) => {
       const { sweepCommand } = await import('./sweep.js')
       process.exitCode = await sweepCommand(opts, cmd.args)
+    })
+
+  program
+    .command('report')
+    .description('render run.json / sweep.json results (files or their directories) as one self-contained report')
+    .argument('<results...>', 'run.json or sweep.json files, or directories holding them')
+    .option('--out <file>', 'output file (default: report.html; Markdown goes to stdout)')
+    .option('--format <format>', 'html (charts, offline) or md (key tables, e.g. for CI job summaries)', 'html')
+    .action(async (paths: string[], opts) => {
+      const { reportCommand } = await import('./report.js')
+      process.exitCode = await reportCommand(paths, opts)
     })
 
   program

@@ -1,6 +1,7 @@
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 
 import { formatSummary } from '../output/summary.js'
+import { renderHtml } from '../report/html.js'
 import { runFiles } from '../output/runFiles.js'
 import { writeDirectoryAtomically } from '../output/files.js'
 import { DEFAULT_FIXTURES } from '../run/environment.js'
@@ -30,6 +31,8 @@ export type ReplayCliOptions = {
   l2?: number
   db?: string
   cgroup?: boolean
+  /** commander's --no-report sets this false */
+  report?: boolean
 }
 
 /** --mode, --storage, --batch, --memory/--l1/--l2, --db → replay storage parameters. */
@@ -96,9 +99,11 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
     progress.stop()
   }
   const outDir = opts.out ?? join('reports', timestampForPath(new Date(result.createdAt)))
-  await writeDirectoryAtomically(outDir, runFiles(result))
+  const files: Map<string, string | Uint8Array> = runFiles(result)
+  if (opts.report !== false) files.set('report.html', await renderHtml([{ label: basename(outDir), result }], []))
+  await writeDirectoryAtomically(outDir, files)
   if (opts.json === true) process.stdout.write(`${JSON.stringify(result)}\n`)
-  else process.stdout.write(`${formatSummary(result, { outDir })}\n`)
+  else process.stdout.write(`${formatSummary(result, { outDir, report: opts.report })}\n`)
   return result.verification.failed.length === 0 ? 0 : 1
 }
 

@@ -1,4 +1,4 @@
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 
 import Table from 'cli-table3'
 
@@ -7,10 +7,12 @@ import { buildDirectoryAtomically } from '../output/files.js'
 import { sweep } from '../run/sweep.js'
 import type { SweepResult } from '../run/sweepSchema.js'
 import { formatSize, parseSize } from '../storage/memory.js'
+import { renderHtml } from '../report/html.js'
+import { loadResult } from '../report/load.js'
 import { timestampForPath } from './replay.js'
 import { writeFile } from 'node:fs/promises'
 
-export type SweepCliOptions = { memory: string; repeat?: number; out?: string; json?: boolean }
+export type SweepCliOptions = { memory: string; repeat?: number; out?: string; json?: boolean; report?: boolean }
 
 const RESERVED = ['--memory', '--l1', '--l2', '--json', '--out', '--db', '--cgroup', '--mode']
 
@@ -45,10 +47,17 @@ export async function sweepCommand(opts: SweepCliOptions, replayArgs: string[]):
     // Run directories are recorded relative to the sweep directory.
     for (const p of result.points) for (const r of p.runs) r.dir = r.dir.replace(`${tmp}/`, '')
     await writeFile(join(tmp, 'sweep.json'), `${JSON.stringify(result, null, 1)}\n`)
+    if (opts.report !== false) {
+      // The sweep and its run at the largest limit (for the opcode and cache details).
+      const largest = result.points.reduce((a, b) => (a.memoryBytes >= b.memoryBytes ? a : b))
+      const run = await loadResult(join(tmp, largest.runs[0]!.dir))
+      const runs = run.kind === 'run' ? [{ label: `run at ${formatSize(largest.memoryBytes)}`, result: run.run }] : []
+      await writeFile(join(tmp, 'report.html'), await renderHtml(runs, [{ label: basename(outDir), result }]))
+    }
   })
   const r = result!
   if (opts.json === true) process.stdout.write(`${JSON.stringify(r)}\n`)
-  else process.stdout.write(`${formatSweep(r)}\nwrote ${outDir}/ (sweep.json, runs/)\n`)
+  else process.stdout.write(`${formatSweep(r)}\nwrote ${outDir}/ (sweep.json, runs/${opts.report === false ? '' : ', report.html'})\n`)
   return r.points.every((p) => p.runs.every((x) => x.verified)) ? 0 : 1
 }
 

@@ -7,7 +7,7 @@ import type { ReplayUnit } from '../types.js'
 import type { StateReadCounts } from './baseline/stateManager.js'
 import type { FieldMismatch } from './verify.js'
 
-export type EngineName = 'baseline'
+export type EngineName = 'baseline' | 'mega'
 
 /** When the state root is computed and the state persisted. */
 export type SyncMode = 'live' | 'historical'
@@ -58,6 +58,35 @@ export type BlockRun = {
   /** Executed only to reach the measured range (`--from`). */
   warmup: boolean
   storage?: BlockStorageDelta | undefined
+  /** The block's net state change (when state diffs are requested, and always for the mega engine). */
+  diff?: BlockDiffSummary | undefined
+}
+
+/** Digest and size of a block's net state diff (megabench-diff-v1), compared across engines. */
+export type BlockDiffSummary = { digest: string; bytes: number; keys: number }
+
+/** Options of the mega engine. */
+export type MegaOptions = {
+  /** live: the authenticated tree committed every block; historical: every `batch` blocks (null = per unit). */
+  mode: SyncMode
+  batch: number | null
+  /** Keep Ethereum's MPT beside the mega state and check its root against every header. */
+  verifyMpt: boolean
+  /** Worker threads recovering senders ahead of execution (0 = recover during execution). */
+  senderWorkers: number
+  /** Append every block's state diff to this file (length-prefixed megabench-diff-v1), fsync per commit. */
+  stateDiffs: string | undefined
+}
+
+/** Statistics of one mega-engine unit. */
+export type MegaUnitStats = {
+  importMs: number
+  accounts: number
+  treeEntries: number
+  bucketBits: number
+  tree: Record<string, number>
+  verifyMptMs: number
+  senderWorkers: number
 }
 
 /** Storage statistics of one unit (LMDB backend). */
@@ -66,6 +95,8 @@ export type UnitStorageStats = {
   merkle: MerkleStats
   persist: { commits: number; ms: number; bytes: PersistStats['bytes']; nodesWritten: number; garbageNodes: number }
   import: ImportStats & { ms: number; resumedAt: number | null }
+  /** Entries and on-disk bytes per table when the unit ended. */
+  tables: Record<'accounts' | 'storage' | 'bytecodes' | 'account_trie' | 'storage_trie', { entries: number; bytes: number }>
 }
 
 export type RunUnitOptions = {
@@ -74,6 +105,12 @@ export type RunUnitOptions = {
   storage: StorageOptions
   /** Receives the unit's storage statistics when it ends (LMDB backend). */
   onUnitStats?: ((stats: UnitStorageStats) => void) | undefined
+  /** Mega engine options (ignored by the baseline). */
+  mega?: MegaOptions | undefined
+  /** Receives the mega engine's statistics when a unit ends. */
+  onMegaStats?: ((stats: MegaUnitStats) => void) | undefined
+  /** Baseline: compute each block's net state diff (for comparison with the mega engine). */
+  stateDiffs?: boolean | undefined
 }
 
 /** An execution engine: executes replay units and proves each block. */

@@ -22,7 +22,10 @@ const plain = {
 }
 
 /** The terminal summary of a run (plain text, no colours: it is also read in CI logs). */
-export function formatSummary(result: RunResult, opts: { outDir?: string | undefined; topOpcodes?: number } = {}): string {
+export function formatSummary(
+  result: RunResult,
+  opts: { outDir?: string | undefined; topOpcodes?: number; report?: boolean | undefined } = {},
+): string {
   const out: string[] = []
   const v = result.verification
   const src = result.config.source
@@ -51,7 +54,9 @@ export function formatSummary(result: RunResult, opts: { outDir?: string | undef
         `the study's Reth values: 14x = 9.3x × 1.5x)`,
     )
   }
-  if (opts.outDir) out.push(`wrote ${opts.outDir}/ (run.json, blocks.jsonl${result.config.opcodes ? ', opcodes.csv' : ''})`)
+  if (opts.outDir) {
+    out.push(`wrote ${opts.outDir}/ (run.json, blocks.jsonl${result.config.opcodes ? ', opcodes.csv' : ''}${opts.report === false ? '' : ', report.html'})`)
+  }
   return out.join('\n')
 }
 

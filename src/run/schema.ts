@@ -61,6 +61,14 @@ export const storageReportSchema = z.object({
   }),
   /** Distinct state bytes (keys + values) the range read or wrote: compare with the budget. */
   workingSetBytes: z.number(),
+  /** Entries and on-disk bytes per table at the end (summed over units): flat state vs tries. */
+  tables: z.object({
+    accounts: z.object({ entries: z.number(), bytes: z.number() }),
+    storage: z.object({ entries: z.number(), bytes: z.number() }),
+    bytecodes: z.object({ entries: z.number(), bytes: z.number() }),
+    account_trie: z.object({ entries: z.number(), bytes: z.number() }),
+    storage_trie: z.object({ entries: z.number(), bytes: z.number() }),
+  }),
   import: z.object({ accounts: z.number(), slots: z.number(), nodes: z.number(), codes: z.number(), ms: z.number(), resumedAt: z.number().nullable() }),
   l1: z.object({ ...cacheKinds, total: counter, missRatio: z.number() }),
   l2: z.object({ ...cacheKinds, total: counter, missRatio: z.number() }),

@@ -20,7 +20,12 @@ export function storageReport(units: readonly UnitStorageStats[], config: Storag
   const merkle = { roots: 0, updatedAccounts: 0, updatedSlots: 0, nodeReads: 0, nodeWrites: 0, lmdbReads: 0 }
   const persist = { commits: 0, ms: 0, bytes: { ...lmdbReads }, nodesWritten: 0, garbageNodes: 0 }
   let resumedAt: number | null = null
+  const tables = Object.fromEntries(Object.keys(lmdbReads).map((t) => [t, { entries: 0, bytes: 0 }])) as StorageReport['tables']
   for (const u of units) {
+    for (const [t, v] of Object.entries(u.tables)) {
+      tables[t as keyof typeof tables].entries += v.entries
+      tables[t as keyof typeof tables].bytes += v.bytes
+    }
     for (const k of CACHE_KINDS) {
       l1[k].hits += u.store.l1[k].hits
       l1[k].misses += u.store.l1[k].misses
@@ -51,6 +56,7 @@ export function storageReport(units: readonly UnitStorageStats[], config: Storag
   return {
     config,
     workingSetBytes,
+    tables,
     import: { ...imported, ms: importMs, resumedAt },
     l1: { ...l1, total: total(l1), missRatio: ratio(total(l1)) },
     l2: { ...l2, total: total(l2), missRatio: ratio(total(l2)) },

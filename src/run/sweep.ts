@@ -33,7 +33,7 @@ export async function sweep(p: SweepParameters): Promise<SweepResult> {
   for (let r = 1; r <= p.repeat; r++) {
     for (const limit of p.limits) {
       const out = join(p.runsDir, `${limit}-${r}`)
-      const result = await runReplay([...p.replayArgs, '--memory', String(limit), '--json', '--out', out], limit)
+      const result = await runReplay([...p.replayArgs, '--memory', String(limit), '--json', '--no-report', '--out', out], limit)
       first ??= result
       const summary = summarize(result, out)
       runs.set(limit, [...(runs.get(limit) ?? []), summary])

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 
 import { formatSize } from './memory.js'
 
@@ -61,14 +61,30 @@ function ok(version: 1 | 2, path: string, limitBytes: number): CgroupResult {
   }
 }
 
-/** Creates `dir`, sets the limit and moves this process in; returns null on success or why it failed. */
+/**
+ * Creates `dir`, sets the limit and moves this process in; returns null on success or why it failed.
+ * At exit the process moves back to the parent group and removes `dir`.
+ */
 function attempt(dir: string, limitFile: string, limit: number): string | null {
   try {
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, limitFile), String(limit))
     writeFileSync(join(dir, 'cgroup.procs'), String(process.pid))
+    process.on('exit', () => {
+      try {
+        writeFileSync(join(dirname(dir), 'cgroup.procs'), String(process.pid))
+        rmdirSync(dir)
+      } catch {
+        // best effort: an empty group left behind is harmless
+      }
+    })
     return null
   } catch (err) {
+    try {
+      rmdirSync(dir)
+    } catch {
+      // it may not exist
+    }
     return `cannot use ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`
   }
 }

@@ -8,6 +8,7 @@ import {
   KECCAK256_NULL,
   KECCAK256_RLP,
   ValueEncoding,
+  bytesToBigInt,
   bytesToHex,
   bytesToUnprefixedHex,
   concatBytes,
@@ -17,10 +18,27 @@ import {
   unpadBytes,
 } from '@ethereumjs/util'
 
+import type { StateDiff } from '../engines/stateDiff.js'
 import { Phase, type PhaseClock } from '../probes/phases.js'
 import { keccak256 } from '../util/keccak.js'
 import { CacheKind, type StateStore, type StoreMeta, type TableName, type WriteOp } from './stateStore.js'
+import { type AccountUpdate, applyAccountUpdates } from './merkleize.js'
 import { TrieDb } from './trieDb.js'
+
+/** Marks "not in the overlay before the block": the block's original value is the persisted one. */
+const PERSISTED = Symbol('persisted')
+
+/** Nonce, balance and code hash of an account RLP (null = absent): what a state diff carries. */
+function accountFields(rlp: Uint8Array | null): StateDiff['accounts'][number]['account'] {
+  if (rlp === null) return null
+  const f = RLP.decode(rlp) as Uint8Array[]
+  return { nonce: bytesToBigInt(f[0]!), balance: bytesToBigInt(f[1]!), codeHash: bytesToHex(f[3]!) }
+}
+
+function sameFields(a: StateDiff['accounts'][number]['account'], b: StateDiff['accounts'][number]['account']): boolean {
+  if (a === null || b === null) return a === b
+  return a.nonce === b.nonce && a.balance === b.balance && a.codeHash === b.codeHash
+}
 
 /** An account as the overlay holds it: RLP (immutable snapshot), or null once deleted. */
 type AccountEntry = { address: Uint8Array; rlp: Uint8Array | null }
@@ -198,6 +216,9 @@ export class FlatStateManager implements StateManagerInterface {
     const slot = bytesToUnprefixedHex(key)
     let slots = this.storage.get(hex)
     if (slots === undefined) this.storage.set(hex, (slots = new Map()))
+    let originals = this.blockSlots.get(hex)
+    if (originals === undefined) this.blockSlots.set(hex, (originals = new Map()))
+    if (!originals.has(slot)) originals.set(slot, slots.get(slot) ?? (this.wiped.has(hex) ? new Uint8Array(0) : PERSISTED))
     this.journal.push({ t: 'slot', hex, slot, prev: slots.get(slot) })
     slots.set(slot, unpadBytes(value))
     this.markSlot(hex, slot)
@@ -214,12 +235,15 @@ export class FlatStateManager implements StateManagerInterface {
 
   private setAccount(address: Uint8Array, rlp: Uint8Array | null): void {
     const hex = bytesToUnprefixedHex(address)
+    // Before the block's first write: the overlay's value, or (absent) the persisted one.
+    if (!this.blockAccounts.has(hex)) this.blockAccounts.set(hex, this.accounts.get(hex)?.rlp ?? PERSISTED)
     this.journal.push({ t: 'account', hex, prev: this.accounts.get(hex) })
     this.accounts.set(hex, { address, rlp })
     this.dirty.add(hex)
   }
 
   private wipe(hex: string): void {
+    this.blockWipes.set(hex, (this.blockWipes.get(hex) ?? 0) + 1)
     this.journal.push({ t: 'wipe', hex, prevWiped: this.wiped.has(hex), prevSlots: this.storage.get(hex) })
     this.storage.delete(hex)
     this.wiped.add(hex)
@@ -232,6 +256,57 @@ export class FlatStateManager implements StateManagerInterface {
     if (s === undefined) this.dirtySlots.set(hex, (s = new Set()))
     s.add(slot)
     this.dirty.add(hex)
+  }
+
+  // ── per-block net diff ─────────────────────────────────────────────────────────────────────────
+
+  /** Values before the block's first write (PERSISTED = not in the overlay then: the persisted value). */
+  private blockAccounts = new Map<string, Uint8Array | null | typeof PERSISTED>()
+  private blockSlots = new Map<string, Map<string, Uint8Array | typeof PERSISTED>>()
+  private blockWipes = new Map<string, number>()
+
+  /**
+   * The block's net state change (what changed since the previous call), then starts the next block.
+   * Only keys whose value differs from before the block are in it.
+   */
+  async takeBlockDiff(): Promise<StateDiff> {
+    const diff: StateDiff = { accounts: [], storage: [], wipes: [] }
+    const hashed = (hex: string) => bytesToHex(keccak256(hexToBytes(`0x${hex}`)))
+    for (const [hex, before] of this.blockAccounts) {
+      const address = hexToBytes(`0x${hex}`)
+      const now = await this.accountRlp(address)
+      const old = before === PERSISTED ? await this.persistedAccountRlp(address) : before
+      const a = accountFields(now)
+      if (!sameFields(a, accountFields(old))) diff.accounts.push({ hashedAddress: hashed(hex), account: a })
+    }
+    for (const hex of this.blockWipes.keys()) {
+      diff.wipes.push(hashed(hex))
+      for (const [slot, v] of this.storage.get(hex) ?? []) {
+        if (v.length > 0) diff.storage.push({ hashedAddress: hashed(hex), hashedSlot: hashed(slot), value: bytesToHex(v) })
+      }
+    }
+    for (const [hex, slots] of this.blockSlots) {
+      if (this.blockWipes.has(hex)) continue
+      const address = hexToBytes(`0x${hex}`)
+      for (const [slot, before] of slots) {
+        const key = hexToBytes(`0x${slot}`)
+        const now = await this.storageValue(address, key)
+        const old = before === PERSISTED ? await this.persistedSlot(address, key) : before
+        if (!equalsBytes(now, old)) diff.storage.push({ hashedAddress: hashed(hex), hashedSlot: hashed(slot), value: bytesToHex(now) })
+      }
+    }
+    this.blockAccounts = new Map()
+    this.blockSlots = new Map()
+    this.blockWipes = new Map()
+    return diff
+  }
+
+  /** A slot's value as last persisted. */
+  private async persistedSlot(address: Uint8Array, key: Uint8Array): Promise<Uint8Array> {
+    const hex = bytesToUnprefixedHex(address)
+    const flat = this.store.read(CacheKind.storage, `s${hex}${bytesToUnprefixedHex(key)}`, 'storage', () => concatBytes(keccak256(address), keccak256(key)))
+    if (flat !== null) return flat
+    return this.complete ? new Uint8Array(0) : this.proveSlot(address, key)
   }
 
   // ── checkpoints ────────────────────────────────────────────────────────────────────────────────
@@ -267,6 +342,9 @@ export class FlatStateManager implements StateManagerInterface {
         const n = (this.dirtyWipes.get(u.hex) ?? 1) - 1
         if (n > 0) this.dirtyWipes.set(u.hex, n)
         else this.dirtyWipes.delete(u.hex)
+        const b = (this.blockWipes.get(u.hex) ?? 1) - 1
+        if (b > 0) this.blockWipes.set(u.hex, b)
+        else this.blockWipes.delete(u.hex)
       }
       // Other dirty marks stay: merkleization reads current values, so an undone change rewrites
       // what was there before (same root).
@@ -293,44 +371,36 @@ export class FlatStateManager implements StateManagerInterface {
     const writesBefore = this.accountTrieDb.counters.writes + this.storageTrieDb.counters.writes
     const lmdbBefore = this.store.lmdbReads.account_trie + this.store.lmdbReads.storage_trie
     try {
-      const accountTrie = this.trie(this.accountTrieDb, this.root)
-      const updates = [...this.dirty].map((hex) => {
+      const updates: (AccountUpdate & { hex: string; address: Uint8Array })[] = []
+      for (const hex of this.dirty) {
         const address = hexToBytes(`0x${hex}`)
-        return { hex, address, hashed: keccak256(address) }
-      })
-      updates.sort((a, b) => compareBytes(a.hashed, b.hashed))
-      for (const u of updates) {
-        const wiped = this.dirtyWipes.has(u.hex)
+        const wiped = this.dirtyWipes.has(hex)
         // Slots changed since the last root; after a wipe, every slot written since the wipe.
-        const slots = wiped ? new Set([...(this.storage.get(u.hex)?.keys() ?? [])]) : this.dirtySlots.get(u.hex)
-        let storageRoot = wiped ? KECCAK256_RLP : await this.storageRootOf(u.hex, u.address)
-        if (slots !== undefined && slots.size > 0) {
-          const trie = this.trie(this.storageTrieDb, storageRoot)
-          const keys = [...slots].map((s) => ({ key: hexToBytes(`0x${s}`), hashed: keccak256(hexToBytes(`0x${s}`)) }))
-          keys.sort((a, b) => compareBytes(a.hashed, b.hashed))
-          for (const k of keys) {
-            const v = await this.storageValue(u.address, k.key)
-            if (v.length === 0) await trie.del(k.hashed)
-            else await trie.put(k.hashed, RLP.encode(v))
-          }
-          this.merkle.updatedSlots += keys.length
-          storageRoot = trie.root()
+        const changed = wiped ? [...(this.storage.get(hex)?.keys() ?? [])] : [...(this.dirtySlots.get(hex) ?? [])]
+        const slots = []
+        for (const s of changed) {
+          const key = hexToBytes(`0x${s}`)
+          slots.push({ hashedSlot: keccak256(key), value: await this.storageValue(address, key) })
         }
-        this.roots.set(u.hex, storageRoot)
-        const rlp = await this.accountRlp(u.address)
-        if (rlp === null) {
-          await accountTrie.del(u.hashed)
-          continue
-        }
-        const account = createAccountFromRLP(rlp)
-        account.storageRoot = storageRoot
-        const leaf = account.serialize()
-        // Derived state, not an execution change: updated without journaling.
-        this.accounts.set(u.hex, { address: u.address, rlp: leaf })
-        await accountTrie.put(u.hashed, leaf)
+        this.merkle.updatedSlots += slots.length
+        updates.push({
+          hex,
+          address,
+          hashedAddress: keccak256(address),
+          account: await this.accountRlp(address),
+          baseStorageRoot: wiped ? KECCAK256_RLP : await this.storageRootOf(hex, address),
+          slots,
+        })
+      }
+      const result = await applyAccountUpdates(this.trie(this.accountTrieDb, this.root), (root) => this.trie(this.storageTrieDb, root), updates)
+      for (const u of updates) {
+        this.roots.set(u.hex, result.storageRoots.get(u)!)
+        const leaf = result.leaves.get(u)!
+        // The leaf's storage root is derived state, not an execution change: no journal entry.
+        if (leaf !== null) this.accounts.set(u.hex, { address: u.address, rlp: leaf })
       }
       this.merkle.updatedAccounts += updates.length
-      this.root = accountTrie.root()
+      this.root = result.root
       this.merkle.roots++
       this.dirty.clear()
       this.dirtySlots.clear()
@@ -461,10 +531,6 @@ export class FlatStateManager implements StateManagerInterface {
   }
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
-  return a.length - b.length
-}
 
 /**
  * Collects the pending nodes reachable from `rootHex`: a node referenced by hash is followed only if

@@ -22,39 +22,44 @@ export function importWitness(store: StateStore, w: WitnessState, chainKey: stri
   for (const n of w.nodes) if (!(n.length === 1 && n[0] === 0x80)) nodes.set(bytesToUnprefixedHex(keccak256(n)), n)
   const imp = store.importer()
   const stats: ImportStats = { accounts: 0, slots: 0, nodes: 0, codes: 0 }
-  const used = new Set<string>()
-  const storageRoots: { hashedAddress: Uint8Array; root: Uint8Array }[] = []
-  walkTrie(nodes, w.stateRoot, (hash, node) => {
-    imp.put('account_trie', hexToBytes(`0x${hash}`), node)
-    used.add(hash)
-    stats.nodes++
-  }, (key, value) => {
-    imp.put('accounts', key, value)
-    stats.accounts++
-    const storageRoot = (RLP.decode(value) as Uint8Array[])[2]!
-    if (!equalsBytes(storageRoot, KECCAK256_RLP)) storageRoots.push({ hashedAddress: key, root: storageRoot })
-  })
-  for (const { hashedAddress, root } of storageRoots) {
-    walkTrie(nodes, root, (hash, node) => {
-      imp.put('storage_trie', hexToBytes(`0x${hash}`), node)
+  try {
+    const used = new Set<string>()
+    const storageRoots: { hashedAddress: Uint8Array; root: Uint8Array }[] = []
+    walkTrie(nodes, w.stateRoot, (hash, node) => {
+      imp.put('account_trie', hexToBytes(`0x${hash}`), node)
       used.add(hash)
       stats.nodes++
     }, (key, value) => {
-      imp.put('storage', concatBytes(hashedAddress, key), RLP.decode(value) as Uint8Array)
-      stats.slots++
+      imp.put('accounts', key, value)
+      stats.accounts++
+      const storageRoot = (RLP.decode(value) as Uint8Array[])[2]!
+      if (!equalsBytes(storageRoot, KECCAK256_RLP)) storageRoots.push({ hashedAddress: key, root: storageRoot })
     })
+    for (const { hashedAddress, root } of storageRoots) {
+      walkTrie(nodes, root, (hash, node) => {
+        imp.put('storage_trie', hexToBytes(`0x${hash}`), node)
+        used.add(hash)
+        stats.nodes++
+      }, (key, value) => {
+        imp.put('storage', concatBytes(hashedAddress, key), RLP.decode(value) as Uint8Array)
+        stats.slots++
+      })
+    }
+    for (const [hash, node] of nodes) {
+      if (used.has(hash)) continue
+      imp.put('account_trie', hexToBytes(`0x${hash}`), node)
+      imp.put('storage_trie', hexToBytes(`0x${hash}`), node)
+      stats.nodes++
+    }
+    for (const code of w.codes) {
+      imp.put('bytecodes', keccak256(code), code)
+      stats.codes++
+    }
+    imp.finish(meta(chainKey, false))
+  } catch (err) {
+    imp.abort()
+    throw err
   }
-  for (const [hash, node] of nodes) {
-    if (used.has(hash)) continue
-    imp.put('account_trie', hexToBytes(`0x${hash}`), node)
-    imp.put('storage_trie', hexToBytes(`0x${hash}`), node)
-    stats.nodes++
-  }
-  for (const code of w.codes) {
-    imp.put('bytecodes', keccak256(code), code)
-    stats.codes++
-  }
-  imp.finish(meta(chainKey, false))
   return stats
 }
 
@@ -62,25 +67,31 @@ export function importWitness(store: StateStore, w: WitnessState, chainKey: stri
 export function importGenesis(store: StateStore, spec: GenesisSpec, chainKey: string): ImportStats & { stateRoot: Uint8Array } {
   const imp = store.importer()
   const stats: ImportStats = { accounts: 0, slots: 0, nodes: 0, codes: 0 }
-  const built = buildGenesisState(spec, {
-    node: (hash, node, trie) => {
-      imp.put(trie === 'account' ? 'account_trie' : 'storage_trie', hash, node)
-      stats.nodes++
-    },
-    code: (hash, code) => {
-      imp.put('bytecodes', hash, code)
-      stats.codes++
-    },
-    account: (key, rlp) => {
-      imp.put('accounts', key.slice(), rlp)
-      stats.accounts++
-    },
-    slot: (hashedAddress, hashedSlot, value) => {
-      imp.put('storage', concatBytes(hashedAddress, hashedSlot), value)
-      stats.slots++
-    },
-  })
-  imp.finish(meta(chainKey, true))
+  let built: ReturnType<typeof buildGenesisState>
+  try {
+    built = buildGenesisState(spec, {
+      node: (hash, node, trie) => {
+        imp.put(trie === 'account' ? 'account_trie' : 'storage_trie', hash, node)
+        stats.nodes++
+      },
+      code: (hash, code) => {
+        imp.put('bytecodes', hash, code)
+        stats.codes++
+      },
+      account: (key, rlp) => {
+        imp.put('accounts', key.slice(), rlp)
+        stats.accounts++
+      },
+      slot: (hashedAddress, hashedSlot, value) => {
+        imp.put('storage', concatBytes(hashedAddress, hashedSlot), value)
+        stats.slots++
+      },
+    })
+    imp.finish(meta(chainKey, true))
+  } catch (err) {
+    imp.abort()
+    throw err
+  }
   return { ...stats, stateRoot: built.stateRoot }
 }
 
@@ -95,7 +106,7 @@ type NodeItem = Uint8Array | NodeItem[]
  * reached, `onLeaf(key, value)` for every leaf with its full 32-byte key. Missing nodes are skipped
  * (a witness holds only the paths the block touches).
  */
-function walkTrie(
+export function walkTrie(
   nodes: ReadonlyMap<string, Uint8Array>,
   root: Uint8Array,
   onNode: (hash: string, node: Uint8Array) => void,

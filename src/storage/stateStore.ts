@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 
 import { bytesToHex } from '@ethereumjs/util'
 import { type Database, type RootDatabase, open } from 'lmdb'
@@ -7,6 +8,7 @@ import { MegabenchError } from '../errors/index.js'
 import { now } from '../probes/clock.js'
 import { Phase, type PhaseClock } from '../probes/phases.js'
 import { ByteLru } from './byteLru.js'
+import { EtlCollector } from './etl.js'
 import { LogHistogram } from './histogram.js'
 
 /**
@@ -224,39 +226,55 @@ export class StateStore {
     }
   }
 
-  /** Bulk import: puts in transactions of `chunk` entries (LMDB limits a transaction's dirty pages). */
-  importer(chunk = 50_000) {
-    let pending: { table: TableName; key: Uint8Array; value: Uint8Array }[] = []
-    const flush = () => {
-      const batch = pending
-      pending = []
-      this.root.transactionSync(() => {
-        for (const e of batch) this.tables[e.table].putSync(e.key, e.value)
-      })
-    }
+  /**
+   * Bulk import into an empty store: entries are collected, sorted by an external sort (ETL, spilled
+   * beside the DB) and appended table by table in key order, in transactions of `chunk` entries.
+   */
+  importer(opts: { chunk?: number; bufferBytes?: number } = {}) {
+    const chunk = opts.chunk ?? 200_000
+    const etl = new EtlCollector(join(this.path, 'etl-tmp'), opts.bufferBytes)
     return {
-      put: (table: TableName, key: Uint8Array, value: Uint8Array) => {
-        pending.push({ table, key, value })
-        if (pending.length >= chunk) flush()
-      },
+      put: (table: TableName, key: Uint8Array, value: Uint8Array) => etl.put(TABLES.indexOf(table), key, value),
       finish: (meta: StoreMeta) => {
-        flush()
-        this.metaDb.putSync('meta', meta)
+        const it = etl.sorted()
+        try {
+          let done = false
+          while (!done) {
+            this.root.transactionSync(() => {
+              for (let n = 0; n < chunk; n++) {
+                const r = it.next()
+                if (r.done === true) {
+                  done = true
+                  this.metaDb.putSync('meta', meta)
+                  return
+                }
+                const { table, key, value } = r.value
+                this.tables[TABLES[table]!].putSync(key, value, { append: true })
+              }
+            })
+          }
+        } finally {
+          it.return(undefined)
+          etl.cleanup()
+        }
+        return { entries: etl.count, spilledBytes: etl.spilledBytes }
       },
+      abort: () => etl.cleanup(),
     }
   }
 
-  /** Entries and bytes (keys + values) per table. */
+  /** Entries and on-disk bytes (B+tree pages × page size) per table, from LMDB's own statistics. */
   tableSizes(): Record<TableName, { entries: number; bytes: number }> {
     const out = {} as Record<TableName, { entries: number; bytes: number }>
     for (const t of TABLES) {
-      let entries = 0
-      let bytes = 0
-      for (const { key, value } of this.tables[t].getRange({})) {
-        entries++
-        bytes += (key as Uint8Array).length + (value as Uint8Array).length
+      const st = this.tables[t].getStats() as {
+        entryCount: number
+        pageSize: number
+        treeBranchPageCount: number
+        treeLeafPageCount: number
+        overflowPages: number
       }
-      out[t] = { entries, bytes }
+      out[t] = { entries: st.entryCount, bytes: (st.treeBranchPageCount + st.treeLeafPageCount + st.overflowPages) * st.pageSize }
     }
     return out
   }

@@ -35,10 +35,16 @@ export const ecrecoverBackend: EcrecoverBackend = native ? 'libsecp256k1 (native
 function nativeEcrecover(msgHash: Uint8Array, v: bigint, r: Uint8Array, s: Uint8Array, chainId?: bigint): Uint8Array {
   const recovery = v === 0n || v === 1n ? v : chainId === undefined ? v - 27n : v - (chainId * 2n + 35n)
   if (recovery !== 0n && recovery !== 1n) throw new Error('Invalid signature v value')
+  return publicKeyRecover(msgHash, Number(recovery), r, s)
+}
+
+/** The 64-byte public key (no 0x04 prefix) that signed `hash` with (recovery id, r, s); throws if invalid. */
+export function publicKeyRecover(hash: Uint8Array, recovery: number, r: Uint8Array, s: Uint8Array): Uint8Array {
   const sig = new Uint8Array(64)
   sig.set(setLengthLeft(r, 32), 0)
   sig.set(setLengthLeft(s, 32), 32)
-  return native!.ecdsaRecover(sig, Number(recovery), msgHash, false).subarray(1)
+  if (native) return native.ecdsaRecover(sig, recovery, hash, false).subarray(1)
+  return nobleSecp256k1.Signature.fromBytes(sig).addRecoveryBit(recovery).recoverPublicKey(hash).toBytes(false).subarray(1)
 }
 
 /**

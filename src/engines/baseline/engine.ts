@@ -172,6 +172,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         merkle: { ...state.stateManager.merkle },
         persist: persistStats,
         import: { ...state.import, resumedAt: state.resumeHead === null ? null : Number(state.resumeHead) },
+        tables: state.store.tableSizes(),
       })
       await state.close()
     }
@@ -308,7 +309,7 @@ function storageDelta(a: StoreStats, b: StoreStats): BlockStorageDelta {
 }
 
 /** Number and timestamp straight from the header RLP: the hardfork must be known before decoding. */
-function readHeaderNumbers(input: BlockInput): { number: bigint; timestamp: bigint } {
+export function readHeaderNumbers(input: BlockInput): { number: bigint; timestamp: bigint } {
   let header: unknown
   try {
     header = (RLP.decode(input.blockRlp) as unknown[])[0]
@@ -350,7 +351,7 @@ function checkSenders(input: BlockInput, block: Block): FieldMismatch[] {
   return ok ? [] : [{ field: 'senders', expected: `${recovered.length} recovered senders`, actual: `a cache of ${cached.length / 20} that differs` }]
 }
 
-function asExecutionError(err: unknown, input: BlockInput, store: NodeStore | undefined): MegabenchError {
+export function asExecutionError(err: unknown, input: BlockInput, store: NodeStore | undefined): MegabenchError {
   const loc = { origin: input.origin, block: input.number }
   if (err instanceof MegabenchError) return err
   const chain: unknown[] = []

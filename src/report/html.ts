@@ -1,0 +1,315 @@
+import type { TopLevelSpec } from 'vega-lite'
+
+import { PHASES } from '../probes/phases.js'
+import type { EngineResult } from '../run/schema.js'
+import { formatSize } from '../storage/memory.js'
+import {
+  type LabeledRun,
+  type LabeledSweep,
+  PHASE_LABELS,
+  categoryShares,
+  comparisons,
+  decompositionSteps,
+  jitBounds,
+  pareto,
+  penaltyHistogram,
+  phaseBreakdown,
+  profiledEngine,
+  recap,
+  seriesName,
+  studyVsMeasured,
+  sweepCurves,
+  sweepMissRatios,
+  throughputSeries,
+} from './data.js'
+import { renderSvg } from './render.js'
+import {
+  categoriesSpec,
+  decompositionSpec,
+  histogramSpec,
+  jitSpec,
+  missRatioSpec,
+  paretoSpec,
+  phasesSpec,
+  recapSpec,
+  sweepCurvesSpec,
+  throughputSpec,
+} from './specs.js'
+
+const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
+const num = (x: number, d = 1) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
+
+/** A chart: the SVG, or a note saying which run would draw it. */
+async function chart(name: string, spec: TopLevelSpec | null, missing: string): Promise<string> {
+  if (spec === null) return `<figure class="chart empty" data-chart="${name}"><p class="note">${esc(missing)}</p></figure>`
+  return `<figure class="chart" data-chart="${name}">${await renderSvg(spec)}</figure>`
+}
+
+function table(head: string[], rows: string[][], attrs = ''): string {
+  return `<table ${attrs}><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`
+}
+
+/**
+ * The self-contained HTML report: every chart pre-rendered to SVG on the server (vega-lite → vega →
+ * SVG), tables in plain HTML, a few lines of inline script for sorting and filtering the opcode
+ * table. A Content-Security-Policy forbids any request, so the page opens anywhere without a network.
+ */
+export async function renderHtml(runs: readonly LabeledRun[], sweeps: readonly LabeledSweep[]): Promise<string> {
+  const failures = runs.flatMap((r) => r.result.verification.failed.map((f) => ({ label: r.label, ...f })))
+  const sweepFailures = sweeps.flatMap((s) => s.result.points.flatMap((p) => p.runs.filter((x) => !x.verified).map((x) => `${s.label}: ${x.dir}`)))
+  const sections: string[] = []
+
+  // Summary per engine run.
+  const engines = runs.flatMap((r) => r.result.engines.map((e) => ({ r, e, name: seriesName(runs, r, e) })))
+  if (engines.length > 0) {
+    sections.push(
+      `<section id="summary"><h2>Summary</h2>${table(
+        ['engine/mode', 'blocks verified', 'txs', 'tx/s', 'Mgas/s', 'block processing', ...PHASES.map((p) => PHASE_LABELS[p])],
+        engines.map(({ e, name }) => [
+          esc(name),
+          `${e.totals.verifiedBlocks}/${e.totals.blocks}`,
+          e.totals.txs.toLocaleString('en-US'),
+          num(e.totals.txPerSec, 0),
+          num(e.totals.mgasPerSec, 2),
+          `${num(e.totals.processingMs, 0)} ms`,
+          ...PHASES.map((p) => `${num(e.totals.phases[p], 0)} ms (${num((e.totals.phases[p] / Math.max(e.totals.processingMs, 1e-9)) * 100)}%)`),
+        ]),
+        'class="numbers"',
+      )}</section>`,
+    )
+  }
+
+  // Study vs measured.
+  const study = studyVsMeasured(runs, sweeps)
+  sections.push(
+    `<section id="study"><h2>The study vs measured</h2><p class="note">The study's values are MegaETH's measurements of Reth on a 512 GB server (docs: measurements.md); they are shown only in the column labelled as the study's. Our values come from the runs named in the last column.</p>${table(
+      ['#', 'figure', 'the study\'s value (Reth)', 'measured here', 'measured on / how to measure'],
+      study.map((s) => [String(s.id), esc(s.figure), esc(s.study), s.measured === null ? '<span class="na">not measured by these runs</span>' : esc(s.measured), esc(s.measuredOn)]),
+      'id="study-table"',
+    )}</section>`,
+  )
+
+  // Throughput and phases.
+  const tp = throughputSeries(runs)
+  sections.push(
+    `<section id="throughput"><h2>Throughput</h2>${await chart('throughput-tx', tp.length > 0 ? throughputSpec(tp, 'txPerSec') : null, 'no verified blocks')}${await chart(
+      'throughput-gas',
+      tp.length > 0 ? throughputSpec(tp, 'mgasPerSec') : null,
+      'no verified blocks',
+    )}</section>`,
+  )
+  const decomposed = runs.find((r) => r.result.decomposition !== null)
+  sections.push(
+    `<section id="phases"><h2>Where the time goes</h2>${await chart('phases', engines.length > 0 ? phasesSpec(phaseBreakdown(runs)) : null, 'no runs')}${await chart(
+      'decomposition',
+      decomposed ? decompositionSpec(decompositionSteps(decomposed.result)) : null,
+      'The live vs historical decomposition needs a run of both modes: megabench replay --mode both',
+    )}${decomposed ? decompositionNote(decomposed) : ''}</section>`,
+  )
+
+  // Opcodes.
+  const prof = profiledEngine(runs)
+  if (prof) {
+    const cats = categoryShares(prof.engine)
+    const jit = jitBounds(cats)
+    sections.push(
+      `<section id="opcodes"><h2>Opcodes (${esc(seriesName(runs, prof.run, prof.engine))})</h2>${coverageNote(prof.engine)}${await chart('pareto', paretoSpec(pareto(prof.engine, 30)), '')}<div class="row">${await chart(
+        'categories',
+        categoriesSpec(cats),
+        '',
+      )}${await chart('jit', jitSpec(jit.bounds), '')}</div><p class="note">Compilable opcodes (stack, arithmetic, bitwise, memory, control) take ${num(jit.compilableShare * 100)}% of opcode time; host and system opcodes (state access, KECCAK256, calls) already run as library code, so a compiler cannot speed them up (the study's Amdahl argument).</p>${opcodeTable(prof.engine)}</section>`,
+    )
+  } else {
+    sections.push(`<section id="opcodes"><h2>Opcodes</h2><p class="note">No opcode profile in these runs: replay with --opcodes.</p></section>`)
+  }
+
+  // Memory.
+  const sweep = sweeps[0]
+  const storageEngine = engines.find((x) => x.e.storage !== null)
+  const histogramBuckets = sweep?.result.penaltyHistogram ?? storageEngine?.e.storage?.missPenalty.execution.buckets ?? []
+  sections.push(
+    `<section id="memory"><h2>Memory and caches</h2>${sweep ? `<p class="note">Sweep ${esc(sweep.label)}: ${sweep.result.config.mode} sync, ${sweep.result.points.length} limits × ${sweep.result.config.repeat} repetitions (medians), working set ${formatSize(sweep.result.workingSetBytes)}.</p>` : ''}${await chart(
+      'sweep',
+      sweep ? sweepCurvesSpec(sweepCurves(sweep.result)) : null,
+      'The memory sweep needs a sweep result: megabench sweep --memory 16MB,64MB,256MB,1GB …',
+    )}${await chart('miss-ratio', sweep ? missRatioSpec(sweepMissRatios(sweep.result)) : null, 'Miss ratios per limit come from a sweep.')}${await chart(
+      'penalty-histogram',
+      histogramBuckets.length > 0 ? histogramSpec(penaltyHistogram(histogramBuckets), 'Miss penalty: LMDB read time on a level-2 miss') : null,
+      'No miss penalties recorded (LMDB storage records them).',
+    )}${storageEngine ? storageTable(engines.filter((x) => x.e.storage !== null)) : ''}</section>`,
+  )
+
+  // Recap.
+  const steps = recap(runs, sweeps)
+  sections.push(
+    `<section id="recap"><h2>Recap</h2>${await chart(
+      'recap',
+      steps.length > 0 ? recapSpec(steps) : null,
+      'The recap needs a historical and a live run (replay --mode both) and a live sweep.',
+    )}<p class="note">The study's recap on Reth: 14,000 → 1,000 → ~20 TPS (historical → live → 8 GB and a 10% CPU budget).</p></section>`,
+  )
+
+  // Comparison.
+  if (engines.length > 1) {
+    const c = comparisons(runs)
+    sections.push(
+      `<section id="comparison"><h2>Comparison</h2><p class="note">Values side by side; ratios are to the first column.</p>${table(
+        ['metric', ...c.series.map(esc)],
+        c.rows.map((r) => [esc(r.metric), ...r.values.map((v, i) => `${num(v, v < 10 ? 2 : 0)}${i > 0 && r.ratios[i] !== null ? ` <span class="ratio">(${num(r.ratios[i]!, 2)}x)</span>` : ''}`)]),
+        'class="numbers"',
+      )}</section>`,
+    )
+  }
+
+  sections.push(metadata(runs, sweeps, failures))
+  const banner =
+    failures.length + sweepFailures.length > 0
+      ? `<div class="banner" role="alert">VERIFICATION FAILED: ${failures.length} field mismatch${failures.length === 1 ? '' : 'es'} in ${new Set(failures.map((f) => `${f.label}/${f.block}`)).size} block(s)${sweepFailures.length > 0 ? ` and ${sweepFailures.length} sweep run(s)` : ''}. Failed blocks contribute no throughput to any chart. Details under Run metadata.</div>`
+      : ''
+  const title = `megabench report: ${[...runs.map((r) => r.label), ...sweeps.map((s) => s.label)].join(', ')}`
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${CSS}</style></head>
+<body>${banner}
+<header><h1>megabench report</h1><p>${esc([...runs.map((r) => r.label), ...sweeps.map((s) => s.label)].join(' · '))}</p>
+<nav>${sections.map((s) => /id="([^"]+)"><h2>([^<]+)</.exec(s)).filter((m) => m !== null).map((m) => `<a href="#${m![1]}">${m![2]}</a>`).join('')}</nav></header>
+<main>${sections.join('\n')}</main>
+<script>${SCRIPT}</script>
+</body></html>
+`
+}
+
+function decompositionNote(r: LabeledRun): string {
+  const d = r.result.decomposition!
+  return `<p class="note">Live takes ${num(d.slowdown, 2)}x the time of historical sync on the same blocks = merkleization ${num(d.merkleizationFactor, 2)}x × persistence ${num(d.persistenceFactor, 2)}x (historical ${num(d.historicalTxPerSec, 0)} tx/s, live ${num(d.liveTxPerSec, 0)} tx/s). The study's values on Reth: 14x = 9.3x × 1.5x.</p>`
+}
+
+function coverageNote(e: EngineResult): string {
+  const c = e.opcodes!.coverage
+  const part = (ms: number) => `${num((ms / Math.max(c.windowMs, 1e-9)) * 100)}%`
+  return `<p class="note">Opcode handlers explain ${num(c.opcodeSharePct)}% of the execution window (${num(c.windowMs, 0)} ms after ${num(c.timerOverheadMs, 0)} ms of calibrated timer cost); the rest: interpreter loop ${part(c.interpreterMs)}, transaction setup ${part(c.txSetupMs)}, block-level work ${part(c.blockLevelMs)}, call frames ${part(c.callFramesMs)}, state roots in execution ${part(c.stateRootsMs)}, precompiles ${part(c.precompilesMs)}. Times are exclusive of child frames; CALL-family and CREATE rows also show inclusive time.</p>`
+}
+
+function opcodeTable(e: EngineResult): string {
+  const rows = e.opcodes!.rows
+  const head = ['#', 'opcode', 'name', 'category', 'count', 'total ms', '% time', 'cumulative %', 'avg ns', 'inclusive ms', 'static gas', 'dynamic gas', 'child gas']
+  const types = ['number', 'text', 'text', 'text', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number']
+  const body = rows
+    .map((r, i) => {
+      const cells = [
+        [i + 1, String(i + 1)],
+        [r.opcode, `0x${r.opcode.toString(16).padStart(2, '0')}`],
+        [r.name, esc(r.name)],
+        [r.category, r.category],
+        [r.count, r.count.toLocaleString('en-US')],
+        [r.totalNs / 1e6, num(r.totalNs / 1e6, 3)],
+        [r.pctTime, num(r.pctTime, 2)],
+        [r.cumulativePct, num(r.cumulativePct, 2)],
+        [r.avgNs, num(r.avgNs, 0)],
+        [r.inclusiveNs / 1e6, num(r.inclusiveNs / 1e6, 3)],
+        [r.staticGas, r.staticGas.toLocaleString('en-US')],
+        [r.dynamicGas, r.dynamicGas.toLocaleString('en-US')],
+        [r.childGas, r.childGas.toLocaleString('en-US')],
+      ] as const
+      return `<tr>${cells.map(([v, t]) => `<td data-v="${typeof v === 'number' ? v : esc(String(v))}">${t}</td>`).join('')}</tr>`
+    })
+    .join('')
+  return `<h3>Opcode cost table</h3><p><input id="opcode-filter" type="search" placeholder="filter by name or category" aria-label="filter opcodes"> <span class="note">Click a column header to sort.</span></p>
+<table id="opcode-table" class="numbers sortable"><thead><tr>${head.map((h, i) => `<th data-type="${types[i]}" data-col="${i}">${h}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>`
+}
+
+function storageTable(engines: { e: EngineResult; name: string }[]): string {
+  const rows: string[][] = []
+  for (const { e, name } of engines) {
+    const s = e.storage!
+    const pen = s.missPenalty.execution
+    rows.push([
+      esc(name),
+      s.config.memoryBytes === null ? 'unbounded' : `${formatSize(s.config.memoryBytes)} (L1 ${formatSize(s.config.l1Bytes ?? 0)}, L2 ${formatSize(s.config.l2Bytes ?? 0)})`,
+      formatSize(s.workingSetBytes),
+      `${num(s.l1.missRatio * 100)}%`,
+      `${num(s.l2.missRatio * 100)}%`,
+      `${pen.count.toLocaleString('en-US')} × ${num(pen.meanNs / 1000, 1)} µs`,
+      `${num(s.merkleization.nodeReadsPerKey, 2)} / ${num(s.merkleization.lmdbReadsPerKey, 2)} / ${num(s.merkleization.nodeWritesPerKey, 2)}`,
+      `${formatSize(s.persistence.totalBytes)} at ${num(s.persistence.mbPerSec)} MB/s`,
+    ])
+  }
+  return `<h3>Storage counters</h3>${table(
+    ['engine/mode', 'memory', 'working set', 'L1 miss', 'L2 miss', 'miss penalty (execution)', 'per updated key: node reads / LMDB reads / nodes written', 'persisted'],
+    rows,
+    'class="numbers"',
+  )}`
+}
+
+function metadata(runs: readonly LabeledRun[], sweeps: readonly LabeledSweep[], failures: { label: string; block: number; field: string; expected: string; actual: string; origin: string }[]): string {
+  const items = runs.map((r) => {
+    const m = r.result.machine
+    const c = r.result.config
+    return `<h3>${esc(r.label)}</h3><dl>
+<dt>created</dt><dd>${esc(r.result.createdAt)}</dd>
+<dt>tool</dt><dd>megabench ${esc(r.result.tool.version)} ${esc(r.result.tool.gitCommit ?? '(no git commit)')}</dd>
+<dt>machine</dt><dd>${esc(m.cpuModel)}, ${m.cores} cores, ${formatSize(m.memoryBytes)}, Node ${esc(m.nodeVersion)} (${esc(m.platform)}/${esc(m.arch)}), ecrecover ${esc(m.ecrecover)}, @ethereumjs ${esc(m.ethereumjs)}</dd>
+<dt>data</dt><dd>${esc(c.source.kind)} ${esc(c.source.paths.join(', '))}${c.source.from !== null ? `, blocks ${c.source.from}…${c.source.to}` : ''} (${c.source.units} unit${c.source.units === 1 ? '' : 's'})</dd>
+<dt>config</dt><dd>${esc(c.engines.join(', '))}; modes ${esc(c.modes.join(', '))}; storage ${esc(c.storage)}; opcodes ${c.opcodes ? 'profiled' : 'not profiled'}</dd>
+<dt>verification</dt><dd>${r.result.verification.verified}/${r.result.verification.blocks} blocks verified</dd></dl>`
+  })
+  for (const s of sweeps) {
+    items.push(`<h3>${esc(s.label)} (sweep)</h3><dl><dt>created</dt><dd>${esc(s.result.createdAt)}</dd><dt>replay options</dt><dd><code>${esc(s.result.config.replayArgs.join(' '))}</code></dd><dt>limits</dt><dd>${s.result.config.limits.map(formatSize).join(', ')} × ${s.result.config.repeat}</dd></dl>`)
+  }
+  const fail =
+    failures.length > 0
+      ? `<h3>Verification failures</h3>${table(
+          ['run', 'block', 'file', 'field', 'expected', 'computed'],
+          failures.map((f) => [esc(f.label), String(f.block), esc(f.origin), esc(f.field), `<code>${esc(f.expected)}</code>`, `<code>${esc(f.actual)}</code>`]),
+          'class="failures"',
+        )}`
+      : ''
+  return `<section id="metadata"><h2>Run metadata</h2>${fail}${items.join('\n')}</section>`
+}
+
+const CSS = `
+body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
+header{padding:16px 24px;background:#fff;border-bottom:1px solid #ddd}
+h1{margin:0 0 4px;font-size:22px} h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px} h3{margin-top:20px}
+nav a{margin-right:14px;color:#0b5cad;text-decoration:none} main{padding:0 24px 40px;max-width:1200px}
+.banner{background:#c62828;color:#fff;padding:12px 24px;font-weight:600}
+.note{color:#555} .na{color:#999} .ratio{color:#666}
+table{border-collapse:collapse;margin:8px 0;background:#fff} th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+table.numbers td{text-align:right} table.numbers td:first-child{text-align:left}
+th{background:#f0f0f0} .sortable th{cursor:pointer;user-select:none} .sortable th.asc::after{content:' ▲'} .sortable th.desc::after{content:' ▼'}
+figure.chart{margin:12px 0;background:#fff;display:inline-block;border:1px solid #e4e4e4;padding:6px}
+.row{display:flex;flex-wrap:wrap;gap:12px} dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px} dt{color:#555}
+input[type=search]{padding:4px 8px;width:280px}
+`
+
+const SCRIPT = `
+(function(){
+  // Hover tooltips: vega labels every mark (aria-label); a <title> makes the browser show it.
+  Array.prototype.forEach.call(document.querySelectorAll('figure.chart svg [aria-label][aria-roledescription]'),function(el){
+    var role=el.getAttribute('aria-roledescription')||'';
+    if(role==='axis'||role==='legend'||role.indexOf('container')>=0) return;
+    var t=document.createElementNS('http://www.w3.org/2000/svg','title'); t.textContent=el.getAttribute('aria-label'); el.appendChild(t);
+  });
+})();
+(function(){
+  var t=document.getElementById('opcode-table'); if(!t) return;
+  var body=t.tBodies[0];
+  Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th){
+    th.addEventListener('click',function(){
+      var col=+th.dataset.col, num=th.dataset.type==='number', asc=!th.classList.contains('asc');
+      Array.prototype.forEach.call(t.tHead.rows[0].cells,function(c){c.classList.remove('asc','desc')});
+      th.classList.add(asc?'asc':'desc');
+      var rows=Array.prototype.slice.call(body.rows);
+      rows.sort(function(a,b){var x=a.cells[col].dataset.v,y=b.cells[col].dataset.v;var c=num?(+x)-(+y):(x<y?-1:x>y?1:0);return asc?c:-c});
+      rows.forEach(function(r){body.appendChild(r)});
+    });
+  });
+  var f=document.getElementById('opcode-filter');
+  if(f) f.addEventListener('input',function(){var q=f.value.toLowerCase();Array.prototype.forEach.call(body.rows,function(r){var s=(r.cells[2].textContent+' '+r.cells[3].textContent).toLowerCase();r.style.display=s.indexOf(q)>=0?'':'none'})});
+})();
+`

@@ -1,0 +1,204 @@
+import type { TopLevelSpec } from 'vega-lite'
+
+import type {
+  CategoryShare,
+  FactorStep,
+  HistogramBar,
+  JitBound,
+  MissRatioPoint,
+  ParetoBar,
+  PhaseShare,
+  RecapStep,
+  SweepCurvePoint,
+  ThroughputPoint,
+} from './data.js'
+
+/** One vega-lite spec per chart of the report. Data is inlined; nothing is fetched. */
+
+const W = 620
+const H = 260
+const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: W, height: H } as const
+
+export function throughputSpec(points: ThroughputPoint[], field: 'txPerSec' | 'mgasPerSec'): TopLevelSpec {
+  return {
+    ...base,
+    title: field === 'txPerSec' ? 'Throughput over block height (tx/s)' : 'Throughput over block height (Mgas/s)',
+    data: { values: points },
+    mark: { type: 'line', point: true, tooltip: true },
+    encoding: {
+      x: { field: 'block', type: 'quantitative', title: 'block', scale: { zero: false } },
+      y: { field, type: 'quantitative', title: field === 'txPerSec' ? 'tx/s' : 'Mgas/s' },
+      color: { field: 'series', type: 'nominal', title: 'engine/mode' },
+    },
+  }
+}
+
+export function phasesSpec(rows: PhaseShare[]): TopLevelSpec {
+  return {
+    ...base,
+    height: Math.max(60, 40 * new Set(rows.map((r) => r.series)).size),
+    title: 'Time per phase (verified blocks)',
+    data: { values: rows },
+    mark: { type: 'bar', tooltip: true },
+    encoding: {
+      y: { field: 'series', type: 'nominal', title: null },
+      x: { field: 'ms', type: 'quantitative', title: 'ms', stack: 'zero' },
+      color: { field: 'phase', type: 'nominal', sort: { field: 'order' }, title: 'phase' },
+      order: { field: 'order' },
+    },
+  }
+}
+
+/**
+ * An explicit category order. Layers sorted by a field (`sort: { field }`) cannot union their
+ * domains (vega-lite warns and falls back to alphabetical), an explicit array can.
+ */
+function ordered<T extends { order: number }, K extends keyof T>(rows: readonly T[], key: K): string[] {
+  return [...rows].sort((a, b) => a.order - b.order).map((r) => String(r[key]))
+}
+
+export function decompositionSpec(steps: FactorStep[]): TopLevelSpec {
+  return {
+    ...base,
+    height: 220,
+    title: 'Live vs historical sync: time relative to historical',
+    data: { values: steps },
+    layer: [
+      {
+        mark: { type: 'bar', tooltip: true },
+        encoding: {
+          x: { field: 'step', type: 'nominal', sort: ordered(steps, 'step'), title: null, axis: { labelAngle: 0 } },
+          y: { field: 'from', type: 'quantitative', title: '× historical time' },
+          y2: { field: 'to' },
+          color: { field: 'step', type: 'nominal', legend: null },
+        },
+      },
+      {
+        mark: { type: 'text', dy: -8 },
+        encoding: {
+          x: { field: 'step', type: 'nominal', sort: ordered(steps, 'step') },
+          y: { field: 'to', type: 'quantitative' },
+          text: { field: 'factor', type: 'quantitative', format: '.2f' },
+        },
+      },
+    ],
+  }
+}
+
+export function paretoSpec(bars: ParetoBar[]): TopLevelSpec {
+  return {
+    ...base,
+    title: `Top ${bars.length} opcodes by exclusive time (Pareto)`,
+    data: { values: bars },
+    encoding: { x: { field: 'opcode', type: 'nominal', sort: bars.map((b) => b.opcode), title: null, axis: { labelAngle: -60 } } },
+    layer: [
+      { mark: { type: 'bar', tooltip: true }, encoding: { y: { field: 'pct', type: 'quantitative', title: '% of opcode time' } } },
+      {
+        mark: { type: 'line', point: true, color: '#d62728', tooltip: true },
+        encoding: { y: { field: 'cumulative', type: 'quantitative', title: 'cumulative %', scale: { domain: [0, 100] } } },
+      },
+    ],
+    resolve: { scale: { y: 'independent' } },
+  }
+}
+
+export function categoriesSpec(cats: CategoryShare[]): TopLevelSpec {
+  return {
+    $schema: base.$schema,
+    width: 300,
+    height: 300,
+    title: 'Opcode time by category',
+    data: { values: cats },
+    mark: { type: 'arc', tooltip: true },
+    encoding: {
+      theta: { field: 'pct', type: 'quantitative' },
+      color: { field: 'category', type: 'nominal', title: 'category' },
+    },
+  }
+}
+
+export function jitSpec(bounds: JitBound[]): TopLevelSpec {
+  return {
+    ...base,
+    width: 300,
+    height: 220,
+    title: 'JIT upper bound (Amdahl over opcode time)',
+    data: { values: bounds.map((b) => ({ ...b, bound: Number.isFinite(b.bound) ? b.bound : null })) },
+    layer: [
+      {
+        mark: { type: 'bar', tooltip: true },
+        encoding: {
+          x: { field: 'speedup', type: 'nominal', sort: null, title: 'compilable opcodes run', axis: { labelAngle: 0 } },
+          y: { field: 'bound', type: 'quantitative', title: 'execution speedup ≤' },
+        },
+      },
+      {
+        mark: { type: 'text', dy: -8 },
+        encoding: { x: { field: 'speedup', type: 'nominal', sort: null }, y: { field: 'bound', type: 'quantitative' }, text: { field: 'bound', type: 'quantitative', format: '.2f' } },
+      },
+    ],
+  }
+}
+
+const memoryAxis = { field: 'memory', type: 'ordinal', sort: { field: 'memoryBytes' }, title: 'memory limit', axis: { labelAngle: 0 } } as const
+
+export function sweepCurvesSpec(points: SweepCurvePoint[]): TopLevelSpec {
+  return {
+    ...base,
+    title: 'Memory sweep: time per limit (medians)',
+    data: { values: points },
+    mark: { type: 'line', point: true, tooltip: true },
+    encoding: { x: memoryAxis, y: { field: 'ms', type: 'quantitative', title: 'ms' }, color: { field: 'curve', type: 'nominal', title: null } },
+  }
+}
+
+export function missRatioSpec(points: MissRatioPoint[]): TopLevelSpec {
+  return {
+    ...base,
+    height: 220,
+    title: 'Miss ratio per cache level',
+    data: { values: points },
+    mark: { type: 'line', point: true, tooltip: true },
+    encoding: {
+      x: memoryAxis,
+      y: { field: 'ratio', type: 'quantitative', title: 'miss ratio', axis: { format: '%' }, scale: { domain: [0, 1] } },
+      color: { field: 'level', type: 'nominal', title: null },
+    },
+  }
+}
+
+export function histogramSpec(bars: HistogramBar[], title: string): TopLevelSpec {
+  return {
+    ...base,
+    height: 220,
+    title,
+    data: { values: bars },
+    mark: { type: 'bar', tooltip: true },
+    encoding: {
+      x: { field: 'bucket', type: 'ordinal', sort: { field: 'fromNs' }, title: 'LMDB read time', axis: { labelAngle: -45 } },
+      y: { field: 'count', type: 'quantitative', title: 'reads' },
+    },
+  }
+}
+
+export function recapSpec(steps: RecapStep[]): TopLevelSpec {
+  return {
+    ...base,
+    height: 240,
+    title: 'Recap: throughput from historical to live to small memory',
+    data: { values: steps },
+    layer: [
+      {
+        mark: { type: 'bar', tooltip: true },
+        encoding: {
+          x: { field: 'step', type: 'nominal', sort: ordered(steps, 'step'), title: null, axis: { labelAngle: 0 } },
+          y: { field: 'txPerSec', type: 'quantitative', title: 'tx/s' },
+        },
+      },
+      {
+        mark: { type: 'text', dy: -8 },
+        encoding: { x: { field: 'step', type: 'nominal', sort: ordered(steps, 'step') }, y: { field: 'txPerSec', type: 'quantitative' }, text: { field: 'txPerSec', type: 'quantitative', format: ',.0f' } },
+      },
+    ],
+  }
+}
