@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 
 import { OPCODE_CSV_HEADER } from '../src/output/runFiles.js'
-import { runResultSchema } from '../src/run/schema.js'
+import { RUN_SCHEMA_VERSION, runResultSchema } from '../src/run/schema.js'
 import { sweepResultSchema } from '../src/run/sweepSchema.js'
 import { runCli } from './helpers/cli.js'
 import { CALLS_FIXTURE, SMALL_FIXTURE, flipLastHexDigit, tempDir, writeVariant } from './helpers/fixtures.js'
@@ -24,7 +24,7 @@ describe('megabench replay (spawned binary)', () => {
     const run = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'))
     const parsed = runResultSchema.safeParse(run)
     expect(parsed.error).toBeUndefined()
-    expect(run.schemaVersion).toBe(2)
+    expect(run.schemaVersion).toBe(RUN_SCHEMA_VERSION)
     expect(run.verification).toEqual({ blocks: 2, verified: 2, failed: [] })
     expect(run.engines[0].blocks.map((b: { number: number }) => b.number)).toEqual([46147, 116524])
     expect(run.engines[0].opcodes.rows.length).toBeGreaterThan(10)
@@ -186,7 +186,7 @@ describe('megabench report (spawned binary)', () => {
     await writeFile(join(dir, 'other.json'), JSON.stringify({ hello: 'world' }))
     const old = await runCli(['report', join(dir, 'old.json')])
     expect(old.code).toBe(2)
-    expect(old.stderr).toBe(`megabench: ${join(dir, 'old.json')}: run.json schema version 99 is not supported (this megabench reads version 2)\n`)
+    expect(old.stderr).toBe(`megabench: ${join(dir, 'old.json')}: run.json schema version 99 is not supported (this megabench reads version ${RUN_SCHEMA_VERSION})\n`)
     const other = await runCli(['report', join(dir, 'other.json')])
     expect(other.code).toBe(2)
     expect(other.stderr).toBe(`megabench: ${join(dir, 'other.json')}: not a megabench run or sweep result (kind is neither megabench.run nor megabench.sweep)\n`)

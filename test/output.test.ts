@@ -23,6 +23,7 @@ const row: BlockRow = {
   stateReads: { accounts: 3, storageSlots: 4, code: 1, codeBytes: 100 },
   verified: true,
   cache: null,
+  diff: null,
 }
 
 describe('slowBlockLine', () => {

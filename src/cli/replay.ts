@@ -5,8 +5,8 @@ import { renderHtml } from '../report/html.js'
 import { runFiles } from '../output/runFiles.js'
 import { writeDirectoryAtomically } from '../output/files.js'
 import { DEFAULT_FIXTURES } from '../run/environment.js'
-import type { SyncMode } from '../engines/types.js'
-import { type ReplayStorage, replay } from '../run/replay.js'
+import type { EngineName, SyncMode } from '../engines/types.js'
+import { DEFAULT_MEGA_SETTINGS, type MegaSettings, type ReplayStorage, replay } from '../run/replay.js'
 import { enforceMemoryLimit } from '../storage/cgroup.js'
 import { splitBudget } from '../storage/memory.js'
 import { UsageError } from '../errors/index.js'
@@ -31,8 +31,38 @@ export type ReplayCliOptions = {
   l2?: number
   db?: string
   cgroup?: boolean
+  engine?: string
+  threads?: string[]
+  verifyMpt?: boolean
+  stateDiffs?: string
+  senderWorkers?: number
   /** commander's --no-report sets this false */
   report?: boolean
+}
+
+/** --engine, --threads, --verify-mpt, --state-diffs, --sender-workers → engines and mega settings. */
+export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineName[]; mega: MegaSettings } {
+  const e = opts.engine ?? 'baseline'
+  if (!['baseline', 'mega', 'both'].includes(e)) throw new UsageError(`--engine must be baseline, mega or both (got ${JSON.stringify(e)})`)
+  const engines: EngineName[] = e === 'both' ? ['baseline', 'mega'] : [e as EngineName]
+  const threads = (opts.threads ?? ['0']).flatMap((t) => t.split(',')).filter((t) => t !== '').map((t) => {
+    if (!/^\d+$/.test(t) || Number(t) > 64) throw new UsageError(`--threads takes worker counts 0…64 (got ${JSON.stringify(t)})`)
+    return Number(t)
+  })
+  if (!engines.includes('mega')) {
+    for (const [flag, set] of [['--threads', opts.threads !== undefined], ['--verify-mpt', opts.verifyMpt === true], ['--state-diffs', opts.stateDiffs !== undefined], ['--sender-workers', opts.senderWorkers !== undefined]] as const) {
+      if (set) throw new UsageError(`${flag} applies to --engine mega or both`)
+    }
+  }
+  return {
+    engines,
+    mega: {
+      verifyMpt: opts.verifyMpt === true,
+      senderWorkers: opts.senderWorkers ?? DEFAULT_MEGA_SETTINGS.senderWorkers,
+      stateDiffs: opts.stateDiffs,
+      threads: [...new Set(threads.length > 0 ? threads : [0])],
+    },
+  }
 }
 
 /** --mode, --storage, --batch, --memory/--l1/--l2, --db → replay storage parameters. */
@@ -77,13 +107,15 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
     total = source.unitCount
   }
   const { storage, modes } = storageFromOptions(opts)
+  const { engines, mega } = enginesFromOptions(opts)
   if (opts.cgroup === true) {
     const limit = storage.kind === 'lmdb' ? storage.memory.total : null
     if (limit === null) throw new UsageError('--cgroup needs --memory (the limit to enforce)')
     const applied = enforceMemoryLimit(limit)
     process.stderr.write(`megabench: ${applied.message}\n`)
   }
-  const progress = createProgress(total * modes.length, opts.json !== true)
+  const variants = engines.reduce((n, e) => n + (e === 'mega' ? mega.threads.length : 1), 0)
+  const progress = createProgress(total * modes.length * variants, opts.json !== true)
   let result
   try {
     result = await replay({
@@ -92,8 +124,10 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
       range,
       storage,
       modes,
+      engines,
+      mega,
       opcodes: opts.opcodes === true,
-      onBlock: (row, _i, mode) => progress.tick(`${mode} block ${row.number}`),
+      onBlock: (row, _i, _mode, label) => progress.tick(`${label} block ${row.number}`),
     })
   } finally {
     progress.stop()

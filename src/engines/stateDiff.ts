@@ -68,3 +68,8 @@ export function encodeDiff(d: StateDiff): Uint8Array {
 export function diffDigest(d: StateDiff): string {
   return bytesToHex(keccak256(encodeDiff(d)))
 }
+
+/** Digest, encoded size and key count of a diff: what a BlockRun carries for the engines' comparison. */
+export function summarizeDiff(d: StateDiff, encoded: Uint8Array = encodeDiff(d)): { digest: string; bytes: number; keys: number } {
+  return { digest: bytesToHex(keccak256(encoded)), bytes: encoded.length, keys: diffKeys(d) }
+}

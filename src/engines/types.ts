@@ -76,6 +76,8 @@ export type MegaOptions = {
   senderWorkers: number
   /** Append every block's state diff to this file (length-prefixed megabench-diff-v1), fsync per commit. */
   stateDiffs: string | undefined
+  /** Parallel-execution worker threads (0 = execute on the main thread, in order). */
+  threads: number
 }
 
 /** Statistics of one mega-engine unit. */
@@ -87,6 +89,15 @@ export type MegaUnitStats = {
   tree: Record<string, number>
   verifyMptMs: number
   senderWorkers: number
+  threads: number
+  /**
+   * Parallel execution: transactions run on workers, accepted in block order, and run again in order
+   * because of a read conflict, a coinbase dependency or a failure on the worker; `sequential` ran in
+   * order from the start (pre-Byzantium blocks, blocks of one transaction).
+   */
+  parallel: { txs: number; accepted: number; conflicts: number; coinbase: number; failed: number; sequential: number }
+  /** Encoded state-diff bytes over the unit (megabench-diff-v1). */
+  stateDiffBytes: number
 }
 
 /** Storage statistics of one unit (LMDB backend). */
@@ -118,4 +129,6 @@ export interface Engine {
   readonly name: EngineName
   readonly description: string
   runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<BlockRun>
+  /** Releases what the engine keeps across units (worker threads); called once after the last unit. */
+  close?(): Promise<void>
 }

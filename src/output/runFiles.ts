@@ -77,7 +77,7 @@ export function runFiles(result: RunResult): Map<string, string> {
   const files = new Map<string, string>()
   files.set('run.json', `${JSON.stringify(result, null, 1)}\n`)
   const lines: string[] = []
-  for (const e of result.engines) for (const row of e.blocks) lines.push(slowBlockLine(`${e.name}/${e.mode}`, row))
+  for (const e of result.engines) for (const row of e.blocks) lines.push(slowBlockLine(e.label, row))
   files.set('blocks.jsonl', lines.length ? `${lines.join('\n')}\n` : '')
   const profiled = result.engines.find((e) => e.opcodes !== null)
   if (profiled?.opcodes) {

@@ -1,7 +1,7 @@
 import Table from 'cli-table3'
 
 import { PHASES, type PhaseName } from '../probes/phases.js'
-import type { EngineResult, RunResult, StorageReport } from '../run/schema.js'
+import type { EngineResult, MegaReport, RunResult, StorageReport } from '../run/schema.js'
 import { formatSize } from '../storage/memory.js'
 
 const PHASE_LABELS: Record<PhaseName, string> = {
@@ -45,6 +45,7 @@ export function formatSummary(
     out.push(t.toString())
   }
   for (const e of result.engines) out.push(...engineSummary(e, opts.topOpcodes ?? 15))
+  if (result.engines.length > 1 && result.engines.some((e) => e.name !== 'baseline')) out.push('', ...comparisonSummary(result))
   const d = result.decomposition
   if (d !== null) {
     out.push('')
@@ -64,7 +65,7 @@ function engineSummary(e: EngineResult, top: number): string[] {
   const out: string[] = []
   const t = e.totals
   out.push('')
-  out.push(`engine ${e.name}, ${e.mode} sync: ${e.description}`)
+  out.push(`engine ${e.label} (${e.mode} sync): ${e.description}`)
   out.push(
     `throughput ${fmt(t.txPerSec, 0)} tx/s · ${fmt(t.mgasPerSec, 2)} Mgas/s ` +
       `(${t.txs} txs, ${fmt(t.gasUsed / 1e6, 2)} Mgas in ${fmt(t.processingMs / 1000, 3)} s of block processing; ` +
@@ -75,6 +76,7 @@ function engineSummary(e: EngineResult, top: number): string[] {
   phases.push(['total', fmt(t.processingMs), '100.0%'])
   out.push(phases.toString())
   if (e.storage !== null) out.push(...storageSummary(e.storage))
+  if (e.mega !== null) out.push(...megaSummary(e.mega, t.txs))
 
   const prof = e.opcodes
   if (prof) {
@@ -117,6 +119,51 @@ function engineSummary(e: EngineResult, top: number): string[] {
           .sort((a, b) => b[1] - a[1])
           .map(([k, ms]) => `${k} ${pct(ms, c.windowMs)}`)
           .join(', '),
+    )
+  }
+  return out
+}
+
+function megaSummary(m: MegaReport, txs: number): string[] {
+  const out: string[] = []
+  out.push(
+    `state in memory (no database on the execution path): ${m.accounts.toLocaleString('en-US')} accounts, ` +
+      `${m.treeEntries.toLocaleString('en-US')} tree entries in 2^${m.bucketBits} buckets; loaded in ${fmt(m.importMs / 1000, 2)} s (not counted)`,
+  )
+  out.push(
+    `BucketTree: ${m.keyUpdates.toLocaleString('en-US')} key updates, ${fmt(m.keyUpdatesPerSec, 0)}/s of merkleization, ` +
+      `${fmt(m.hashesPerUpdate, 2)} hashes per update, 0 storage reads; ${m.commits} commits`,
+  )
+  const p = m.parallel
+  if (m.threads > 0) {
+    out.push(
+      `parallel execution on ${m.threads} workers: ${p.accepted.toLocaleString('en-US')} of ${p.txs.toLocaleString('en-US')} transactions accepted as executed ` +
+        `(${pct(p.accepted, p.txs)}); run again in order: ${p.conflicts} read conflicts, ${p.coinbase} coinbase-dependent, ${p.failed} failed on a worker; ` +
+        `${p.sequential} in order from the start (pre-Byzantium or single-transaction blocks)`,
+    )
+  }
+  out.push(
+    `state diffs: ${formatSize(m.stateDiffBytes)} (${txs > 0 ? fmt(m.stateDiffBytes / txs, 1) : '–'} B per transaction)` +
+      (m.verifyMptMs > 0 ? `; MPT kept beside and checked against every header in ${fmt(m.verifyMptMs / 1000, 2)} s (verification, not counted)` : ''),
+  )
+  return out
+}
+
+/** Engines side by side: throughput and the ratio to the baseline in the same mode. */
+function comparisonSummary(result: RunResult): string[] {
+  const t = new Table({ head: ['engine', 'tx/s', 'Mgas/s', 'block processing ms', '× baseline (same mode)'], ...plain, colAligns: ['left', 'right', 'right', 'right', 'right'] as const })
+  for (const e of result.engines) {
+    const base = result.engines.find((b) => b.name === 'baseline' && b.mode === e.mode)
+    const ratio = base !== undefined && base.totals.txPerSec > 0 ? e.totals.txPerSec / base.totals.txPerSec : null
+    t.push([e.label, fmt(e.totals.txPerSec, 0), fmt(e.totals.mgasPerSec, 2), fmt(e.totals.processingMs, 0), ratio === null ? '–' : `${fmt(ratio, 2)}x`])
+  }
+  const out = ['engines side by side on the same blocks (ratio of tx/s, verified blocks only):', t.toString()]
+  const d = result.differential
+  if (d !== null) {
+    out.push(
+      d.mismatches === 0
+        ? `differential: the state diff of all ${d.compared} blocks compared equals the baseline's (every account field and slot)`
+        : `DIFFERENTIAL FAILED: ${d.mismatches} of ${d.compared} blocks have a state diff unlike the baseline's`,
     )
   }
   return out

@@ -15,7 +15,7 @@ export type LabeledSweep = { label: string; result: SweepResult }
 
 /** The name a chart uses for one engine run: `baseline/live`, prefixed by the run's label if there are several runs. */
 export function seriesName(runs: readonly LabeledRun[], run: LabeledRun, e: EngineResult): string {
-  return runs.length > 1 ? `${run.label}: ${e.name}/${e.mode}` : `${e.name}/${e.mode}`
+  return runs.length > 1 ? `${run.label}: ${e.label}` : e.label
 }
 
 export type ThroughputPoint = { series: string; block: number; txPerSec: number; mgasPerSec: number }
@@ -151,7 +151,7 @@ export type RecapStep = { step: string; order: number; txPerSec: number; measure
  */
 export function recap(runs: readonly LabeledRun[], sweeps: readonly LabeledSweep[]): RecapStep[] {
   const out: RecapStep[] = []
-  const engines = runs.flatMap((r) => r.result.engines.map((e) => ({ r, e })))
+  const engines = runs.flatMap((r) => r.result.engines.filter((e) => e.name === 'baseline').map((e) => ({ r, e })))
   const h = engines.find((x) => x.e.mode === 'historical')
   const l = engines.find((x) => x.e.mode === 'live' && x.e.storage !== null)
   if (h) out.push({ step: 'historical sync', order: 0, txPerSec: h.e.totals.txPerSec, measuredOn: h.r.label })
@@ -171,7 +171,8 @@ export type StudyComparison = { id: number; figure: string; study: string; measu
  * the run that would.
  */
 export function studyVsMeasured(runs: readonly LabeledRun[], sweeps: readonly LabeledSweep[]): StudyComparison[] {
-  const engines = runs.flatMap((r) => r.result.engines.map((e) => ({ label: r.label, r: r.result, e })))
+  // The study measured a conventional client: its rows compare with the baseline engine.
+  const engines = runs.flatMap((r) => r.result.engines.filter((e) => e.name === 'baseline').map((e) => ({ label: r.label, r: r.result, e })))
   const hist = engines.find((x) => x.e.mode === 'historical')
   const live = engines.find((x) => x.e.mode === 'live')
   const anyE = hist ?? live ?? engines[0]
@@ -181,7 +182,7 @@ export function studyVsMeasured(runs: readonly LabeledRun[], sweeps: readonly La
   const sweep = sweeps[0]
   const f = (x: number, d = 1) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
   const on = (x: { label: string; e: EngineResult; r: RunResult }) =>
-    `${x.label}: ${x.r.config.source.kind} ${x.r.config.source.paths.join(', ')}, ${x.e.name}/${x.e.mode}, ${x.e.totals.verifiedBlocks} verified blocks`
+    `${x.label}: ${x.r.config.source.kind} ${x.r.config.source.paths.join(', ')}, ${x.e.label}, ${x.e.totals.verifiedBlocks} verified blocks`
   const row = (id: number, measured: string | null, measuredOn: string) => {
     const s = STUDY_ROWS.find((x) => x.id === id)!
     return { id, figure: s.figure, study: s.study, measured, measuredOn }

@@ -1,6 +1,8 @@
 import { createBaselineEngine } from '../engines/baseline/engine.js'
-import type { BlockRun, Engine, StorageOptions, SyncMode, UnitStorageStats } from '../engines/types.js'
-import { BlockExecutionError } from '../errors/index.js'
+import { createMegaEngine } from '../engines/mega/engine.js'
+import type { BlockRun, Engine, EngineName, MegaOptions, MegaUnitStats, StorageOptions, SyncMode, UnitStorageStats } from '../engines/types.js'
+import type { FieldMismatch } from '../engines/verify.js'
+import { BlockExecutionError, UsageError } from '../errors/index.js'
 import { now } from '../probes/clock.js'
 import { OpcodeProfiler } from '../probes/opcodeProfiler.js'
 import { type PhaseTimes, addPhaseTimes, emptyPhaseTimes, sumPhaseTimes } from '../probes/phases.js'
@@ -11,6 +13,7 @@ import {
   type BlockRow,
   type Decomposition,
   type EngineResult,
+  type MegaReport,
   RUN_SCHEMA_VERSION,
   type RunResult,
 } from './schema.js'
@@ -41,9 +44,25 @@ export type ReplayParameters = {
   storage?: ReplayStorage
   /** Sync modes to run, each over the whole source (default live). Both give the decomposition. */
   modes?: readonly SyncMode[]
+  /** Engines to run on the same blocks (default baseline); with both, every block's state diff is compared. */
+  engines?: readonly EngineName[]
+  /** Mega engine settings; `threads` lists the parallel-execution widths to run (0 = in order). */
+  mega?: MegaSettings
   /** Called after every block. */
-  onBlock?: (row: BlockRow, index: number, mode: SyncMode) => void
+  onBlock?: (row: BlockRow, index: number, mode: SyncMode, engine: string) => void
 }
+
+export type MegaSettings = {
+  verifyMpt: boolean
+  senderWorkers: number
+  stateDiffs: string | undefined
+  threads: readonly number[]
+}
+
+export const DEFAULT_MEGA_SETTINGS: MegaSettings = { verifyMpt: false, senderWorkers: 1, stateDiffs: undefined, threads: [0] }
+
+/** One engine configuration run over the whole source. */
+type Variant = { engine: Engine; mode: SyncMode; threads: number; label: string }
 
 const DEFAULT_STORAGE: ReplayStorage = {
   kind: 'lmdb',
@@ -57,16 +76,51 @@ const DEFAULT_STORAGE: ReplayStorage = {
  * a block that executes but does not reproduce its header is a verification failure in the result.
  */
 export async function replay(p: ReplayParameters): Promise<RunResult> {
-  const engine = createBaselineEngine()
   const storage = p.storage ?? DEFAULT_STORAGE
   const modes = p.modes ?? ['live']
-  if (storage.kind === 'memory' && modes.includes('historical')) {
-    throw new BlockExecutionError({ origin: p.sourcePaths.join(', '), block: 0 }, 'historical sync needs LMDB storage')
+  const engineNames = p.engines ?? ['baseline']
+  const mega = p.mega ?? DEFAULT_MEGA_SETTINGS
+  const origin = p.sourcePaths.join(', ')
+  if (storage.kind === 'memory' && modes.includes('historical') && engineNames.includes('baseline')) {
+    throw new BlockExecutionError({ origin, block: 0 }, 'historical sync needs LMDB storage')
+  }
+  const compare = engineNames.includes('baseline') && engineNames.includes('mega')
+  if (compare && storage.kind === 'memory') {
+    throw new UsageError('comparing engines needs the baseline on LMDB (--storage lmdb): it computes the per-block state diffs there')
+  }
+  const variants: Variant[] = []
+  for (const mode of modes) {
+    for (const name of engineNames) {
+      if (name === 'baseline') variants.push({ engine: createBaselineEngine(), mode, threads: 0, label: `baseline/${mode}` })
+      else for (const threads of mega.threads) variants.push({ engine: createMegaEngine(), mode, threads, label: `mega/${mode}${threads > 0 ? `/${threads} threads` : ''}` })
+    }
   }
   const results: EngineResult[] = []
   const failed: RunResult['verification']['failed'] = []
-  for (const mode of modes) {
-    const r = await runEngine(engine, mode, storage, p)
+  /** The baseline's diff digest per block, for the differential check. */
+  const reference = new Map<string, string>()
+  const differential = { compared: 0, mismatches: 0 }
+  let diffsWritten = false
+  for (const v of variants) {
+    const stateDiffs = v.engine.name === 'mega' && !diffsWritten ? mega.stateDiffs : undefined
+    if (stateDiffs !== undefined) diffsWritten = true
+    const r = await runEngine(v, storage, p, {
+      mega: { mode: v.mode, batch: storage.kind === 'lmdb' ? storage.batch : null, verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, stateDiffs, threads: v.threads },
+      stateDiffs: compare,
+      checkDiff: (run) => {
+        const key = `${run.origin}#${run.number}`
+        if (v.engine.name === 'baseline') {
+          if (run.diff !== undefined && !reference.has(key)) reference.set(key, run.diff.digest)
+          return undefined
+        }
+        const expected = reference.get(key)
+        if (expected === undefined || run.diff === undefined) return undefined
+        differential.compared++
+        if (expected === run.diff.digest) return undefined
+        differential.mismatches++
+        return { field: 'state diff vs baseline', expected, actual: run.diff.digest }
+      },
+    })
     results.push(r.engine)
     failed.push(...r.failures)
   }
@@ -86,13 +140,15 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
         from: p.range?.from ?? null,
         to: p.range?.to ?? null,
       },
-      engines: [engine.name],
+      engines: [...engineNames],
       modes: [...modes],
       storage: storage.kind,
       opcodes: p.opcodes === true,
+      mega: engineNames.includes('mega') ? { verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, threads: [...mega.threads], stateDiffs: mega.stateDiffs ?? null } : null,
     },
     engines: results,
-    decomposition: decompose(results),
+    decomposition: decompose(results.filter((e) => e.name === 'baseline')),
+    differential: compare ? differential : null,
     verification: {
       blocks: first.totals.blocks,
       verified: Math.min(...results.map((e) => e.totals.verifiedBlocks)),
@@ -101,33 +157,54 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
   }
 }
 
-async function runEngine(engine: Engine, mode: SyncMode, storage: ReplayStorage, p: ReplayParameters) {
+async function runEngine(
+  v: Variant,
+  storage: ReplayStorage,
+  p: ReplayParameters,
+  extra: { mega: MegaOptions; stateDiffs: boolean; checkDiff: (run: BlockRun) => FieldMismatch | undefined },
+) {
+  const { engine, mode } = v
   const profiler = p.opcodes === true ? new OpcodeProfiler() : undefined
   const rows: BlockRow[] = []
   const failures: RunResult['verification']['failed'] = []
   const units: UnitStorageStats[] = []
+  const megaUnits: MegaUnitStats[] = []
   const options: StorageOptions =
     storage.kind === 'memory'
       ? { kind: 'memory' }
       : { kind: 'lmdb', mode, batch: storage.batch, caches: { l1: storage.memory.l1, l2: storage.memory.l2 }, dir: storage.dir }
   const t0 = now()
-  for await (const unit of p.source.units()) {
-    for await (const run of engine.runUnit(unit, { profiler, storage: options, onUnitStats: (s) => units.push(s) })) {
-      if (run.warmup) {
-        const m = run.mismatches[0]
-        if (m !== undefined) {
-          throw new BlockExecutionError(
-            { origin: run.origin, block: run.number },
-            `does not verify (${m.field}: expected ${m.expected}, computed ${m.actual}); it precedes the measured range`,
-          )
+  try {
+    for await (const unit of p.source.units()) {
+      const runs = engine.runUnit(unit, {
+        profiler,
+        storage: options,
+        onUnitStats: (s) => units.push(s),
+        mega: extra.mega,
+        onMegaStats: (s) => megaUnits.push(s),
+        stateDiffs: extra.stateDiffs,
+      })
+      for await (const run of runs) {
+        if (run.warmup) {
+          const m = run.mismatches[0]
+          if (m !== undefined) {
+            throw new BlockExecutionError(
+              { origin: run.origin, block: run.number },
+              `does not verify (${m.field}: expected ${m.expected}, computed ${m.actual}); it precedes the measured range`,
+            )
+          }
+          continue
         }
-        continue
+        const diffMismatch = extra.checkDiff(run)
+        if (diffMismatch !== undefined) run.mismatches.push(diffMismatch)
+        const row = toRow(run)
+        rows.push(row)
+        for (const m of run.mismatches) failures.push({ engine: v.label, block: row.number, origin: row.origin, ...m })
+        p.onBlock?.(row, rows.length - 1, mode, v.label)
       }
-      const row = toRow(run)
-      rows.push(row)
-      for (const m of run.mismatches) failures.push({ engine: `${engine.name}/${mode}`, block: row.number, origin: row.origin, ...m })
-      p.onBlock?.(row, rows.length - 1, mode)
     }
+  } finally {
+    await engine.close?.()
   }
   const wallMs = now() - t0
   const verified = rows.filter((r) => r.verified)
@@ -136,9 +213,15 @@ async function runEngine(engine: Engine, mode: SyncMode, storage: ReplayStorage,
   const processingMs = sumPhaseTimes(phases)
   const txs = verified.reduce((s, r) => s + r.txCount, 0)
   const gasUsed = verified.reduce((s, r) => s + r.gasUsed, 0)
+  const isMega = engine.name === 'mega'
   const engineResult: EngineResult = {
     name: engine.name,
-    description: storage.kind === 'memory' ? `${engine.description}, in-memory node store` : `${engine.description}, flat state + tries on LMDB`,
+    label: v.label,
+    description: isMega
+      ? `${engine.description}${v.threads > 0 ? `, ${v.threads} parallel-execution workers` : ', transactions in order on one thread'}`
+      : storage.kind === 'memory'
+        ? `${engine.description}, in-memory node store`
+        : `${engine.description}, flat state + tries on LMDB`,
     mode,
     totals: {
       blocks: rows.length,
@@ -154,8 +237,9 @@ async function runEngine(engine: Engine, mode: SyncMode, storage: ReplayStorage,
     },
     blocks: rows,
     opcodes: profiler ? profiler.profile() : null,
+    mega: isMega ? megaReport(megaUnits, phases.merkleization) : null,
     storage:
-      storage.kind === 'memory'
+      storage.kind === 'memory' || isMega
         ? null
         : storageReport(units, {
             mode,
@@ -167,6 +251,31 @@ async function runEngine(engine: Engine, mode: SyncMode, storage: ReplayStorage,
           }),
   }
   return { engine: engineResult, failures }
+}
+
+/** The mega engine's counters summed over units. */
+function megaReport(units: readonly MegaUnitStats[], merkleizationMs: number): MegaReport {
+  const sum = (f: (u: MegaUnitStats) => number) => units.reduce((s, u) => s + f(u), 0)
+  const tree = (k: string) => sum((u) => u.tree[k] ?? 0)
+  const updates = tree('updates')
+  const par = (k: keyof MegaUnitStats['parallel']) => sum((u) => u.parallel[k])
+  return {
+    importMs: sum((u) => u.importMs),
+    accounts: sum((u) => u.accounts),
+    treeEntries: sum((u) => u.treeEntries),
+    bucketBits: Math.max(0, ...units.map((u) => u.bucketBits)),
+    keyUpdates: updates,
+    keyUpdatesPerSec: rate(updates, merkleizationMs),
+    bucketHashes: tree('bucketHashes'),
+    nodeHashes: tree('nodeHashes'),
+    hashesPerUpdate: updates > 0 ? (tree('bucketHashes') + tree('nodeHashes')) / updates : 0,
+    commits: tree('commits'),
+    verifyMptMs: sum((u) => u.verifyMptMs),
+    senderWorkers: Math.max(0, ...units.map((u) => u.senderWorkers)),
+    threads: Math.max(0, ...units.map((u) => u.threads)),
+    parallel: { txs: par('txs'), accepted: par('accepted'), conflicts: par('conflicts'), coinbase: par('coinbase'), failed: par('failed'), sequential: par('sequential') },
+    stateDiffBytes: sum((u) => u.stateDiffBytes),
+  }
 }
 
 /** The study's decomposition of live vs historical sync, when both ran on the same blocks. */
@@ -210,5 +319,6 @@ function toRow(run: BlockRun): BlockRow {
     stateReads: run.stateReads,
     verified: run.mismatches.length === 0,
     cache: run.storage ?? null,
+    diff: run.diff ?? null,
   }
 }

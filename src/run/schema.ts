@@ -5,7 +5,7 @@ import { z } from 'zod'
  * gate). Versioned; every change that a reader could notice bumps RUN_SCHEMA_VERSION.
  * All times are milliseconds unless a field name says otherwise (…Ns = nanoseconds).
  */
-export const RUN_SCHEMA_VERSION = 2
+export const RUN_SCHEMA_VERSION = 3
 
 const phases = z.object({
   senderRecovery: z.number(),
@@ -116,6 +116,8 @@ export const blockRowSchema = z.object({
   verified: z.boolean(),
   /** Cache traffic of this block (LMDB storage). */
   cache: blockCache.nullable(),
+  /** The block's net state diff (megabench-diff-v1): digest, encoded bytes, keys (when computed). */
+  diff: z.object({ digest: z.string(), bytes: z.number(), keys: z.number() }).nullable(),
 })
 
 const mismatch = z.object({ field: z.string(), expected: z.string(), actual: z.string() })
@@ -157,8 +159,41 @@ export const opcodeProfileSchema = z.object({
   }),
 })
 
+/** The mega engine's own counters (in-memory state, BucketTree, parallel execution, diffs). */
+export const megaReportSchema = z.object({
+  /** Loading the state into memory and building the tree (setup, not counted). */
+  importMs: z.number(),
+  accounts: z.number(),
+  treeEntries: z.number(),
+  bucketBits: z.number(),
+  /** Key updates applied to the tree, and per second of merkleization. */
+  keyUpdates: z.number(),
+  keyUpdatesPerSec: z.number(),
+  bucketHashes: z.number(),
+  nodeHashes: z.number(),
+  /** Hashes computed per key update (bucket + node): the tree's work per key; it reads no storage. */
+  hashesPerUpdate: z.number(),
+  commits: z.number(),
+  /** Maintaining the MPT beside it and checking headers (--verify-mpt): verification, not counted. */
+  verifyMptMs: z.number(),
+  senderWorkers: z.number(),
+  threads: z.number(),
+  parallel: z.object({
+    txs: z.number(),
+    accepted: z.number(),
+    conflicts: z.number(),
+    coinbase: z.number(),
+    failed: z.number(),
+    sequential: z.number(),
+  }),
+  stateDiffBytes: z.number(),
+})
+export type MegaReport = z.infer<typeof megaReportSchema>
+
 export const engineResultSchema = z.object({
   name: z.string(),
+  /** How summaries and charts name this run: engine/mode[/threads]. */
+  label: z.string(),
   description: z.string(),
   /** Sync mode of this run of the engine. */
   mode: z.enum(['live', 'historical']),
@@ -180,6 +215,7 @@ export const engineResultSchema = z.object({
   blocks: z.array(blockRowSchema),
   opcodes: opcodeProfileSchema.nullable(),
   storage: storageReportSchema.nullable(),
+  mega: megaReportSchema.nullable(),
 })
 
 /**
@@ -230,9 +266,14 @@ export const runResultSchema = z.object({
     modes: z.array(z.enum(['live', 'historical'])),
     storage: z.enum(['memory', 'lmdb']),
     opcodes: z.boolean(),
+    mega: z
+      .object({ verifyMpt: z.boolean(), senderWorkers: z.number(), threads: z.array(z.number()), stateDiffs: z.string().nullable() })
+      .nullable(),
   }),
   engines: z.array(engineResultSchema).min(1),
   decomposition: decompositionSchema.nullable(),
+  /** With several engines: blocks whose state diff was compared with the baseline's, and how many differed. */
+  differential: z.object({ compared: z.number(), mismatches: z.number() }).nullable(),
   verification: z.object({
     blocks: z.number().int(),
     verified: z.number().int(),

@@ -111,6 +111,7 @@ export class FlatStateManager implements StateManagerInterface {
     private readonly clock?: PhaseClock,
   ) {
     this.root = stateRoot
+    this.persistedRoot = stateRoot
     this.originalStorageCache = new OriginalStorageCache(this.getStorage.bind(this))
     this.accountTrieDb = new TrieDb(store, 'account_trie')
     this.storageTrieDb = new TrieDb(store, 'storage_trie')
@@ -301,6 +302,13 @@ export class FlatStateManager implements StateManagerInterface {
     return diff
   }
 
+  /** Starts the next block without computing the diff (when no diff is wanted: keeps tracking bounded). */
+  resetBlockDiff(): void {
+    this.blockAccounts = new Map()
+    this.blockSlots = new Map()
+    this.blockWipes = new Map()
+  }
+
   /** A slot's value as last persisted. */
   private async persistedSlot(address: Uint8Array, key: Uint8Array): Promise<Uint8Array> {
     const hex = bytesToUnprefixedHex(address)
@@ -459,6 +467,7 @@ export class FlatStateManager implements StateManagerInterface {
       const pendingTotal = this.accountTrieDb.pending.size + this.storageTrieDb.pending.size
       const t0 = this.store.writes.commitMs
       this.store.write(ops, { ...meta, head: { ...head, stateRoot: bytesToHex(root) } }, cache)
+      this.persistedRoot = root
       this.accounts.clear()
       this.roots.clear()
       this.storage.clear()
@@ -496,8 +505,15 @@ export class FlatStateManager implements StateManagerInterface {
 
   // ── partial (witness) state: flat misses are proven with the trie ──────────────────────────────
 
+  /**
+   * The root as last persisted: what flat misses are proven against. A root computed since (live
+   * sync before persisting, pre-Byzantium per-transaction roots) already holds this block's changes,
+   * and would give a changed account's new value as its "persisted" one.
+   */
+  private persistedRoot: Uint8Array
+
   private async proveAccount(address: Uint8Array): Promise<Uint8Array | null> {
-    const trie = this.trie(this.accountTrieDb, this.root)
+    const trie = this.trie(this.accountTrieDb, this.persistedRoot)
     const v = await trie.get(keccak256(address), true)
     this.store.l1.set(`a${bytesToUnprefixedHex(address)}`, v)
     return v

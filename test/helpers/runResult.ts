@@ -25,6 +25,7 @@ export function block(number: number, verified = true, txCount = 10): BlockRow {
     stateReads: { accounts: 0, storageSlots: 0, code: 0, codeBytes: 0 },
     verified,
     cache: null,
+    diff: null,
   }
 }
 
@@ -34,6 +35,7 @@ export function engine(mode: 'live' | 'historical', p: { execution: number; merk
   const processingMs = ph.senderRecovery + ph.execution + ph.stateLoad + ph.merkleization + ph.persistence
   return {
     name: 'baseline',
+    label: `baseline/${mode}`,
     description: 'test',
     mode,
     totals: { blocks: 3, verifiedBlocks: 2, txs: 20, gasUsed: 2_000_000, processingMs, wallMs: processingMs + 50, setupMs: 5, phases: ph, txPerSec: 20 / (processingMs / 1000), mgasPerSec: 2 / (processingMs / 1000) },
@@ -54,6 +56,7 @@ export function engine(mode: 'live' | 'historical', p: { execution: number; merk
       coverage: { windowMs: 20, timerOverheadMs: 1, opcodesMs: 10, interpreterMs: 5, callFramesMs: 2, precompilesMs: 0, txSetupMs: 2, blockLevelMs: 1, stateRootsMs: 0, opcodeSharePct: 50 },
     },
     storage: null,
+    mega: null,
   }
 }
 
@@ -62,12 +65,12 @@ export function runResult(engines: EngineResult[], failed: RunResult['verificati
   const l = engines.find((e) => e.mode === 'live')
   const noPersist = l ? l.totals.processingMs - l.totals.phases.persistence : 0
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     kind: 'megabench.run',
     createdAt: '2026-11-22T00:00:00.000Z',
     tool: { name: 'megabench', version: '0.1.0', gitCommit: null },
     machine: { cpuModel: 'cpu', cores: 2, memoryBytes: 1, nodeVersion: 'v20', platform: 'linux', arch: 'x64', ecrecover: 'x', ethereumjs: '10.1.3' },
-    config: { command: 'replay', source: { kind: 'chain', paths: ['c'], units: 1, from: 1, to: 3 }, engines: ['baseline'], modes: engines.map((e) => e.mode), storage: 'lmdb', opcodes: true },
+    config: { command: 'replay', source: { kind: 'chain', paths: ['c'], units: 1, from: 1, to: 3 }, engines: ['baseline'], modes: engines.map((e) => e.mode), storage: 'lmdb', opcodes: true, mega: null },
     engines,
     decomposition:
       h && l
@@ -82,6 +85,7 @@ export function runResult(engines: EngineResult[], failed: RunResult['verificati
             persistenceFactor: l.totals.processingMs / noPersist,
           }
         : null,
+    differential: null,
     verification: { blocks: 3, verified: 2, failed },
   }
 }

@@ -21,7 +21,8 @@ import { CACHE_KINDS, type StateStore, StateStore as Store, type StoreStats } fr
 import type { BlockInput, ReplayUnit } from '../../types.js'
 import { initKeccak, keccak256 } from '../../util/keccak.js'
 import { buildGenesisState } from '../../workloads/genesis.js'
-import type { BlockRun, BlockStorageDelta, Engine, RunUnitOptions, StorageOptions, UnitStorageStats } from '../types.js'
+import { summarizeDiff } from '../stateDiff.js'
+import type { BlockDiffSummary, BlockRun, BlockStorageDelta, Engine, RunUnitOptions, StorageOptions, UnitStorageStats } from '../types.js'
 import { type FieldMismatch, checkExpectedAgainstHeader, verifyComputed } from '../verify.js'
 import { AncestorChain } from './ancestors.js'
 import { advanceMainnetCommon, createChainCommon, createMainnetCommon } from './common.js'
@@ -102,15 +103,21 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       if (state.kind === 'memory') state.stateManager.probe = profiler
       profiler?.attach(evm)
       let executed
+      let diff: BlockDiffSummary | undefined
       let batchEnded = false
       const mismatches: FieldMismatch[] = []
       try {
-        executed = await executeBlock(machine.vm, block, { clock, probe: profiler, stateRoot: !historical })
+        // On LMDB the engine computes the root itself (live: every block; historical: per batch),
+        // after taking the block's net diff: the diff reads pre-block values the root would move.
+        executed = await executeBlock(machine.vm, block, { clock, probe: profiler, stateRoot: state.kind === 'memory' })
         if (state.kind === 'lmdb') {
+          if (opts.stateDiffs === true) diff = summarizeDiff(await state.stateManager.takeBlockDiff())
+          else state.stateManager.resetBlockDiff()
           batchEnded = !historical || isBatchEnd(storage, batch.length + 1, next, input)
           if (batchEnded) {
             const root = await state.stateManager.getStateRoot()
-            if (historical && !equalsBytes(root, input.expected.stateRoot)) {
+            if (!historical) executed = { ...executed, stateRoot: root }
+            else if (!equalsBytes(root, input.expected.stateRoot)) {
               const first = batch[0]?.number ?? number
               mismatches.push({ field: `stateRoot (batch ${first}…${number})`, expected: bytesToHex(input.expected.stateRoot), actual: bytesToHex(root) })
             }
@@ -149,6 +156,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         setupMs,
         warmup: input.warmup === true,
         storage: before !== undefined && state.kind === 'lmdb' ? storageDelta(before, state.store.stats()) : undefined,
+        diff,
       }
       setupMs = 0
       if (!historical) {

@@ -17,6 +17,16 @@ import { Bloom, type RunTxResult, type TxReceipt, type VM, encodeReceipt, runTx 
 import { Phase, type PhaseClock } from '../../probes/phases.js'
 import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from './dao.js'
 
+/** What a transaction executed elsewhere produced, for its receipt and the block's gas (Byzantium+). */
+export type ExecutedTx = {
+  status: 0 | 1
+  /** Gas the receipt counts (runTx's totalGasSpent). */
+  totalGasSpent: bigint
+  /** Gas the block counts (runTx's blockGasSpent). */
+  blockGasSpent: bigint
+  logs: [Uint8Array, Uint8Array[], Uint8Array][]
+}
+
 /** Hooks an execution probe may implement; the executor calls them only when a probe is given. */
 export interface ExecutionProbe {
   blockStart(): void
@@ -143,11 +153,37 @@ export class BlockExecution {
     })
   }
 
+  /**
+   * Records a transaction executed elsewhere (the mega engine's parallel workers) whose state
+   * changes the caller has applied: its receipt is built here as runTx would (Byzantium and later).
+   */
+  addExecuted(tx: TypedTransaction, r: ExecutedTx): void {
+    if (this.block.header.gasLimit < tx.gasLimit + this.gasUsed) {
+      throw new Error(`transaction ${this.txCount} has a higher gas limit than the block has left`)
+    }
+    const bloom = new Bloom(undefined, this.vm.common)
+    for (const [address, topics] of r.logs) {
+      bloom.add(address)
+      for (const t of topics) bloom.add(t)
+    }
+    this.gasUsed += r.blockGasSpent
+    this.receiptGasUsed += r.totalGasSpent
+    this.bloom.or(bloom)
+    const receipt: TxReceipt = { status: r.status, cumulativeBlockGasUsed: this.receiptGasUsed, bitvector: bloom.bitvector, logs: r.logs }
+    this.receipts.push(receipt)
+    this.pendingReceipts.push([RLP.encode(this.txCount), encodeReceipt(receipt, tx.type)])
+    this.txCount++
+  }
+
+  /** Receipts of `addExecuted` transactions, put into the receipt trie in one go at `finish`. */
+  private pendingReceipts: [Uint8Array, Uint8Array][] = []
+
   /** Withdrawals and rewards, then the state root (unless deferred) and the commit. */
   async finish(): Promise<ExecutedBlock> {
     const { vm, block } = this
     const { common, evm } = vm
     await this.inExecution(async () => {
+      for (const [k, v] of this.pendingReceipts.splice(0)) await this.receiptTrie.put(k, v)
       if (common.isActivatedEIP(4895)) {
         for (const w of block.withdrawals ?? []) await credit(evm, w.address, w.amount * 1_000_000_000n)
         await evm.journal.cleanup()

@@ -4,48 +4,63 @@ import { type Block, createBlockFromRLP } from '@ethereumjs/block'
 import type { Common, StateManagerInterface } from '@ethereumjs/common'
 import type { EVM } from '@ethereumjs/evm'
 import { RLP } from '@ethereumjs/rlp'
-import { CODEHASH_PREFIX } from '@ethereumjs/statemanager'
-import { Address, bytesToBigInt, bytesToHex, concatBytes, equalsBytes, hexToBytes } from '@ethereumjs/util'
+import { Address, KECCAK256_NULL, KECCAK256_RLP, bytesToHex, concatBytes, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import { createVM } from '@ethereumjs/vm'
 
-import { FixtureError } from '../../errors/index.js'
+import { BlockExecutionError, FixtureError } from '../../errors/index.js'
 import { now } from '../../probes/clock.js'
 import { Phase, PhaseClock } from '../../probes/phases.js'
-import { walkTrie } from '../../storage/import.js'
 import type { BlockInput, ReplayUnit } from '../../types.js'
 import { initKeccak, keccak256 } from '../../util/keccak.js'
-import { buildGenesisState } from '../../workloads/genesis.js'
 import { AncestorChain } from '../baseline/ancestors.js'
 import { advanceMainnetCommon, createChainCommon, createMainnetCommon } from '../baseline/common.js'
 import { asExecutionError, readHeaderNumbers } from '../baseline/engine.js'
-import { executeBlock } from '../baseline/executeBlock.js'
-import { NodeStore } from '../baseline/nodeStore.js'
-import { diffDigest, encodeDiff } from '../stateDiff.js'
-import type { BlockRun, Engine, MegaOptions, RunUnitOptions } from '../types.js'
+import { BlockExecution, type ExecutedBlock, executeBlock } from '../baseline/executeBlock.js'
+import { encodeDiff, summarizeDiff } from '../stateDiff.js'
+import type { BlockRun, Engine, MegaOptions, MegaUnitStats, RunUnitOptions } from '../types.js'
 import { type FieldMismatch, checkExpectedAgainstHeader, verifyComputed } from '../verify.js'
 import { BucketTree } from './bucketTree.js'
-import { type MegaAccount, MegaState, MegaStateManager, type StateChange } from './megaState.js'
-import { MptMirror } from './mptMirror.js'
-import { SenderPool, withKnownSender } from './senders.js'
+import { loadMegaState } from './load.js'
+import { type MegaAccount, type MegaState, MegaStateManager, type StateChange } from './megaState.js'
+import { ParallelExecutor, type TxOutcome } from './parallel.js'
+import { SenderPool, setSender } from './senders.js'
+
+export const DEFAULT_MEGA_OPTIONS: MegaOptions = { mode: 'live', batch: null, verifyMpt: false, senderWorkers: 1, stateDiffs: undefined, threads: 0 }
 
 /**
  * The mega engine, after MegaETH's design: the whole state in memory (no database on the execution
  * path), senders recovered in a separate stage that runs ahead on worker threads (or taken from a
- * chain's sender cache), a new authenticated structure (BucketTree) updated in batches, state diffs
+ * chain's sender cache), optional parallel execution on worker threads (optimistic, validated in
+ * block order), a new authenticated structure (BucketTree) updated in batches, and state diffs
  * streamed to a sequential log. It still executes with @ethereumjs/evm (the compiled EVM is separate).
  * Its root is not Ethereum's: correctness is proven by the per-block state diff, equal to the
  * baseline's, and with `--verify-mpt` by an MPT kept beside it and checked against every header.
  */
 export function createMegaEngine(): Engine {
+  // The sender-recovery pool lives as long as the engine: units (fixture files) are often one block.
+  let pool: SenderPool | undefined
+  const poolFor = async (size: number) => {
+    if (size === 0) return undefined
+    if (pool === undefined || pool.size !== size) {
+      await pool?.close()
+      pool = new SenderPool(size)
+      await pool.warm()
+    }
+    return pool
+  }
   return {
     name: 'mega',
     description: 'in-memory state, BucketTree root, senders ahead on workers, @ethereumjs/evm',
-    runUnit,
+    runUnit: (unit, opts) => runUnit(unit, opts, poolFor),
+    close: async () => {
+      await pool?.close()
+      pool = undefined
+    },
   }
 }
 
-async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<BlockRun> {
-  const mega: MegaOptions = opts.mega ?? { mode: 'live', batch: null, verifyMpt: false, senderWorkers: 1, stateDiffs: undefined }
+async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: number) => Promise<SenderPool | undefined>): AsyncGenerator<BlockRun> {
+  const mega: MegaOptions = opts.mega ?? DEFAULT_MEGA_OPTIONS
   await initKeccak()
   const clock = new PhaseClock()
   const t0 = now()
@@ -59,26 +74,52 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
     unit.rules.kind === 'mainnet'
       ? createMainnetCommon({ origin: input.origin, number: first.number, timestamp: first.timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
       : createChainCommon(unit.rules.chainId, unit.rules.hardfork, { origin: input.origin, block: first.number })
-  // Pre-Byzantium receipts carry per-transaction MPT roots: those units need the MPT mirror too.
-  const needMirror = mega.verifyMpt || !common.gteHardfork('byzantium')
-  const loaded = await loadState(unit, common, needMirror)
-  const { state, tree, mirror } = loaded
-  const sm = new MegaStateManager(state)
-  const pendingForTree: StateChange[] = []
-  sm.rootProvider = async () => {
-    const c = state.takeChanges()
-    pendingForTree.push(...c)
-    return mirror!.apply(c, state)
+  // Workers start loading their replicas while this thread loads its own state.
+  const parallel =
+    mega.threads > 0 && opts.profiler === undefined
+      ? new ParallelExecutor(mega.threads, {
+          origin: unit.origin,
+          rules: unit.rules,
+          state: unit.state,
+          first: { origin: input.origin, number: first.number, timestamp: first.timestamp, hardfork: input.hardfork, chainId: input.chainId },
+        })
+      : undefined
+  const stats: MegaUnitStats = {
+    importMs: 0,
+    accounts: 0,
+    treeEntries: 0,
+    bucketBits: 0,
+    tree: {},
+    verifyMptMs: 0,
+    senderWorkers: 0,
+    threads: parallel?.threads ?? 0,
+    parallel: { txs: 0, accepted: 0, conflicts: 0, coinbase: 0, failed: 0, sequential: 0 },
+    stateDiffBytes: 0,
   }
-  const ancestors = new AncestorChain(input.ancestorHashes, input.origin, first.number)
-  const vm = await createVM({ common, stateManager: sm as StateManagerInterface, blockchain: ancestors })
-  const pool = mega.senderWorkers > 0 ? new SenderPool(mega.senderWorkers) : undefined
-  const log = mega.stateDiffs === undefined ? undefined : openSync(mega.stateDiffs, 'a')
-  let setupMs = now() - t0
-  let verifyMs = 0
-  let batchSize = 0
-  const batch: BlockRun[] = []
+  let log: number | undefined
   try {
+    // Pre-Byzantium receipts carry per-transaction MPT roots: those units need the MPT mirror too.
+    const needMirror = mega.verifyMpt || !common.gteHardfork('byzantium')
+    const loaded = loadMegaState(unit.origin, unit.state, { common, mirror: needMirror })
+    const { state, mirror } = loaded
+    const tree = await buildTree(state)
+    stats.importMs = now() - t0
+    const sm = new MegaStateManager(state)
+    const pendingForTree: StateChange[] = []
+    sm.rootProvider = async () => {
+      const c = state.takeChanges()
+      pendingForTree.push(...c)
+      return mirror!.apply(c, state)
+    }
+    const ancestors = new AncestorChain(input.ancestorHashes, input.origin, first.number)
+    const vm = await createVM({ common, stateManager: sm as StateManagerInterface, blockchain: ancestors })
+    const pool = await poolFor(mega.senderWorkers)
+    stats.senderWorkers = pool?.size ?? 0
+    log = mega.stateDiffs === undefined ? undefined : openSync(mega.stateDiffs, 'a')
+    await parallel?.whenReady()
+    let setupMs = now() - t0
+    let batchSize = 0
+    const batch: BlockRun[] = []
     let block = decode(input, common)
     let recovery = startRecovery(block, input, pool)
     for (;;) {
@@ -90,18 +131,27 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         advanceMainnetCommon(common, { origin: input.origin, number, timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
       }
       ancestors.setBlock(input.ancestorHashes, input.origin, number)
-      // The next block's senders are recovered while this one executes.
+      // The next block is decoded, and its senders recovered, while this one executes.
       const nextBlock = next === undefined ? undefined : decode(next, common)
       setupMs += now() - t1
-      await clock.time(Phase.senderRecovery, () => recovery)
+      try {
+        await clock.time(Phase.senderRecovery, () => recovery)
+      } catch (err) {
+        throw new BlockExecutionError({ origin: input.origin, block: number }, (err as Error).message, { cause: err })
+      }
       const nextRecovery = nextBlock === undefined ? undefined : startRecovery(nextBlock, next!, pool)
+      nextRecovery?.catch(() => {}) // surfaced when awaited
 
       const evm = vm.evm as EVM
       const profiler = input.warmup === true ? undefined : opts.profiler
       profiler?.attach(evm)
-      let executed
+      let executed: ExecutedBlock
       try {
-        executed = await executeBlock(vm, block, { clock, probe: profiler, stateRoot: false })
+        executed =
+          parallel !== undefined && common.gteHardfork('byzantium') && block.transactions.length > 1
+            ? await executeParallel(vm, block, input, state, parallel, clock, stats.parallel)
+            : await executeBlock(vm, block, { clock, probe: profiler, stateRoot: false })
+        if (parallel !== undefined && !(common.gteHardfork('byzantium') && block.transactions.length > 1)) stats.parallel.sequential += block.transactions.length
       } catch (err) {
         throw asExecutionError(err, input, undefined)
       } finally {
@@ -109,6 +159,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       }
       const diff = state.takeBlockDiff()
       const changes = [...pendingForTree.splice(0), ...state.takeChanges()]
+      parallel?.apply(changes)
       batchSize++
       const batchEnd = mega.mode === 'live' || next === undefined || (mega.batch !== null && batchSize >= mega.batch) || (next.warmup === true) !== (input.warmup === true)
       clock.enter(Phase.merkleization)
@@ -119,17 +170,18 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         ...verifyComputed(input.expected, { ...executed, stateRoot: undefined }),
         ...checkExpectedAgainstHeader(input.expected, block.header),
       ]
-      if (mirror !== undefined && mega.verifyMpt) {
+      if (mirror !== undefined) {
         const tv = now()
-        const root = await mirror.apply(changes, state)
-        verifyMs += now() - tv
-        if (!equalsBytes(root, input.expected.stateRoot)) {
-          mismatches.push({ field: 'stateRoot (MPT kept beside the mega state)', expected: bytesToHex(input.expected.stateRoot), actual: bytesToHex(root) })
+        const root = await mirror.apply(changes, state) // also keeps pre-Byzantium per-transaction roots right
+        if (mega.verifyMpt) {
+          stats.verifyMptMs += now() - tv
+          if (!equalsBytes(root, input.expected.stateRoot)) {
+            mismatches.push({ field: 'stateRoot (MPT kept beside the mega state)', expected: bytesToHex(input.expected.stateRoot), actual: bytesToHex(root) })
+          }
         }
-      } else if (mirror !== undefined) {
-        await mirror.apply(changes, state) // keeps pre-Byzantium per-transaction roots right
       }
       const encoded = encodeDiff(diff)
+      stats.stateDiffBytes += encoded.length
       if (log !== undefined) {
         clock.enter(Phase.persistence)
         const header = new Uint8Array(4)
@@ -150,7 +202,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         mismatches,
         setupMs,
         warmup: input.warmup === true,
-        diff: { digest: diffDigest(diff), bytes: encoded.length, keys: diff.accounts.length + diff.storage.length + diff.wipes.length },
+        diff: summarizeDiff(diff, encoded),
       }
       setupMs = 0
       batch.push(run)
@@ -163,25 +215,124 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       block = nextBlock!
       recovery = nextRecovery!
     }
+    stats.accounts = countAccounts(state)
+    stats.treeEntries = tree.size
+    stats.bucketBits = tree.bucketBits
+    stats.tree = { ...tree.counters }
   } finally {
     if (log !== undefined) closeSync(log)
-    await pool?.close()
-    opts.onMegaStats?.({
-      importMs: loaded.importMs,
-      accounts: state.accounts.size,
-      treeEntries: tree.size,
-      bucketBits: tree.bucketBits,
-      tree: { ...tree.counters },
-      verifyMptMs: verifyMs,
-      senderWorkers: pool?.size ?? 0,
-    })
+    await parallel?.close()
+    opts.onMegaStats?.(stats)
   }
+}
+
+/**
+ * One block on the parallel executor: every transaction runs on a worker against the block's
+ * starting state; then, in block order, a transaction whose reads no earlier transaction of the
+ * block wrote (and that touched the coinbase only for its fee) is accepted: its writes are applied
+ * and the fee credited; any other is executed again here, in order, on the current state.
+ */
+async function executeParallel(
+  vm: Awaited<ReturnType<typeof createVM>>,
+  block: Block,
+  input: BlockInput,
+  state: MegaState,
+  parallel: ParallelExecutor,
+  clock: PhaseClock,
+  counts: MegaUnitStats['parallel'],
+): Promise<ExecutedBlock> {
+  const txs = block.transactions
+  const senders = new Uint8Array(txs.length * 20)
+  txs.forEach((tx, i) => senders.set(tx.getSenderAddress().bytes, i * 20))
+  const execution = await BlockExecution.begin(vm, block, { clock, stateRoot: false })
+  const outcomes = await clock.time(Phase.execution, () =>
+    parallel.execute(
+      {
+        origin: input.origin,
+        number: block.header.number,
+        timestamp: block.header.timestamp,
+        hardfork: input.hardfork,
+        chainId: input.chainId,
+        blockRlp: input.blockRlp,
+        senders,
+        ancestorHashes: [...input.ancestorHashes],
+      },
+      txs.length,
+    ),
+  )
+  const coinbase = block.header.coinbase
+  const coinbaseKey = state.accountKey(coinbase.bytes)
+  for (let i = 0; i < txs.length; i++) {
+    const o = outcomes[i]!
+    counts.txs++
+    const verdict = judge(o, state)
+    if (verdict === 'accept' && o.ok) {
+      clock.enter(Phase.execution)
+      try {
+        applyOutcome(state, o.changes)
+        if (o.fee !== 0n) creditFee(state, coinbaseKey, coinbase, o.fee!)
+        else touchCoinbase(state, coinbaseKey, coinbase)
+        execution.addExecuted(txs[i]!, o)
+      } finally {
+        clock.exit()
+      }
+      counts.accepted++
+    } else {
+      counts[verdict === 'accept' ? 'failed' : verdict]++
+      await execution.addTransaction(txs[i]!)
+    }
+  }
+  return execution.finish()
+}
+
+function judge(o: TxOutcome, state: MegaState): 'accept' | 'conflicts' | 'coinbase' | 'failed' {
+  if (!o.ok) return 'failed'
+  if (o.fee === null) return 'coinbase'
+  for (const key of o.reads) {
+    const colon = key.indexOf(':')
+    if (colon < 0 ? state.writtenInBlock(key) : state.writtenInBlock(key.slice(0, colon), key.slice(colon + 1))) return 'conflicts'
+  }
+  return 'accept'
+}
+
+/** A worker's final values, applied through the journal (so that the block's diff and tree see them). */
+function applyOutcome(state: MegaState, changes: readonly StateChange[]): void {
+  for (const c of changes) if (c.kind === 'wipe') state.wipeByKey(c.accountKey)
+  for (const c of changes) {
+    if (c.kind === 'account') state.putAccountByKey(c.key, c.account, c.address)
+    else if (c.kind === 'storage') state.putSlotByKey(c.accountKey, c.key, c.value, c.slot)
+    else if (c.kind === 'code') state.addCode(c.code)
+  }
+}
+
+/** The fee credit as runTx makes it on the current coinbase account. */
+function creditFee(state: MegaState, key: string, coinbase: Address, fee: bigint): void {
+  const a = state.accounts.get(key)
+  const account: MegaAccount =
+    a === undefined || a === null
+      ? { nonce: 0n, balance: fee, codeHash: KECCAK256_NULL, storageRoot: KECCAK256_RLP }
+      : { ...a, balance: a.balance + fee }
+  state.putAccountByKey(key, account, coinbase.bytes)
+}
+
+/** A zero fee still touches the coinbase: an empty one is removed (EIP-158), as runTx's cleanup does. */
+function touchCoinbase(state: MegaState, key: string, coinbase: Address): void {
+  const a = state.accounts.get(key)
+  if (a === undefined || a === null) return
+  if (a.nonce === 0n && a.balance === 0n && equalsBytes(a.codeHash, KECCAK256_NULL)) state.putAccountByKey(key, null, coinbase.bytes)
+}
+
+function countAccounts(state: MegaState): number {
+  let n = 0
+  for (const a of state.accounts.values()) if (a !== null) n++
+  return n
 }
 
 function decode(input: BlockInput, common: Common): Block {
   let block: Block
   try {
-    block = createBlockFromRLP(input.blockRlp, { common })
+    // Unfrozen, so that senders recovered ahead can be handed to the transactions.
+    block = createBlockFromRLP(input.blockRlp, { common, freeze: false })
   } catch (cause) {
     throw new FixtureError(input.origin, `field blockRlp: not a valid block (${(cause as Error).message.split('\n')[0]})`, { cause })
   }
@@ -191,15 +342,15 @@ function decode(input: BlockInput, common: Common): Block {
   return block
 }
 
-/** Senders from the chain's cache, or recovery started on the worker pool (or deferred to execution). */
+/** Senders from the chain's cache, or recovery started on the worker pool (or left to execution). */
 function startRecovery(block: Block, input: BlockInput, pool: SenderPool | undefined): Promise<void> {
   const cached = input.senders
-  if (cached !== undefined && cached.length === block.transactions.length * 20) {
-    const txs = block.transactions as unknown as Block['transactions'][number][]
-    for (let i = 0; i < txs.length; i++) txs[i] = withKnownSender(txs[i]!, new Address(cached.slice(i * 20, i * 20 + 20)))
+  const txs = block.transactions
+  if (cached !== undefined && cached.length === txs.length * 20) {
+    for (let i = 0; i < txs.length; i++) setSender(txs[i]!, new Address(cached.slice(i * 20, i * 20 + 20)))
     return Promise.resolve()
   }
-  return pool === undefined ? Promise.resolve() : pool.recover(block.transactions)
+  return pool === undefined ? Promise.resolve() : pool.recover(txs)
 }
 
 /** Account value in the tree: RLP [nonce, balance, codeHash]. Storage value: the slot's bytes. */
@@ -209,6 +360,17 @@ function accountValue(a: MegaAccount): Uint8Array {
 
 function storageTreeKey(accountKey: string, slotKey: string): Uint8Array {
   return keccak256(hexToBytes(`0x${accountKey}${slotKey}`))
+}
+
+/** The tree over the loaded state. */
+async function buildTree(state: MegaState): Promise<BucketTree> {
+  let entries = 0
+  for (const m of state.storage.values()) entries += m.size
+  const tree = await BucketTree.create({ expectedEntries: state.accounts.size + entries })
+  for (const [k, a] of state.accounts) if (a !== null) tree.set(hexToBytes(`0x${k}`), accountValue(a))
+  for (const [k, m] of state.storage) for (const [slot, v] of m) tree.set(storageTreeKey(k, slot), v)
+  tree.commit()
+  return tree
 }
 
 /** Applies a batch of changes to the tree (deleted accounts and wiped storage remove their entries). */
@@ -226,53 +388,4 @@ function applyToTree(tree: BucketTree, changes: readonly StateChange[], state: M
       for (const slot of c.slots) tree.set(storageTreeKey(c.accountKey, slot), m?.get(slot) ?? null)
     }
   }
-}
-
-/** Loads the unit's starting state into memory, the tree, and (when needed) the MPT mirror. */
-async function loadState(unit: ReplayUnit, common: Common, needMirror: boolean) {
-  const t0 = now()
-  const state = new MegaState()
-  let mirror: MptMirror | undefined
-  const s = unit.state
-  if (s.kind === 'witness') {
-    const nodes = new Map<string, Uint8Array>()
-    for (const n of s.nodes) if (!(n.length === 1 && n[0] === 0x80)) nodes.set(bytesToHex(keccak256(n)).slice(2), n)
-    const storageRoots: [string, Uint8Array][] = []
-    walkTrie(nodes, s.stateRoot, () => {}, (key, value) => {
-      const f = RLP.decode(value) as Uint8Array[]
-      const k = bytesToHex(key).slice(2)
-      state.loadAccount(k, { nonce: bytesToBigInt(f[0]!), balance: bytesToBigInt(f[1]!), storageRoot: f[2]!, codeHash: f[3]! })
-      storageRoots.push([k, f[2]!])
-    })
-    for (const [k, root] of storageRoots) {
-      walkTrie(nodes, root, () => {}, (slot, value) => state.loadSlot(k, bytesToHex(slot).slice(2), RLP.decode(value) as Uint8Array))
-    }
-    for (const c of s.codes) state.loadCode(keccak256(c), c)
-    if (needMirror) mirror = new MptMirror(common, NodeStore.fromWitness(s.nodes, s.codes, CODEHASH_PREFIX), s.stateRoot)
-  } else {
-    const store = needMirror ? new NodeStore(true, Math.ceil(s.spec.accounts.count * 1.4) + 1024) : undefined
-    const built = buildGenesisState(s.spec, {
-      node: (hash, node) => store?.putBytes(hash, node),
-      code: (hash, code) => {
-        state.loadCode(hash, code)
-        store?.putBytes(concatBytes(CODEHASH_PREFIX, hash), code)
-      },
-      account: (key, rlp) => {
-        const f = RLP.decode(rlp) as Uint8Array[]
-        state.loadAccount(bytesToHex(key).slice(2), { nonce: bytesToBigInt(f[0]!), balance: bytesToBigInt(f[1]!), storageRoot: f[2]!, codeHash: f[3]! })
-      },
-      slot: (hashedAddress, hashedSlot, value) => state.loadSlot(bytesToHex(hashedAddress).slice(2), bytesToHex(hashedSlot).slice(2), value),
-    })
-    if (!equalsBytes(built.stateRoot, hexToBytes(s.spec.stateRoot as `0x${string}`))) {
-      throw new FixtureError(unit.origin, `genesis expands to state root ${bytesToHex(built.stateRoot)}, not the ${s.spec.stateRoot} it declares`)
-    }
-    if (store !== undefined) mirror = new MptMirror(common, store, built.stateRoot)
-  }
-  let entries = 0
-  for (const m of state.storage.values()) entries += m.size
-  const tree = await BucketTree.create({ expectedEntries: state.accounts.size + entries })
-  for (const [k, a] of state.accounts) if (a !== null) tree.set(hexToBytes(`0x${k}`), accountValue(a))
-  for (const [k, m] of state.storage) for (const [slot, v] of m) tree.set(storageTreeKey(k, slot), v)
-  tree.commit()
-  return { state, tree, mirror, importMs: now() - t0 }
 }

@@ -143,7 +143,11 @@ export class MegaState {
   }
 
   putAccount(address: Uint8Array, account: MegaAccount | null): void {
-    const key = this.accountKey(address)
+    this.putAccountByKey(this.accountKey(address), account, address)
+  }
+
+  /** A journaled account write by hashed key (`address` when known, for the MPT mirror's messages). */
+  putAccountByKey(key: string, account: MegaAccount | null, address?: Uint8Array): void {
     if (!this.blockAccounts.has(key)) this.blockAccounts.set(key, this.accounts.get(key))
     this.journal.push({ t: 'account', key, prev: this.accounts.get(key) })
     this.accounts.set(key, account)
@@ -151,8 +155,11 @@ export class MegaState {
   }
 
   putSlot(address: Uint8Array, slot: Uint8Array, value: Uint8Array): void {
-    const key = this.accountKey(address)
-    const s = this.slotKey(slot)
+    this.putSlotByKey(this.accountKey(address), this.slotKey(slot), value, slot)
+  }
+
+  /** A journaled slot write by hashed keys (empty value = delete). */
+  putSlotByKey(key: string, s: string, value: Uint8Array, slot?: Uint8Array): void {
     let m = this.storage.get(key)
     if (m === undefined) this.storage.set(key, (m = new Map()))
     let originals = this.blockSlots.get(key)
@@ -167,7 +174,11 @@ export class MegaState {
   }
 
   wipe(address: Uint8Array): void {
-    const key = this.accountKey(address)
+    this.wipeByKey(this.accountKey(address))
+  }
+
+  /** A journaled storage wipe by hashed key. */
+  wipeByKey(key: string): void {
     this.blockWipes.set(key, (this.blockWipes.get(key) ?? 0) + 1)
     const prev = this.storage.get(key)
     this.journal.push({ t: 'wipe', key, prev })
@@ -177,6 +188,45 @@ export class MegaState {
     for (const s of this.changedSlots.get(key)?.keys() ?? []) slots.add(s)
     this.storage.delete(key)
     this.changedSlots.delete(key)
+  }
+
+  /**
+   * True if the block has written this account (`slot` undefined) or this slot so far, or wiped the
+   * account's storage: the parallel executor's read-set validation. Conservative: a write that was
+   * reverted or that restored the old value still counts.
+   */
+  writtenInBlock(accountKey: string, slot?: string): boolean {
+    if (slot === undefined) return this.blockAccounts.has(accountKey)
+    return this.blockWipes.has(accountKey) || this.blockSlots.get(accountKey)?.has(slot) === true
+  }
+
+  /** Drops the change tracking (keys changed, the block's originals) without touching the state. */
+  resetTracking(): void {
+    this.takeChanges()
+    this.blockAccounts = new Map()
+    this.blockSlots = new Map()
+    this.blockWipes = new Map()
+  }
+
+  /**
+   * Applies changes another copy of the state made (a replica catching up): values as given, no
+   * journal and no tracking. Wipes first, then accounts, slots and codes.
+   */
+  applyReplicated(changes: readonly StateChange[]): void {
+    for (const c of changes) if (c.kind === 'wipe') this.storage.delete(c.accountKey)
+    for (const c of changes) {
+      if (c.kind === 'account') {
+        if (c.account === null) this.accounts.delete(c.key)
+        else this.accounts.set(c.key, c.account)
+      } else if (c.kind === 'storage') {
+        let m = this.storage.get(c.accountKey)
+        if (c.value.length === 0) m?.delete(c.key)
+        else {
+          if (m === undefined) this.storage.set(c.accountKey, (m = new Map()))
+          m.set(c.key, c.value)
+        }
+      } else if (c.kind === 'code') this.codes.set(c.codeHash, c.code)
+    }
   }
 
   undoTo(mark: number): void {

@@ -2,18 +2,18 @@ import { Worker } from 'node:worker_threads'
 import { join } from 'node:path'
 
 import { Capability, type TypedTransaction } from '@ethereumjs/tx'
-import { type Address, bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
+import { Address, bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
 
 import { PACKAGE_ROOT } from '../../util/paths.js'
 
 const SECP256K1_N_DIV_2 = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
 
-type Pending = { resolve: (keys: Uint8Array[]) => void; reject: (e: unknown) => void }
+type Pending = { resolve: (addresses: Uint8Array[]) => void; reject: (e: unknown) => void }
 
 /**
  * The mega engine's sender-recovery stage: a pool of worker threads recovering public keys with
- * libsecp256k1, so that recovery runs on other cores, ahead of execution. Results go into each
- * transaction's own cache (`tx.cache.senderPubKey`), where @ethereumjs/tx looks first.
+ * libsecp256k1, so that recovery runs on other cores, ahead of execution. Each sender is handed to
+ * its transaction with `setSender` (transactions must be decoded unfrozen).
  */
 export class SenderPool {
   private readonly workers: Worker[]
@@ -25,16 +25,15 @@ export class SenderPool {
     const script = join(PACKAGE_ROOT, 'dist', 'engines', 'mega', 'senderWorker.js')
     this.workers = Array.from({ length: Math.max(1, size) }, () => {
       const w = new Worker(script)
-      w.on('message', (m: { id: number; keys: Uint8Array[] }) => {
+      w.on('message', (m: { id: number; addresses: Uint8Array[] }) => {
         const p = this.pending.get(m.id)
         this.pending.delete(m.id)
-        p?.resolve(m.keys)
+        p?.resolve(m.addresses)
       })
       w.on('error', (e) => {
         for (const p of this.pending.values()) p.reject(e)
         this.pending.clear()
       })
-      w.unref()
       return w
     })
   }
@@ -43,7 +42,15 @@ export class SenderPool {
     return this.workers.length
   }
 
-  /** Recovers the senders of `txs` on the workers and caches them on the transactions. */
+  /** Resolves when every worker has started and answered once (setup, before anything is timed). */
+  async warm(): Promise<void> {
+    await Promise.all(this.workers.map(() => this.send([])))
+  }
+
+  /**
+   * Recovers the senders of `txs` on the workers and sets them on the transactions. Rejects with the
+   * index of the first transaction whose signature is invalid.
+   */
   async recover(txs: readonly TypedTransaction[]): Promise<void> {
     if (txs.length === 0) return
     const items = txs.map((tx) => {
@@ -57,11 +64,11 @@ export class SenderPool {
     const per = Math.ceil(items.length / this.workers.length)
     const jobs: Promise<Uint8Array[]>[] = []
     for (let i = 0; i < items.length; i += per) jobs.push(this.send(items.slice(i, i + per)))
-    const keys = (await Promise.all(jobs)).flat()
+    const addresses = (await Promise.all(jobs)).flat()
     txs.forEach((tx, i) => {
-      const key = keys[i]!
-      if (key.length !== 64) throw new Error(`invalid signature of transaction ${i}`)
-      ;(tx as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = key
+      const a = addresses[i]!
+      if (a.length !== 20) throw new Error(`invalid signature of transaction ${i}: no sender can be recovered`)
+      setSender(tx, new Address(a))
     })
   }
 
@@ -80,16 +87,10 @@ export class SenderPool {
 }
 
 /**
- * A transaction whose sender is already known (a chain directory's sender cache): the same object
- * but for `getSenderAddress`, so that execution does not recover it again. (Transactions are frozen:
- * a proxy is the only way to hand the address in.)
+ * Hands a transaction its sender (from the recovery stage or a chain's sender cache) so that
+ * execution does not recover it again: an own `getSenderAddress` on an unfrozen transaction.
  */
-export function withKnownSender<T extends TypedTransaction>(tx: T, sender: Address): T {
-  return new Proxy(tx, {
-    get(target, prop) {
-      if (prop === 'getSenderAddress') return () => sender
-      const v = Reflect.get(target, prop, target)
-      return typeof v === 'function' ? v.bind(target) : v
-    },
-  })
+export function setSender(tx: TypedTransaction, sender: Address): void {
+  if (Object.isFrozen(tx)) throw new Error('setSender needs a transaction decoded with freeze: false')
+  ;(tx as { getSenderAddress: () => Address }).getSenderAddress = () => sender
 }
