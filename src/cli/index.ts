@@ -75,6 +75,19 @@ export function buildProgram(): Command {
     })
 
   program
+    .command('gate')
+    .description('compare two runs: deterministic counters exactly, per-block timings with a bootstrap interval (exit 0 pass, 1 regression, 2 error or insufficient data)')
+    .requiredOption('--baseline <run.json...>', 'baseline run results (repeats of one version), or one counters file')
+    .requiredOption('--current <run.json...>', 'current run results (repeats), or one counters file')
+    .option('--policy <file>', 'policy JSON: counter tolerances, timing metrics and floors, statistic (see README)')
+    .option('--out <file>', 'JSON verdict file (default gate-verdict.json)')
+    .option('--json', 'print the verdict as JSON instead of Markdown', false)
+    .action(async (opts) => {
+      const { gateCommand } = await import('./gate.js')
+      process.exitCode = await gateCommand(opts)
+    })
+
+  program
     .command('generate')
     .description('generate a mainnet-like chain on real contracts (OpenZeppelin ERC20, Uniswap V2, WETH9)')
     .argument('<workload>', 'eth-transfer | erc20-transfer | uniswap-swap | mixed')

@@ -1,0 +1,44 @@
+import type { Verdict } from './gate.js'
+
+const pct = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`)
+const STATUS = { pass: 'PASS', regression: 'REGRESSION', 'insufficient-data': 'INSUFFICIENT DATA' } as const
+
+/** The verdict as Markdown (a CI job summary). */
+export function verdictMarkdown(v: Verdict, maxRows = 30): string {
+  const out: string[] = []
+  out.push(`## megabench gate: ${STATUS[v.status]}`, '')
+  const side = (s: Verdict['baseline']) => `${s.files.map((f) => `\`${f}\``).join(', ')}${s.gitCommit === null ? '' : ` (commit ${s.gitCommit.slice(0, 10)})`}`
+  out.push(`- baseline: ${side(v.baseline)}`, `- current: ${side(v.current)}`, `- engine runs: ${v.engines.join(', ')}`)
+  for (const n of v.notes) out.push(`- note: ${n}`)
+  out.push('')
+  if (v.counters.enabled) {
+    const c = v.counters
+    out.push(`### Counters`, '', `${c.compared} counters compared${c.ignored > 0 ? ` (${c.ignored} ignored by the policy)` : ''}: ${c.changed.length === 0 ? 'all identical (within tolerance)' : `**${c.changed.length} changed**`}.`, '')
+    if (c.changed.length > 0) {
+      out.push('| engine | block | counter | baseline | current | tolerance |', '|---|---|---|---:|---:|---:|')
+      for (const x of c.changed.slice(0, maxRows)) {
+        out.push(`| ${x.engine} | ${x.block ?? 'run'} | ${x.metric} | ${x.baseline ?? 'missing'} | ${x.current ?? 'missing'} | ${x.tolerance === 0 ? 'exact' : pct(x.tolerance).slice(1)} |`)
+      }
+      if (c.changed.length > maxRows) out.push('', `… and ${c.changed.length - maxRows} more (see the JSON verdict).`)
+      out.push('')
+    }
+  }
+  if (v.timings.length > 0) {
+    const t = v.policy.timings
+    out.push(
+      '### Timings',
+      '',
+      `Per block, paired by block number; statistic: ${t.statistic === 'median-ratio' ? 'median of per-block ratios current/baseline' : 'ratio of summed times'}; ${Math.round(t.confidence * 100)}% percentile bootstrap interval (${t.resamples} resamples, seed "${t.seed}"). A change is called only when the whole interval clears the floor.`,
+      '',
+      '| engine | metric | pairs (excluded) | baseline ms | current ms | change | interval | floor | call |',
+      '|---|---|---:|---:|---:|---:|---|---:|---|',
+    )
+    for (const x of v.timings) {
+      const ci = x.lo === null || x.hi === null ? '—' : `[${pct(x.lo)}, ${pct(x.hi)}]`
+      const call = x.call === 'regression' ? '**regression**' : x.call === 'insufficient-data' ? `**insufficient data** (< ${t.minPairs} pairs)` : x.call
+      out.push(`| ${x.engine} | ${x.metric} | ${x.pairs} (${x.excluded}) | ${x.baselineMs.toFixed(1)} | ${x.currentMs.toFixed(1)} | ${pct(x.estimate)} | ${ci} | ${(x.floor * 100).toFixed(1)}% | ${call} |`)
+    }
+    out.push('')
+  }
+  return `${out.join('\n')}\n`
+}

@@ -1,0 +1,94 @@
+import { Rng } from '../workloads/rng.js'
+
+/**
+ * Paired timing statistics for the gate: a relative change between two runs' per-block times, with a
+ * seeded bootstrap confidence interval (percentile method, resampling block pairs with replacement).
+ */
+
+/** How per-block pairs (baseline b_i, current c_i) become one relative change. */
+export type Statistic =
+  /** median_i(c_i / b_i) − 1: every block counts the same, robust to a few noisy blocks (the default). */
+  | 'median-ratio'
+  /** Σc_i / Σb_i − 1: the change of the total time, dominated by the heaviest blocks. */
+  | 'ratio-of-sums'
+
+export type Interval = { estimate: number; lo: number; hi: number }
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN
+  const s = Float64Array.from(xs).sort()
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+/** The value below which `q` (0…1) of the sorted values lie (linear interpolation between ranks). */
+export function quantileSorted(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN
+  const pos = (sorted.length - 1) * q
+  const i = Math.floor(pos)
+  const f = pos - i
+  const a = sorted[i]!
+  const b = sorted[Math.min(i + 1, sorted.length - 1)]!
+  return a + (b - a) * f
+}
+
+/** The statistic over the pairs picked by `idx` (all pairs when omitted). */
+export function relativeChange(base: readonly number[], cur: readonly number[], statistic: Statistic, idx?: Uint32Array): number {
+  const n = idx?.length ?? base.length
+  if (statistic === 'ratio-of-sums') {
+    let sb = 0
+    let sc = 0
+    for (let k = 0; k < n; k++) {
+      const i = idx === undefined ? k : idx[k]!
+      sb += base[i]!
+      sc += cur[i]!
+    }
+    return sc / sb - 1
+  }
+  const r = new Float64Array(n)
+  for (let k = 0; k < n; k++) {
+    const i = idx === undefined ? k : idx[k]!
+    r[k] = cur[i]! / base[i]!
+  }
+  r.sort()
+  const m = n >> 1
+  return (n % 2 === 1 ? r[m]! : (r[m - 1]! + r[m]!) / 2) - 1
+}
+
+/**
+ * Point estimate and bootstrap percentile interval of the relative change (current vs baseline) over
+ * paired per-block times. Deterministic for a given seed. `base` values must be > 0.
+ */
+export function bootstrapChange(
+  base: readonly number[],
+  cur: readonly number[],
+  o: { statistic: Statistic; confidence: number; resamples: number; seed: string },
+): Interval {
+  const n = base.length
+  if (n !== cur.length || n === 0) throw new RangeError('bootstrapChange needs equally many pairs, at least one')
+  const rng = new Rng(o.seed)
+  const stats = new Float64Array(o.resamples)
+  const idx = new Uint32Array(n)
+  for (let b = 0; b < o.resamples; b++) {
+    for (let k = 0; k < n; k++) idx[k] = rng.nextBelow(n)
+    stats[b] = relativeChange(base, cur, o.statistic, idx)
+  }
+  stats.sort()
+  const alpha = (1 - o.confidence) / 2
+  return { estimate: relativeChange(base, cur, o.statistic), lo: quantileSorted(stats, alpha), hi: quantileSorted(stats, 1 - alpha) }
+}
+
+/** What the interval says against a practical floor (a relative change, e.g. 0.02 = 2%). */
+export type Call = 'regression' | 'improvement' | 'no-change' | 'inconclusive'
+
+/**
+ * A change is called only when the whole interval clears the floor: lo > floor is a regression,
+ * hi < −floor an improvement; an interval inside [−floor, floor] is no change; anything else is
+ * inconclusive (no change is called, and the gate says so).
+ */
+export function callChange(ci: Interval, floor: number): Call {
+  if (ci.lo > floor) return 'regression'
+  if (ci.hi < -floor) return 'improvement'
+  if (ci.lo >= -floor && ci.hi <= floor) return 'no-change'
+  return 'inconclusive'
+}
