@@ -42,6 +42,8 @@ export function buildProgram(): Command {
     .option('--json', 'print the run result as JSON on stdout instead of the summary', false)
     .option('--out <dir>', 'output directory (default: reports/<timestamp>)')
     .option('--no-report', 'do not write report.html beside run.json')
+    .option('--shard <i/n>', 'replay only shard i of n: a contiguous slice of the fixture files or of the chain range (merge with `megabench merge`)')
+    .option('--profile <kind>', 'cpu (V8 profile of the replay window: replay.cpuprofile + flame graph in the report), clinic-flame or clinic-doctor (when clinic is installed)')
     .action(async (opts) => {
       const { replayCommand } = await import('./replay.js')
       process.exitCode = await replayCommand(opts)
@@ -85,6 +87,18 @@ export function buildProgram(): Command {
     .action(async (opts) => {
       const { gateCommand } = await import('./gate.js')
       process.exitCode = await gateCommand(opts)
+    })
+
+  program
+    .command('merge')
+    .description('combine the run results of shards (replay --shard i/n) into one run result and report')
+    .argument('<results...>', 'run.json files (or their directories) of the shards')
+    .requiredOption('--out <dir>', 'output directory (run.json, blocks.jsonl, report.html)')
+    .option('--json', 'print the merged run result on stdout', false)
+    .option('--no-report', 'do not write report.html')
+    .action(async (paths: string[], opts) => {
+      const { mergeCommand } = await import('./merge.js')
+      process.exitCode = await mergeCommand(paths, opts)
     })
 
   program

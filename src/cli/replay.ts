@@ -14,6 +14,10 @@ import { createChainSource, measuredBlockCount } from '../sources/chain.js'
 import { createFixtureSource } from '../sources/fixtures.js'
 import type { BlockSource } from '../types.js'
 import { createProgress } from './progress.js'
+import { parseProfileKind, runUnderClinic } from './profile.js'
+import { applyShard, parseShard } from '../run/shard.js'
+import { CPU_PROFILE_FILE, type CpuProfile, startCpuProfile } from '../probes/cpuProfile.js'
+import { flameData } from '../report/flame.js'
 
 export type ReplayCliOptions = {
   fixtures?: string[]
@@ -38,6 +42,10 @@ export type ReplayCliOptions = {
   senderWorkers?: number
   /** commander's --no-report sets this false */
   report?: boolean
+  /** i/n: replay only this shard of the fixture set or chain range */
+  shard?: string
+  /** cpu, clinic-flame or clinic-doctor */
+  profile?: string
 }
 
 /** --engine, --threads, --verify-mpt, --state-diffs, --sender-workers → engines and mega settings. */
@@ -88,6 +96,9 @@ export function storageFromOptions(opts: ReplayCliOptions): { storage: ReplaySto
 /** `megabench replay`: flags → parameters → replay → files + summary. Returns the exit code. */
 export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   if (opts.chain !== undefined && opts.fixtures !== undefined) throw new UsageError('give --fixtures or --chain, not both')
+  const profile = parseProfileKind(opts.profile)
+  if (profile === 'clinic-flame' || profile === 'clinic-doctor') return runUnderClinic(profile, opts.out)
+  if (opts.shard !== undefined) Object.assign(opts, await applyShard(opts, parseShard(opts.shard), DEFAULT_FIXTURES))
   if (opts.chain === undefined && (opts.from !== undefined || opts.to !== undefined)) {
     throw new UsageError('--from and --to apply to --chain')
   }
@@ -117,6 +128,8 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   const variants = engines.reduce((n, e) => n + (e === 'mega' ? mega.threads.length : 1), 0)
   const progress = createProgress(total * modes.length * variants, opts.json !== true)
   let result
+  const cpu = profile === 'cpu' ? await startCpuProfile() : undefined
+  let cpuProfile: CpuProfile | undefined
   try {
     result = await replay({
       source,
@@ -130,11 +143,14 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
       onBlock: (row, _i, _mode, label) => progress.tick(`${label} block ${row.number}`),
     })
   } finally {
+    cpuProfile = await cpu?.stop()
     progress.stop()
   }
   const outDir = opts.out ?? join('reports', timestampForPath(new Date(result.createdAt)))
   const files: Map<string, string | Uint8Array> = runFiles(result)
-  if (opts.report !== false) files.set('report.html', await renderHtml([{ label: basename(outDir), result }], []))
+  if (cpuProfile !== undefined) files.set(CPU_PROFILE_FILE, JSON.stringify(cpuProfile))
+  const flame = cpuProfile === undefined ? undefined : flameData(cpuProfile)
+  if (opts.report !== false) files.set('report.html', await renderHtml([{ label: basename(outDir), result, flame }], []))
   await writeDirectoryAtomically(outDir, files)
   if (opts.json === true) process.stdout.write(`${JSON.stringify(result)}\n`)
   else process.stdout.write(`${formatSummary(result, { outDir, report: opts.report })}\n`)

@@ -11,6 +11,11 @@ export type Statistic =
   | 'median-ratio'
   /** Σc_i / Σb_i − 1: the change of the total time, dominated by the heaviest blocks. */
   | 'ratio-of-sums'
+  /** exp(20%-trimmed mean of ln(c_i / b_i)) − 1: a robust geometric mean of the per-block ratios. */
+  | 'trimmed-geomean'
+
+/** Share of the per-block ratios trimmed at each end by 'trimmed-geomean'. */
+export const TRIM = 0.2
 
 export type Interval = { estimate: number; lo: number; hi: number }
 
@@ -51,6 +56,12 @@ export function relativeChange(base: readonly number[], cur: readonly number[], 
     r[k] = cur[i]! / base[i]!
   }
   r.sort()
+  if (statistic === 'trimmed-geomean') {
+    const cut = Math.floor(n * TRIM)
+    let s = 0
+    for (let k = cut; k < n - cut; k++) s += Math.log(r[k]!)
+    return Math.exp(s / (n - 2 * cut)) - 1
+  }
   const m = n >> 1
   return (n % 2 === 1 ? r[m]! : (r[m - 1]! + r[m]!) / 2) - 1
 }

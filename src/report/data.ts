@@ -1,3 +1,4 @@
+import type { FlameData } from './flame.js'
 import { PHASES, type PhaseName } from '../probes/phases.js'
 import type { EngineResult, RunResult } from '../run/schema.js'
 import type { SweepResult } from '../run/sweepSchema.js'
@@ -10,7 +11,8 @@ import { STUDY_ROWS } from './study.js'
  * already count verified blocks only).
  */
 
-export type LabeledRun = { label: string; result: RunResult }
+/** A run to report; `flame`: its CPU profile's flame graph (replay --profile cpu). */
+export type LabeledRun = { label: string; result: RunResult; flame?: FlameData | undefined }
 export type LabeledSweep = { label: string; result: SweepResult }
 
 /** The name a chart uses for one engine run: `baseline/live`, prefixed by the run's label if there are several runs. */

@@ -26,6 +26,7 @@ import { renderSvg } from './render.js'
 import {
   categoriesSpec,
   decompositionSpec,
+  flameSpec,
   histogramSpec,
   jitSpec,
   missRatioSpec,
@@ -158,6 +159,23 @@ export async function renderHtml(runs: readonly LabeledRun[], sweeps: readonly L
       `<section id="comparison"><h2>Comparison</h2><p class="note">Values side by side; ratios are to the first column.</p>${table(
         ['metric', ...c.series.map(esc)],
         c.rows.map((r) => [esc(r.metric), ...r.values.map((v, i) => `${num(v, v < 10 ? 2 : 0)}${i > 0 && r.ratios[i] !== null ? ` <span class="ratio">(${num(r.ratios[i]!, 2)}x)</span>` : ''}`)]),
+        'class="numbers"',
+      )}</section>`,
+    )
+  }
+
+  // CPU profiles (replay --profile cpu).
+  for (const r of runs) {
+    if (r.flame === undefined) continue
+    const f = r.flame
+    sections.push(
+      `<section id="cpu-profile"><h2>CPU profile${runs.length > 1 ? `: ${esc(r.label)}` : ''}</h2><p class="note">V8's sampling profiler over the replay window (node:inspector; ${f.samples.toLocaleString('en-US')} samples, ${num(f.totalMs, 0)} ms). Icicle chart: callers on top, each frame as wide as its inclusive time; frames under 0.3% are left out. Times across awaits are attributed to whatever ran: prefer self time. The profile itself is <code>replay.cpuprofile</code> (Chrome DevTools, speedscope).</p>${await chart(
+        'flame',
+        flameSpec(f),
+        '',
+      )}<h3>Top functions by self time</h3>${table(
+        ['function', 'where', 'code', 'self ms', '% of samples'],
+        f.top.map((t) => [esc(t.name), esc(t.file), esc(t.kind), num(t.selfMs, 1), num(t.pct, 1)]),
         'class="numbers"',
       )}</section>`,
     )

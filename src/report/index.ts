@@ -16,7 +16,7 @@ export function partition(results: readonly LoadedResult[]): { runs: LabeledRun[
   const runs: LabeledRun[] = []
   const sweeps: LabeledSweep[] = []
   for (const r of results) {
-    if (r.kind === 'run') runs.push({ label: r.label, result: r.run })
+    if (r.kind === 'run') runs.push({ label: r.label, result: r.run, flame: r.flame })
     else sweeps.push({ label: r.label, result: r.sweep })
   }
   return { runs, sweeps }

@@ -3,9 +3,11 @@ import { basename, dirname, join } from 'node:path'
 
 import { RunResultError } from '../errors/index.js'
 import { RUN_SCHEMA_VERSION, type RunResult, runResultSchema } from '../run/schema.js'
+import { CPU_PROFILE_FILE, type CpuProfile } from '../probes/cpuProfile.js'
+import { type FlameData, flameData } from './flame.js'
 import { SWEEP_SCHEMA_VERSION, type SweepResult, sweepResultSchema } from '../run/sweepSchema.js'
 
-export type LoadedResult = { file: string; label: string } & ({ kind: 'run'; run: RunResult } | { kind: 'sweep'; sweep: SweepResult })
+export type LoadedResult = { file: string; label: string } & ({ kind: 'run'; run: RunResult; flame?: FlameData } | { kind: 'sweep'; sweep: SweepResult })
 
 /**
  * Reads a run.json or sweep.json (or a directory holding one), checks its kind and schema version and
@@ -39,7 +41,7 @@ export async function loadResult(path: string): Promise<LoadedResult> {
     }
     const r = runResultSchema.safeParse(json)
     if (!r.success) throw new RunResultError(file, `not a valid run result (field ${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message})`)
-    return { file, label, kind: 'run', run: r.data }
+    return { file, label, kind: 'run', run: r.data, ...(await flameBeside(file)) }
   }
   if (o?.kind === 'megabench.sweep') {
     if (o.schemaVersion !== SWEEP_SCHEMA_VERSION) {
@@ -50,4 +52,20 @@ export async function loadResult(path: string): Promise<LoadedResult> {
     return { file, label, kind: 'sweep', sweep: r.data }
   }
   throw new RunResultError(file, 'not a megabench run or sweep result (kind is neither megabench.run nor megabench.sweep)')
+}
+
+/** The flame graph of the CPU profile saved beside a run.json (replay --profile cpu), if any. */
+async function flameBeside(runFile: string): Promise<{ flame?: FlameData }> {
+  const file = join(dirname(runFile), CPU_PROFILE_FILE)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    return {}
+  }
+  try {
+    return { flame: flameData(JSON.parse(text) as CpuProfile) }
+  } catch (cause) {
+    throw new RunResultError(file, `not a CPU profile (${(cause as Error).message.split('\n')[0]})`, cause)
+  }
 }

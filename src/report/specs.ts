@@ -12,6 +12,7 @@ import type {
   SweepCurvePoint,
   ThroughputPoint,
 } from './data.js'
+import { FLAME_WIDTH, type FlameData } from './flame.js'
 
 /** One vega-lite spec per chart of the report. Data is inlined; nothing is fetched. */
 
@@ -198,6 +199,42 @@ export function recapSpec(steps: RecapStep[]): TopLevelSpec {
       {
         mark: { type: 'text', dy: -8 },
         encoding: { x: { field: 'step', type: 'nominal', sort: ordered(steps, 'step') }, y: { field: 'txPerSec', type: 'quantitative' }, text: { field: 'txPerSec', type: 'quantitative', format: ',.0f' } },
+      },
+    ],
+  }
+}
+
+
+/** The CPU profile as an icicle chart: one rectangle per call-tree frame, callers on top. */
+export function flameSpec(f: FlameData): TopLevelSpec {
+  const depth = f.rects.reduce((d, r) => Math.max(d, r.depth), 0) + 1
+  const values = f.rects.map((r) => ({ ...r, d1: r.depth + 1, mid: r.depth + 0.5, totalMs: Number(r.totalMs.toFixed(2)), selfMs: Number(r.selfMs.toFixed(2)) }))
+  const yScale = { domain: [0, depth], reverse: true, nice: false }
+  return {
+    ...base,
+    width: FLAME_WIDTH,
+    height: Math.max(60, depth * 15),
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'rect', stroke: 'white', strokeWidth: 0.5, tooltip: true },
+        encoding: {
+          x: { field: 'x0', type: 'quantitative', title: 'sampled time (ms)', scale: { domain: [0, f.totalMs], nice: false } },
+          x2: { field: 'x1' },
+          y: { field: 'depth', type: 'quantitative', scale: yScale, axis: null },
+          y2: { field: 'd1' },
+          color: { field: 'kind', type: 'nominal', title: 'code', scale: { domain: ['megabench', '@ethereumjs', 'dependencies', 'node / V8'], range: ['#e4572e', '#f3a712', '#a8c686', '#8e9aaf'] } },
+          tooltip: [
+            { field: 'name', title: 'function' },
+            { field: 'file', title: 'where' },
+            { field: 'totalMs', title: 'inclusive ms' },
+            { field: 'selfMs', title: 'self ms' },
+          ],
+        },
+      },
+      {
+        mark: { type: 'text', align: 'left', baseline: 'middle', dx: 3, fontSize: 9, color: '#111' },
+        encoding: { x: { field: 'x0', type: 'quantitative' }, y: { field: 'mid', type: 'quantitative', scale: yScale, axis: null }, text: { field: 'label' } },
       },
     ],
   }
