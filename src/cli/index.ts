@@ -102,6 +102,24 @@ export function buildProgram(): Command {
     })
 
   program
+    .command('compare')
+    .description('replay two versions (checkout directories or git refs) interleaved on the same blocks and gate B against A')
+    .requiredOption('--a <dir|git-ref>', 'baseline version: a megabench checkout directory or a git ref of this repository')
+    .requiredOption('--b <dir|git-ref>', 'current version')
+    .option('--repeat <n>', 'measured rounds, each replaying A then B in fresh processes (default 5)', parseCount('--repeat'))
+    .option('--warmup <n>', 'discarded rounds before them (default 1)', parseCount('--warmup'))
+    .option('--policy <file>', 'gate policy JSON (see `megabench gate`)')
+    .option('--out <dir>', 'output directory (default reports/compare-<timestamp>)')
+    .option('--json', 'print the verdict as JSON', false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .addHelpText('after', '\nAny other option is passed to every `megabench replay` run (e.g. --chain <dir> --from 50).')
+    .action(async (opts, cmd: Command) => {
+      const { compareCommand } = await import('./compare.js')
+      process.exitCode = await compareCommand(opts, cmd.args)
+    })
+
+  program
     .command('generate')
     .description('generate a mainnet-like chain on real contracts (OpenZeppelin ERC20, Uniswap V2, WETH9)')
     .argument('<workload>', 'eth-transfer | erc20-transfer | uniswap-swap | mixed')
