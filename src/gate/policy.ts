@@ -37,7 +37,7 @@ export const policySchema = z
     timings: z
       .object({
         enabled: z.boolean().default(true),
-        statistic: z.enum(['median-ratio', 'ratio-of-sums', 'trimmed-geomean']).default('median-ratio'),
+        statistic: z.enum(['median-ratio', 'ratio-of-sums', 'trimmed-geomean']).default('trimmed-geomean'),
         confidence: z.number().gt(0.5).lt(1).default(0.95),
         resamples: z.number().int().min(200).max(100_000).default(2000),
         seed: z.string().default('megabench-gate'),
