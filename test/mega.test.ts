@@ -163,3 +163,24 @@ describe('mega engine: command line', () => {
     expect(c.stderr).toMatch(/--engine must be baseline, mega or both/)
   }, 60_000)
 })
+
+describe('mega engine: sweep', () => {
+  test('default: sweep --engine both has one throughput curve per engine, drawn on one chart', async () => {
+    const dir = await tempDir()
+    const out = join(dir, 'sweep')
+    const r = await runCli(['sweep', '--memory', '32KB,4MB', '--chain', join(CHAINS_DIR, 'eth-transfer'), '--engine', 'both', '--out', out])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('mega/live tx/s')
+    const { sweepResultSchema } = await import('../src/run/sweepSchema.js')
+    const sweep = sweepResultSchema.parse(JSON.parse(await readFile(join(out, 'sweep.json'), 'utf8')))
+    for (const p of sweep.points) {
+      expect(p.median.engines.map((e) => e.label)).toEqual(['baseline/live', 'mega/live'])
+      expect(p.median.engines[0]!.txPerSec).toBe(p.median.txPerSec) // the curves describe the baseline
+      expect(p.median.engines[1]!.txPerSec).toBeGreaterThan(0)
+    }
+    expect(await readFile(join(out, 'report.html'), 'utf8')).toContain('data-chart="sweep-engines"')
+    const mega = await runCli(['sweep', '--memory', '4MB', '--chain', join(CHAINS_DIR, 'eth-transfer'), '--engine', 'mega', '--out', join(dir, 'x')])
+    expect(mega.code).toBe(2)
+    expect(mega.stderr).toMatch(/use --engine both/)
+  }, 120_000)
+})

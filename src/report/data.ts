@@ -116,7 +116,7 @@ export type SweepCurvePoint = { memoryBytes: number; memory: string; curve: stri
 
 /** The study's memory-sweep curves: total, execution, miss penalty, merkleization, write time per limit. */
 export function sweepCurves(s: SweepResult): SweepCurvePoint[] {
-  const curves: [string, keyof SweepResult['points'][number]['median']][] = [
+  const curves: [string, Exclude<keyof SweepResult['points'][number]['median'], 'engines'>][] = [
     ['total', 'totalMs'],
     ['execution', 'executionMs'],
     ['miss penalty', 'missPenaltyMs'],
@@ -124,6 +124,13 @@ export function sweepCurves(s: SweepResult): SweepCurvePoint[] {
     ['write', 'writeMs'],
   ]
   return s.points.flatMap((p) => curves.map(([curve, k]) => ({ memoryBytes: p.memoryBytes, memory: formatSize(p.memoryBytes), curve, ms: p.median[k] })))
+}
+
+export type SweepEnginePoint = { memoryBytes: number; memory: string; engine: string; txPerSec: number }
+
+/** Throughput per limit of every engine in the sweep's runs (one line each: the baseline's caches vary, the mega engine keeps its state in memory). */
+export function sweepEngines(s: SweepResult): SweepEnginePoint[] {
+  return s.points.flatMap((p) => p.median.engines.map((e) => ({ memoryBytes: p.memoryBytes, memory: formatSize(p.memoryBytes), engine: e.label, txPerSec: e.txPerSec })))
 }
 
 export type MissRatioPoint = { memoryBytes: number; memory: string; level: string; ratio: number }

@@ -19,6 +19,7 @@ import {
   seriesName,
   studyVsMeasured,
   sweepCurves,
+  sweepEngines,
   sweepMissRatios,
   throughputSeries,
 } from './data.js'
@@ -33,6 +34,7 @@ import {
   phasesSpec,
   recapSpec,
   sweepCurvesSpec,
+  sweepEnginesSpec,
   throughputSpec,
 } from './specs.js'
 
@@ -134,7 +136,11 @@ export async function renderHtml(runs: readonly LabeledRun[], sweeps: readonly L
       'sweep',
       sweep ? sweepCurvesSpec(sweepCurves(sweep.result)) : null,
       'The memory sweep needs a sweep result: megabench sweep --memory 16MB,64MB,256MB,1GB …',
-    )}${await chart('miss-ratio', sweep ? missRatioSpec(sweepMissRatios(sweep.result)) : null, 'Miss ratios per limit come from a sweep.')}${await chart(
+    )}${
+      sweep !== undefined && (sweep.result.points[0]?.median.engines.length ?? 0) > 1
+        ? await chart('sweep-engines', sweepEnginesSpec(sweepEngines(sweep.result)), '')
+        : ''
+    }${await chart('miss-ratio', sweep ? missRatioSpec(sweepMissRatios(sweep.result)) : null, 'Miss ratios per limit come from a sweep.')}${await chart(
       'penalty-histogram',
       histogramBuckets.length > 0 ? histogramSpec(penaltyHistogram(histogramBuckets), 'Miss penalty: LMDB read time on a level-2 miss') : null,
       'No miss penalties recorded (LMDB storage records them).',
