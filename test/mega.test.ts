@@ -6,6 +6,7 @@ import { describe, expect, test, vi } from 'vitest'
 import { MegaState } from '../src/engines/mega/megaState.js'
 import { diffDigest, readDiffStream } from '../src/engines/stateDiff.js'
 import { FixtureError } from '../src/errors/index.js'
+import { megaRows } from '../src/report/data.js'
 import { DEFAULT_MEGA_SETTINGS, type MegaSettings, replay } from '../src/run/replay.js'
 import type { RunResult } from '../src/run/schema.js'
 import { createChainSource } from '../src/sources/chain.js'
@@ -110,6 +111,12 @@ describe('mega engine: parallel execution equals sequential execution', () => {
     expectSameState(r, 10)
     const p = r.engines.find((e) => e.name === 'mega')!.mega!.parallel
     expect(p.accepted).toBeGreaterThan(0)
+    // The report's mega table: ratios to the baseline of the same mode and run, acceptance shares.
+    const [row] = megaRows([{ label: 'r', result: r }])
+    const base = r.engines.find((e) => e.name === 'baseline')!
+    expect(row!.vsBaseline).toBeCloseTo(r.engines[1]!.totals.txPerSec / base.totals.txPerSec, 9)
+    expect(row!.acceptedShare).toBeCloseTo(p.accepted / p.txs, 9)
+    expect(row!.differential).toBe("10 of 10 per-block state diffs equal the baseline's")
   }, 120_000)
 })
 

@@ -19,6 +19,7 @@ import {
   seriesName,
   studyVsMeasured,
   sweepCurves,
+  megaRows,
   sweepEngines,
   sweepMissRatios,
   throughputSeries,
@@ -156,6 +157,30 @@ export async function renderHtml(runs: readonly LabeledRun[], sweeps: readonly L
       'The recap needs a historical and a live run (replay --mode both) and a live sweep.',
     )}<p class="note">The study's recap on Reth: 14,000 → 1,000 → ~20 TPS (historical → live → 8 GB and a 10% CPU budget).</p></section>`,
   )
+
+  // The mega engine beside the baseline.
+  const mega = megaRows(runs)
+  if (mega.length > 0) {
+    const pct = (x: number | null) => (x === null ? '–' : `${num(x * 100)}%`)
+    const opt = (x: number | null, d: number) => (x === null ? '–' : num(x, d))
+    sections.push(
+      `<section id="mega"><h2>Mega engine</h2><p class="note">The optimized engine (state in memory, BucketTree root, senders ahead, optional parallel workers) on the same blocks as the baseline; × baseline is the ratio of tx/s in the same mode of the same run. Key updates/s are measured over each engine's merkleization phase; the BucketTree reads no storage. ${esc(`${mega.find((m) => m.differential !== null)?.differential ?? "Engines not compared in this run (replay --engine both compares every block's state diff)"}.`)}</p>${table(
+        ['engine', 'tx/s', '× baseline', 'parallel: accepted / conflicts', 'BucketTree key updates/s', 'hashes / key', 'MPT key updates/s', 'MPT LMDB reads / key', 'state diff bytes / tx'],
+        mega.map((m) => [
+          esc(m.series),
+          num(m.txPerSec, 0),
+          m.vsBaseline === null ? '–' : `${num(m.vsBaseline, 2)}x`,
+          m.threads === 0 ? 'in order' : `${pct(m.acceptedShare)} / ${pct(m.conflictShare)}`,
+          num(m.keyUpdatesPerSec, 0),
+          num(m.hashesPerUpdate, 2),
+          opt(m.mptKeyUpdatesPerSec, 0),
+          opt(m.mptLmdbReadsPerKey, 2),
+          opt(m.diffBytesPerTx, 0),
+        ]),
+        'class="numbers" id="mega-table"',
+      )}</section>`,
+    )
+  }
 
   // Comparison.
   if (engines.length > 1) {
