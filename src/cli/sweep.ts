@@ -23,6 +23,9 @@ export async function sweepCommand(opts: SweepCliOptions, replayArgs: string[]):
     const flag = a.split('=')[0]!
     if (RESERVED.includes(flag) && flag !== '--mode') throw new UsageError(`${flag} is set by sweep for every run; remove it`)
   }
+  const engineIndex = replayArgs.findIndex((a) => a === '--engine' || a.startsWith('--engine='))
+  const engine = engineIndex < 0 ? 'baseline' : replayArgs[engineIndex]!.includes('=') ? replayArgs[engineIndex]!.split('=')[1] : replayArgs[engineIndex + 1]
+  if (engine === 'mega') throw new UsageError('sweep varies the baseline\'s cache budgets: use --engine both to see the mega engine beside it')
   const modeIndex = replayArgs.indexOf('--mode')
   if (modeIndex >= 0 && replayArgs[modeIndex + 1] === 'both') throw new UsageError('sweep runs one --mode (live or historical)')
   const repeat = opts.repeat ?? 1
@@ -62,11 +65,13 @@ export async function sweepCommand(opts: SweepCliOptions, replayArgs: string[]):
 }
 
 export function formatSweep(r: SweepResult): string {
+  // Engines beside the one whose caches vary (e.g. mega/live with --engine both): their tx/s per limit.
+  const others = (r.points[0]?.median.engines ?? []).slice(1).map((e) => e.label)
   const t = new Table({
-    head: ['memory', 'total ms', 'execution', 'miss penalty', 'merkleization', 'write', 'tx/s', 'L1 miss', 'L2 miss', 'mean penalty'],
+    head: ['memory', 'total ms', 'execution', 'miss penalty', 'merkleization', 'write', 'tx/s', 'L1 miss', 'L2 miss', 'mean penalty', ...others.map((l) => `${l} tx/s`)],
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    colAligns: ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+    colAligns: Array(10 + others.length).fill('right'),
   })
   for (const p of r.points) {
     const m = p.median
@@ -81,6 +86,7 @@ export function formatSweep(r: SweepResult): string {
       `${(m.l1MissRatio * 100).toFixed(1)}%`,
       `${(m.l2MissRatio * 100).toFixed(1)}%`,
       `${(m.meanPenaltyNs / 1000).toFixed(1)} µs`,
+      ...others.map((l) => (m.engines.find((e) => e.label === l)?.txPerSec ?? Number.NaN).toFixed(0)),
     ])
   }
   return [

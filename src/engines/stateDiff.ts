@@ -1,6 +1,7 @@
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToHex, hexToBytes } from '@ethereumjs/util'
 
+import { FixtureError } from '../errors/index.js'
 import { keccak256 } from '../util/keccak.js'
 
 /**
@@ -72,4 +73,38 @@ export function diffDigest(d: StateDiff): string {
 /** Digest, encoded size and key count of a diff: what a BlockRun carries for the engines' comparison. */
 export function summarizeDiff(d: StateDiff, encoded: Uint8Array = encodeDiff(d)): { digest: string; bytes: number; keys: number } {
   return { digest: bytesToHex(keccak256(encoded)), bytes: encoded.length, keys: diffKeys(d) }
+}
+
+/** The first bytes of a `--state-diffs` file. */
+export const STATE_DIFFS_MAGIC = new TextEncoder().encode('megabench-diff-v1\n')
+
+/**
+ * One record of a `--state-diffs` stream: u32 big-endian length of the diff, u64 block number,
+ * the 32-byte block hash, then the diff's canonical encoding (`encodeDiff`).
+ */
+export function encodeDiffRecord(number: bigint, hash: Uint8Array, encoded: Uint8Array): Uint8Array {
+  const out = new Uint8Array(44 + encoded.length)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, encoded.length)
+  view.setBigUint64(4, number)
+  out.set(hash, 12)
+  out.set(encoded, 44)
+  return out
+}
+
+/** Reads a `--state-diffs` file's records back (block number, hash, encoded diff); throws on a damaged stream. */
+export function readDiffStream(bytes: Uint8Array, file = 'state-diffs'): { number: bigint; hash: string; diff: Uint8Array }[] {
+  const magic = STATE_DIFFS_MAGIC
+  if (bytes.length < magic.length || !magic.every((b, i) => bytes[i] === b)) throw new FixtureError(file, 'not a megabench-diff-v1 stream')
+  const out: { number: bigint; hash: string; diff: Uint8Array }[] = []
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  let at = magic.length
+  while (at < bytes.length) {
+    if (at + 44 > bytes.length) throw new FixtureError(file, `truncated record header at byte ${at}`)
+    const length = view.getUint32(at)
+    if (at + 44 + length > bytes.length) throw new FixtureError(file, `truncated record at byte ${at}`)
+    out.push({ number: view.getBigUint64(at + 4), hash: bytesToHex(bytes.subarray(at + 12, at + 44)), diff: bytes.subarray(at + 44, at + 44 + length) })
+    at += 44 + length
+  }
+  return out
 }

@@ -118,7 +118,7 @@ export type SweepCurvePoint = { memoryBytes: number; memory: string; curve: stri
 
 /** The study's memory-sweep curves: total, execution, miss penalty, merkleization, write time per limit. */
 export function sweepCurves(s: SweepResult): SweepCurvePoint[] {
-  const curves: [string, keyof SweepResult['points'][number]['median']][] = [
+  const curves: [string, Exclude<keyof SweepResult['points'][number]['median'], 'engines'>][] = [
     ['total', 'totalMs'],
     ['execution', 'executionMs'],
     ['miss penalty', 'missPenaltyMs'],
@@ -126,6 +126,13 @@ export function sweepCurves(s: SweepResult): SweepCurvePoint[] {
     ['write', 'writeMs'],
   ]
   return s.points.flatMap((p) => curves.map(([curve, k]) => ({ memoryBytes: p.memoryBytes, memory: formatSize(p.memoryBytes), curve, ms: p.median[k] })))
+}
+
+export type SweepEnginePoint = { memoryBytes: number; memory: string; engine: string; txPerSec: number }
+
+/** Throughput per limit of every engine in the sweep's runs (one line each: the baseline's caches vary, the mega engine keeps its state in memory). */
+export function sweepEngines(s: SweepResult): SweepEnginePoint[] {
+  return s.points.flatMap((p) => p.median.engines.map((e) => ({ memoryBytes: p.memoryBytes, memory: formatSize(p.memoryBytes), engine: e.label, txPerSec: e.txPerSec })))
 }
 
 export type MissRatioPoint = { memoryBytes: number; memory: string; level: string; ratio: number }
@@ -290,4 +297,54 @@ export function comparisons(runs: readonly LabeledRun[]): { series: string[]; ro
       metric('verified blocks', (e) => e.totals.verifiedBlocks),
     ],
   }
+}
+
+/** One mega-engine run beside the baseline run of the same mode and source (when the run has one). */
+export type MegaRow = {
+  series: string
+  mode: string
+  txPerSec: number
+  /** tx/s ÷ the baseline's tx/s in the same mode, same run (null without a baseline). */
+  vsBaseline: number | null
+  threads: number
+  /** Parallel: share of transactions taken from the workers (null when in order). */
+  acceptedShare: number | null
+  conflictShare: number | null
+  keyUpdatesPerSec: number
+  hashesPerUpdate: number
+  /** The baseline's MPT on LMDB in the same mode: key updates per second of merkleization, LMDB reads per updated key. */
+  mptKeyUpdatesPerSec: number | null
+  mptLmdbReadsPerKey: number | null
+  diffBytesPerTx: number | null
+  /** "N of M per-block state diffs equal the baseline's" from the run's differential, or null when engines were not compared. */
+  differential: string | null
+}
+
+export function megaRows(runs: readonly LabeledRun[]): MegaRow[] {
+  return runs.flatMap((r) =>
+    r.result.engines
+      .filter((e) => e.mega !== null && e.mega !== undefined)
+      .map((e) => {
+        const m = e.mega!
+        const base = r.result.engines.find((b) => b.name === 'baseline' && b.mode === e.mode)
+        const mk = base?.storage?.merkleization
+        const keys = mk ? mk.updatedAccounts + mk.updatedSlots : 0
+        const d = r.result.differential
+        return {
+          series: seriesName(runs, r, e),
+          mode: e.mode,
+          txPerSec: e.totals.txPerSec,
+          vsBaseline: base && base.totals.txPerSec > 0 ? e.totals.txPerSec / base.totals.txPerSec : null,
+          threads: m.threads,
+          acceptedShare: m.threads > 0 && m.parallel.txs > 0 ? m.parallel.accepted / m.parallel.txs : null,
+          conflictShare: m.threads > 0 && m.parallel.txs > 0 ? m.parallel.conflicts / m.parallel.txs : null,
+          keyUpdatesPerSec: m.keyUpdatesPerSec,
+          hashesPerUpdate: m.hashesPerUpdate,
+          mptKeyUpdatesPerSec: mk && base!.totals.phases.merkleization > 0 ? keys / (base!.totals.phases.merkleization / 1000) : null,
+          mptLmdbReadsPerKey: mk ? mk.lmdbReadsPerKey : null,
+          diffBytesPerTx: e.totals.txs > 0 ? m.stateDiffBytes / e.totals.txs : null,
+          differential: d === null || d === undefined ? null : `${d.compared - d.mismatches} of ${d.compared} per-block state diffs equal the baseline's`,
+        }
+      }),
+  )
 }

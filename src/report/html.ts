@@ -19,6 +19,8 @@ import {
   seriesName,
   studyVsMeasured,
   sweepCurves,
+  megaRows,
+  sweepEngines,
   sweepMissRatios,
   throughputSeries,
 } from './data.js'
@@ -34,6 +36,7 @@ import {
   phasesSpec,
   recapSpec,
   sweepCurvesSpec,
+  sweepEnginesSpec,
   throughputSpec,
 } from './specs.js'
 
@@ -135,7 +138,11 @@ export async function renderHtml(runs: readonly LabeledRun[], sweeps: readonly L
       'sweep',
       sweep ? sweepCurvesSpec(sweepCurves(sweep.result)) : null,
       'The memory sweep needs a sweep result: megabench sweep --memory 16MB,64MB,256MB,1GB …',
-    )}${await chart('miss-ratio', sweep ? missRatioSpec(sweepMissRatios(sweep.result)) : null, 'Miss ratios per limit come from a sweep.')}${await chart(
+    )}${
+      sweep !== undefined && (sweep.result.points[0]?.median.engines.length ?? 0) > 1
+        ? await chart('sweep-engines', sweepEnginesSpec(sweepEngines(sweep.result)), '')
+        : ''
+    }${await chart('miss-ratio', sweep ? missRatioSpec(sweepMissRatios(sweep.result)) : null, 'Miss ratios per limit come from a sweep.')}${await chart(
       'penalty-histogram',
       histogramBuckets.length > 0 ? histogramSpec(penaltyHistogram(histogramBuckets), 'Miss penalty: LMDB read time on a level-2 miss') : null,
       'No miss penalties recorded (LMDB storage records them).',
@@ -151,6 +158,30 @@ export async function renderHtml(runs: readonly LabeledRun[], sweeps: readonly L
       'The recap needs a historical and a live run (replay --mode both) and a live sweep.',
     )}<p class="note">The study's recap on Reth: 14,000 → 1,000 → ~20 TPS (historical → live → 8 GB and a 10% CPU budget).</p></section>`,
   )
+
+  // The mega engine beside the baseline.
+  const mega = megaRows(runs)
+  if (mega.length > 0) {
+    const pct = (x: number | null) => (x === null ? '–' : `${num(x * 100)}%`)
+    const opt = (x: number | null, d: number) => (x === null ? '–' : num(x, d))
+    sections.push(
+      `<section id="mega"><h2>Mega engine</h2><p class="note">The optimized engine (state in memory, BucketTree root, senders ahead, optional parallel workers) on the same blocks as the baseline; × baseline is the ratio of tx/s in the same mode of the same run. Key updates/s are measured over each engine's merkleization phase; the BucketTree reads no storage. ${esc(`${mega.find((m) => m.differential !== null)?.differential ?? "Engines not compared in this run (replay --engine both compares every block's state diff)"}.`)}</p>${table(
+        ['engine', 'tx/s', '× baseline', 'parallel: accepted / conflicts', 'BucketTree key updates/s', 'hashes / key', 'MPT key updates/s', 'MPT LMDB reads / key', 'state diff bytes / tx'],
+        mega.map((m) => [
+          esc(m.series),
+          num(m.txPerSec, 0),
+          m.vsBaseline === null ? '–' : `${num(m.vsBaseline, 2)}x`,
+          m.threads === 0 ? 'in order' : `${pct(m.acceptedShare)} / ${pct(m.conflictShare)}`,
+          num(m.keyUpdatesPerSec, 0),
+          num(m.hashesPerUpdate, 2),
+          opt(m.mptKeyUpdatesPerSec, 0),
+          opt(m.mptLmdbReadsPerKey, 2),
+          opt(m.diffBytesPerTx, 0),
+        ]),
+        'class="numbers" id="mega-table"',
+      )}</section>`,
+    )
+  }
 
   // Comparison.
   if (engines.length > 1) {

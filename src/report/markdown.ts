@@ -1,6 +1,6 @@
 import { PHASES } from '../probes/phases.js'
 import { formatSize } from '../storage/memory.js'
-import { type LabeledRun, type LabeledSweep, PHASE_LABELS, profiledEngine, seriesName, studyVsMeasured } from './data.js'
+import { type LabeledRun, type LabeledSweep, PHASE_LABELS, megaRows, profiledEngine, seriesName, studyVsMeasured } from './data.js'
 
 const num = (x: number, d = 1) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ')
@@ -37,6 +37,27 @@ export function renderMarkdown(runs: readonly LabeledRun[], sweeps: readonly Lab
         '',
       )
     }
+  }
+  const mega = megaRows(runs)
+  if (mega.length > 0) {
+    out.push('## Mega engine', '')
+    const diff = mega.find((m) => m.differential !== null)?.differential
+    if (diff !== undefined && diff !== null) out.push(`Differential: ${diff}.`, '')
+    out.push(
+      mdTable(
+        ['engine', 'tx/s', '× baseline', 'parallel accepted', 'BucketTree key updates/s', 'MPT key updates/s', 'MPT LMDB reads / key'],
+        mega.map((m) => [
+          m.series,
+          num(m.txPerSec, 0),
+          m.vsBaseline === null ? '–' : `${num(m.vsBaseline, 2)}x`,
+          m.acceptedShare === null ? 'in order' : `${num(m.acceptedShare * 100)}%`,
+          num(m.keyUpdatesPerSec, 0),
+          m.mptKeyUpdatesPerSec === null ? '–' : num(m.mptKeyUpdatesPerSec, 0),
+          m.mptLmdbReadsPerKey === null ? '–' : num(m.mptLmdbReadsPerKey, 2),
+        ]),
+      ),
+      '',
+    )
   }
   const prof = profiledEngine(runs)
   if (prof?.engine.opcodes) {

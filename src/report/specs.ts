@@ -10,6 +10,7 @@ import type {
   PhaseShare,
   RecapStep,
   SweepCurvePoint,
+  SweepEnginePoint,
   ThroughputPoint,
 } from './data.js'
 import { FLAME_WIDTH, type FlameData } from './flame.js'
@@ -150,6 +151,21 @@ export function sweepCurvesSpec(points: SweepCurvePoint[]): TopLevelSpec {
     data: { values: points },
     mark: { type: 'line', point: true, tooltip: true },
     encoding: { x: memoryAxis, y: { field: 'ms', type: 'quantitative', title: 'ms' }, color: { field: 'curve', type: 'nominal', title: null } },
+  }
+}
+
+export function sweepEnginesSpec(points: SweepEnginePoint[]): TopLevelSpec {
+  return {
+    ...base,
+    height: 220,
+    title: 'Memory sweep: throughput per engine (medians)',
+    data: { values: points },
+    mark: { type: 'line', point: true, tooltip: true },
+    encoding: {
+      x: memoryAxis,
+      y: { field: 'txPerSec', type: 'quantitative', title: 'tx/s', scale: { type: 'log' } },
+      color: { field: 'engine', type: 'nominal', title: null },
+    },
   }
 }
 

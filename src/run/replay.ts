@@ -1,3 +1,5 @@
+import { rename, rm, writeFile } from 'node:fs/promises'
+
 import { createBaselineEngine } from '../engines/baseline/engine.js'
 import { createMegaEngine } from '../engines/mega/engine.js'
 import type { BlockRun, Engine, EngineName, MegaOptions, MegaUnitStats, StorageOptions, SyncMode, UnitStorageStats } from '../engines/types.js'
@@ -18,6 +20,7 @@ import {
   type RunResult,
 } from './schema.js'
 import { storageReport } from './storageReport.js'
+import { STATE_DIFFS_MAGIC } from '../engines/stateDiff.js'
 
 /** Where state lives and how the caches are bounded. */
 export type ReplayStorage =
@@ -101,8 +104,12 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
   const reference = new Map<string, string>()
   const differential = { compared: 0, mismatches: 0 }
   let diffsWritten = false
+  // The diff stream is written beside its final name and renamed when the run completes.
+  const diffsPartial = mega.stateDiffs === undefined || !engineNames.includes('mega') ? undefined : `${mega.stateDiffs}.partial`
+  if (diffsPartial !== undefined) await writeFile(diffsPartial, STATE_DIFFS_MAGIC)
+  try {
   for (const v of variants) {
-    const stateDiffs = v.engine.name === 'mega' && !diffsWritten ? mega.stateDiffs : undefined
+    const stateDiffs = v.engine.name === 'mega' && !diffsWritten ? diffsPartial : undefined
     if (stateDiffs !== undefined) diffsWritten = true
     const r = await runEngine(v, storage, p, {
       mega: { mode: v.mode, batch: storage.kind === 'lmdb' ? storage.batch : null, verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, stateDiffs, threads: v.threads },
@@ -123,6 +130,10 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
     })
     results.push(r.engine)
     failed.push(...r.failures)
+  }
+  if (diffsPartial !== undefined) await rename(diffsPartial, mega.stateDiffs!)
+  } finally {
+    if (diffsPartial !== undefined) await rm(diffsPartial, { force: true })
   }
   const first = results[0]!
   return {

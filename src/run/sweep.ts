@@ -56,6 +56,11 @@ export async function sweep(p: SweepParameters): Promise<SweepResult> {
         l1MissRatio: med((s) => s.l1MissRatio),
         l2MissRatio: med((s) => s.l2MissRatio),
         meanPenaltyNs: med((s) => s.meanPenaltyNs),
+        engines: rs[0]!.engines.map((e, i) => ({
+          label: e.label,
+          totalMs: med((s) => s.engines[i]?.totalMs ?? Number.NaN),
+          txPerSec: med((s) => s.engines[i]?.txPerSec ?? Number.NaN),
+        })),
       },
     }
   })
@@ -66,17 +71,23 @@ export async function sweep(p: SweepParameters): Promise<SweepResult> {
     createdAt: new Date().toISOString(),
     tool: toolInfo(),
     machine: machineInfo(),
-    config: { replayArgs: [...p.replayArgs], limits: [...p.limits], repeat: p.repeat, mode: f.engines[0]!.mode, source: f.config.source },
+    config: { replayArgs: [...p.replayArgs], limits: [...p.limits], repeat: p.repeat, mode: storageEngine(f).mode, source: f.config.source },
     workingSetBytes: Math.max(...[...runs.values()].flat().map((s) => s.workingSetBytes)),
-    penaltyHistogram: f.engines[0]!.storage?.missPenalty.execution.buckets ?? [],
+    penaltyHistogram: storageEngine(f).storage?.missPenalty.execution.buckets ?? [],
     points,
   }
 }
 
+/** The engine whose caches the sweep varies: the first one on LMDB (the baseline). */
+function storageEngine(r: RunResult): RunResult['engines'][number] {
+  const e = r.engines.find((x) => x.storage !== null)
+  if (e === undefined) throw new MegabenchError('sweep needs the baseline engine on LMDB storage (the caches are what it varies)')
+  return e
+}
+
 function summarize(r: RunResult, dir: string): SweepRunSummary {
-  const e = r.engines[0]!
-  const st = e.storage
-  if (st === null) throw new MegabenchError('sweep needs LMDB storage (the caches are what it varies)')
+  const e = storageEngine(r)
+  const st = e.storage!
   const ph = e.totals.phases
   return {
     dir,
@@ -92,6 +103,14 @@ function summarize(r: RunResult, dir: string): SweepRunSummary {
     meanPenaltyNs: st.missPenalty.execution.meanNs,
     lmdbReads: Object.values(st.lmdbReads).reduce((a, b) => a + b, 0),
     workingSetBytes: st.workingSetBytes,
+    engines: r.engines.map((x) => ({
+      label: x.label,
+      totalMs: x.totals.processingMs,
+      txPerSec: x.totals.txPerSec,
+      executionMs: x.totals.phases.execution,
+      merkleizationMs: x.totals.phases.merkleization,
+      writeMs: x.totals.phases.persistence,
+    })),
   }
 }
 

@@ -1,8 +1,19 @@
 import { z } from 'zod'
 
 /** sweep.json: one memory sweep (every run's summary and the medians per limit). Versioned. */
-export const SWEEP_SCHEMA_VERSION = 1
+export const SWEEP_SCHEMA_VERSION = 2
 
+/** One engine of a run (e.g. `baseline/live`, `mega/live`): its time and throughput at this limit. */
+const engineSummary = z.object({
+  label: z.string(),
+  totalMs: z.number(),
+  txPerSec: z.number(),
+  executionMs: z.number(),
+  merkleizationMs: z.number(),
+  writeMs: z.number(),
+})
+
+/** The curves' fields (totalMs … lmdbReads) describe the engine on LMDB whose caches the sweep varies. */
 const runSummary = z.object({
   /** The run directory (run.json, blocks.jsonl) of this run. */
   dir: z.string(),
@@ -19,6 +30,8 @@ const runSummary = z.object({
   meanPenaltyNs: z.number(),
   lmdbReads: z.number(),
   workingSetBytes: z.number(),
+  /** Every engine of the run (with --engine both: the baseline and the mega engine side by side). */
+  engines: z.array(engineSummary),
 })
 
 const point = z.object({
@@ -34,6 +47,8 @@ const point = z.object({
     l1MissRatio: z.number(),
     l2MissRatio: z.number(),
     meanPenaltyNs: z.number(),
+    /** Medians per engine label, in run order. */
+    engines: z.array(engineSummary.pick({ label: true, totalMs: true, txPerSec: true })),
   }),
 })
 

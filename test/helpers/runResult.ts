@@ -94,10 +94,10 @@ export function sweepResult(): SweepResult {
   const point = (memoryBytes: number, totalMs: number, l1: number, l2: number, tps: number) => ({
     memoryBytes,
     runs: [],
-    median: { totalMs, executionMs: totalMs * 0.8, missPenaltyMs: totalMs * 0.1, writeMs: 5, merkleizationMs: totalMs * 0.05, txPerSec: tps, l1MissRatio: l1, l2MissRatio: l2, meanPenaltyNs: 2000 },
+    median: { totalMs, executionMs: totalMs * 0.8, missPenaltyMs: totalMs * 0.1, writeMs: 5, merkleizationMs: totalMs * 0.05, txPerSec: tps, l1MissRatio: l1, l2MissRatio: l2, meanPenaltyNs: 2000, engines: [{ label: 'baseline/live', totalMs, txPerSec: tps }, { label: 'mega/live', totalMs: 40, txPerSec: 500 }] },
   })
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     kind: 'megabench.sweep',
     createdAt: '2026-11-22T00:00:00.000Z',
     tool: { name: 'megabench', version: '0.1.0', gitCommit: null },

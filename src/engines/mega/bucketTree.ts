@@ -53,12 +53,12 @@ export class BucketTree {
     }
   }
 
-  /** A tree sized for about `expectedEntries` (≈ 8–128 entries per bucket, at least 2^8 buckets). */
+  /** A tree sized for about `expectedEntries` (≈ 1–16 entries per bucket, at least 2^8 buckets). */
   static async create(p: { bucketBits?: number; expectedEntries?: number }): Promise<BucketTree> {
     let bits = p.bucketBits
     if (bits === undefined) {
       bits = 8
-      while (bits < 24 && (p.expectedEntries ?? 0) / 2 ** bits > 64) bits += 4
+      while (bits < 24 && (p.expectedEntries ?? 0) / 2 ** bits > 16) bits += 4
     }
     return new BucketTree(bits, await createBLAKE3())
   }
@@ -86,15 +86,15 @@ export class BucketTree {
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.buckets[this.bucketOf(key)]?.get(hexOf(key))?.value
+    return this.buckets[this.bucketOf(key)]?.get(keyString(key))?.value
   }
 
-  /** Sets (or with null, deletes) an entry; the tree is updated at the next `commit`. */
+  /** Sets (or with null, deletes) an entry; the tree is updated at the next `commit`. Takes ownership of `key` and `value`. */
   set(key: Uint8Array, value: Uint8Array | null): void {
     if (key.length !== 32) throw new RangeError('BucketTree keys are 32 bytes')
     if (value !== null && value.length > 255) throw new RangeError('BucketTree values are at most 255 bytes')
     const b = this.bucketOf(key)
-    const k = hexOf(key)
+    const k = keyString(key)
     let bucket = this.buckets[b]
     this.counters.updates++
     if (value === null) {
@@ -106,7 +106,7 @@ export class BucketTree {
     }
     if (bucket === undefined) this.buckets[b] = bucket = new Map()
     if (!bucket.has(k)) this.entries++
-    bucket.set(k, { key: key.slice(), value: value.slice() })
+    bucket.set(k, { key, value })
     this.dirty.add(b)
   }
 
@@ -206,12 +206,8 @@ type Entry = { key: Uint8Array; value: Uint8Array }
 
 export type BucketProof = { bucket: number; entries: { key: Uint8Array; value: Uint8Array }[]; siblings: Uint8Array[][] }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
-
-function hexOf(key: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < key.length; i++) s += HEX[key[i]!]
-  return s
+function keyString(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
 }
 
 function compare(a: Uint8Array, b: Uint8Array): number {

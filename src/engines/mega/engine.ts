@@ -4,7 +4,7 @@ import { type Block, createBlockFromRLP } from '@ethereumjs/block'
 import type { Common, StateManagerInterface } from '@ethereumjs/common'
 import type { EVM } from '@ethereumjs/evm'
 import { RLP } from '@ethereumjs/rlp'
-import { Address, KECCAK256_NULL, KECCAK256_RLP, bytesToHex, concatBytes, equalsBytes, hexToBytes } from '@ethereumjs/util'
+import { Address, KECCAK256_NULL, KECCAK256_RLP, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import { createVM } from '@ethereumjs/vm'
 
 import { BlockExecutionError, FixtureError } from '../../errors/index.js'
@@ -16,7 +16,7 @@ import { AncestorChain } from '../baseline/ancestors.js'
 import { advanceMainnetCommon, createChainCommon, createMainnetCommon } from '../baseline/common.js'
 import { asExecutionError, readHeaderNumbers } from '../baseline/engine.js'
 import { BlockExecution, type ExecutedBlock, executeBlock } from '../baseline/executeBlock.js'
-import { encodeDiff, summarizeDiff } from '../stateDiff.js'
+import { encodeDiff, encodeDiffRecord, summarizeDiff } from '../stateDiff.js'
 import type { BlockRun, Engine, MegaOptions, MegaUnitStats, RunUnitOptions } from '../types.js'
 import { type FieldMismatch, checkExpectedAgainstHeader, verifyComputed } from '../verify.js'
 import { BucketTree } from './bucketTree.js'
@@ -184,9 +184,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
       stats.stateDiffBytes += encoded.length
       if (log !== undefined) {
         clock.enter(Phase.persistence)
-        const header = new Uint8Array(4)
-        new DataView(header.buffer).setUint32(0, encoded.length)
-        writeSync(log, concatBytes(header, encoded))
+        writeSync(log, encodeDiffRecord(number, block.hash(), encoded))
         if (batchEnd) fdatasyncSync(log)
         clock.exit()
       }
@@ -286,12 +284,12 @@ async function executeParallel(
 }
 
 function judge(o: TxOutcome, state: MegaState): 'accept' | 'conflicts' | 'coinbase' | 'failed' {
-  if (!o.ok) return 'failed'
-  if (o.fee === null) return 'coinbase'
   for (const key of o.reads) {
     const colon = key.indexOf(':')
-    if (colon < 0 ? state.writtenInBlock(key) : state.writtenInBlock(key.slice(0, colon), key.slice(colon + 1))) return 'conflicts'
+    if (colon < 0 ? state.changedInBlock(key) : state.changedInBlock(key.slice(0, colon), key.slice(colon + 1))) return 'conflicts'
   }
+  if (!o.ok) return 'failed'
+  if (o.fee === null) return 'coinbase'
   return 'accept'
 }
 
@@ -370,6 +368,8 @@ async function buildTree(state: MegaState): Promise<BucketTree> {
   for (const [k, a] of state.accounts) if (a !== null) tree.set(hexToBytes(`0x${k}`), accountValue(a))
   for (const [k, m] of state.storage) for (const [slot, v] of m) tree.set(storageTreeKey(k, slot), v)
   tree.commit()
+  // Building the tree is setup: the counters measure the blocks' updates only.
+  Object.assign(tree.counters, { updates: 0, bucketHashes: 0, nodeHashes: 0, commits: 0 })
   return tree
 }
 

@@ -191,13 +191,23 @@ export class MegaState {
   }
 
   /**
-   * True if the block has written this account (`slot` undefined) or this slot so far, or wiped the
-   * account's storage: the parallel executor's read-set validation. Conservative: a write that was
-   * reverted or that restored the old value still counts.
+   * True if this account (`slot` undefined) or this slot now holds a different value than at the start
+   * of the block (or the account's storage was wiped): the parallel executor's read-set validation.
+   * Value-based, so a write that restored the old value (e.g. the zero-value balance credit every call
+   * makes to its recipient) does not invalidate readers; a transaction whose reads all still hold the
+   * values it saw would execute identically now.
    */
-  writtenInBlock(accountKey: string, slot?: string): boolean {
-    if (slot === undefined) return this.blockAccounts.has(accountKey)
-    return this.blockWipes.has(accountKey) || this.blockSlots.get(accountKey)?.has(slot) === true
+  changedInBlock(accountKey: string, slot?: string): boolean {
+    if (slot === undefined) {
+      if (!this.blockAccounts.has(accountKey)) return false
+      return !sameAccount(this.blockAccounts.get(accountKey), this.accounts.get(accountKey))
+    }
+    if (this.blockWipes.has(accountKey)) return true
+    const originals = this.blockSlots.get(accountKey)
+    if (originals === undefined) return false
+    const before = originals.get(slot)
+    if (before === undefined) return false
+    return !equalsBytes(before, this.storage.get(accountKey)?.get(slot) ?? EMPTY)
   }
 
   /** Drops the change tracking (keys changed, the block's originals) without touching the state. */
@@ -383,4 +393,9 @@ export class MegaStateManager implements StateManagerInterface {
   shallowCopy(): StateManagerInterface {
     throw new Error('MegaStateManager cannot be copied')
   }
+}
+
+function sameAccount(a: MegaAccount | null | undefined, b: MegaAccount | null | undefined): boolean {
+  if (a === undefined || a === null || b === undefined || b === null) return (a ?? null) === (b ?? null)
+  return a.nonce === b.nonce && a.balance === b.balance && equalsBytes(a.codeHash, b.codeHash) && equalsBytes(a.storageRoot, b.storageRoot)
 }

@@ -45,7 +45,7 @@ export type TxOutcome =
       blockGasSpent: bigint
       logs: [Uint8Array, Uint8Array[], Uint8Array][]
     }
-  | { index: number; ok: false; error: string }
+  | { index: number; ok: false; error: string; reads: string[] }
 
 export type WorkerMessage = { type: 'block'; job: BlockJob } | { type: 'apply'; changes: StateChange[] }
 

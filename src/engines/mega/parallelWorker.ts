@@ -21,15 +21,20 @@ import { type MegaState, MegaStateManager, type StateChange } from './megaState.
 import type { BlockJob, TxOutcome, WorkerInit, WorkerMessage } from './parallel.js'
 import { setSender } from './senders.js'
 
-/** MegaStateManager that records the keys a transaction reads (and counts accesses to the coinbase). */
+/**
+ * MegaStateManager that records the keys a transaction reads, and counts the coinbase accesses made by
+ * EVM code (inside the top-level call): the fee credit and the end-of-transaction cleanup read it too,
+ * outside the call, and those commute.
+ */
 class RecordingStateManager extends MegaStateManager {
   readonly reads = new Set<string>()
   coinbaseKey = ''
   coinbaseAccesses = 0
+  inEvm = false
 
   private note(key: string, slot?: string): void {
     if (key === this.coinbaseKey) {
-      this.coinbaseAccesses++
+      if (this.inEvm) this.coinbaseAccesses++
       if (slot === undefined) return
     }
     this.reads.add(slot === undefined ? key : `${key}:${slot}`)
@@ -74,6 +79,16 @@ const { state } = loadMegaState(init.origin, init.state, { mirror: false })
 const sm = new RecordingStateManager(state)
 const ancestors = new AncestorChain(new Map(), first.origin, first.number)
 const vm = await createVM({ common, stateManager: sm as StateManagerInterface, blockchain: ancestors })
+// Mark the top-level call (this worker's own EVM only): coinbase accesses inside it are EVM reads.
+const runCall = vm.evm.runCall.bind(vm.evm)
+vm.evm.runCall = async (opts) => {
+  sm.inEvm = true
+  try {
+    return await runCall(opts)
+  } finally {
+    sm.inEvm = false
+  }
+}
 
 async function executeJob(job: BlockJob): Promise<TxOutcome[]> {
   if (init.rules.kind === 'mainnet') {
@@ -94,11 +109,14 @@ async function executeJob(job: BlockJob): Promise<TxOutcome[]> {
     sm.coinbaseAccesses = 0
     const before = state.accounts.get(sm.coinbaseKey) ?? null
     const mark = state.journal.length
+    const sender = tx.getSenderAddress()
+    // The coinbase as sender or recipient is read outside the call as well: such a transaction depends on it.
+    const touchesCoinbase = sender.equals(block.header.coinbase) || (tx.to !== undefined && tx.to.equals(block.header.coinbase))
     try {
       const res = await runTx(vm, { tx, block, blockGasUsed: 0n })
       const changes = state.takeChanges()
       const after = state.accounts.get(sm.coinbaseKey) ?? null
-      const fee = classifyCoinbase(sm.coinbaseKey, before, after, changes, sm.coinbaseAccesses)
+      const fee = touchesCoinbase ? 'dependent' : classifyCoinbase(sm.coinbaseKey, before, after, changes, sm.coinbaseAccesses)
       out.push({
         index,
         ok: true,
@@ -111,7 +129,8 @@ async function executeJob(job: BlockJob): Promise<TxOutcome[]> {
         logs: (res.execResult.logs ?? []) as [Uint8Array, Uint8Array[], Uint8Array][],
       })
     } catch (err) {
-      out.push({ index, ok: false, error: (err as Error).message })
+      // Reads still tell whether the failure came from an earlier transaction's writes (a nonce, a balance).
+      out.push({ index, ok: false, error: (err as Error).message, reads: [...sm.reads] })
     }
     state.undoTo(mark)
     state.resetTracking()
@@ -122,8 +141,8 @@ async function executeJob(job: BlockJob): Promise<TxOutcome[]> {
 }
 
 /**
- * The coinbase's fee credit commutes with other transactions when the coinbase was accessed only
- * for it (once) and only its balance changed: then the fee is a delta the main thread adds in block
+ * The coinbase's fee credit commutes with other transactions when EVM code did not access the
+ * coinbase and only its balance changed: then the fee is a delta the main thread adds in block
  * order. Anything else makes the transaction coinbase-dependent (run again in order on the main thread).
  */
 function classifyCoinbase(
@@ -133,7 +152,7 @@ function classifyCoinbase(
   changes: readonly StateChange[],
   accesses: number,
 ): bigint | 'dependent' {
-  if (accesses > 1) return 'dependent'
+  if (accesses > 0) return 'dependent'
   if (changes.some((c) => (c.kind === 'storage' || c.kind === 'wipe') && c.accountKey === key)) return 'dependent'
   if (after === null || after === undefined) return before === null || before === undefined ? 0n : 'dependent'
   if (before !== null && before !== undefined) {
