@@ -105,7 +105,7 @@ describe('shards', () => {
 
   test('merged fixture shards have the unsharded run\'s counters', async () => {
     const full = await replayFixtures(SMALL)
-    const shards = []
+    const shards: { file: string; run: RunResult }[] = []
     for (const i of [2, 1]) {
       const { fixtures } = await applyShard({ fixtures: SMALL }, { index: i, count: 2 }, FIXTURES_DIR)
       shards.push({ file: `shard-${i}`, run: await replayFixtures(fixtures!) })
