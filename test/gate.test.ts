@@ -80,6 +80,7 @@ describe('gate verdicts', () => {
     const v = gate(side(synth), side(slower), policy)
     expect(v.timings[0]!.call).toBe('regression')
     expect(v.timings[0]!.lo!).toBeGreaterThan(0.05)
+    expect(verdictMarkdown(v)).toContain('geometric mean of the per-block ratios')
     expect(v.exitCode).toBe(1)
     expect(gate(side(synth), side(synth), policy).timings[0]!.call).toBe('no-change')
     expect(gate(side(slower), side(synth), policy).timings[0]!.call).toBe('improvement')

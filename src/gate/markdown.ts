@@ -1,6 +1,11 @@
 import type { Verdict } from './gate.js'
 
 const pct = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`)
+const STATISTIC = {
+  'trimmed-geomean': 'geometric mean of the per-block ratios current/baseline, 20% trimmed at each end',
+  'median-ratio': 'median of the per-block ratios current/baseline',
+  'ratio-of-sums': 'ratio of summed times',
+} as const
 const STATUS = { pass: 'PASS', regression: 'REGRESSION', 'insufficient-data': 'INSUFFICIENT DATA' } as const
 
 /** The verdict as Markdown (a CI job summary). */
@@ -28,7 +33,7 @@ export function verdictMarkdown(v: Verdict, maxRows = 30): string {
     out.push(
       '### Timings',
       '',
-      `Per block, paired by block number; statistic: ${t.statistic === 'median-ratio' ? 'median of per-block ratios current/baseline' : 'ratio of summed times'}; ${Math.round(t.confidence * 100)}% percentile bootstrap interval (${t.resamples} resamples, seed "${t.seed}"). A change is called only when the whole interval clears the floor.`,
+      `Per block, paired by block number; statistic: ${STATISTIC[t.statistic]}; ${Math.round(t.confidence * 100)}% percentile bootstrap interval (${t.resamples} resamples, seed "${t.seed}"). A change is called only when the whole interval clears the floor.`,
       '',
       '| engine | metric | pairs (excluded) | baseline ms | current ms | change | interval | floor | call |',
       '|---|---|---:|---:|---:|---:|---|---:|---|',
