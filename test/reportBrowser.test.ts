@@ -61,7 +61,7 @@ describe('HTML report in a real browser', () => {
       )
       const drawn = charts.filter((c) => !c.empty)
       expect(drawn.map((c) => c.name).sort()).toEqual(
-        ['categories', 'decomposition', 'jit', 'miss-ratio', 'pareto', 'penalty-histogram', 'phases', 'recap', 'sweep', 'throughput-gas', 'throughput-tx'].sort(),
+        ['categories', 'decomposition', 'jit', 'miss-ratio', 'pareto', 'penalty-histogram', 'phases', 'recap', 'sweep', 'sweep-engines', 'throughput-gas', 'throughput-tx'].sort(),
       )
       for (const c of drawn) expect(c.marks, c.name!).toBeGreaterThan(3)
       // Marks carry hover tooltips (a <title> from vega's aria labels).

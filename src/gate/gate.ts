@@ -14,6 +14,8 @@ export type GateSide = {
   counters: CounterSet
   /** Per engine label: per block key, per timing metric, the median over the side's runs (null: counters only). */
   timings: Map<string, Map<string, Record<TimingMetric, number>>> | null
+  /** Counters that differed between the side's repeats (not deterministic: worth a look). */
+  unstable?: string[]
 }
 
 export type CounterChange = { engine: string; block: string | null; metric: string; baseline: number | null; current: number | null; tolerance: number }
@@ -74,7 +76,17 @@ export async function loadGateSide(files: readonly string[]): Promise<GateSide> 
     runs.push(r.data)
   }
   if (counters !== undefined) return { files: [...files], counters, timings: null }
-  return { files: [...files], counters: extractCounters(runs[0]!), timings: sideTimings(runs) }
+  const counters0 = extractCounters(runs[0]!)
+  const unstable = new Set<string>()
+  for (const run of runs.slice(1)) {
+    const other = extractCounters(run)
+    for (const e of counters0.engines) {
+      const o = other.engines.find((x) => x.label === e.label)
+      if (o === undefined) continue
+      for (const [k, v] of Object.entries(e.totals)) if (o.totals[k] !== v) unstable.add(`${e.label} ${k}`)
+    }
+  }
+  return { files: [...files], counters: counters0, timings: sideTimings(runs), unstable: [...unstable] }
 }
 
 async function readJson(file: string): Promise<unknown> {
@@ -148,6 +160,9 @@ export function gate(baseline: GateSide, current: GateSide, policy: GatePolicy):
     for (const [metric, { floor }] of Object.entries(policy.timings.metrics) as [TimingMetric, { floor: number }][]) {
       timings.push(compareTimings(label, metric, floor, baseline, current, policy))
     }
+  }
+  for (const [name, s] of [['baseline', baseline], ['current', current]] as const) {
+    if (s.unstable !== undefined && s.unstable.length > 0) notes.push(`${name}: counters differ between its repeats (compared: the first run's): ${s.unstable.slice(0, 5).join(', ')}${s.unstable.length > 5 ? '…' : ''}`)
   }
   if (!policy.counters.enabled) notes.push('counters not compared (policy)')
   if (!policy.timings.enabled) notes.push('timings not compared (policy)')
