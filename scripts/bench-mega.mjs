@@ -8,7 +8,7 @@
 //  2. parallel execution: `--engine mega --threads 0,1,2` on each chain: acceptance and speedup vs widths;
 //  3. a differential run over a long chain (--diff-chain DIR; default: generated, mixed, 10,000 blocks × 3 txs).
 //
-//   npm run build && node scripts/bench-mega.mjs [--chains DIR] [--repeat 3] [--diff-chain DIR] [--skip-diff]
+//   npm run build && node scripts/bench-mega.mjs [--chains DIR] [--repeat 3] [--parallel-repeat N] [--diff-chain DIR] [--skip-diff]
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -31,6 +31,7 @@ const cli = (args) => {
 const work = mkdtempSync(join(tmpdir(), 'megabench-mega-'))
 const chainsDir = arg('chains', join(root, 'reports', 'bench', 'chains'))
 const repeat = Number(arg('repeat', '3'))
+const parRepeat = Number(arg('parallel-repeat', String(repeat)))
 const f = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? '–' : Number(x).toFixed(d))
 const WORKLOADS = [
   ['erc20-transfer', 'erc20-1m'],
@@ -124,13 +125,13 @@ for (const s of result.sources) {
 // 2. Parallel execution: widths 0 (in order), 1 and 2 in one process, repeated.
 for (const s of sources.filter((x) => x.args[0] === '--chain')) {
   const runs = []
-  for (let r = 1; r <= repeat; r++) {
+  for (let r = 1; r <= parRepeat; r++) {
     const run = cli(['replay', ...s.args, '--engine', 'mega', '--threads', '0,1,2', '--json', '--no-report', '--out', join(work, `par-${s.name}-${r}`)])
     runs.push(run.engines.map((e) => ({ threads: e.mega.threads, txPerSec: e.totals.txPerSec, parallel: e.mega.parallel, verified: e.totals.verifiedBlocks })))
   }
   result.parallel.push({ name: s.name, runs })
 }
-console.log(`\n### parallel execution on the mega engine (live; ${result.machine.cores} cores; medians of ${repeat})`)
+console.log(`\n### parallel execution on the mega engine (live; ${result.machine.cores} cores; medians of ${parRepeat})`)
 console.log('| chain | in order tx/s | 1 worker tx/s | 2 workers tx/s | speedup 2 workers vs in order | accepted from workers | read conflicts (run again in order) |')
 console.log('|---|---|---|---|---|---|---|')
 for (const p of result.parallel) {
