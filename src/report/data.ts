@@ -1,3 +1,4 @@
+import { COMPILABLE_CATEGORIES, JIT_FACTORS, amdahl } from '../analyses/jit.js'
 import { PHASES, type PhaseName } from '../probes/phases.js'
 import type { EngineResult, RunResult } from '../run/schema.js'
 import type { SweepResult } from '../run/sweepSchema.js'
@@ -87,7 +88,7 @@ export function pareto(engine: EngineResult, n = 30): ParetoBar[] {
 export type CategoryShare = { category: string; pct: number; ms: number; compilable: boolean }
 
 /** Categories a compiler can speed up (everything but host and system work, per the study). */
-export const COMPILABLE = new Set(['stack', 'arithmetic', 'bitwise', 'memory', 'control'])
+export const COMPILABLE = new Set<string>(COMPILABLE_CATEGORIES)
 
 export function categoryShares(engine: EngineResult): CategoryShare[] {
   return (engine.opcodes?.categories ?? []).map((c) => ({ category: c.category, pct: c.pct, ms: c.totalNs / 1e6, compilable: COMPILABLE.has(c.category) }))
@@ -101,14 +102,9 @@ export type JitBound = { speedup: string; k: number | null; bound: number }
  */
 export function jitBounds(categories: readonly CategoryShare[]): { compilableShare: number; bounds: JitBound[] } {
   const c = categories.filter((x) => x.compilable).reduce((s, x) => s + x.pct, 0) / 100
-  const bound = (k: number) => 1 / (1 - c + c / k)
   return {
     compilableShare: c,
-    bounds: [
-      { speedup: '10x faster', k: 10, bound: bound(10) },
-      { speedup: '100x faster', k: 100, bound: bound(100) },
-      { speedup: 'infinitely fast', k: null, bound: c < 1 ? 1 / (1 - c) : Number.POSITIVE_INFINITY },
-    ],
+    bounds: JIT_FACTORS.map((k) => ({ speedup: k === null ? 'infinitely fast' : `${k}x faster`, k, bound: amdahl(c, k) })),
   }
 }
 
