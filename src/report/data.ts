@@ -1,5 +1,6 @@
 import { COMPILABLE_CATEGORIES, JIT_FACTORS, amdahl } from '../analyses/jit.js'
 import { PHASES, type PhaseName } from '../probes/phases.js'
+import { analysesStudyRows } from './analyses.js'
 import type { EngineResult, RunResult } from '../run/schema.js'
 import type { SweepResult } from '../run/sweepSchema.js'
 import { formatSize } from '../storage/memory.js'
@@ -266,9 +267,10 @@ export function studyVsMeasured(runs: readonly LabeledRun[], sweeps: readonly La
   }
   const r = recap(runs, sweeps)
   out.push(row(14, r.length > 0 ? r.map((x) => `${f(x.txPerSec, 0)}`).join(' → ') + ' tx/s' : null, r.length > 0 ? r.map((x) => `${x.step}: ${x.measuredOn}`).join('; ') : 'replay --mode both and sweep --mode live'))
-  out.push(row(15, null, 'megabench analyze parallelism (not part of this run)'))
-  out.push(row(16, null, 'megabench analyze statediff (not part of this run)'))
-  out.push(row(18, null, 'megabench analyze bounds (not part of this run)'))
+  const an = analysesStudyRows(runs)
+  out.push(an[15] ? row(15, an[15].measured, an[15].measuredOn) : row(15, null, 'replay --analyze parallelism (or megabench analyze parallelism)'))
+  out.push(an[16] ? row(16, an[16].measured, an[16].measuredOn) : row(16, null, 'replay --analyze statediff (or megabench analyze statediff)'))
+  out.push(an[18] ? row(18, an[18].measured, an[18].measuredOn) : row(18, null, 'replay --analyze bounds (or megabench analyze bounds)'))
   return out.sort((a, b) => a.id - b.id)
 }
 
