@@ -11,6 +11,7 @@
 //   npm run build && node scripts/bench-analyze.mjs [--tps 100000] [--skip-shared] [--sources a,b]
 import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 
 import { arg, hasFlag, machine, root, saveResult } from './lib.mjs'
@@ -29,9 +30,9 @@ for (const c of readdirSync(chains).sort()) sources.push({ name: `chain ${c} (bu
 const only = arg('sources', undefined)?.split(',')
 const chosen = only === undefined ? sources : sources.filter((s) => only.some((o) => s.name.includes(o)))
 
-const result = { date: new Date().toISOString(), machine: machine(), tps: Number(tps), sources: [] }
+const result = { date: new Date().toISOString(), machine: { ...machine(), loadAverage1m: loadavg()[0] }, tps: Number(tps), sources: [] }
 console.log(`## megabench analyses (${result.date})`)
-console.log(`machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memoryGiB} GiB, node ${result.machine.node}`)
+console.log(`machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memoryGiB} GiB, node ${result.machine.node}, load average ${result.machine.loadAverage1m.toFixed(1)} at start (CPU times scale with it)`)
 
 for (const s of chosen) {
   console.error(`bench: analyze all ${s.args.join(' ')}…`)

@@ -10,7 +10,7 @@ import { DiffAccumulator, analyzeStateDiff, compressedSize } from '../src/analys
 import { distribution, windowsOf } from '../src/analyses/stats.js'
 import type { AnalysedBlock } from '../src/analyses/types.js'
 import { UsageError } from '../src/errors/index.js'
-import type { AccountAccess, SlotAccess, TxAccess } from '../src/probes/accessSets.js'
+import { AccessSetProbe, type AccountAccess, type SlotAccess, type TxAccess } from '../src/probes/accessSets.js'
 import type { OpcodeProfileJson } from '../src/run/schema.js'
 
 const node = (reads: string[], writes: string[], gas = 1, deltas: string[] = []): TxNode => ({ reads, writes, deltas, gas })
@@ -229,5 +229,38 @@ describe('JIT bound and hardware ceilings', () => {
     expect(parseAnalysisKinds(['bounds,parallelism'])).toEqual(['parallelism', 'bounds'])
     expect(parseAnalysisKinds('all')).toEqual(['parallelism', 'statediff', 'jit', 'bounds'])
     expect(() => parseAnalysisKinds(['speed'])).toThrow(UsageError)
+  })
+})
+
+describe('access-set probe', () => {
+  test('behavior: installing wraps only the given instance; uninstalling leaves it as it was', async () => {
+    class FakeState {
+      calls = 0
+      async getAccount() {
+        this.calls++
+        return undefined
+      }
+      async getStorage() {
+        return new Uint8Array()
+      }
+      async checkpoint() {}
+    }
+    const sm = new FakeState()
+    const other = new FakeState()
+    const evm = { runCall: async () => 'ran' }
+    const before = Object.keys(sm).sort()
+    const probe = new AccessSetProbe()
+    const uninstall = probe.install({ stateManager: sm as never, evm })
+    expect(Object.prototype.hasOwnProperty.call(sm, 'getAccount')).toBe(true)
+    expect(Object.prototype.hasOwnProperty.call(other, 'getAccount')).toBe(false)
+    // Outside a block nothing is recorded and calls pass straight through.
+    await (sm as unknown as { getAccount: () => Promise<unknown> }).getAccount()
+    expect(sm.calls).toBe(1)
+    expect(await evm.runCall()).toBe('ran')
+    expect(() => probe.install({ stateManager: other as never, evm })).toThrow('already installed')
+    uninstall()
+    expect(Object.keys(sm).sort()).toEqual(before)
+    expect(Object.prototype.hasOwnProperty.call(evm, 'runCall')).toBe(true) // it was an own property: restored
+    expect(await evm.runCall()).toBe('ran')
   })
 })
