@@ -60,6 +60,10 @@ export function formatAnalyses(a: Analyses): string {
       colAligns: Array(10).fill('right'),
     })
     for (const w of s.windows) {
+      if (w.windows === 0) {
+        t.push([w.k, '0 (no run of k consecutive blocks)', ...Array<string>(8).fill('–')])
+        continue
+      }
       const exp = (n: number) => (n > 0 ? ` (${n} expanded: sent raw)` : '')
       t.push([
         w.k,
