@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url'
 import { chromium } from 'playwright-core'
 import { describe, expect, test } from 'vitest'
 
+import { runAnalyses } from '../src/analyses/index.js'
 import { renderHtml } from '../src/report/html.js'
 import { replay } from '../src/run/replay.js'
 import { createChainSource } from '../src/sources/chain.js'
@@ -48,6 +49,7 @@ describe('HTML report in a real browser', () => {
       opcodes: true,
       storage: { kind: 'lmdb', batch: null, memory: splitBudget({ memory: 1 << 20 }) },
     })
+    result.analyses = await runAnalyses({ kinds: ['parallelism', 'statediff', 'jit'], source: await createChainSource({ dir: MIXED, to: 4 }), workload: 'mixed', run: result })
     const html = await renderHtml([{ label: 'mixed', result }], [{ label: 'sweep', result: sweepResult() }])
     const file = join(await tempDir(), 'report.html')
     await writeFile(file, html)
@@ -61,7 +63,7 @@ describe('HTML report in a real browser', () => {
       )
       const drawn = charts.filter((c) => !c.empty)
       expect(drawn.map((c) => c.name).sort()).toEqual(
-        ['categories', 'decomposition', 'jit', 'miss-ratio', 'pareto', 'penalty-histogram', 'phases', 'recap', 'sweep', 'sweep-engines', 'throughput-gas', 'throughput-tx'].sort(),
+        ['categories', 'decomposition', 'diff-bytes', 'jit', 'miss-ratio', 'parallelism', 'pareto', 'penalty-histogram', 'phases', 'recap', 'speedup', 'sweep', 'sweep-engines', 'throughput-gas', 'throughput-tx'].sort(),
       )
       for (const c of drawn) expect(c.marks, c.name!).toBeGreaterThan(3)
       // Marks carry hover tooltips (a <title> from vega's aria labels).

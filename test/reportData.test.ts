@@ -93,7 +93,7 @@ describe('report data shaping', () => {
     expect(rows.find((r) => r.id === 8)!.measured).toBe('1.50x total time from 1.0 GiB to 1.0 MiB (50 tx/s at the smallest)')
     expect(rows.find((r) => r.id === 11)!.measured).toBe('1.85x from merkleization, a further 1.59x from persistence')
     expect(rows.find((r) => r.id === 5)!.measured).toBe('top 30 = 100.0%; top five SLOAD, PUSH1, ADD; SLOAD 60.0%')
-    expect(rows.find((r) => r.id === 15)).toMatchObject({ measured: null, measuredOn: 'megabench analyze parallelism (not part of this run)' })
+    expect(rows.find((r) => r.id === 15)).toMatchObject({ measured: null, measuredOn: 'replay --analyze parallelism (or megabench analyze parallelism)' })
     expect(rows.find((r) => r.id === 9)).toMatchObject({ measured: null })
   })
 

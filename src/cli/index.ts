@@ -4,6 +4,7 @@ import { UsageError, formatErrorLine } from '../errors/index.js'
 import { parseSize } from '../storage/memory.js'
 import { parseCount, parseMix, parseNumber } from './parse.js'
 import { toolInfo } from '../run/environment.js'
+import { registerAnalyses } from './analyzeOptions.js'
 
 /** Exit codes: 0 success, 1 a block did not verify, 2 bad input or any other error. */
 export const EXIT = { ok: 0, verificationFailed: 1, error: 2 } as const
@@ -146,6 +147,9 @@ export function buildProgram(): Command {
       const { generateCommand } = await import('./generate.js')
       process.exitCode = await generateCommand(workload, opts)
     })
+
+  // Analyses (issue 7): `analyze`, and replay's --analyze.
+  registerAnalyses(program)
 
   return program
 }

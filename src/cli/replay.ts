@@ -18,6 +18,10 @@ import { parseProfileKind, runUnderClinic } from './profile.js'
 import { applyShard, parseShard } from '../run/shard.js'
 import { CPU_PROFILE_FILE, type CpuProfile, startCpuProfile } from '../probes/cpuProfile.js'
 import { flameData } from '../report/flame.js'
+import { type AnalysisKind, needsProfile, parseAnalysisKinds, runAnalyses } from '../analyses/index.js'
+import { DEFAULT_MACHINE, type MachineDescription } from '../analyses/bounds.js'
+import { formatAnalyses } from '../analyses/format.js'
+import { DEFAULT_TPS } from '../analyses/statediff.js'
 
 export type ReplayCliOptions = {
   fixtures?: string[]
@@ -46,6 +50,27 @@ export type ReplayCliOptions = {
   shard?: string
   /** cpu, clinic-flame or clinic-doctor */
   profile?: string
+  /** --analyze parallelism,statediff,jit,bounds (or all), with --tps, --cores, --iops, --mbps. */
+  analyze?: string[]
+  tps?: number
+  cores?: number
+  iops?: number
+  mbps?: number
+}
+
+/** --analyze and its parameters (undefined when no analysis is asked for). */
+export function analysisOptions(opts: Pick<ReplayCliOptions, 'analyze' | 'tps' | 'cores' | 'iops' | 'mbps'>): { kinds: AnalysisKind[]; tps: number; machine: MachineDescription } | undefined {
+  if (opts.analyze === undefined) {
+    for (const [flag, v] of [['--tps', opts.tps], ['--cores', opts.cores], ['--iops', opts.iops], ['--mbps', opts.mbps]] as const) {
+      if (v !== undefined) throw new UsageError(`${flag} applies to --analyze`)
+    }
+    return undefined
+  }
+  const machine = { cores: opts.cores ?? DEFAULT_MACHINE.cores, iops: opts.iops ?? DEFAULT_MACHINE.iops, mbps: opts.mbps ?? DEFAULT_MACHINE.mbps }
+  for (const [flag, v] of [['--tps', opts.tps], ['--cores', machine.cores], ['--iops', machine.iops], ['--mbps', machine.mbps]] as const) {
+    if (v !== undefined && !(v > 0)) throw new UsageError(`${flag} must be positive (got ${v})`)
+  }
+  return { kinds: parseAnalysisKinds(opts.analyze), tps: opts.tps ?? DEFAULT_TPS, machine }
 }
 
 /** --engine, --threads, --verify-mpt, --state-diffs, --sender-workers → engines and mega settings. */
@@ -93,32 +118,46 @@ export function storageFromOptions(opts: ReplayCliOptions): { storage: ReplaySto
   return { storage: { kind: 'lmdb', batch: opts.batch ?? null, memory, dir: opts.db }, modes }
 }
 
+/** --fixtures | --chain [--from --to] → the block source, its paths, block count, range and workload name. */
+export async function sourceFromOptions(opts: Pick<ReplayCliOptions, 'fixtures' | 'chain' | 'from' | 'to'>): Promise<{
+  source: BlockSource
+  paths: string[]
+  total: number
+  range: { from: number; to: number } | undefined
+  workload: string
+}> {
+  if (opts.chain !== undefined && opts.fixtures !== undefined) throw new UsageError('give --fixtures or --chain, not both')
+  if (opts.chain === undefined && (opts.from !== undefined || opts.to !== undefined)) {
+    throw new UsageError('--from and --to apply to --chain')
+  }
+  if (opts.chain !== undefined) {
+    const chain = await createChainSource({ dir: opts.chain, from: opts.from, to: opts.to })
+    return {
+      source: chain,
+      paths: [opts.chain],
+      range: { from: opts.from ?? chain.manifest.blocks.first, to: opts.to ?? chain.manifest.blocks.last },
+      total: measuredBlockCount(chain.manifest, opts.from, opts.to),
+      workload: chain.manifest.workload.name,
+    }
+  }
+  const paths = opts.fixtures && opts.fixtures.length > 0 ? opts.fixtures : [DEFAULT_FIXTURES]
+  const source = await createFixtureSource({ paths })
+  return { source, paths, total: source.unitCount, range: undefined, workload: `real blocks (${paths.map((p) => basename(p)).join(', ')})` }
+}
+
 /** `megabench replay`: flags → parameters → replay → files + summary. Returns the exit code. */
 export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   if (opts.chain !== undefined && opts.fixtures !== undefined) throw new UsageError('give --fixtures or --chain, not both')
   const profile = parseProfileKind(opts.profile)
   if (profile === 'clinic-flame' || profile === 'clinic-doctor') return runUnderClinic(profile, opts.out)
   if (opts.shard !== undefined) Object.assign(opts, await applyShard(opts, parseShard(opts.shard), DEFAULT_FIXTURES))
-  if (opts.chain === undefined && (opts.from !== undefined || opts.to !== undefined)) {
-    throw new UsageError('--from and --to apply to --chain')
-  }
-  let source: BlockSource
-  let paths: string[]
-  let total: number
-  let range: { from: number; to: number } | undefined
-  if (opts.chain !== undefined) {
-    const chain = await createChainSource({ dir: opts.chain, from: opts.from, to: opts.to })
-    paths = [opts.chain]
-    range = { from: opts.from ?? chain.manifest.blocks.first, to: opts.to ?? chain.manifest.blocks.last }
-    total = measuredBlockCount(chain.manifest, opts.from, opts.to)
-    source = chain
-  } else {
-    paths = opts.fixtures && opts.fixtures.length > 0 ? opts.fixtures : [DEFAULT_FIXTURES]
-    source = await createFixtureSource({ paths })
-    total = source.unitCount
-  }
+  const { source, paths, total, range, workload } = await sourceFromOptions(opts)
   const { storage, modes } = storageFromOptions(opts)
   const { engines, mega } = enginesFromOptions(opts)
+  const analyses = analysisOptions(opts)
+  if (analyses !== undefined && needsProfile(analyses.kinds) && opts.opcodes !== true) {
+    throw new UsageError('--analyze jit needs --opcodes (the JIT bound comes from the opcode profile)')
+  }
   if (opts.cgroup === true) {
     const limit = storage.kind === 'lmdb' ? storage.memory.total : null
     if (limit === null) throw new UsageError('--cgroup needs --memory (the limit to enforce)')
@@ -146,6 +185,10 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
     cpuProfile = await cpu?.stop()
     progress.stop()
   }
+  if (analyses !== undefined) {
+    if (opts.json !== true) process.stderr.write(`megabench: analyses (${analyses.kinds.join(', ')}): access pass over the same blocks…\n`)
+    result.analyses = await runAnalyses({ ...analyses, source, workload, run: result })
+  }
   const outDir = opts.out ?? join('reports', timestampForPath(new Date(result.createdAt)))
   const files: Map<string, string | Uint8Array> = runFiles(result)
   if (cpuProfile !== undefined) files.set(CPU_PROFILE_FILE, JSON.stringify(cpuProfile))
@@ -153,7 +196,10 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   if (opts.report !== false) files.set('report.html', await renderHtml([{ label: basename(outDir), result, flame }], []))
   await writeDirectoryAtomically(outDir, files)
   if (opts.json === true) process.stdout.write(`${JSON.stringify(result)}\n`)
-  else process.stdout.write(`${formatSummary(result, { outDir, report: opts.report })}\n`)
+  else {
+    process.stdout.write(`${formatSummary(result, { outDir, report: opts.report })}\n`)
+    if (result.analyses) process.stdout.write(`\n${formatAnalyses(result.analyses)}\n`)
+  }
   return result.verification.failed.length === 0 ? 0 : 1
 }
 

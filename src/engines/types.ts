@@ -1,4 +1,5 @@
 import type { PhaseTimes } from '../probes/phases.js'
+import type { AccessSetProbe } from '../probes/accessSets.js'
 import type { OpcodeProfiler } from '../probes/opcodeProfiler.js'
 import type { MerkleStats, PersistStats } from '../storage/flatStateManager.js'
 import type { ImportStats } from '../storage/import.js'
@@ -122,6 +123,11 @@ export type RunUnitOptions = {
   onMegaStats?: ((stats: MegaUnitStats) => void) | undefined
   /** Baseline: compute each block's net state diff (for comparison with the mega engine). */
   stateDiffs?: boolean | undefined
+  /**
+   * Access-set probe (per-transaction reads and writes): installed on the engine's state manager and EVM
+   * for the unit, told about every measured block's transactions. The mega engine then runs in order.
+   */
+  accessSets?: AccessSetProbe | undefined
 }
 
 /** An execution engine: executes replay units and proves each block. */

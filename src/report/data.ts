@@ -1,5 +1,7 @@
 import type { FlameData } from './flame.js'
+import { COMPILABLE_CATEGORIES, JIT_FACTORS, amdahl } from '../analyses/jit.js'
 import { PHASES, type PhaseName } from '../probes/phases.js'
+import { analysesStudyRows } from './analyses.js'
 import type { EngineResult, RunResult } from '../run/schema.js'
 import type { SweepResult } from '../run/sweepSchema.js'
 import { formatSize } from '../storage/memory.js'
@@ -89,7 +91,7 @@ export function pareto(engine: EngineResult, n = 30): ParetoBar[] {
 export type CategoryShare = { category: string; pct: number; ms: number; compilable: boolean }
 
 /** Categories a compiler can speed up (everything but host and system work, per the study). */
-export const COMPILABLE = new Set(['stack', 'arithmetic', 'bitwise', 'memory', 'control'])
+export const COMPILABLE = new Set<string>(COMPILABLE_CATEGORIES)
 
 export function categoryShares(engine: EngineResult): CategoryShare[] {
   return (engine.opcodes?.categories ?? []).map((c) => ({ category: c.category, pct: c.pct, ms: c.totalNs / 1e6, compilable: COMPILABLE.has(c.category) }))
@@ -103,14 +105,9 @@ export type JitBound = { speedup: string; k: number | null; bound: number }
  */
 export function jitBounds(categories: readonly CategoryShare[]): { compilableShare: number; bounds: JitBound[] } {
   const c = categories.filter((x) => x.compilable).reduce((s, x) => s + x.pct, 0) / 100
-  const bound = (k: number) => 1 / (1 - c + c / k)
   return {
     compilableShare: c,
-    bounds: [
-      { speedup: '10x faster', k: 10, bound: bound(10) },
-      { speedup: '100x faster', k: 100, bound: bound(100) },
-      { speedup: 'infinitely fast', k: null, bound: c < 1 ? 1 / (1 - c) : Number.POSITIVE_INFINITY },
-    ],
+    bounds: JIT_FACTORS.map((k) => ({ speedup: k === null ? 'infinitely fast' : `${k}x faster`, k, bound: amdahl(c, k) })),
   }
 }
 
@@ -272,9 +269,10 @@ export function studyVsMeasured(runs: readonly LabeledRun[], sweeps: readonly La
   }
   const r = recap(runs, sweeps)
   out.push(row(14, r.length > 0 ? r.map((x) => `${f(x.txPerSec, 0)}`).join(' → ') + ' tx/s' : null, r.length > 0 ? r.map((x) => `${x.step}: ${x.measuredOn}`).join('; ') : 'replay --mode both and sweep --mode live'))
-  out.push(row(15, null, 'megabench analyze parallelism (not part of this run)'))
-  out.push(row(16, null, 'megabench analyze statediff (not part of this run)'))
-  out.push(row(18, null, 'megabench analyze bounds (not part of this run)'))
+  const an = analysesStudyRows(runs)
+  out.push(an[15] ? row(15, an[15].measured, an[15].measuredOn) : row(15, null, 'replay --analyze parallelism (or megabench analyze parallelism)'))
+  out.push(an[16] ? row(16, an[16].measured, an[16].measuredOn) : row(16, null, 'replay --analyze statediff (or megabench analyze statediff)'))
+  out.push(an[18] ? row(18, an[18].measured, an[18].measuredOn) : row(18, null, 'replay --analyze bounds (or megabench analyze bounds)'))
   return out.sort((a, b) => a.id - b.id)
 }
 

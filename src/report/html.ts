@@ -24,6 +24,7 @@ import {
   sweepMissRatios,
   throughputSeries,
 } from './data.js'
+import { analysesSection } from './analyses.js'
 import { renderSvg } from './render.js'
 import {
   categoriesSpec,
@@ -128,6 +129,9 @@ export async function renderHtml(runs: readonly LabeledRun[], sweeps: readonly L
   } else {
     sections.push(`<section id="opcodes"><h2>Opcodes</h2><p class="note">No opcode profile in these runs: replay with --opcodes.</p></section>`)
   }
+
+  // Analyses (replay --analyze).
+  sections.push(await analysesSection(runs, { chart, table, esc }))
 
   // Memory.
   const sweep = sweeps[0]

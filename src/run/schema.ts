@@ -1,5 +1,7 @@
 import { z } from 'zod'
 
+import { analysesSchema } from '../analyses/schema.js'
+
 /**
  * run.json: the contract between producers (engines, probes) and consumers (analyses, report,
  * gate). Versioned; every change that a reader could notice bumps RUN_SCHEMA_VERSION.
@@ -279,6 +281,8 @@ export const runResultSchema = z.object({
     verified: z.number().int(),
     failed: z.array(mismatch.extend({ engine: z.string(), block: z.number().int(), origin: z.string() })),
   }),
+  /** `replay --analyze …`: parallelism, state-diff bandwidth, JIT bound, hardware ceilings (src/analyses/). */
+  analyses: analysesSchema.nullable().optional(),
 })
 
 export type RunResult = z.infer<typeof runResultSchema>

@@ -81,6 +81,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
   }
   let machine: Machine | undefined
   let batch: BlockRun[] = []
+  let uninstallAccessSets: (() => void) | undefined
   try {
     for await (const { input, next } of lookahead(firstBlock)) {
       if (state.kind === 'lmdb' && state.resumeHead !== null && input.number <= state.resumeHead) continue
@@ -90,6 +91,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         const ancestors = new AncestorChain(input.ancestorHashes, input.origin, number)
         const vm = await createVM({ common, stateManager: state.stateManager as StateManagerInterface, blockchain: ancestors })
         machine = { common, vm, ancestors }
+        uninstallAccessSets = opts.accessSets?.install({ stateManager: state.stateManager as StateManagerInterface, evm: vm.evm })
       } else if (unit.rules.kind === 'mainnet') {
         advanceMainnetCommon(machine.common, { origin: input.origin, number, timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
       }
@@ -109,7 +111,8 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       try {
         // On LMDB the engine computes the root itself (live: every block; historical: per batch),
         // after taking the block's net diff: the diff reads pre-block values the root would move.
-        executed = await executeBlock(machine.vm, block, { clock, probe: profiler, stateRoot: state.kind === 'memory' })
+        const observer = input.warmup === true ? undefined : opts.accessSets
+        executed = await executeBlock(machine.vm, block, { clock, probe: profiler, stateRoot: state.kind === 'memory', observer })
         if (state.kind === 'lmdb') {
           if (opts.stateDiffs === true) diff = summarizeDiff(await state.stateManager.takeBlockDiff())
           else state.stateManager.resetBlockDiff()
@@ -174,6 +177,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
     }
     yield* batch
   } finally {
+    uninstallAccessSets?.()
     if (state.kind === 'lmdb') {
       opts.onUnitStats?.({
         store: state.store.stats(),

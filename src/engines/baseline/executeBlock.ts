@@ -38,6 +38,18 @@ export interface ExecutionProbe {
   stateRootEnd(): void
 }
 
+/**
+ * Per-transaction boundaries for a probe that records what each transaction did (the access-set
+ * probe): called only when given, around every `addTransaction` (not for `addExecuted`, whose
+ * transaction ran elsewhere) and around the block's system-level work.
+ */
+export interface TxObserver {
+  blockStart(block: Block): void
+  txStart(tx: TypedTransaction, index: number): void
+  txEnd(tx: TypedTransaction, index: number, result: RunTxResult | undefined): Promise<void>
+  blockEnd(block: Block): Promise<void>
+}
+
 /** What executing a block computed, to compare with what its header commits to. */
 export type ExecutedBlock = {
   /** Undefined when the state root was deferred (historical sync computes it once per batch). */
@@ -58,6 +70,8 @@ export type ExecuteBlockOptions = {
    * flushes into its trie at every outermost commit, so it always merkleizes).
    */
   stateRoot?: boolean
+  /** Told where each transaction starts and ends (the access-set probe); off when undefined. */
+  observer?: TxObserver | undefined
 }
 
 const BEACON_ROOTS_ADDRESS = createAddressFromString('0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02')
@@ -111,6 +125,7 @@ export class BlockExecution {
   static async begin(vm: VM, block: Block, opts: ExecuteBlockOptions): Promise<BlockExecution> {
     const e = new BlockExecution(vm, block, opts)
     const { common, evm } = vm
+    opts.observer?.blockStart(block)
     await e.inExecution(async () => {
       const number = block.header.number
       if (common.hardforkIsActiveOnBlock(Hardfork.Dao, number) && number === common.hardforkBlock(Hardfork.Dao)) {
@@ -135,13 +150,15 @@ export class BlockExecution {
       if (this.block.header.gasLimit < tx.gasLimit + this.gasUsed) {
         throw new Error(`transaction ${this.txCount} has a higher gas limit than the block has left`)
       }
-      const { probe } = this.opts
+      const { probe, observer } = this.opts
+      observer?.txStart(tx, this.txCount)
       probe?.txStart()
-      let res: RunTxResult
+      let res: RunTxResult | undefined
       try {
         res = await runTx(this.vm, { tx, block: this.block, blockGasUsed: this.receiptGasUsed })
       } finally {
         probe?.txEnd()
+        await observer?.txEnd(tx, this.txCount, res)
       }
       this.gasUsed += res.blockGasSpent
       this.receiptGasUsed += res.totalGasSpent
@@ -191,6 +208,7 @@ export class BlockExecution {
       if (common.consensusType() === ConsensusType.ProofOfWork) await payBlockRewards(vm, block)
     })
     // getStateRoot is merkleization (MerkleStateManager flushes its caches into the trie and hashes).
+    await this.opts.observer?.blockEnd(block)
     const stateRoot = this.opts.stateRoot === false ? undefined : await vm.stateManager.getStateRoot()
     await this.opts.clock.time(Phase.persistence, () => evm.journal.commit())
     return {

@@ -76,7 +76,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
       : createChainCommon(unit.rules.chainId, unit.rules.hardfork, { origin: input.origin, block: first.number })
   // Workers start loading their replicas while this thread loads its own state.
   const parallel =
-    mega.threads > 0 && opts.profiler === undefined
+    mega.threads > 0 && opts.profiler === undefined && opts.accessSets === undefined
       ? new ParallelExecutor(mega.threads, {
           origin: unit.origin,
           rules: unit.rules,
@@ -97,6 +97,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
     stateDiffBytes: 0,
   }
   let log: number | undefined
+  let uninstallAccessSets: (() => void) | undefined
   try {
     // Pre-Byzantium receipts carry per-transaction MPT roots: those units need the MPT mirror too.
     const needMirror = mega.verifyMpt || !common.gteHardfork('byzantium')
@@ -113,6 +114,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
     }
     const ancestors = new AncestorChain(input.ancestorHashes, input.origin, first.number)
     const vm = await createVM({ common, stateManager: sm as StateManagerInterface, blockchain: ancestors })
+    uninstallAccessSets = opts.accessSets?.install({ stateManager: sm as StateManagerInterface, evm: vm.evm })
     const pool = await poolFor(mega.senderWorkers)
     stats.senderWorkers = pool?.size ?? 0
     log = mega.stateDiffs === undefined ? undefined : openSync(mega.stateDiffs, 'a')
@@ -150,7 +152,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
         executed =
           parallel !== undefined && common.gteHardfork('byzantium') && block.transactions.length > 1
             ? await executeParallel(vm, block, input, state, parallel, clock, stats.parallel)
-            : await executeBlock(vm, block, { clock, probe: profiler, stateRoot: false })
+            : await executeBlock(vm, block, { clock, probe: profiler, stateRoot: false, observer: input.warmup === true ? undefined : opts.accessSets })
         if (parallel !== undefined && !(common.gteHardfork('byzantium') && block.transactions.length > 1)) stats.parallel.sequential += block.transactions.length
       } catch (err) {
         throw asExecutionError(err, input, undefined)
@@ -218,6 +220,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
     stats.bucketBits = tree.bucketBits
     stats.tree = { ...tree.counters }
   } finally {
+    uninstallAccessSets?.()
     if (log !== undefined) closeSync(log)
     await parallel?.close()
     opts.onMegaStats?.(stats)
