@@ -4,6 +4,7 @@ import { UsageError, formatErrorLine } from '../errors/index.js'
 import { parseSize } from '../storage/memory.js'
 import { parseCount, parseMix, parseNumber } from './parse.js'
 import { toolInfo } from '../run/environment.js'
+import { registerFetchCommand } from './fetch.js'
 
 /** Exit codes: 0 success, 1 a block did not verify, 2 bad input or any other error. */
 export const EXIT = { ok: 0, verificationFailed: 1, error: 2 } as const
@@ -102,6 +103,7 @@ export function buildProgram(): Command {
       process.exitCode = await generateCommand(workload, opts)
     })
 
+  registerFetchCommand(program)
   return program
 }
 

@@ -23,3 +23,8 @@ export class FetchError extends MegabenchError {
     super(message, { ...options, where: `block ${block}` })
   }
 }
+
+/** The node's data is consistent but does not follow Ethereum's rules: fetching again cannot help. */
+export class NonCanonicalStateError extends FetchError {
+  override name = 'NonCanonicalStateError'
+}

@@ -8,4 +8,4 @@ export {
   type BlockLocation,
 } from './engine.js'
 export { OutputError, RunResultError, UsageError } from './output.js'
-export { FetchError, RpcError } from './fetch.js'
+export { FetchError, NonCanonicalStateError, RpcError } from './fetch.js'

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 
-import { type Address, type Hex, concatHex, createPublicClient, createWalletClient, encodeDeployData, encodeFunctionData, http, maxUint256, numberToHex, parseEther } from 'viem'
+import { type Address, type Hex, concatHex, getContractAddress, createPublicClient, createWalletClient, encodeDeployData, encodeFunctionData, http, maxUint256, numberToHex, parseEther } from 'viem'
 
 import { loadArtifact } from '../workloads/artifacts.js'
 
@@ -38,7 +38,8 @@ export async function startAnvil(opts: { hardfork?: string; args?: string[] } = 
     const port = await freePort()
     const child: ChildProcess = spawn(
       anvilBinary(),
-      ['--host', '127.0.0.1', '--port', String(port), '--hardfork', opts.hardfork ?? 'cancun', '--silent', ...(opts.args ?? [])],
+      // A 100M block gas limit: the workload's setup (five deployments) fits one block.
+      ['--host', '127.0.0.1', '--port', String(port), '--hardfork', opts.hardfork ?? 'cancun', '--gas-limit', '100000000', '--silent', ...(opts.args ?? [])],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     )
     let stderr = ''
@@ -76,83 +77,140 @@ export const SLOT_CLEARER_INITCODE: Hex = `0x6010${'5b80805560019003806002575060
 export type WorkloadResult = { first: number; last: number; txs: number; contracts: Record<string, Address> }
 
 /**
- * Drives a workload on anvil: deploys two tokens, WETH9, the Uniswap V2 factory and router, a pair
- * with liquidity and the slot clearer (one block each, automining), then `rounds` multi-transaction
- * blocks of ERC20 transfers, ETH transfers and swaps, and finally a block that clears storage slots
- * (branch collapses) and moves a holder's whole token balance (a deleted balance slot).
+ * anvil (1.7.1) keeps zero-valued storage slots in its storage tries: a slot cleared to zero stays
+ * as a leaf with an empty value, and so does an unset slot a transaction only reads. Its state roots
+ * then differ from Ethereum's (where a zero slot is absent), and no correct EVM reproduces them. The
+ * main workload therefore never leaves a slot at zero and never reads an unset slot that stays unset
+ * (the factory's feeTo is set; no ETH↔WETH swaps, whose router balance returns to zero);
+ * `clearStorage` does both on purpose, to check that fetch reports it.
  */
 export async function runDevnetWorkload(url: string, rounds = 3): Promise<WorkloadResult> {
-  const pub = createPublicClient({ transport: http(url), cacheTime: 0 })
+  const d = await devnet(url)
+  const { pub, send, call, deployer, users, token, routerArt } = d
+  let contracts: Record<string, Address> = {}
   const first = Number(await pub.getBlockNumber()) + 1
+  // Setup in two blocks (deployments at the addresses the deployer's nonces give, then liquidity),
+  // and the rounds in two blocks each: automine off, send, mine.
+  let nonce = await pub.getTransactionCount({ address: deployer, blockTag: 'pending' })
+  const deploy = async (data: Hex) => {
+    const address = getContractAddress({ from: deployer, nonce: BigInt(nonce) })
+    await send(deployer, undefined, data, 0n, false)
+    nonce++
+    return address
+  }
+  const weth9 = loadArtifact('WETH9')
+  const factoryArt = loadArtifact('UniswapV2Factory')
+  const supply = parseEther('1000000000')
+  await d.automine(false)
+  try {
+    const tokenA = await deploy(encodeDeployData({ abi: token.abi, bytecode: token.bytecode, args: ['Token A', 'TKA', supply, deployer] }))
+    const tokenB = await deploy(encodeDeployData({ abi: token.abi, bytecode: token.bytecode, args: ['Token B', 'TKB', supply, deployer] }))
+    const weth = await deploy(weth9.bytecode)
+    const factory = await deploy(encodeDeployData({ abi: factoryArt.abi, bytecode: factoryArt.bytecode, args: [deployer] }))
+    const router = await deploy(encodeDeployData({ abi: routerArt.abi, bytecode: routerArt.bytecode, args: [factory, weth] }))
+    const clearer = await deploy(SLOT_CLEARER_INITCODE)
+    await call(factory, factoryArt.abi, 'setFeeTo', [users.at(-1)], deployer, 0n, false)
+    await call(tokenA, token.abi, 'approve', [router, maxUint256], deployer, 0n, false)
+    await call(tokenB, token.abi, 'approve', [router, maxUint256], deployer, 0n, false)
+    await d.mine()
+    await call(router, routerArt.abi, 'addLiquidity', [tokenA, tokenB, parseEther('1000000'), parseEther('1000000'), 0n, 0n, deployer, DEADLINE], deployer, 0n, false)
+    await d.mine()
+    await d.expectSuccess()
+    contracts = { tokenA, tokenB, weth, factory, router, clearer }
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, u] of users.entries()) {
+        await call(tokenA, token.abi, 'transfer', [u, parseEther(String(1000 + 10 * r + i))], deployer, 0n, false)
+        await call(tokenB, token.abi, 'transfer', [u, parseEther(String(500 + r + i))], deployer, 0n, false)
+        await send(deployer, u, undefined, parseEther('1') + BigInt(r), false)
+      }
+      await d.mine()
+      for (const [i, u] of users.entries()) {
+        if (r === 0) {
+          await call(tokenA, token.abi, 'approve', [router, maxUint256], u, 0n, false)
+          await call(tokenB, token.abi, 'approve', [router, maxUint256], u, 0n, false)
+        }
+        await call(router, routerArt.abi, 'swapExactTokensForTokens', [parseEther(String(10 + i)), 0n, [tokenA, tokenB], u, DEADLINE], u, 0n, false)
+        await call(router, routerArt.abi, 'swapExactTokensForTokens', [parseEther(String(5 + r)), 0n, [tokenB, tokenA], u, DEADLINE], u, 0n, false)
+        await send(u, deployer, undefined, BigInt(1000 + i), false)
+      }
+      await d.mine()
+    }
+    await d.expectSuccess()
+  } finally {
+    await d.automine(true)
+  }
+  const last = Number(await pub.getBlockNumber())
+  return { first, last, txs: d.txs(), contracts }
+}
+
+/**
+ * One block that clears storage: 14 of the slot clearer's 16 slots (its storage trie collapses to
+ * two leaves under Ethereum's rules) and a holder's whole token balance. Returns the block number.
+ */
+export async function clearStorage(url: string, w: WorkloadResult): Promise<number> {
+  const d = await devnet(url)
+  const { clearer, tokenA } = w.contracts as { clearer: Address; tokenA: Address }
+  const slots = Array.from({ length: 14 }, (_, i) => numberToHex(i + 1, { size: 32 }))
+  await d.automine(false)
+  try {
+    await d.send(d.deployer, clearer, concatHex(slots), 0n, false)
+    const holder = d.users[0] as Address
+    const balance = (await d.pub.readContract({ address: tokenA, abi: d.token.abi, functionName: 'balanceOf', args: [holder] })) as bigint
+    await d.call(tokenA, d.token.abi, 'transfer', [d.deployer, balance], holder, 0n, false)
+    await d.mine()
+    await d.expectSuccess()
+  } finally {
+    await d.automine(true)
+  }
+  return Number(await d.pub.getBlockNumber())
+}
+
+const DEADLINE = 2n ** 40n
+
+async function devnet(url: string) {
+  const pub = createPublicClient({ transport: http(url), cacheTime: 0 })
+  const wallet = createWalletClient({ transport: http(url) })
   const accounts = (await pub.request({ method: 'eth_accounts' } as never)) as Address[]
   const [deployer, ...users] = accounts.slice(0, 6) as [Address, ...Address[]]
-  const wallet = createWalletClient({ transport: http(url) })
   let txs = 0
+  let pending: Hex[] = []
   const send = async (from: Address, to: Address | undefined, data: Hex | undefined, value = 0n, wait = true) => {
     txs++
-    // Explicit gas: estimates would run against pending state, and 10 × 3M would not fit a block.
-    const gas = to === undefined || wait ? 6_000_000n : data === undefined ? 21_000n : 400_000n
+    // Explicit gas (estimates would run against the pending state); blocks have a 100M gas limit.
+    const gas = to === undefined ? 5_000_000n : data === undefined ? 21_000n : 4_000_000n
     const hash = await wallet.sendTransaction({ account: from, to: to ?? null, data, value, chain: null, gas })
-    if (!wait) return undefined
+    if (!wait) {
+      pending.push(hash)
+      return undefined
+    }
     const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 20 })
     if (r.status !== 'success') throw new Error(`workload transaction ${hash} reverted`)
     return r
   }
-  const deploy = async (data: Hex) => {
-    const r = await send(deployer, undefined, data)
-    if (r?.contractAddress == null) throw new Error('deployment failed')
-    return r.contractAddress
-  }
   const token = loadArtifact('MegabenchToken')
-  const weth9 = loadArtifact('WETH9')
-  const factoryArt = loadArtifact('UniswapV2Factory')
   const routerArt = loadArtifact('UniswapV2Router02')
-  const supply = parseEther('1000000000')
-  const tokenA = await deploy(encodeDeployData({ abi: token.abi, bytecode: token.bytecode, args: ['Token A', 'TKA', supply, deployer] }))
-  const tokenB = await deploy(encodeDeployData({ abi: token.abi, bytecode: token.bytecode, args: ['Token B', 'TKB', supply, deployer] }))
-  const weth = await deploy(weth9.bytecode)
-  const factory = await deploy(encodeDeployData({ abi: factoryArt.abi, bytecode: factoryArt.bytecode, args: [deployer] }))
-  const router = await deploy(encodeDeployData({ abi: routerArt.abi, bytecode: routerArt.bytecode, args: [factory, weth] }))
-  const clearer = await deploy(SLOT_CLEARER_INITCODE)
   const call = (to: Address, abi: typeof token.abi, functionName: string, args: unknown[], from = deployer, value = 0n, wait = true) =>
     send(from, to, encodeFn(abi, functionName, args), value, wait)
-  await call(tokenA, token.abi, 'approve', [router, maxUint256])
-  await call(tokenB, token.abi, 'approve', [router, maxUint256])
-  const deadline = 2n ** 40n
-  await call(router, routerArt.abi, 'addLiquidity', [tokenA, tokenB, parseEther('1000000'), parseEther('1000000'), 0n, 0n, deployer, deadline])
-  await call(router, routerArt.abi, 'addLiquidityETH', [tokenA, parseEther('1000000'), 0n, 0n, deployer, deadline], deployer, parseEther('1000'))
-
-  // Multi-transaction blocks: automine off, send, mine.
-  await pub.request({ method: 'evm_setAutomine', params: [false] } as never)
-  const mine = async () => {
-    await pub.request({ method: 'evm_mine', params: [] } as never)
+  return {
+    pub,
+    deployer,
+    users,
+    token,
+    routerArt,
+    send,
+    call,
+    txs: () => txs,
+    automine: (on: boolean) => pub.request({ method: 'evm_setAutomine', params: [on] } as never),
+    mine: () => pub.request({ method: 'evm_mine', params: [] } as never),
+    /** Every transaction sent without waiting was mined and succeeded. */
+    async expectSuccess() {
+      for (const hash of pending) {
+        const r = await pub.getTransactionReceipt({ hash })
+        if (r.status !== 'success') throw new Error(`workload transaction ${hash} reverted`)
+      }
+      pending = []
+    },
   }
-  for (let r = 0; r < rounds; r++) {
-    for (const [i, u] of users.entries()) {
-      await call(tokenA, token.abi, 'transfer', [u, parseEther(String(1000 + 10 * r + i))], deployer, 0n, false)
-      await call(tokenB, token.abi, 'transfer', [u, parseEther(String(500 + r + i))], deployer, 0n, false)
-      await send(deployer, u, undefined, parseEther('1') + BigInt(r), false)
-    }
-    await mine()
-    for (const [i, u] of users.entries()) {
-      if (r === 0) await call(tokenA, token.abi, 'approve', [router, maxUint256], u, 0n, false)
-      await call(router, routerArt.abi, 'swapExactETHForTokens', [0n, [weth, tokenA], u, deadline], u, parseEther('0.1') + BigInt(i), false)
-      if (r > 0) await call(router, routerArt.abi, 'swapExactTokensForTokens', [parseEther('10'), 0n, [tokenA, tokenB], u, deadline], u, 0n, false)
-      if (r > 0) await call(router, routerArt.abi, 'swapExactTokensForETH', [parseEther('5'), 0n, [tokenA, weth], u, deadline], u, 0n, false)
-    }
-    await mine()
-  }
-  // Storage clearing: 14 of the clearer's 16 slots (its storage trie collapses to two leaves), and a
-  // holder sending its whole TKB balance away (its balance slot is deleted).
-  const slots = Array.from({ length: 14 }, (_, i) => numberToHex(i + 1, { size: 32 }))
-  await send(deployer, clearer, concatHex(slots), 0n, false)
-  const holder = users[0] as Address
-  const balance = (await pub.readContract({ address: tokenB, abi: token.abi, functionName: 'balanceOf', args: [holder] })) as bigint
-  await call(tokenB, token.abi, 'transfer', [deployer, balance], holder, 0n, false)
-  await mine()
-  await pub.request({ method: 'evm_setAutomine', params: [true] } as never)
-  const last = Number(await pub.getBlockNumber())
-  return { first, last, txs, contracts: { tokenA, tokenB, weth, factory, router, clearer } }
 }
 
 function encodeFn(abi: ReturnType<typeof loadArtifact>['abi'], functionName: string, args: unknown[]): Hex {

@@ -9,7 +9,7 @@ import { z } from 'zod'
 
 import { CHAIN_HARDFORKS, createChainCommon, createMainnetCommon } from '../engines/baseline/common.js'
 import { createBaselineEngine } from '../engines/baseline/engine.js'
-import { FetchError, MegabenchError, MissingAncestorError, RpcError, UsageError } from '../errors/index.js'
+import { FetchError, MegabenchError, MissingAncestorError, NonCanonicalStateError, RpcError, UsageError } from '../errors/index.js'
 import { parseFixture } from '../sources/fixtures.js'
 import { REALBLOCK_FORMAT, type RealBlockFile } from '../sources/realblock.js'
 import { initKeccak, keccak256 } from '../util/keccak.js'
@@ -18,9 +18,8 @@ import { RpcClient, type RpcOptions } from './rpc.js'
 import { type Proof, executionWitnessSchema, hash32, hexData, prestateTraceSchema, proofSchema, quantity, rpcBlockOrNull, type RpcBlock } from './schemas.js'
 import { type TouchedKeys, accountHasCode, deriveCollapseSiblings, proofNodes, touch, touchBlockLevel, touchFromPrestate } from './witness.js'
 
-/** How the touched state of a block is found, best first. */
-export const WITNESS_METHODS = ['execution-witness', 'prestate', 'discover'] as const
-export type WitnessMethod = (typeof WITNESS_METHODS)[number]
+import { type WitnessMethod } from './methods.js'
+export { WITNESS_METHODS, type WitnessMethod } from './methods.js'
 
 export type FetchParameters = {
   /** JSON-RPC endpoint (http/https; credentials allowed, never printed or written). */
@@ -56,6 +55,8 @@ export type FetchResult = {
   /** Blocks whose prestate-traced witness did not replay and were re-discovered by execution. */
   rediscovered: number
   seconds: number
+  /** Of which replaying and verifying blocks (summed over concurrent blocks). */
+  verifySeconds: number
   rpcCalls: number
   callsByMethod: Record<string, number>
   retries: number
@@ -100,7 +101,7 @@ export async function fetchRange(p: FetchParameters): Promise<FetchResult> {
   let finished = done.size
   p.onProgress?.({ done: finished, total, resumed: done.size, block: null })
 
-  const ctx: Ctx = { rpc, chainId, method: p.witness === undefined || p.witness === 'auto' ? undefined : p.witness, rediscovered: 0, engine: createBaselineEngine() }
+  const ctx: Ctx = { rpc, chainId, method: p.witness === undefined || p.witness === 'auto' ? undefined : p.witness, rediscovered: 0, verifyMs: 0, engine: createBaselineEngine() }
   if (ctx.method === undefined && todo.length > 0) ctx.method = await probeWitnessMethod(rpc, todo[0] as number)
 
   const files: string[] = []
@@ -138,6 +139,7 @@ export async function fetchRange(p: FetchParameters): Promise<FetchResult> {
     witnessMethod: ctx.method ?? 'prestate',
     rediscovered: ctx.rediscovered,
     seconds: (performance.now() - t0) / 1000,
+    verifySeconds: ctx.verifyMs / 1000,
     rpcCalls: rpc.totalCalls,
     callsByMethod: Object.fromEntries(rpc.calls),
     retries: rpc.retriesDone,
@@ -146,7 +148,7 @@ export async function fetchRange(p: FetchParameters): Promise<FetchResult> {
   }
 }
 
-type Ctx = { rpc: RpcClient; chainId: number; method: WitnessMethod | undefined; rediscovered: number; engine: ReturnType<typeof createBaselineEngine> }
+type Ctx = { rpc: RpcClient; chainId: number; method: WitnessMethod | undefined; rediscovered: number; verifyMs: number; engine: ReturnType<typeof createBaselineEngine> }
 
 /** The best witness method the node serves, tried on block `n`. */
 async function probeWitnessMethod(rpc: RpcClient, n: number): Promise<WitnessMethod> {
@@ -221,7 +223,7 @@ async function fetchBlockFixture(ctx: Ctx, n: number): Promise<string> {
   try {
     return await buildVerified(ctx, n)
   } catch (err) {
-    if (!(err instanceof FetchError)) throw err
+    if (!(err instanceof FetchError) || err instanceof NonCanonicalStateError) throw err
     return await buildVerified(ctx, n)
   }
 }
@@ -237,7 +239,9 @@ async function buildVerified(ctx: Ctx, n: number): Promise<string> {
     const witness = method === 'execution-witness' ? await executionWitness(ctx, n, f.parent.stateRoot.toLowerCase(), ancestors) : await proofWitness(ctx, f, method, ancestors, extraKeys)
     const fixture = toFixture(ctx, f, witness, ancestors)
     const text = JSON.stringify(fixture)
+    const tv = performance.now()
     const problem = await verify(ctx, n, text)
+    ctx.verifyMs += performance.now() - tv
     if (problem === undefined) return text
     if (process.env.MEGABENCH_FETCH_KEEP_FAILED !== undefined) {
       // Debugging aid: keep the text of a block that did not verify (outside --out).
@@ -249,6 +253,14 @@ async function buildVerified(ctx: Ctx, n: number): Promise<string> {
       if (a === null) throw new FetchError(n, `the node has no block ${problem.ancestor}, needed for BLOCKHASH`)
       ancestors.set(BigInt(problem.ancestor), a.hash)
       continue
+    }
+    if ((witness.zeroLeaves?.length ?? 0) > 0) {
+      const z = witness.zeroLeaves ?? []
+      throw new NonCanonicalStateError(
+        n,
+        `the node's state root is not Ethereum's: its storage tries keep zero-valued slots (${z.slice(0, 2).join(', ')}${z.length > 2 ? ` and ${z.length - 2} more` : ''}), as anvil does for cleared and read-only unset slots; no correct EVM reproduces this block`,
+        { cause: problem },
+      )
     }
     if (method === 'prestate' && extraKeys === undefined && !(problem instanceof FetchError)) {
       // The traced keys missed something (state read outside transactions, a precompile…):
@@ -315,7 +327,13 @@ function rulesFor(chainId: number, n: number, timestamp: bigint, b: RpcBlock): {
   return { common: createChainCommon(BigInt(chainId), hardfork, where), hardfork }
 }
 
-type Witness = { nodes: string[]; codes: string[]; parentStateRoot: string }
+type Witness = {
+  nodes: string[]
+  codes: string[]
+  parentStateRoot: string
+  /** Post-state storage slots the node proves as present with a zero value (not Ethereum: anvil). */
+  zeroLeaves?: string[]
+}
 
 /** debug_executionWitness: the node's own witness (trie nodes, codes, ancestor headers). */
 async function executionWitness(ctx: Ctx, n: number, parentRoot: string, ancestors: Map<bigint, string>): Promise<Witness> {
@@ -385,7 +403,20 @@ async function proofWitness(ctx: Ctx, f: Fetched, method: WitnessMethod, _ancest
       return code.toLowerCase()
     }),
   )
-  return { nodes: [...nodes], codes: dedupe(codes), parentStateRoot }
+  return { nodes: [...nodes], codes: dedupe(codes), parentStateRoot, zeroLeaves: post.flatMap(zeroValuedLeaves) }
+}
+
+/** Slots a proof shows as a leaf holding an empty value: a state Ethereum's rules never produce. */
+function zeroValuedLeaves(p: Proof): string[] {
+  return p.storageProof.filter((s) => BigInt(s.value) === 0n && isEmptyValueLeaf(s.proof.at(-1))).map((s) => `${p.address.toLowerCase()}[${s.key}]`)
+}
+
+function isEmptyValueLeaf(hex: string | undefined): boolean {
+  if (hex === undefined) return false
+  const node = RLP.decode(hexToBytes(hex as `0x${string}`))
+  if (!Array.isArray(node) || node.length !== 2) return false
+  const [path, value] = node
+  return path instanceof Uint8Array && ((path[0] ?? 0) >> 4) >= 2 && value instanceof Uint8Array && (value.length === 0 || (value.length === 1 && value[0] === 0x80)) // rlp(0) or nothing
 }
 
 /**
