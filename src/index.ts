@@ -30,3 +30,5 @@ export {
 export { runFiles, slowBlockLine } from './output/runFiles.js'
 export { writeDirectoryAtomically } from './output/files.js'
 export { formatSummary } from './output/summary.js'
+export { fetchRange, type FetchParameters, type FetchProgress, type FetchResult } from './fetch/fetch.js'
+export { redactUrl } from './fetch/redact.js'
