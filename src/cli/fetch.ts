@@ -2,17 +2,11 @@ import type { Command } from 'commander'
 import cliProgress from 'cli-progress'
 
 import { UsageError } from '../errors/index.js'
-import type { FetchResult } from '../fetch/fetch.js'
+import type { FetchParameters, FetchResult } from '../fetch/fetch.js'
 import { WITNESS_METHODS } from '../fetch/methods.js'
 import { parseCount } from './parse.js'
 
-export type FetchCliOptions = {
-  rpc: string
-  from: number
-  to: number
-  out: string
-  concurrency?: number
-  chainId?: number
+export type FetchCliOptions = Pick<FetchParameters, 'rpc' | 'from' | 'to' | 'out' | 'concurrency' | 'chainId'> & {
   witness: string
   retries?: number
   timeout?: number
