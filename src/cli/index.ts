@@ -5,6 +5,7 @@ import { parseSize } from '../storage/memory.js'
 import { parseCount, parseMix, parseNumber } from './parse.js'
 import { toolInfo } from '../run/environment.js'
 import { registerAnalyses } from './analyzeOptions.js'
+import { registerFetchCommand } from './fetch.js'
 
 /** Exit codes: 0 success, 1 a block did not verify, 2 bad input or any other error. */
 export const EXIT = { ok: 0, verificationFailed: 1, error: 2 } as const
@@ -151,6 +152,7 @@ export function buildProgram(): Command {
   // Analyses (issue 7): `analyze`, and replay's --analyze.
   registerAnalyses(program)
 
+  registerFetchCommand(program)
   return program
 }
 

@@ -19,7 +19,10 @@ export class MissingTrieNodeError extends MegabenchError {
 /** BLOCKHASH asked for an ancestor whose hash the source did not record. */
 export class MissingAncestorError extends MegabenchError {
   override name = 'MissingAncestorError'
-  constructor(loc: BlockLocation, ancestor: number) {
+  constructor(
+    loc: BlockLocation,
+    readonly ancestor: number,
+  ) {
     super(`BLOCKHASH(${ancestor}) needs an ancestor hash that the source does not record`, {
       where: at(loc),
     })

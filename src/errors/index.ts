@@ -8,3 +8,4 @@ export {
   type BlockLocation,
 } from './engine.js'
 export { OutputError, RunResultError, UsageError } from './output.js'
+export { FetchError, NonCanonicalStateError, RpcError } from './fetch.js'

@@ -128,7 +128,9 @@ function toReplayUnit(file: string, f: RealBlockFile): ReplayUnit {
   }
   return {
     origin: file,
-    rules: { kind: 'mainnet' },
+    // Chain id 1 runs under mainnet's fork schedule; any other chain (a devnet or a local node that
+    // `megabench fetch` read) under mainnet's parameters at the one hardfork the file declares.
+    rules: f.chainId === 1 ? { kind: 'mainnet' } : { kind: 'custom', chainId: BigInt(f.chainId), hardfork: f.hardfork },
     state: {
       kind: 'witness',
       stateRoot: hexToBytes(f.parentStateRoot as `0x${string}`),

@@ -1,8 +1,9 @@
 import { z } from 'zod'
 
 /**
- * The `realblock-v1` fixture format: one mainnet block with the Merkle witness of its pre-state.
- * See fixtures/mainnet/README.md.
+ * The `realblock-v1` fixture format: one block with the Merkle witness of its pre-state.
+ * See fixtures/mainnet/README.md. Chain id 1 replays under mainnet's fork schedule; any other chain id
+ * (files `megabench fetch` wrote from a devnet) under mainnet's parameters at the one `hardfork` named.
  */
 export const REALBLOCK_FORMAT = 'realblock-v1'
 

@@ -1,0 +1,94 @@
+import type { Command } from 'commander'
+import cliProgress from 'cli-progress'
+
+import { UsageError } from '../errors/index.js'
+import type { FetchParameters, FetchResult } from '../fetch/fetch.js'
+import { WITNESS_METHODS } from '../fetch/methods.js'
+import { parseCount } from './parse.js'
+
+export type FetchCliOptions = Pick<FetchParameters, 'rpc' | 'from' | 'to' | 'out' | 'concurrency' | 'chainId'> & {
+  witness: string
+  retries?: number
+  timeout?: number
+  chain?: boolean
+  json?: boolean
+}
+
+/** Registers `megabench fetch` (the library call is loaded on use). */
+export function registerFetchCommand(program: Command): void {
+  program
+    .command('fetch')
+    .description('turn a block range of any JSON-RPC node into realblock-v1 fixtures, each replayed and verified before it is written')
+    .requiredOption('--rpc <url>', 'JSON-RPC endpoint, http(s); credentials in it are never printed or written')
+    .requiredOption('--from <n>', 'first block (≥ 1)', parseCount('--from'))
+    .requiredOption('--to <n>', 'last block', parseCount('--to'))
+    .requiredOption('--out <dir>', 'directory of realblock-v1 files (a fetch into it resumes: blocks present are kept)')
+    .option('--concurrency <n>', 'blocks fetched at once and RPC requests in flight (default 4)', parseCount('--concurrency'))
+    .option('--chain-id <id>', 'refuse a node that serves another chain', parseCount('--chain-id'))
+    .option('--witness <method>', `how touched state is found: auto, ${WITNESS_METHODS.join(', ')}`, 'auto')
+    .option('--retries <n>', 'retries of a failed request (timeouts, 429, 5xx, dropped connections, garbage) (default 6)', parseCount('--retries'))
+    .option('--timeout <ms>', 'per-request timeout in ms (default 30000)', parseCount('--timeout'))
+    .option('--chain', 'write a chain directory instead of per-block files (not supported yet)', false)
+    .option('--json', 'print the result as JSON', false)
+    .action(async (opts: FetchCliOptions) => {
+      process.exitCode = await fetchCommand(opts)
+    })
+}
+
+export async function fetchCommand(opts: FetchCliOptions): Promise<number> {
+  if (opts.chain === true) {
+    throw new UsageError('--chain is not supported yet: fetch writes one realblock-v1 file per block (replay them with --fixtures <dir>)')
+  }
+  if (opts.witness !== 'auto' && !(WITNESS_METHODS as readonly string[]).includes(opts.witness)) {
+    throw new UsageError(`--witness must be auto, ${WITNESS_METHODS.join(', ')} (got ${JSON.stringify(opts.witness)})`)
+  }
+  const bar =
+    opts.json !== true && process.stderr.isTTY
+      ? new cliProgress.SingleBar(
+          { stream: process.stderr, format: ' {bar} {value}/{total} blocks | ETA {eta_formatted} | {label}', hideCursor: true, clearOnComplete: true, etaBuffer: 20 },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined
+  let started = false
+  const { fetchRange } = await import('../fetch/fetch.js')
+  let result: FetchResult
+  try {
+    result = await fetchRange({
+      rpc: opts.rpc,
+      from: opts.from,
+      to: opts.to,
+      out: opts.out,
+      concurrency: opts.concurrency,
+      chainId: opts.chainId,
+      witness: opts.witness as 'auto',
+      rpcOptions: { ...(opts.retries === undefined ? {} : { retries: opts.retries }), ...(opts.timeout === undefined ? {} : { timeoutMs: opts.timeout }) },
+      onProgress: (p) => {
+        if (bar === undefined) return
+        const label = p.block === null ? (p.resumed > 0 ? `${p.resumed} already fetched` : '') : `block ${p.block} verified`
+        if (!started) {
+          bar.start(p.total, p.done, { label })
+          started = true
+        } else bar.update(p.done, { label })
+      },
+    })
+  } finally {
+    if (started) bar?.stop()
+  }
+  if (opts.json === true) process.stdout.write(`${JSON.stringify(result)}\n`)
+  else process.stdout.write(`${formatFetchSummary(result)}\n`)
+  return 0
+}
+
+export function formatFetchSummary(r: FetchResult): string {
+  const n = Math.max(r.fetched, 1)
+  const lines = [
+    `megabench fetch · chain ${r.chainId} · blocks ${r.from}…${r.to} from ${r.endpoint} (${r.witnessMethod})`,
+    `fetched and verified ${r.fetched} block${r.fetched === 1 ? '' : 's'}${r.resumed > 0 ? ` (${r.resumed} already present, kept)` : ''} into ${r.out}`,
+  ]
+  if (r.fetched > 0) {
+    lines.push(
+      `${(r.fetched / r.seconds).toFixed(2)} blocks/s · ${(r.rpcCalls / n).toFixed(1)} RPC calls/block · ${Math.round(r.bytes / n).toLocaleString('en-US')} bytes/block · ${r.retries} retries`,
+    )
+  }
+  return lines.join('\n')
+}
