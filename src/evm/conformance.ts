@@ -106,6 +106,7 @@ async function checkHeader(block: Block, parent: BlockHeader, fork: Fork, parent
   if (h.gasUsed > h.gasLimit) return 'gasUsed above gasLimit'
   if (h.extraData.length > 32) return 'extraData'
   if (h.gasLimit < 5000n) return 'gasLimit below minimum'
+  if (h.gasLimit > 0x7fffffffffffffffn) return 'gasLimit above 2^63-1'
   const parentLimit = r.london && !rulesFor(parentFork).london ? parent.gasLimit * 2n : parent.gasLimit
   const bound = parentLimit / 1024n
   if (h.gasLimit >= parentLimit + bound || h.gasLimit <= parentLimit - bound) return 'gasLimit bound'

@@ -4,7 +4,7 @@
  * re-implemented synchronously over the Common's KZG, as ethereumjs's own is async.
  */
 import { Common, Mainnet } from '@ethereumjs/common'
-import { type PrecompileInput, getActivePrecompiles, NobleBN254 } from '@ethereumjs/evm'
+import { type PrecompileInput, getActivePrecompiles, NobleBN254, paramsEVM } from '@ethereumjs/evm'
 import { bytesToHex, computeVersionedHash, setLengthLeft, bigIntToBytes, concatBytes } from '@ethereumjs/util'
 
 import { replayCrypto } from '../engines/baseline/crypto.js'
@@ -35,7 +35,7 @@ export function precompilesFor(r: Rules): Precompiles {
   let m = cache.get(r.fork)
   if (m !== undefined) return m
   m = new Map()
-  const common = new Common({ chain: Mainnet, hardfork: ethereumjsName(r.fork), customCrypto: replayCrypto() })
+  const common = new Common({ chain: Mainnet, hardfork: ethereumjsName(r.fork), customCrypto: replayCrypto(), params: paramsEVM })
   const fake = { _bn254: new NobleBN254() } as unknown as PrecompileInput['_EVM']
   const active = getActivePrecompiles(common)
   for (let i = 1; i <= r.precompiles; i++) {

@@ -45,6 +45,7 @@ export interface TxResult {
 export class InvalidTransactionError extends Error {}
 
 export const GAS_PER_BLOB = 131072n
+const MAX_FRAME_GAS = BigInt(Number.MAX_SAFE_INTEGER)
 
 export function txInputFromEthereumjs(tx: TypedTransaction, from: string): TxInput {
   const t = tx as TypedTransaction & {
@@ -52,7 +53,7 @@ export function txInputFromEthereumjs(tx: TypedTransaction, from: string): TxInp
     maxFeePerGas?: bigint
     maxPriorityFeePerGas?: bigint
     accessList?: [Uint8Array, Uint8Array[]][]
-    blobVersionedHashes?: Uint8Array[]
+    blobVersionedHashes?: (Uint8Array | string)[]
     maxFeePerBlobGas?: bigint
   }
   const fee = t.maxFeePerGas ?? t.gasPrice ?? 0n
@@ -67,7 +68,7 @@ export function txInputFromEthereumjs(tx: TypedTransaction, from: string): TxInp
     value: tx.value,
     data: tx.data,
     accessList: (t.accessList ?? []).map(([a, keys]) => ({ address: hex(a), storageKeys: keys.map(bytesToWord) })),
-    blobVersionedHashes: (t.blobVersionedHashes ?? []).map(bytesToWord),
+    blobVersionedHashes: (t.blobVersionedHashes ?? []).map((h) => (typeof h === 'string' ? BigInt(h) : bytesToWord(h))),
     maxFeePerBlobGas: t.maxFeePerBlobGas ?? 0n,
   }
 }
@@ -148,7 +149,11 @@ export function runTransaction(state: WorldState, rules: Rules, block: BlockEnv,
   }
   const evm = new Evm(state, r, block, precompiles)
   evm.setTx(tx.from, gasPrice, tx.blobVersionedHashes)
-  const gas = Number(tx.gasLimit - intrinsic)
+  // Frame gas is a double: beyond 2^53 the excess is held back and returned unless the call halts
+  // exceptionally (exact unless a nested frame forwarding more than 2^53 gas runs out of it).
+  const total = tx.gasLimit - intrinsic
+  const reserve = total > MAX_FRAME_GAS ? total - MAX_FRAME_GAS : 0n
+  const gas = Number(total - reserve)
   let res: CallResult
   let created: string | undefined
   if (tx.to === undefined) {
@@ -157,7 +162,7 @@ export function runTransaction(state: WorldState, rules: Rules, block: BlockEnv,
   } else {
     res = evm.callMessage(tx.from, tx.to, tx.to, tx.value, tx.data, gas, 0, false, 'call')
   }
-  let gasUsed = tx.gasLimit - BigInt(res.gasLeft)
+  let gasUsed = tx.gasLimit - BigInt(res.gasLeft) - (res.status === 2 ? 0n : reserve)
   const refundCap = gasUsed / BigInt(r.refundQuotient)
   const refund = evm.refund > 0 ? BigInt(evm.refund) : 0n
   gasUsed -= refund < refundCap ? refund : refundCap
