@@ -1040,7 +1040,12 @@ export class Evm {
     const pre = this.precompiles.get(codeAddr)
     if (transfer === 'call') {
       if (!target.exists) {
-        if (pre === undefined && this.rules.eip158 && value === 0n) return { status: 0, gasLeft: gas, output: EMPTY }
+        if (pre === undefined && this.rules.eip158 && value === 0n) {
+          // Nothing exists to change; the touch only makes the end of the transaction report the
+          // (absent) account deleted, as @ethereumjs does, so that block diffs compare equal.
+          st.touch(target)
+          return { status: 0, gasLeft: gas, output: EMPTY }
+        }
         st.create(target)
       }
       const from = st.get(caller)

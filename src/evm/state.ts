@@ -352,7 +352,7 @@ export class WorldState {
     if (clearEmpty) {
       for (const addr of this.touched) {
         const a = this.get(addr)
-        if (a.exists && a.isEmpty()) this.kill(a)
+        if (!a.exists || a.isEmpty()) this.kill(a)
       }
     }
     for (const a of this.dirtyAccts) {
