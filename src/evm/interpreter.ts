@@ -102,12 +102,16 @@ export function codeInfoFor(hash: Uint8Array, code: Uint8Array): CodeInfo {
   return c
 }
 
+/** Stacks and memories of finished frames, reused (frames nest, so use is last-in first-out). */
+const stackPool: bigint[][] = []
+const memPool: Uint8Array[] = []
+
 export class Frame {
   pc = 0
   gas: number
-  readonly stack: bigint[] = new Array<bigint>(1024).fill(0n)
+  readonly stack: bigint[] = stackPool.pop() ?? new Array<bigint>(1024).fill(0n)
   sp = 0
-  mem = new Uint8Array(1024)
+  mem: Uint8Array = memPool.pop() ?? new Uint8Array(1024)
   memView = new DataView(this.mem.buffer)
   memWords = 0
   returnData: Uint8Array = EMPTY
@@ -128,6 +132,15 @@ export class Frame {
   ) {
     this.gas = gas
     this.code = info.code
+  }
+
+  /** Returns the stack and the (zeroed) memory to the pools. */
+  release(): void {
+    stackPool.push(this.stack)
+    if (this.mem.length <= 1 << 16) {
+      this.mem.fill(0, 0, this.memWords * 32)
+      memPool.push(this.mem)
+    }
   }
 }
 
@@ -1060,9 +1073,11 @@ export class Evm {
       const codeAcct = codeAddr === to ? target : st.get(codeAddr)
       const code = st.code(codeAcct)
       if (code.length === 0) return { status: 0, gasLeft: gas, output: EMPTY }
-      const f = new Frame(codeInfoFor(codeAcct.codeHash, code), to, caller, value, data, gas, depth, isStatic, target)
+      const info = codeAcct.codeInfo ?? (codeAcct.codeInfo = codeInfoFor(codeAcct.codeHash, code))
+      const f = new Frame(info, to, caller, value, data, gas, depth, isStatic, target)
       run(this, f)
       res = { status: f.status, gasLeft: f.gas, output: f.output }
+      f.release()
     }
     if (res.status !== 0) {
       st.revertTo(snap)
@@ -1090,6 +1105,7 @@ export class Evm {
     st.setBalance(a, a.balance + value)
     const f = new Frame(analyze(initcode), addr, caller, value, EMPTY, gas, depth, false, a)
     run(this, f)
+    f.release()
     let status = f.status
     let gasLeft = f.gas
     let output = f.output

@@ -105,6 +105,8 @@ export class Acct {
   balance = 0n
   codeHash: Uint8Array = EMPTY_CODE_HASH
   code: Uint8Array | undefined = EMPTY
+  /** The interpreter's analysis of `code` (set by it; cleared when the code changes). */
+  codeInfo: import('./interpreter.js').CodeInfo | undefined = undefined
   exists = false
   /** Storage not to be read from the backend (created or self-destructed here). */
   wiped = false
@@ -230,6 +232,7 @@ export class WorldState {
     this.mark(a)
     const prevHash = a.codeHash
     const prevCode = a.code
+    a.codeInfo = undefined
     if (code.length === 0) {
       a.codeHash = EMPTY_CODE_HASH
       a.code = EMPTY
@@ -241,6 +244,7 @@ export class WorldState {
     this.journal.push(() => {
       a.codeHash = prevHash
       a.code = prevCode
+      a.codeInfo = undefined
     })
   }
 
@@ -372,6 +376,7 @@ export class WorldState {
     a.balance = 0n
     a.codeHash = EMPTY_CODE_HASH
     a.code = EMPTY
+    a.codeInfo = undefined
     a.wiped = true
     a.wipedSinceFlush = true
     a.committed.clear()

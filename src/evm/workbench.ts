@@ -7,7 +7,7 @@
 import { type Block, createBlock } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { type TypedTransaction, createFeeMarket1559Tx } from '@ethereumjs/tx'
-import { Account, type Address, bigIntToBytes, createAddressFromPrivateKey, createAddressFromString, hexToBytes, setLengthLeft, utf8ToBytes } from '@ethereumjs/util'
+import { Account, Address, bigIntToBytes, createAddressFromPrivateKey, createAddressFromString, hexToBytes, setLengthLeft, utf8ToBytes } from '@ethereumjs/util'
 import { type VM, createVM, runTx } from '@ethereumjs/vm'
 
 import { createChainCommon } from '../engines/baseline/common.js'
@@ -71,7 +71,7 @@ export class Workbench {
       },
       { common },
     )
-    const setup = await deployWorkloadContracts({ common, block, seed: SEED, tokens: 2, pairs: 1 })
+    const setup = await deployWorkloadContracts({ common, block, seed: SEED, tokens: 2, pairs: 3 })
     const senderKey = keccak256(utf8ToBytes(`megabench/deployer/${SEED}`))
     const sender = createAddressFromPrivateKey(senderKey)
     const backend = new MemoryBackend()
@@ -128,7 +128,7 @@ export class Workbench {
     }
   }
 
-  /** A bare message call on the fast EVM (no fee, nonce or refund rules; caller and target warm). */
+  /** `to`: 40 hex digits, no 0x (also for callEjs). A bare message call on the fast EVM (no fee or refund rules; caller and target warm; the caller's nonce incremented as runCall does). */
   callFast(to: string, data: Uint8Array, gas: number): CallOutcome {
     const st = this.state
     st.beginTx()
@@ -136,6 +136,9 @@ export class Workbench {
     st.warmAddress(from)
     st.warmAddress(to)
     for (const a of this.precompiles.keys()) st.warmAddress(a)
+    // @ethereumjs's runCall increments the caller's nonce: so does this, to keep the states equal.
+    const caller = st.get(from)
+    st.setNonce(caller, caller.nonce + 1n)
     const evm = new Evm(st, this.rules, this.env, this.precompiles)
     evm.setTx(from, 7n, [])
     const res = evm.callMessage(from, to, to, 0n, data, gas, 0, false, 'call')
@@ -144,7 +147,9 @@ export class Workbench {
   }
 
   async callEjs(to: string, data: Uint8Array, gas: number): Promise<CallOutcome> {
-    const r = await this.vm.evm.runCall({ caller: this.sender, to: createAddressFromString(to), data, gasLimit: BigInt(gas), block: this.block })
+    const r = await this.vm.evm.runCall({ caller: this.sender, to: new Address(fromHex(to)), data, gasLimit: BigInt(gas), block: this.block })
+    // As at the end of a transaction: touched empty accounts removed, access lists cleared.
+    await this.vm.evm.journal.cleanup()
     return {
       status: r.execResult.exceptionError === undefined ? 1 : 0,
       gasUsed: r.execResult.executionGasUsed,
