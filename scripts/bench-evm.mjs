@@ -5,7 +5,7 @@
 // every workload's first calls must give the same status, gas, output and logs on both EVMs.
 // Each repeat times --calls calls per EVM (alternating EVMs between repeats); medians over --repeat.
 //
-//   npm run bench:evm [-- --calls 2000 --repeat 7]
+//   npm run bench:evm [-- --calls 300 --repeat 5]
 import { encodeFunctionData } from 'viem'
 
 import { Workbench, fromHex } from '../dist/evm/workbench.js'
@@ -14,8 +14,8 @@ import { initKeccak } from '../dist/util/keccak.js'
 import { loadArtifact } from '../dist/workloads/artifacts.js'
 import { arg, machine, median, saveResult } from './lib.mjs'
 
-const calls = Number(arg('calls', '2000'))
-const repeat = Number(arg('repeat', '7'))
+const calls = Number(arg('calls', '300'))
+const repeat = Number(arg('repeat', '5'))
 await initKeccak()
 const wb = await Workbench.create()
 const c = wb.setup.contracts
