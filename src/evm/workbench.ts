@@ -10,7 +10,10 @@ import { type TypedTransaction, createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { Account, Address, bigIntToBytes, createAddressFromPrivateKey, createAddressFromString, hexToBytes, setLengthLeft, utf8ToBytes } from '@ethereumjs/util'
 import { type VM, createVM, runTx } from '@ethereumjs/vm'
 
+import type { StateManagerInterface } from '@ethereumjs/common'
+
 import { createChainCommon } from '../engines/baseline/common.js'
+import { MegaState, MegaStateManager } from '../engines/mega/megaState.js'
 import { keccak256 } from '../util/keccak.js'
 import { type SetupResult, deployWorkloadContracts } from '../workloads/setup.js'
 import { blockEnvOf } from './block.js'
@@ -54,7 +57,11 @@ export class Workbench {
     this.nonceEjs = this.nonceFast
   }
 
-  static async create(): Promise<Workbench> {
+  /**
+   * `ejsState`: 'merkle' (createVM's default MerkleStateManager, an in-memory trie) or 'mega' (the mega
+   * engine's in-memory MegaStateManager: what `--evm ethereumjs` runs on; no state roots then).
+   */
+  static async create(ejsState: 'merkle' | 'mega' = 'merkle'): Promise<Workbench> {
     const common = createChainCommon(1337n, 'cancun', { origin: 'workbench', block: 1n })
     const block = createBlock(
       {
@@ -75,7 +82,8 @@ export class Workbench {
     const senderKey = keccak256(utf8ToBytes(`megabench/deployer/${SEED}`))
     const sender = createAddressFromPrivateKey(senderKey)
     const backend = new MemoryBackend()
-    const vm = await createVM({ common: common.copy() })
+    const mega = ejsState === 'mega' ? new MegaState() : undefined
+    const vm = await createVM({ common: common.copy(), ...(mega === undefined ? {} : { stateManager: new MegaStateManager(mega) as StateManagerInterface }) })
     for (const [addr, a] of Object.entries(setup.alloc)) {
       const key = addr.slice(2).toLowerCase()
       const code = a.code === undefined ? new Uint8Array(0) : hexToBytes(a.code as `0x${string}`)
@@ -92,6 +100,10 @@ export class Workbench {
         await vm.stateManager.putStorage(address, setLengthLeft(hexToBytes(k as `0x${string}`), 32), bigIntToBytes(value))
       }
       if (m.size > 0) backend.storage.set(key, m)
+    }
+    if (mega !== undefined) {
+      mega.resetTracking()
+      mega.journal = []
     }
     return new Workbench(common, block, setup, senderKey, sender, backend, new WorldState(backend), vm)
   }
@@ -148,8 +160,10 @@ export class Workbench {
 
   async callEjs(to: string, data: Uint8Array, gas: number): Promise<CallOutcome> {
     const r = await this.vm.evm.runCall({ caller: this.sender, to: new Address(fromHex(to)), data, gasLimit: BigInt(gas), block: this.block })
-    // As at the end of a transaction: touched empty accounts removed, access lists cleared.
+    // As at the end of a transaction: touched empty accounts removed, access lists and EIP-2200
+    // originals cleared (runTx does both; runCall does not).
     await this.vm.evm.journal.cleanup()
+    ;(this.vm.stateManager as { originalStorageCache?: { clear(): void } }).originalStorageCache?.clear()
     return {
       status: r.execResult.exceptionError === undefined ? 1 : 0,
       gasUsed: r.execResult.executionGasUsed,
