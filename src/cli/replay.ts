@@ -44,6 +44,7 @@ export type ReplayCliOptions = {
   verifyMpt?: boolean
   stateDiffs?: string
   senderWorkers?: number
+  evm?: string
   /** commander's --no-report sets this false */
   report?: boolean
   /** i/n: replay only this shard of the fixture set or chain range */
@@ -82,8 +83,9 @@ export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineNam
     if (!/^\d+$/.test(t) || Number(t) > 64) throw new UsageError(`--threads takes worker counts 0…64 (got ${JSON.stringify(t)})`)
     return Number(t)
   })
+  if (opts.evm !== undefined && opts.evm !== 'ethereumjs' && opts.evm !== 'fast') throw new UsageError(`--evm must be ethereumjs or fast (got ${JSON.stringify(opts.evm)})`)
   if (!engines.includes('mega')) {
-    for (const [flag, set] of [['--threads', opts.threads !== undefined], ['--verify-mpt', opts.verifyMpt === true], ['--state-diffs', opts.stateDiffs !== undefined], ['--sender-workers', opts.senderWorkers !== undefined]] as const) {
+    for (const [flag, set] of [['--threads', opts.threads !== undefined], ['--verify-mpt', opts.verifyMpt === true], ['--state-diffs', opts.stateDiffs !== undefined], ['--sender-workers', opts.senderWorkers !== undefined], ['--evm', opts.evm !== undefined]] as const) {
       if (set) throw new UsageError(`${flag} applies to --engine mega or both`)
     }
   }
@@ -94,6 +96,7 @@ export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineNam
       senderWorkers: opts.senderWorkers ?? DEFAULT_MEGA_SETTINGS.senderWorkers,
       stateDiffs: opts.stateDiffs,
       threads: [...new Set(threads.length > 0 ? threads : [0])],
+      evm: opts.evm as 'ethereumjs' | 'fast' | undefined,
     },
   }
 }

@@ -79,6 +79,11 @@ export type MegaOptions = {
   stateDiffs: string | undefined
   /** Parallel-execution worker threads (0 = execute on the main thread, in order). */
   threads: number
+  /**
+   * The EVM executing transactions: @ethereumjs/evm (default) or the fast EVM (src/evm/), which runs
+   * Byzantium-and-later blocks executed in order without a profiler (others fall back to ethereumjs).
+   */
+  evm?: 'ethereumjs' | 'fast' | undefined
 }
 
 /** Statistics of one mega-engine unit. */

@@ -60,6 +60,8 @@ export type MegaSettings = {
   senderWorkers: number
   stateDiffs: string | undefined
   threads: readonly number[]
+  /** The mega engine's EVM (default ethereumjs). */
+  evm?: 'ethereumjs' | 'fast' | undefined
 }
 
 export const DEFAULT_MEGA_SETTINGS: MegaSettings = { verifyMpt: false, senderWorkers: 1, stateDiffs: undefined, threads: [0] }
@@ -112,7 +114,7 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
     const stateDiffs = v.engine.name === 'mega' && !diffsWritten ? diffsPartial : undefined
     if (stateDiffs !== undefined) diffsWritten = true
     const r = await runEngine(v, storage, p, {
-      mega: { mode: v.mode, batch: storage.kind === 'lmdb' ? storage.batch : null, verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, stateDiffs, threads: v.threads },
+      mega: { mode: v.mode, batch: storage.kind === 'lmdb' ? storage.batch : null, verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, stateDiffs, threads: v.threads, evm: mega.evm },
       stateDiffs: compare,
       checkDiff: (run) => {
         const key = `${run.origin}#${run.number}`

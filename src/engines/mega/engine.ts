@@ -20,6 +20,7 @@ import { encodeDiff, encodeDiffRecord, summarizeDiff } from '../stateDiff.js'
 import type { BlockRun, Engine, MegaOptions, MegaUnitStats, RunUnitOptions } from '../types.js'
 import { type FieldMismatch, checkExpectedAgainstHeader, verifyComputed } from '../verify.js'
 import { BucketTree } from './bucketTree.js'
+import { executeBlockOnFastEvm, fastForkOf } from './fastEvm.js'
 import { loadMegaState } from './load.js'
 import { type MegaAccount, type MegaState, MegaStateManager, type StateChange } from './megaState.js'
 import { ParallelExecutor, type TxOutcome } from './parallel.js'
@@ -149,8 +150,11 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
       profiler?.attach(evm)
       let executed: ExecutedBlock
       try {
+        const fastFork = mega.evm === 'fast' && parallel === undefined && profiler === undefined ? fastForkOf(common) : undefined
         executed =
-          parallel !== undefined && common.gteHardfork('byzantium') && block.transactions.length > 1
+          fastFork !== undefined
+            ? await clock.time(Phase.execution, () => executeBlockOnFastEvm(state, block, fastFork, common.chainId(), input.ancestorHashes, unit.rules.kind === 'mainnet' ? 1_920_000n : undefined))
+            : parallel !== undefined && common.gteHardfork('byzantium') && block.transactions.length > 1
             ? await executeParallel(vm, block, input, state, parallel, clock, stats.parallel)
             : await executeBlock(vm, block, { clock, probe: profiler, stateRoot: false, observer: input.warmup === true ? undefined : opts.accessSets })
         if (parallel !== undefined && !(common.gteHardfork('byzantium') && block.transactions.length > 1)) stats.parallel.sequential += block.transactions.length

@@ -20,7 +20,7 @@ const EMPTY = new Uint8Array(0)
 export type MegaAccount = { nonce: bigint; balance: bigint; codeHash: Uint8Array; storageRoot: Uint8Array }
 
 /** Stands in for "has storage" where only emptiness matters (EIP-7610's collision check). */
-const NON_EMPTY_STORAGE = keccak256(new TextEncoder().encode('megabench: non-empty storage'))
+export const NON_EMPTY_STORAGE = keccak256(new TextEncoder().encode('megabench: non-empty storage'))
 
 /** One key a block changed, with its new value (null = deleted), for the tree, diffs and checks. */
 export type StateChange =

@@ -1,0 +1,106 @@
+/**
+ * The mega engine's `--evm fast` path: the fast EVM (src/evm/) over the MegaState, one block at a
+ * time. `MegaBackend` is the fast EVM's StateBackend over a MegaState: reads by hashed keys, a
+ * block's writes applied through MegaState's journaled writes (so the block diff, the tree and the
+ * change tracking see them exactly as with ethereumjs).
+ */
+import type { Block } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import { KECCAK256_RLP, bytesToUnprefixedHex, unpadBytes } from '@ethereumjs/util'
+
+import { executeBlockFast } from '../../evm/block.js'
+import type { Fork } from '../../evm/forks.js'
+import { bigToBytes, bytesToWord, wordToBytes } from '../../evm/interpreter.js'
+import { forkOfEthereumjs } from '../../evm/precompiles.js'
+import { type AccountRecord, type StateBackend, type StateChanges, WorldState, fromHex } from '../../evm/state.js'
+import { receiptsRoot } from '../../evm/block.js'
+import type { ExecutedBlock } from '../baseline/executeBlock.js'
+import { type MegaState, NON_EMPTY_STORAGE } from './megaState.js'
+
+const EMPTY = new Uint8Array(0)
+
+export class MegaBackend implements StateBackend {
+  constructor(readonly state: MegaState) {}
+
+  getAccount(address: string): AccountRecord | undefined {
+    const a = this.state.accounts.get(this.state.accountKey(fromHex(address)))
+    return a === undefined || a === null ? undefined : a
+  }
+
+  getCode(codeHash: Uint8Array): Uint8Array {
+    const code = this.state.codes.get(bytesToUnprefixedHex(codeHash))
+    if (code === undefined) throw new Error(`code ${bytesToUnprefixedHex(codeHash)} is not in the mega state`)
+    return code
+  }
+
+  getStorage(address: string, slot: bigint): bigint {
+    const m = this.state.storage.get(this.state.accountKey(fromHex(address)))
+    if (m === undefined) return 0n
+    const v = m.get(this.state.slotKey(wordToBytes(slot)))
+    return v === undefined || v.length === 0 ? 0n : bytesToWord(v)
+  }
+
+  hasStorage(address: string): boolean {
+    const m = this.state.storage.get(this.state.accountKey(fromHex(address)))
+    return m !== undefined && m.size > 0
+  }
+
+  applyChanges(c: StateChanges): void {
+    const st = this.state
+    for (const a of c.wiped) st.wipe(fromHex(a))
+    for (const [h, code] of c.codes) if (!st.codes.has(h)) st.addCode(code)
+    for (const [a, slots] of c.storage) {
+      const bytes = fromHex(a)
+      for (const [k, v] of slots) st.putSlot(bytes, wordToBytes(k), v === 0n ? EMPTY : unpadBytes(bigToBytes(v)))
+    }
+    for (const [a, rec] of c.accounts) {
+      const bytes = fromHex(a)
+      const key = st.accountKey(bytes)
+      const prev = st.accounts.get(key)
+      if (rec === null) {
+        if (prev !== undefined && prev !== null) {
+          st.putAccountByKey(key, null, bytes)
+          if (this.hasStorage(a)) st.wipe(bytes)
+        }
+        continue
+      }
+      // Only emptiness of storage is observable (EIP-7610): the same marker MegaStateManager keeps.
+      const next = { nonce: rec.nonce, balance: rec.balance, codeHash: rec.codeHash, storageRoot: this.hasStorage(a) ? NON_EMPTY_STORAGE : KECCAK256_RLP }
+      if (prev === undefined || prev === null || prev.nonce !== next.nonce || prev.balance !== next.balance || !sameBytes(prev.codeHash, next.codeHash) || !sameBytes(prev.storageRoot, next.storageRoot)) {
+        st.putAccountByKey(key, next, bytes)
+      }
+    }
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** The fast-EVM fork for this Common, or undefined where the fast path does not apply (pre-Byzantium: receipts need per-transaction roots). */
+export function fastForkOf(common: Common): Fork | undefined {
+  const f = forkOfEthereumjs(common.hardfork())
+  if (f === undefined || !common.gteHardfork('byzantium')) return undefined
+  return f
+}
+
+/** One block on the fast EVM over the mega state (Byzantium and later). */
+export async function executeBlockOnFastEvm(state: MegaState, block: Block, fork: Fork, chainId: bigint, ancestors: ReadonlyMap<bigint, Uint8Array>, daoForkBlock?: bigint): Promise<ExecutedBlock> {
+  const world = new WorldState(new MegaBackend(state))
+  const r = executeBlockFast(world, block, {
+    fork,
+    chainId,
+    daoForkBlock,
+    blockHash: (n) => {
+      const h = ancestors.get(n)
+      if (h === undefined) throw new Error(`BLOCKHASH of block ${n}: not among the recorded ancestors`)
+      return bytesToWord(h)
+    },
+  })
+  // MegaState's journal is only for ethereumjs's checkpoints; the fast EVM journals itself.
+  state.journal = []
+  return { stateRoot: undefined, receiptsRoot: await receiptsRoot(r.encodedReceipts), logsBloom: r.logsBloom, gasUsed: r.gasUsed, txCount: block.transactions.length, receipts: r.receipts }
+}

@@ -1,0 +1,98 @@
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+import { type Abi, encodeFunctionData, maxUint256 } from 'viem'
+import { beforeAll, describe, expect, test } from 'vitest'
+
+import { hex } from '../src/evm/state.js'
+import { Workbench, fromHex } from '../src/evm/workbench.js'
+import { DEFAULT_MEGA_SETTINGS, replay } from '../src/run/replay.js'
+import { createChainSource } from '../src/sources/chain.js'
+import { createFixtureSource } from '../src/sources/fixtures.js'
+import { initKeccak } from '../src/util/keccak.js'
+import { Rng } from '../src/workloads/rng.js'
+import { loadArtifact } from '../src/workloads/artifacts.js'
+
+const ROOT = join(import.meta.dirname, '..')
+const CHAINS = join(ROOT, 'fixtures', 'chains')
+const MAINNET = join(ROOT, 'fixtures', 'mainnet')
+const FAST = { ...DEFAULT_MEGA_SETTINGS, evm: 'fast' as const }
+
+beforeAll(initKeccak)
+
+describe('fast EVM vs @ethereumjs: bundled blocks', () => {
+  // `mixed` holds every generated transaction kind (ETH and ERC20 transfers, swaps); all four chains are
+  // checked by `npm run bench:evm`'s verification step and by MEGABENCH_DIFFERENTIAL=all.
+  const chains = process.env.MEGABENCH_DIFFERENTIAL === 'all' ? readdirSync(CHAINS).sort() : ['mixed']
+  for (const chain of chains) {
+    test(`chain ${chain}: every block verified, identical state diffs`, async () => {
+      const dir = join(CHAINS, chain)
+      const r = await replay({ source: await createChainSource({ dir }), sourcePaths: [dir], modes: ['live'], engines: ['baseline', 'mega'], mega: FAST })
+      expect(r.verification.failed).toEqual([])
+      expect(r.differential).toEqual({ compared: r.verification.blocks, mismatches: 0 })
+    })
+  }
+
+  // Blocks before Byzantium fall back to ethereumjs inside the mega engine (receipts need per-transaction
+  // roots); these are the bundled real blocks the fast EVM executes.
+  test('real blocks (Byzantium and later): verified, identical state diffs', async () => {
+    const files = ['mainnet-4370000.json', 'mainnet-15537394.json', 'mainnet-18884864.json', 'mainnet-21230867.json'].map((f) => join(MAINNET, f))
+    const r = await replay({ source: await createFixtureSource({ paths: files }), sourcePaths: files, modes: ['live'], engines: ['baseline', 'mega'], mega: FAST })
+    expect(r.verification.blocks).toBe(4)
+    expect(r.verification.failed).toEqual([])
+    expect(r.differential).toEqual({ compared: 4, mismatches: 0 })
+  })
+})
+
+describe('fast EVM vs @ethereumjs: randomized transactions against the bundled contracts', () => {
+  test('random gas limits and calldata: same status, gas, logs, output and state root', async () => {
+    const wb = await Workbench.create()
+    const c = wb.setup.contracts
+    const token = loadArtifact('MegabenchToken').abi as Abi
+    const router = loadArtifact('UniswapV2Router02').abi as Abi
+    const pair = loadArtifact('UniswapV2Pair').abi as Abi
+    const r = new Rng('evm-differential')
+    const rng = () => r.nextFloat()
+    const int = (n: number) => Math.floor(rng() * n)
+    const someAddress = () => {
+      const all = [c.deployer, ...c.tokens, c.router!, c.weth!, c.pairs[0]!.address, `0x${int(1 << 30).toString(16).padStart(40, '0')}`]
+      return all[int(all.length)]! as `0x${string}`
+    }
+    const amount = () => [0n, 1n, BigInt(int(1e9)), 10n ** 21n, maxUint256][int(5)]!
+    const path = () => (rng() < 0.5 ? [c.pairs[0]!.token0, c.pairs[0]!.token1] : [c.pairs[0]!.token1, c.pairs[0]!.token0]) as `0x${string}`[]
+    const calls: (() => [string, Uint8Array])[] = [
+      () => [c.tokens[int(2)]!, fromHex(encodeFunctionData({ abi: token, functionName: 'transfer', args: [someAddress(), amount()] }))],
+      () => [c.tokens[int(2)]!, fromHex(encodeFunctionData({ abi: token, functionName: 'approve', args: [someAddress(), amount()] }))],
+      () => [c.tokens[int(2)]!, fromHex(encodeFunctionData({ abi: token, functionName: 'transferFrom', args: [someAddress(), someAddress(), amount()] }))],
+      () => [c.router!, fromHex(encodeFunctionData({ abi: router, functionName: 'swapExactTokensForTokens', args: [amount() % 10n ** 22n, 0n, path(), someAddress(), 2_000_000_000n] }))],
+      () => [c.pairs[0]!.address, fromHex(encodeFunctionData({ abi: pair, functionName: 'sync', args: [] }))],
+      () => [someAddress(), Uint8Array.from({ length: int(100) }, () => int(256))],
+    ]
+    let compared = 0
+    let failures = 0
+    for (let i = 0; i < 160; i++) {
+      const [to, data] = calls[int(calls.length)]!()
+      const gasLimit = BigInt(21_000 + data.length * 16 + int(250_000))
+      const tx = wb.tx({ to, data, gasLimit, nonce: wb.nextNonce() })
+      const ejs = await wb.txEjs(tx)
+      const fast = wb.txFast(tx)
+      expect({ i, status: fast.status, gas: fast.gasUsed, out: hex(fast.output), logs: fast.logs.map((l) => [l.address, l.topics.map(hex), hex(l.data)]) }).toEqual({
+        i,
+        status: ejs.status,
+        gas: ejs.gasUsed,
+        out: hex(ejs.output),
+        logs: ejs.logs.map((l) => [l.address, l.topics.map(hex), hex(l.data)]),
+      })
+      if (fast.status === 0) failures++
+      compared++
+      if (i % 40 === 39) {
+        const roots = await wb.roots()
+        expect(roots.fast).toBe(roots.ejs)
+      }
+    }
+    expect(compared).toBe(160)
+    // The mix must exercise both outcomes (out-of-gas and reverts as well as successes).
+    expect(failures).toBeGreaterThan(10)
+    expect(failures).toBeLessThan(150)
+  })
+})
