@@ -4,14 +4,14 @@
  * builds them (its `encodeReceipt` and `Bloom`, so the encodings cannot drift).
  */
 import type { Block } from '@ethereumjs/block'
-import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
-import { KECCAK256_RLP } from '@ethereumjs/util'
-import { Bloom, type TxReceipt, encodeReceipt } from '@ethereumjs/vm'
+import { type TxReceipt, encodeReceipt } from '@ethereumjs/vm'
 
+import { keccak256 } from '../util/keccak.js'
 import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from '../engines/baseline/dao.js'
 import { type Fork, rulesFor } from './forks.js'
 import { type BlockEnv, bytesToWord } from './interpreter.js'
+import { trieRoot } from './mptRoot.js'
 import { precompilesFor } from './precompiles.js'
 import { type WorldState, fromHex, hex } from './state.js'
 import { type TxResult, blobBaseFee, runTransaction, systemCall, txInputFromEthereumjs } from './transaction.js'
@@ -90,7 +90,7 @@ export function executeBlockFast(state: WorldState, block: Block, opts: FastBloc
   const receipts: TxReceipt[] = []
   const encodedReceipts: Uint8Array[] = []
   const txResults: TxResult[] = []
-  const blockBloom = new Bloom()
+  const blockBloom = new Uint8Array(BLOOM_BYTES)
   for (const tx of block.transactions) {
     const input = txInputFromEthereumjs(tx, hex(tx.getSenderAddress().bytes))
     const res = runTransaction(state, rules, env, pre, input, h.gasLimit - gasUsed)
@@ -98,17 +98,17 @@ export function executeBlockFast(state: WorldState, block: Block, opts: FastBloc
     blobGasUsed += res.blobGasUsed
     txResults.push(res)
     const logs: [Uint8Array, Uint8Array[], Uint8Array][] = res.logs.map((l) => [fromHex(l.address), l.topics, l.data])
-    const bloom = new Bloom()
+    const bloom = new Uint8Array(BLOOM_BYTES)
     for (const [address, topics] of logs) {
-      bloom.add(address)
-      for (const t of topics) bloom.add(t)
+      bloomAdd(bloom, address)
+      for (const t of topics) bloomAdd(bloom, t)
     }
-    blockBloom.or(bloom)
+    for (let i = 0; i < BLOOM_BYTES; i++) blockBloom[i]! |= bloom[i]!
     let receipt: TxReceipt
-    if (rules.byzantium) receipt = { status: res.status, cumulativeBlockGasUsed: gasUsed, bitvector: bloom.bitvector, logs }
+    if (rules.byzantium) receipt = { status: res.status, cumulativeBlockGasUsed: gasUsed, bitvector: bloom, logs }
     else {
       state.flush()
-      receipt = { stateRoot: opts.intermediateRoot!(), cumulativeBlockGasUsed: gasUsed, bitvector: bloom.bitvector, logs }
+      receipt = { stateRoot: opts.intermediateRoot!(), cumulativeBlockGasUsed: gasUsed, bitvector: bloom, logs }
     }
     receipts.push(receipt)
     encodedReceipts.push(encodeReceipt(receipt, tx.type))
@@ -131,12 +131,24 @@ export function executeBlockFast(state: WorldState, block: Block, opts: FastBloc
   }
   state.finalizeTx(rules.eip158)
   state.flush()
-  return { gasUsed, receipts, txResults, logsBloom: blockBloom.bitvector, encodedReceipts, blobGasUsed }
+  return { gasUsed, receipts, txResults, logsBloom: blockBloom, encodedReceipts, blobGasUsed }
 }
 
-export async function receiptsRoot(encoded: readonly Uint8Array[]): Promise<Uint8Array> {
-  if (encoded.length === 0) return KECCAK256_RLP
-  const trie = new MerklePatriciaTrie()
-  for (let i = 0; i < encoded.length; i++) await trie.put(RLP.encode(i), encoded[i]!)
-  return trie.root()
+/**
+ * The receipts root: the MPT over (RLP(index), encoded receipt), computed synchronously with the
+ * WebAssembly keccak (RLP indices are prefix-free, so no key ends at a branch).
+ */
+export function receiptsRoot(encoded: readonly Uint8Array[]): Uint8Array {
+  return trieRoot(encoded.map((r, i) => [RLP.encode(i), r]))
+}
+
+const BLOOM_BYTES = 256
+
+/** Adds an address or topic to a 2048-bit logs bloom (yellow paper M3:2048; as @ethereumjs/vm's Bloom.add). */
+export function bloomAdd(bloom: Uint8Array, e: Uint8Array): void {
+  const h = keccak256(e)
+  for (let i = 0; i < 6; i += 2) {
+    const loc = ((h[i]! << 8) | h[i + 1]!) & 2047
+    bloom[BLOOM_BYTES - (loc >> 3) - 1]! |= 1 << (loc & 7)
+  }
 }

@@ -102,5 +102,5 @@ export async function executeBlockOnFastEvm(state: MegaState, block: Block, fork
   })
   // MegaState's journal is only for ethereumjs's checkpoints; the fast EVM journals itself.
   state.journal = []
-  return { stateRoot: undefined, receiptsRoot: await receiptsRoot(r.encodedReceipts), logsBloom: r.logsBloom, gasUsed: r.gasUsed, txCount: block.transactions.length, receipts: r.receipts }
+  return { stateRoot: undefined, receiptsRoot: receiptsRoot(r.encodedReceipts), logsBloom: r.logsBloom, gasUsed: r.gasUsed, txCount: block.transactions.length, receipts: r.receipts }
 }
