@@ -8,7 +8,8 @@
 //  2. parallel execution: `--engine mega --threads 0,1,2` on each chain: acceptance and speedup vs widths;
 //  3. a differential run over a long chain (--diff-chain DIR; default: generated, mixed, 10,000 blocks × 3 txs).
 //
-//   npm run build && node scripts/bench-mega.mjs [--chains DIR] [--repeat 3] [--parallel-repeat N] [--diff-chain DIR] [--skip-diff]
+//   npm run build && node scripts/bench-mega.mjs [--chains DIR] [--repeat 3] [--parallel-repeat N (0 = skip)] [--diff-chain DIR] [--skip-diff]
+//     [--evm fast|ethereumjs]   the mega engine's EVM (default fast; the baseline always runs @ethereumjs)
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -32,6 +33,8 @@ const work = mkdtempSync(join(tmpdir(), 'megabench-mega-'))
 const chainsDir = arg('chains', join(root, 'reports', 'bench', 'chains'))
 const repeat = Number(arg('repeat', '3'))
 const parRepeat = Number(arg('parallel-repeat', String(repeat)))
+const evm = arg('evm', 'fast')
+if (evm !== 'fast' && evm !== 'ethereumjs') throw new Error(`--evm must be fast or ethereumjs (got ${evm})`)
 const f = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? '–' : Number(x).toFixed(d))
 const WORKLOADS = [
   ['erc20-transfer', 'erc20-1m'],
@@ -47,9 +50,9 @@ function ensureChain(dir, args) {
   return dir
 }
 
-const result = { date: new Date().toISOString(), machine: machine(), repeat, sources: [], parallel: [], differential: null }
+const result = { date: new Date().toISOString(), machine: machine(), repeat, evm, sources: [], parallel: [], differential: null }
 console.log(`## megabench mega-engine benchmark (${result.date})`)
-console.log(`machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memoryGiB} GiB, node ${result.machine.node}`)
+console.log(`machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memoryGiB} GiB, node ${result.machine.node}; mega engine EVM: ${evm}`)
 
 const sources = WORKLOADS.map(([workload, name]) => ({
   name: workload,
@@ -80,7 +83,7 @@ function summarizeEngine(e) {
 for (const s of sources) {
   const runs = []
   for (let r = 1; r <= repeat; r++) {
-    const run = cli(['replay', ...s.args, '--engine', 'both', '--mode', 'both', '--json', '--no-report', '--out', join(work, `${s.name.replace(/\W+/g, '-')}-${r}`)])
+    const run = cli(['replay', ...s.args, '--engine', 'both', '--mode', 'both', '--evm', evm, '--json', '--no-report', '--out', join(work, `${s.name.replace(/\W+/g, '-')}-${r}`)])
     const engines = Object.fromEntries(run.engines.map((e) => [e.label, summarizeEngine(e)]))
     runs.push({ verified: `${run.verification.verified}/${run.verification.blocks}`, failed: run.verification.failed.length, differential: run.differential, engines, txs: run.engines[0].totals.txs })
     console.error(
@@ -91,7 +94,7 @@ for (const s of sources) {
 }
 
 const med = (runs, fn) => median(runs.map(fn))
-console.log(`\n### mega / baseline, ${repeat} runs of \`replay --engine both --mode both\` each (medians; ratio = median of per-run ratios)`)
+console.log(`\n### mega / baseline, ${repeat} runs of \`replay --engine both --mode both --evm ${evm}\` each (medians; ratio = median of per-run ratios)`)
 console.log('| source | txs | verified | differential | baseline hist tx/s | mega hist tx/s | × (historical) | baseline live tx/s | mega live tx/s | × (live) |')
 console.log('|---|---|---|---|---|---|---|---|---|---|')
 for (const s of result.sources) {
@@ -122,8 +125,8 @@ for (const s of result.sources) {
   console.log(`| ${s.name} | ${f(p('senderRecovery'), 0)} | ${f(p('execution'), 0)} | ${f(p('stateLoad'), 0)} | ${f(p('merkleization'), 0)} | ${f(p('persistence'), 0)} |`)
 }
 
-// 2. Parallel execution: widths 0 (in order), 1 and 2 in one process, repeated.
-for (const s of sources.filter((x) => x.args[0] === '--chain')) {
+// 2. Parallel execution: widths 0 (in order), 1 and 2 in one process, repeated (the workers run @ethereumjs).
+for (const s of parRepeat > 0 ? sources.filter((x) => x.args[0] === '--chain') : []) {
   const runs = []
   for (let r = 1; r <= parRepeat; r++) {
     const run = cli(['replay', ...s.args, '--engine', 'mega', '--threads', '0,1,2', '--json', '--no-report', '--out', join(work, `par-${s.name}-${r}`)])
@@ -131,9 +134,8 @@ for (const s of sources.filter((x) => x.args[0] === '--chain')) {
   }
   result.parallel.push({ name: s.name, runs })
 }
-console.log(`\n### parallel execution on the mega engine (live; ${result.machine.cores} cores; medians of ${parRepeat})`)
-console.log('| chain | in order tx/s | 1 worker tx/s | 2 workers tx/s | speedup 2 workers vs in order | accepted from workers | read conflicts (run again in order) |')
-console.log('|---|---|---|---|---|---|---|')
+if (parRepeat > 0) console.log(`\n### parallel execution on the mega engine (live; ${result.machine.cores} cores; medians of ${parRepeat})`)
+if (parRepeat > 0) console.log('| chain | in order tx/s | 1 worker tx/s | 2 workers tx/s | speedup 2 workers vs in order | accepted from workers | read conflicts (run again in order) |\n|---|---|---|---|---|---|---|')
 for (const p of result.parallel) {
   const t = (w) => med(p.runs, (r) => r.find((x) => x.threads === w).txPerSec)
   const two = p.runs[0].find((x) => x.threads === 2).parallel
@@ -145,7 +147,7 @@ for (const p of result.parallel) {
 // 3. The long differential run.
 if (!hasFlag('skip-diff')) {
   const diffChain = arg('diff-chain') ?? ensureChain(join(chainsDir, 'mixed-10k-blocks'), ['mixed', '--accounts', '10k', '--blocks', '10000', '--txs-per-block', '3'])
-  const run = cli(['replay', '--chain', diffChain, '--engine', 'both', '--json', '--no-report', '--out', join(work, 'differential')])
+  const run = cli(['replay', '--chain', diffChain, '--engine', 'both', '--evm', evm, '--json', '--no-report', '--out', join(work, 'differential')])
   result.differential = {
     chain: diffChain,
     blocks: run.verification.blocks,
