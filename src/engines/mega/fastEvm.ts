@@ -23,7 +23,7 @@ export class MegaBackend implements StateBackend {
   constructor(readonly state: MegaState) {}
 
   getAccount(address: string): AccountRecord | undefined {
-    const a = this.state.accounts.get(this.state.accountKey(fromHex(address)))
+    const a = this.state.accounts.get(this.state.accountKeyOfHex(address))
     return a === undefined || a === null ? undefined : a
   }
 
@@ -34,14 +34,14 @@ export class MegaBackend implements StateBackend {
   }
 
   getStorage(address: string, slot: bigint): bigint {
-    const m = this.state.storage.get(this.state.accountKey(fromHex(address)))
+    const m = this.state.storage.get(this.state.accountKeyOfHex(address))
     if (m === undefined) return 0n
-    const v = m.get(this.state.slotKey(wordToBytes(slot)))
+    const v = m.get(this.state.slotKeyOfHex(slot.toString(16).padStart(64, '0')))
     return v === undefined || v.length === 0 ? 0n : bytesToWord(v)
   }
 
   hasStorage(address: string): boolean {
-    const m = this.state.storage.get(this.state.accountKey(fromHex(address)))
+    const m = this.state.storage.get(this.state.accountKeyOfHex(address))
     return m !== undefined && m.size > 0
   }
 
@@ -50,12 +50,15 @@ export class MegaBackend implements StateBackend {
     for (const a of c.wiped) st.wipe(fromHex(a))
     for (const [h, code] of c.codes) if (!st.codes.has(h)) st.addCode(code)
     for (const [a, slots] of c.storage) {
-      const bytes = fromHex(a)
-      for (const [k, v] of slots) st.putSlot(bytes, wordToBytes(k), v === 0n ? EMPTY : unpadBytes(bigToBytes(v)))
+      const key = st.accountKeyOfHex(a)
+      for (const [k, v] of slots) {
+        const slot = k.toString(16).padStart(64, '0')
+        st.putSlotByKey(key, st.slotKeyOfHex(slot), v === 0n ? EMPTY : unpadBytes(bigToBytes(v)), wordToBytes(k))
+      }
     }
     for (const [a, rec] of c.accounts) {
       const bytes = fromHex(a)
-      const key = st.accountKey(bytes)
+      const key = st.accountKeyOfHex(a)
       const prev = st.accounts.get(key)
       if (rec === null) {
         if (prev !== undefined && prev !== null) {

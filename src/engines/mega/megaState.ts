@@ -62,13 +62,24 @@ export class MegaState {
     return k
   }
 
+  /** keccak(address) for a 40-digit lowercase hex address (no 0x), memoised: no byte conversion on a hit. */
+  accountKeyOfHex(address: string): string {
+    let k = this.addressKeys.get(address)
+    if (k === undefined) this.addressKeys.set(address, (k = bytesToUnprefixedHex(keccak256(Buffer.from(address, 'hex')))))
+    return k
+  }
+
   /** keccak(slot), hex, memoised. */
   slotKey(slot: Uint8Array): string {
-    const s = bytesToUnprefixedHex(slot)
-    let k = this.slotKeys.get(s)
+    return this.slotKeyOfHex(bytesToUnprefixedHex(slot))
+  }
+
+  /** keccak(slot) for a 64-digit lowercase hex slot (no 0x), memoised. */
+  slotKeyOfHex(slot: string): string {
+    let k = this.slotKeys.get(slot)
     if (k === undefined) {
-      k = bytesToUnprefixedHex(keccak256(slot))
-      if (this.slotKeys.size < 4_000_000) this.slotKeys.set(s, k)
+      k = bytesToUnprefixedHex(keccak256(Buffer.from(slot, 'hex')))
+      if (this.slotKeys.size < 4_000_000) this.slotKeys.set(slot, k)
     }
     return k
   }
