@@ -364,7 +364,12 @@ function accountValue(a: MegaAccount): Uint8Array {
 }
 
 function storageTreeKey(accountKey: string, slotKey: string): Uint8Array {
-  return keccak256(hexToBytes(`0x${accountKey}${slotKey}`))
+  return keccak256(Buffer.from(accountKey + slotKey, 'hex'))
+}
+
+/** An account's tree key (its hashed address) as bytes; a fresh array, since the tree keeps it. */
+function accountTreeKey(accountKey: string): Uint8Array {
+  return new Uint8Array(Buffer.from(accountKey, 'hex'))
 }
 
 /** The tree over the loaded state. */
@@ -372,7 +377,7 @@ async function buildTree(state: MegaState): Promise<BucketTree> {
   let entries = 0
   for (const m of state.storage.values()) entries += m.size
   const tree = await BucketTree.create({ expectedEntries: state.accounts.size + entries })
-  for (const [k, a] of state.accounts) if (a !== null) tree.set(hexToBytes(`0x${k}`), accountValue(a))
+  for (const [k, a] of state.accounts) if (a !== null) tree.set(accountTreeKey(k), accountValue(a))
   for (const [k, m] of state.storage) for (const [slot, v] of m) tree.set(storageTreeKey(k, slot), v)
   tree.commit()
   // Building the tree is setup: the counters measure the blocks' updates only.
@@ -385,7 +390,7 @@ function applyToTree(tree: BucketTree, changes: readonly StateChange[], state: M
   for (const c of changes) {
     if (c.kind === 'account') {
       const a = state.accounts.get(c.key)
-      tree.set(hexToBytes(`0x${c.key}`), a === undefined || a === null ? null : accountValue(a))
+      tree.set(accountTreeKey(c.key), a === undefined || a === null ? null : accountValue(a))
     } else if (c.kind === 'storage') {
       const v = state.storage.get(c.accountKey)?.get(c.key)
       tree.set(storageTreeKey(c.accountKey, c.key), v === undefined || v.length === 0 ? null : v)
