@@ -49,12 +49,12 @@ describe('swaps follow the constant-product formula', () => {
     const pairAbi = loadArtifact('UniswapV2Pair').abi
     const routerAbi = loadArtifact('UniswapV2Router02').abi
     const reserves = new Map<string, [bigint, bigint]>()
-    for (const p of chain.manifest.contracts.pairs) {
+    for (const p of chain.manifest.contracts!.pairs) {
       const [r0, r1] = await chain.read<[bigint, bigint, number]>(p.address, pairAbi, 'getReserves')
       reserves.set(p.address, [r0, r1])
     }
     const pairOf = (a: string, b: string) =>
-      chain.manifest.contracts.pairs.find((p) => (p.token0 === a && p.token1 === b) || (p.token0 === b && p.token1 === a))!
+      chain.manifest.contracts!.pairs.find((p) => (p.token0 === a && p.token1 === b) || (p.token0 === b && p.token1 === a))!
     let swaps = 0
     for (let n = 1; n <= chain.manifest.blocks.last; n++) {
       const block = await chain.block(n)
@@ -75,7 +75,7 @@ describe('swaps follow the constant-product formula', () => {
       expect(bytesToHex(executed.stateRoot!)).toBe(bytesToHex(block.header.stateRoot))
     }
     expect(swaps).toBe(400)
-    for (const p of chain.manifest.contracts.pairs) {
+    for (const p of chain.manifest.contracts!.pairs) {
       const [r0, r1] = await chain.read<[bigint, bigint, number]>(p.address, pairAbi, 'getReserves')
       expect([r0, r1]).toEqual(reserves.get(p.address))
     }

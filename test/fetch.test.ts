@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { readFile, readdir } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -73,6 +73,40 @@ describe('megabench fetch against a real node (anvil on 127.0.0.1)', () => {
     const replay = await runCli(['replay', '--fixtures', reference, '--out', join(reference, '..', 'run'), '--no-report'])
     expect(replay.code).toBe(0)
     expect(replay.stdout).toContain(`verified ${w.last}/${w.last} blocks`)
+  })
+
+  test('--chain: one chain directory (resuming from parts), replayed by both engines in both modes with every root verified', async () => {
+    const base = await tempDir('megabench-fetch-chain-')
+    const out = join(base, 'devnet')
+    // Half the blocks are already fetched (a killed --chain fetch leaves them in <out>.blocks): kept, the rest fetched.
+    await mkdir(`${out}.blocks`)
+    const half = Math.floor(w.last / 2)
+    for (let n = 1; n <= half; n++) await copyFile(join(reference, `chain31337-${n}.json`), join(`${out}.blocks`, `chain31337-${n}.json`))
+    const r = await runCli(['fetch', '--rpc', anvil.url, '--from', '1', '--to', String(w.last), '--out', out, '--chain', '--json'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const result = JSON.parse(r.stdout)
+    expect(result).toMatchObject({ resumed: half, fetched: w.last - half, chain: { blocks: w.last, txs: w.txs } })
+    expect(result.chain.nodes).toBeGreaterThan(0)
+    expect((await readdir(base)).sort()).toEqual(['devnet']) // parts removed, no temporary directory left
+    expect((await readdir(join(out, 'blocks'))).length).toBe(w.last)
+
+    const replay = await runCli(['replay', '--chain', out, '--engine', 'both', '--mode', 'both', '--evm', 'fast', '--out', join(base, 'run'), '--no-report', '--json'])
+    expect(replay.stderr).toBe('')
+    expect(replay.code).toBe(0)
+    const run = JSON.parse(replay.stdout.trim().split('\n').at(-1)!)
+    expect(run.verification).toMatchObject({ blocks: w.last, verified: w.last, failed: [] })
+    expect(run.engines.map((e: { label: string }) => e.label).sort()).toEqual(['baseline/historical', 'baseline/live', 'mega/historical', 'mega/live'])
+    expect(run.differential).toMatchObject({ compared: 2 * w.last, mismatches: 0 })
+
+    // A truncated start state: one line naming the file, exit 2.
+    const start = join(out, 'start.json')
+    const text = await readFile(start, 'utf8')
+    await writeFile(start, text.slice(0, Math.floor(text.length / 2)))
+    const bad = await runCli(['replay', '--chain', out, '--out', join(base, 'run2'), '--no-report'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
+    expect(bad.stderr).toContain('start.json')
   })
 
   test('through a proxy dropping, delaying, rate-limiting and garbling responses: completes, same fixtures', async () => {

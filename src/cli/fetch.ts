@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import cliProgress from 'cli-progress'
 
 import { UsageError } from '../errors/index.js'
+import type { AssembledChain } from '../fetch/chain.js'
 import type { FetchParameters, FetchResult } from '../fetch/fetch.js'
 import { WITNESS_METHODS } from '../fetch/methods.js'
 import { parseCount } from './parse.js'
@@ -22,13 +23,13 @@ export function registerFetchCommand(program: Command): void {
     .requiredOption('--rpc <url>', 'JSON-RPC endpoint, http(s); credentials in it are never printed or written')
     .requiredOption('--from <n>', 'first block (≥ 1)', parseCount('--from'))
     .requiredOption('--to <n>', 'last block', parseCount('--to'))
-    .requiredOption('--out <dir>', 'directory of realblock-v1 files (a fetch into it resumes: blocks present are kept)')
+    .requiredOption('--out <dir>', 'directory of realblock-v1 files (a fetch into it resumes: blocks present are kept), or with --chain the chain directory')
     .option('--concurrency <n>', 'blocks fetched at once and RPC requests in flight (default 4)', parseCount('--concurrency'))
     .option('--chain-id <id>', 'refuse a node that serves another chain', parseCount('--chain-id'))
     .option('--witness <method>', `how touched state is found: auto, ${WITNESS_METHODS.join(', ')}`, 'auto')
     .option('--retries <n>', 'retries of a failed request (timeouts, 429, 5xx, dropped connections, garbage) (default 6)', parseCount('--retries'))
     .option('--timeout <ms>', 'per-request timeout in ms (default 30000)', parseCount('--timeout'))
-    .option('--chain', 'write a chain directory instead of per-block files (not supported yet)', false)
+    .option('--chain', 'write one chain directory (replay --chain): blocks go to <out>.blocks first (resumable), then are assembled, replayed and verified, and renamed into place', false)
     .option('--json', 'print the result as JSON', false)
     .action(async (opts: FetchCliOptions) => {
       process.exitCode = await fetchCommand(opts)
@@ -36,9 +37,6 @@ export function registerFetchCommand(program: Command): void {
 }
 
 export async function fetchCommand(opts: FetchCliOptions): Promise<number> {
-  if (opts.chain === true) {
-    throw new UsageError('--chain is not supported yet: fetch writes one realblock-v1 file per block (replay them with --fixtures <dir>)')
-  }
   if (opts.witness !== 'auto' && !(WITNESS_METHODS as readonly string[]).includes(opts.witness)) {
     throw new UsageError(`--witness must be auto, ${WITNESS_METHODS.join(', ')} (got ${JSON.stringify(opts.witness)})`)
   }
@@ -51,13 +49,14 @@ export async function fetchCommand(opts: FetchCliOptions): Promise<number> {
       : undefined
   let started = false
   const { fetchRange } = await import('../fetch/fetch.js')
+  const chain = opts.chain === true ? await import('../fetch/chain.js') : undefined
   let result: FetchResult
   try {
     result = await fetchRange({
       rpc: opts.rpc,
       from: opts.from,
       to: opts.to,
-      out: opts.out,
+      out: chain === undefined ? opts.out : chain.partsDirFor(opts.out),
       concurrency: opts.concurrency,
       chainId: opts.chainId,
       witness: opts.witness as 'auto',
@@ -74,9 +73,20 @@ export async function fetchCommand(opts: FetchCliOptions): Promise<number> {
   } finally {
     if (started) bar?.stop()
   }
-  if (opts.json === true) process.stdout.write(`${JSON.stringify(result)}\n`)
-  else process.stdout.write(`${formatFetchSummary(result)}\n`)
+  const assembled = chain === undefined ? undefined : await chain.assembleChain({ parts: chain.partsDirFor(opts.out), chainId: result.chainId, from: opts.from, to: opts.to, out: opts.out })
+  if (opts.json === true) process.stdout.write(`${JSON.stringify(assembled === undefined ? result : { ...result, chain: assembled })}\n`)
+  else {
+    process.stdout.write(`${formatFetchSummary(result)}\n`)
+    if (assembled !== undefined) process.stdout.write(`${formatChainSummary(assembled)}\n`)
+  }
   return 0
+}
+
+export function formatChainSummary(c: AssembledChain): string {
+  return (
+    `chain directory ${c.out}: ${c.blocks} blocks, ${c.txs} txs; start state ${c.nodes.toLocaleString('en-US')} trie nodes + ${c.codes} codes; ` +
+    `${Math.round(c.bytes / Math.max(c.blocks, 1)).toLocaleString('en-US')} bytes/block; replayed and verified in ${c.verifySeconds.toFixed(2)} s (replay it: megabench replay --chain ${c.out})`
+  )
 }
 
 export function formatFetchSummary(r: FetchResult): string {

@@ -140,7 +140,7 @@ export async function sourceFromOptions(opts: Pick<ReplayCliOptions, 'fixtures' 
       paths: [opts.chain],
       range: { from: opts.from ?? chain.manifest.blocks.first, to: opts.to ?? chain.manifest.blocks.last },
       total: measuredBlockCount(chain.manifest, opts.from, opts.to),
-      workload: chain.manifest.workload.name,
+      workload: chain.manifest.workload?.name ?? `blocks fetched from chain ${chain.manifest.chainId}`,
     }
   }
   const paths = opts.fixtures && opts.fixtures.length > 0 ? opts.fixtures : [DEFAULT_FIXTURES]

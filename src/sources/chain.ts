@@ -7,16 +7,18 @@ import { keccak256 } from '../util/keccak.js'
 import type { z } from 'zod'
 
 import { FixtureError, UsageError } from '../errors/index.js'
-import type { BlockInput, BlockSource, ReplayUnit } from '../types.js'
+import type { BlockInput, BlockSource, ChainRules, ReplayUnit, WitnessState } from '../types.js'
 import {
   CHAIN_FORMAT,
   type ChainManifest,
   GENESIS_FORMAT,
+  START_FORMAT,
   type GenesisSpec,
   blockFileName,
   chainManifestSchema,
   genesisSpecSchema,
   sendersFileName,
+  startStateSchema,
 } from './chainFormat.js'
 
 export type CreateChainSourceParameters = {
@@ -32,9 +34,10 @@ export type CreateChainSourceParameters = {
 const BLOCKHASH_WINDOW = 256
 
 /**
- * A source over a chain directory: one replay unit, the genesis state plus blocks 1 … `to`, read
- * lazily in order. Blocks before `from` are marked warm-up. Reading checks that every block file
- * exists, holds the block its name says, and links to its parent by hash.
+ * A source over a chain directory: one replay unit, the genesis state (a generated chain) or the
+ * start state (a fetched range: a witness) plus blocks first … `to`, read lazily in order. Blocks
+ * before `from` are marked warm-up. Reading checks that every block file exists, holds the block its
+ * name says, and links to its parent by hash.
  */
 export async function createChainSource(p: CreateChainSourceParameters): Promise<BlockSource & { manifest: ChainManifest }> {
   const manifest = await readManifest(p.dir)
@@ -54,13 +57,20 @@ export async function createChainSource(p: CreateChainSourceParameters): Promise
     unitCount: 1,
     manifest,
     async *units(): AsyncGenerator<ReplayUnit> {
-      const genesis = await readGenesis(p.dir, manifest)
-      yield {
-        origin: p.dir,
-        rules: { kind: 'custom', chainId: BigInt(manifest.chainId), hardfork: manifest.hardfork },
-        state: { kind: 'genesis', spec: genesis },
-        blocks: readBlocks(p.dir, manifest, genesis, from, to),
+      if (manifest.origin === 'fetched') {
+        const start = await readStart(p.dir, manifest)
+        yield {
+          origin: p.dir,
+          // As for realblock-v1 files: chain id 1 under mainnet's schedule, any other chain at its one hardfork.
+          rules: manifest.chainId === 1 ? { kind: 'mainnet' } : { kind: 'custom', chainId: BigInt(manifest.chainId), hardfork: manifest.hardfork },
+          state: start.state,
+          blocks: readBlocks(p.dir, manifest, from, to, start.ancestors),
+        }
+        return
       }
+      const genesis = await readGenesis(p.dir, manifest)
+      const rules: ChainRules = { kind: 'custom', chainId: BigInt(manifest.chainId), hardfork: manifest.hardfork }
+      yield { origin: p.dir, rules, state: { kind: 'genesis', spec: genesis }, blocks: readBlocks(p.dir, manifest, from, to, []) }
     },
   }
 }
@@ -112,15 +122,42 @@ async function readGenesis(dir: string, manifest: ChainManifest): Promise<Genesi
   return genesis
 }
 
+/** A fetched range's start state (start.json): the witness, and the ancestor hashes before the range, oldest first. */
+async function readStart(dir: string, manifest: ChainManifest): Promise<{ state: WitnessState; ancestors: Uint8Array[] }> {
+  const file = join(dir, manifest.genesis.file)
+  const start = await readJsonFile(file, startStateSchema, START_FORMAT)
+  if (start.parent.hash.toLowerCase() !== manifest.genesis.hash.toLowerCase() || start.parent.stateRoot.toLowerCase() !== manifest.genesis.stateRoot.toLowerCase()) {
+    throw new FixtureError(file, `field parent: block ${start.parent.hash} / state root ${start.parent.stateRoot} differ from chain.json's ${manifest.genesis.hash} / ${manifest.genesis.stateRoot}`)
+  }
+  if (start.chainId !== manifest.chainId) throw new FixtureError(file, `field chainId: ${start.chainId}, but chain.json says ${manifest.chainId}`)
+  if (start.parent.number !== manifest.blocks.first - 1) throw new FixtureError(file, `field parent.number: ${start.parent.number}, but the range starts at block ${manifest.blocks.first}`)
+  const ancestors: Uint8Array[] = []
+  for (let n = Math.max(0, start.parent.number - BLOCKHASH_WINDOW + 1); n < start.parent.number; n++) {
+    const h = start.ancestorHashes[String(n)]
+    if (h !== undefined) ancestors.push(hexToBytes(h as `0x${string}`))
+    else ancestors.length = 0 // only a contiguous run ending at the parent is usable
+  }
+  return {
+    state: {
+      kind: 'witness',
+      stateRoot: hexToBytes(start.parent.stateRoot as `0x${string}`),
+      nodes: start.witness.nodes.map((n) => hexToBytes(n as `0x${string}`)),
+      codes: start.witness.codes.map((c) => hexToBytes(c as `0x${string}`)),
+    },
+    ancestors,
+  }
+}
+
 async function* readBlocks(
   dir: string,
   manifest: ChainManifest,
-  genesis: GenesisSpec,
   from: number,
   to: number,
+  /** Hashes of the blocks before the start block's parent (a fetched range), oldest first, contiguous. */
+  before: readonly Uint8Array[],
 ): AsyncGenerator<BlockInput> {
   let parentHash = hexToBytes(manifest.genesis.hash as `0x${string}`)
-  const window: Uint8Array[] = [parentHash] // hashes of blocks n−256 … n−1
+  const window: Uint8Array[] = [...before.slice(-(BLOCKHASH_WINDOW - 1)), parentHash] // hashes of blocks n−256 … n−1
   for (let n = manifest.blocks.first; n <= to; n++) {
     const file = join(dir, 'blocks', blockFileName(n))
     let rlp: Uint8Array
@@ -151,7 +188,7 @@ async function* readBlocks(
       number: BigInt(n),
       hash: header.hash,
       hardfork: manifest.hardfork,
-      chainId: BigInt(genesis.chainId),
+      chainId: BigInt(manifest.chainId),
       blockRlp: rlp,
       ancestorHashes,
       expected: {

@@ -7,6 +7,10 @@ import { z } from 'zod'
  *   chain.json           this manifest: chain id, hardfork, workload options, block range, contracts
  *   genesis.json         the genesis: header RLP, state root, explicit alloc and a compact generator
  *                        spec for the bulk accounts and token holdings (expands deterministically)
+ *     or start.json      (`megabench fetch --chain`) the start state of a range fetched from a node: the
+ *                        parent block's hash and state root, the Merkle witness of every account, slot
+ *                        and code the range touches (the union of the blocks' witnesses), BLOCKHASH
+ *                        ancestors before the range (`megabench-start-v1`)
  *   blocks/<n>.rlp       block n (9-digit zero-padded decimal), full block RLP
  *   senders/<n>.bin      block n's recovered senders, 20 bytes per transaction, in order
  *
@@ -14,6 +18,7 @@ import { z } from 'zod'
  */
 export const CHAIN_FORMAT = 'megabench-chain-v1'
 export const GENESIS_FORMAT = 'megabench-genesis-v1'
+export const START_FORMAT = 'megabench-start-v1'
 
 const hex = z.string().regex(/^0x(?:[0-9a-fA-F]{2})*$/, 'expected 0x-prefixed hex with an even number of digits')
 const quantity = z.string().regex(/^0x[0-9a-fA-F]+$/, 'expected a 0x-prefixed hex quantity')
@@ -80,12 +85,41 @@ export const genesisSpecSchema = z.object({
 export type GenesisSpec = z.infer<typeof genesisSpecSchema>
 export type AllocAccount = z.infer<typeof allocAccount>
 
+/**
+ * The start state of a fetched range (`start.json`): the state after block `parent.number`, as the
+ * union of the per-block witnesses (hash-keyed nodes, so the union holds every node on every path the
+ * range reads, in the version it is read from), replayed from `parent.stateRoot`.
+ */
+export const startStateSchema = z.object({
+  format: z.literal(START_FORMAT),
+  chainId: z.number().int().positive(),
+  parent: z.object({ number: z.number().int().nonnegative(), hash: hash32, stateRoot: hash32 }),
+  /** Hashes of the up to 256 blocks before the range's first block (BLOCKHASH), by decimal number. */
+  ancestorHashes: z.record(z.string().regex(/^\d+$/, 'expected a decimal block number'), hash32),
+  witness: z.object({ nodes: z.array(hex), codes: z.array(hex) }),
+})
+export type StartState = z.infer<typeof startStateSchema>
+
+const contractsSchema = z.object({
+  deployer: address,
+  weth: address.nullable(),
+  factory: address.nullable(),
+  router: address.nullable(),
+  tokens: z.array(address),
+  pairs: z.array(z.object({ address, token0: address, token1: address })),
+})
+export type ChainContracts = z.infer<typeof contractsSchema>
+
 export const chainManifestSchema = z.object({
   format: z.literal(CHAIN_FORMAT),
   chainId: z.number().int().positive(),
   hardfork: z.string(),
   generator: z.object({ tool: z.string(), version: z.string() }),
-  workload: workloadSpecSchema,
+  /** `generated` (default: a `megabench generate` chain from genesis) or `fetched` (a node's range from start.json). */
+  origin: z.enum(['generated', 'fetched']).optional(),
+  /** A generated chain's workload; absent for a fetched range. */
+  workload: workloadSpecSchema.optional(),
+  /** The genesis (generated) or the start state (fetched): its file, the state root and the hash of the block it is the state after. */
   genesis: z.object({ file: z.string(), stateRoot: hash32, hash: hash32 }),
   blocks: z.object({
     first: z.number().int().positive(),
@@ -94,16 +128,11 @@ export const chainManifestSchema = z.object({
     gasUsed: z.number().nonnegative(),
   }),
   head: z.object({ number: z.number().int().nonnegative(), hash: hash32 }),
-  contracts: z.object({
-    deployer: address,
-    weth: address.nullable(),
-    factory: address.nullable(),
-    router: address.nullable(),
-    tokens: z.array(address),
-    pairs: z.array(z.object({ address, token0: address, token1: address })),
-  }),
+  /** Contracts the generator deployed; absent for a fetched range. */
+  contracts: contractsSchema.optional(),
 })
 export type ChainManifest = z.infer<typeof chainManifestSchema>
+
 
 /** `blocks/000000042.rlp` */
 export function blockFileName(n: number | bigint): string {

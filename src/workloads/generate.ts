@@ -30,6 +30,7 @@ import { buildDirectoryAtomically } from '../output/files.js'
 import { toolInfo } from '../run/environment.js'
 import {
   CHAIN_FORMAT,
+  type ChainContracts,
   type ChainManifest,
   GENESIS_FORMAT,
   type GenesisSpec,
@@ -266,7 +267,7 @@ function buildManifest(
   genesis: GenesisSpec,
   genesisHeader: BlockHeader,
   head: BlockHeader,
-  contracts: ChainManifest['contracts'],
+  contracts: ChainContracts,
   txs: number,
   gasUsed: number,
 ): ChainManifest {

@@ -4,7 +4,7 @@ import { createAddressFromPrivateKey, utf8ToBytes } from '@ethereumjs/util'
 import { keccak256 } from '../util/keccak.js'
 import { type Hex, maxUint256 } from 'viem'
 
-import type { AllocAccount, ChainManifest } from '../sources/chainFormat.js'
+import type { AllocAccount, ChainContracts } from '../sources/chainFormat.js'
 import { loadArtifact } from './artifacts.js'
 import { ScratchEvm } from './scratch.js'
 
@@ -26,7 +26,7 @@ export const BEACON_ROOTS = {
 
 export type SetupResult = {
   alloc: Record<string, AllocAccount>
-  contracts: ChainManifest['contracts']
+  contracts: ChainContracts
 }
 
 /**
@@ -54,7 +54,7 @@ export async function deployWorkloadContracts(p: {
   let weth: Hex | null = null
   let factory: Hex | null = null
   let router: Hex | null = null
-  const pairs: ChainManifest['contracts']['pairs'] = []
+  const pairs: ChainContracts['pairs'] = []
   if (p.pairs > 0) {
     const candidates = pairCandidates(p.tokens)
     if (p.pairs > candidates.length) {

@@ -3,7 +3,7 @@ import { type FeeMarket1559Tx, createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import { type Abi, type Hex, encodeFunctionData, maxUint256 } from 'viem'
 
-import type { ChainManifest, WorkloadSpec } from '../sources/chainFormat.js'
+import type { ChainContracts, WorkloadSpec } from '../sources/chainFormat.js'
 import type { AccountSet } from './accounts.js'
 import { loadArtifact } from './artifacts.js'
 import { Rng } from './rng.js'
@@ -43,7 +43,7 @@ export class TxFactory {
 
   constructor(
     private readonly spec: WorkloadSpec,
-    private readonly contracts: ChainManifest['contracts'],
+    private readonly contracts: ChainContracts,
     private readonly accounts: AccountSet,
     private readonly common: Common,
     /** Addresses of all accounts (20 bytes each), if already computed. */
