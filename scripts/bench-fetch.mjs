@@ -7,6 +7,8 @@
 // anvil (npm @foundry-rs/anvil, cancun) runs on 127.0.0.1 with the devnet workload of src/fetch/devnet.ts
 // (ERC20 and ETH transfers, Uniswap V2 swaps: 2 setup blocks, then 2 blocks per round). Each
 // configuration is fetched `--repeat` times into a fresh directory, interleaved; medians reported.
+// Each run's files are then assembled into a chain directory as `fetch --chain` does (union witness,
+// replayed and verified): its seconds and bytes per block are reported beside the per-block files'.
 // anvil serves eth_getProof by rebuilding its whole trie per call, so this measures fetch on a
 // small devnet, not a production node.
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -21,6 +23,7 @@ const concurrencies = arg('concurrency', '1,4').split(',').map(Number)
 
 const { startAnvil, runDevnetWorkload } = await import(join(root, 'dist', 'fetch', 'devnet.js'))
 const { fetchRange } = await import(join(root, 'dist', 'fetch', 'fetch.js'))
+const { assembleChain } = await import(join(root, 'dist', 'fetch', 'chain.js'))
 
 const anvil = await startAnvil()
 const runs = Object.fromEntries(concurrencies.map((c) => [c, []]))
@@ -37,7 +40,11 @@ try {
     for (const c of concurrencies) {
       const out = mkdtempSync(join(tmpdir(), 'megabench-bench-fetch-'))
       const r = await fetchRange({ rpc: anvil.url, from: workload.first, to: workload.last, out, concurrency: c })
+      const t = performance.now()
+      r.chain = await assembleChain({ parts: out, chainId: r.chainId, from: workload.first, to: workload.last, out: `${out}-chain` })
+      r.chain.seconds = (performance.now() - t) / 1000
       rmSync(out, { recursive: true, force: true })
+      rmSync(`${out}-chain`, { recursive: true, force: true })
       if (r.fetched !== blocks) throw new Error(`fetched ${r.fetched} of ${blocks} blocks`)
       runs[c].push(r)
       console.error(`concurrency ${c}, run ${i + 1}: ${(r.fetched / r.seconds).toFixed(2)} blocks/s`)
@@ -66,6 +73,12 @@ const result = {
       rpcCallsPerBlock: median(rs.map((r) => r.rpcCalls / r.fetched)),
       callsPerBlockByMethod: Object.fromEntries(Object.entries(rs[0].callsByMethod).map(([m, n]) => [m, n / rs[0].fetched])),
       bytesPerBlock: median(rs.map((r) => r.bytes / r.fetched)),
+      chain: {
+        blocksPerSec: median(rs.map((r) => r.fetched / (r.seconds + r.chain.seconds))),
+        assembleSeconds: median(rs.map((r) => r.chain.seconds)),
+        bytesPerBlock: median(rs.map((r) => r.chain.bytes / r.chain.blocks)),
+        startNodes: median(rs.map((r) => r.chain.nodes)),
+      },
       retries: rs.reduce((a, r) => a + r.retries, 0),
     }
   }),
@@ -74,7 +87,8 @@ const file = saveResult('fetch', result)
 for (const r of result.results) {
   console.log(
     `concurrency ${r.concurrency}: ${r.blocksPerSec.toFixed(2)} blocks/s (median of ${r.runs}), verification ${(100 * r.verifyShare).toFixed(0)}% of wall time (summed over concurrent blocks), ` +
-      `${r.rpcCallsPerBlock.toFixed(1)} RPC calls/block, ${Math.round(r.bytesPerBlock).toLocaleString('en-US')} bytes/block`,
+      `${r.rpcCallsPerBlock.toFixed(1)} RPC calls/block, ${Math.round(r.bytesPerBlock).toLocaleString('en-US')} bytes/block; ` +
+      `--chain: ${r.chain.blocksPerSec.toFixed(2)} blocks/s incl. ${r.chain.assembleSeconds.toFixed(2)} s assembly + verification, ${Math.round(r.chain.bytesPerBlock).toLocaleString('en-US')} bytes/block (${r.chain.startNodes} start-state nodes)`,
   )
 }
 console.log(`${blocks} blocks, ${(result.workload.txPerBlock).toFixed(1)} tx/block · ${file}`)
