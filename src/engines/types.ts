@@ -104,6 +104,8 @@ export type MegaUnitStats = {
   parallel: { txs: number; accepted: number; conflicts: number; coinbase: number; failed: number; sequential: number }
   /** Encoded state-diff bytes over the unit (megabench-diff-v1). */
   stateDiffBytes: number
+  /** Blocks executed by the fast EVM (src/evm/) and by @ethereumjs/evm. */
+  evmBlocks: { fast: number; ethereumjs: number }
 }
 
 /** Storage statistics of one unit (LMDB backend). */

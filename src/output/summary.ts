@@ -134,6 +134,9 @@ function megaSummary(m: MegaReport, txs: number): string[] {
     `BucketTree: ${m.keyUpdates.toLocaleString('en-US')} key updates, ${fmt(m.keyUpdatesPerSec, 0)}/s of merkleization, ` +
       `${fmt(m.hashesPerUpdate, 2)} hashes per update, 0 storage reads; ${m.commits} commits`,
   )
+  if (m.evm !== undefined && m.evm.requested === 'fast') {
+    out.push(`EVM: the fast EVM executed ${m.evm.fastBlocks} block${m.evm.fastBlocks === 1 ? '' : 's'}, @ethereumjs/evm ${m.evm.ethereumjsBlocks} (parallel workers, pre-Byzantium blocks or opcode profiling)`)
+  }
   const p = m.parallel
   if (m.threads > 0) {
     out.push(

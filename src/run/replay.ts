@@ -231,7 +231,7 @@ async function runEngine(
     name: engine.name,
     label: v.label,
     description: isMega
-      ? `${engine.description}${v.threads > 0 ? `, ${v.threads} parallel-execution workers` : ', transactions in order on one thread'}`
+      ? `${engine.description}, ${evmDescription(extra.mega.evm ?? 'ethereumjs', v.threads)}${v.threads > 0 ? `, ${v.threads} parallel-execution workers` : ', transactions in order on one thread'}`
       : storage.kind === 'memory'
         ? `${engine.description}, in-memory node store`
         : `${engine.description}, flat state + tries on LMDB`,
@@ -250,7 +250,7 @@ async function runEngine(
     },
     blocks: rows,
     opcodes: profiler ? profiler.profile() : null,
-    mega: isMega ? megaReport(megaUnits, phases.merkleization) : null,
+    mega: isMega ? megaReport(megaUnits, phases.merkleization, extra.mega.evm ?? 'ethereumjs') : null,
     storage:
       storage.kind === 'memory' || isMega
         ? null
@@ -266,8 +266,14 @@ async function runEngine(
   return { engine: engineResult, failures }
 }
 
+/** Which EVM the mega engine runs (the fast EVM does not run on parallel workers, nor before Byzantium). */
+function evmDescription(evm: 'ethereumjs' | 'fast', threads: number): string {
+  if (evm === 'ethereumjs') return '@ethereumjs/evm'
+  return threads > 0 ? '@ethereumjs/evm (the fast EVM does not run with parallel workers)' : 'fast EVM (src/evm; @ethereumjs/evm for blocks it does not cover)'
+}
+
 /** The mega engine's counters summed over units. */
-function megaReport(units: readonly MegaUnitStats[], merkleizationMs: number): MegaReport {
+function megaReport(units: readonly MegaUnitStats[], merkleizationMs: number, evm: 'ethereumjs' | 'fast'): MegaReport {
   const sum = (f: (u: MegaUnitStats) => number) => units.reduce((s, u) => s + f(u), 0)
   const tree = (k: string) => sum((u) => u.tree[k] ?? 0)
   const updates = tree('updates')
@@ -288,6 +294,7 @@ function megaReport(units: readonly MegaUnitStats[], merkleizationMs: number): M
     threads: Math.max(0, ...units.map((u) => u.threads)),
     parallel: { txs: par('txs'), accepted: par('accepted'), conflicts: par('conflicts'), coinbase: par('coinbase'), failed: par('failed'), sequential: par('sequential') },
     stateDiffBytes: sum((u) => u.stateDiffBytes),
+    evm: { requested: evm, fastBlocks: sum((u) => u.evmBlocks.fast), ethereumjsBlocks: sum((u) => u.evmBlocks.ethereumjs) },
   }
 }
 

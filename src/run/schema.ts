@@ -189,6 +189,8 @@ export const megaReportSchema = z.object({
     sequential: z.number(),
   }),
   stateDiffBytes: z.number(),
+  /** The EVM asked for, and the (measured) blocks each EVM executed: the fast EVM falls back to @ethereumjs/evm where it does not apply. */
+  evm: z.object({ requested: z.enum(['ethereumjs', 'fast']), fastBlocks: z.number(), ethereumjsBlocks: z.number() }).optional(),
 })
 export type MegaReport = z.infer<typeof megaReportSchema>
 

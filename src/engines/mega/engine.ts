@@ -51,7 +51,7 @@ export function createMegaEngine(): Engine {
   }
   return {
     name: 'mega',
-    description: 'in-memory state, BucketTree root, senders ahead on workers, @ethereumjs/evm',
+    description: 'in-memory state, BucketTree root, senders ahead on workers',
     runUnit: (unit, opts) => runUnit(unit, opts, poolFor),
     close: async () => {
       await pool?.close()
@@ -96,6 +96,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
     threads: parallel?.threads ?? 0,
     parallel: { txs: 0, accepted: 0, conflicts: 0, coinbase: 0, failed: 0, sequential: 0 },
     stateDiffBytes: 0,
+    evmBlocks: { fast: 0, ethereumjs: 0 },
   }
   let log: number | undefined
   let uninstallAccessSets: (() => void) | undefined
@@ -151,6 +152,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
       let executed: ExecutedBlock
       try {
         const fastFork = mega.evm === 'fast' && parallel === undefined && profiler === undefined ? fastForkOf(common) : undefined
+        if (input.warmup !== true) stats.evmBlocks[fastFork !== undefined ? 'fast' : 'ethereumjs']++
         executed =
           fastFork !== undefined
             ? await clock.time(Phase.execution, () => executeBlockOnFastEvm(state, block, fastFork, common.chainId(), input.ancestorHashes, unit.rules.kind === 'mainnet' ? 1_920_000n : undefined))
