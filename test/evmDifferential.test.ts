@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, test } from 'vitest'
 
 import { hex } from '../src/evm/state.js'
 import { Workbench, fromHex } from '../src/evm/workbench.js'
+import { megaRows } from '../src/report/data.js'
 import { DEFAULT_MEGA_SETTINGS, replay } from '../src/run/replay.js'
 import { createChainSource } from '../src/sources/chain.js'
 import { createFixtureSource } from '../src/sources/fixtures.js'
@@ -25,11 +26,24 @@ describe('fast EVM vs @ethereumjs: bundled blocks', () => {
   // checked by `npm run bench:evm`'s verification step and by MEGABENCH_DIFFERENTIAL=all.
   const chains = process.env.MEGABENCH_DIFFERENTIAL === 'all' ? readdirSync(CHAINS).sort() : ['mixed']
   for (const chain of chains) {
-    test(`chain ${chain}: every block verified, identical state diffs`, async () => {
+    test(`chain ${chain}: every block verified, identical state diffs; both EVMs side by side`, async () => {
       const dir = join(CHAINS, chain)
-      const r = await replay({ source: await createChainSource({ dir }), sourcePaths: [dir], modes: ['live'], engines: ['baseline', 'mega'], mega: FAST })
+      const mega = { ...DEFAULT_MEGA_SETTINGS, evm: ['ethereumjs', 'fast'] as const }
+      const r = await replay({ source: await createChainSource({ dir }), sourcePaths: [dir], modes: ['live'], engines: ['baseline', 'mega'], mega })
       expect(r.verification.failed).toEqual([])
-      expect(r.differential).toEqual({ compared: r.verification.blocks, mismatches: 0 })
+      const blocks = r.engines[0]!.totals.blocks
+      expect(r.differential).toEqual({ compared: 2 * blocks, mismatches: 0 })
+      expect(r.engines.map((e) => [e.label, e.mega?.evm])).toEqual([
+        ['baseline/live', undefined],
+        ['mega/live/ethereumjs', { requested: 'ethereumjs', fastBlocks: 0, ethereumjsBlocks: blocks }],
+        ['mega/live/fast EVM', { requested: 'fast', fastBlocks: blocks, ethereumjsBlocks: 0 }],
+      ])
+      // The report's per-workload EVM speedup: execution time of the @ethereumjs variant ÷ the fast one's.
+      const rows = megaRows([{ label: chain, result: r }])
+      const [ejs, fast] = [r.engines[1]!, r.engines[2]!]
+      expect(rows.map((x) => x.evm)).toEqual(['ethereumjs', 'fast'])
+      expect(rows[0]!.evmExecutionSpeedup).toBeNull()
+      expect(rows[1]!.evmExecutionSpeedup).toBeCloseTo(ejs.totals.phases.execution / fast.totals.phases.execution, 6)
     })
   }
 

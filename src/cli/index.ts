@@ -36,7 +36,7 @@ export function buildProgram(): Command {
     .option('--threads <n...>', 'mega: parallel-execution workers, e.g. 2, or a list (0,2) to run each side by side (default 0: in order)')
     .option('--verify-mpt', 'mega: also keep Ethereum\'s MPT beside the mega state and check every header\'s stateRoot', false)
     .option('--state-diffs <file>', 'mega: append every block\'s state diff (megabench-diff-v1, length-prefixed) to this file')
-    .option('--evm <evm>', 'mega: ethereumjs (default) or fast (src/evm/; Byzantium+ blocks executed in order, others use ethereumjs)')
+    .option('--evm <evm>', 'mega: ethereumjs (default) or fast (src/evm/; Byzantium+ blocks executed in order, others use ethereumjs); ethereumjs,fast runs both side by side')
     .option('--sender-workers <n>', 'mega: worker threads recovering senders ahead of execution (default 1; 0 = during execution)', parseCount('--sender-workers'))
     .option('--storage <kind>', 'lmdb (flat state + tries on LMDB) or memory (trie in memory, live only)', 'lmdb')
     .option('--db <dir>', 'keep the LMDB state here and resume at its head (default: a temporary DB)')

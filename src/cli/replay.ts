@@ -83,7 +83,10 @@ export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineNam
     if (!/^\d+$/.test(t) || Number(t) > 64) throw new UsageError(`--threads takes worker counts 0…64 (got ${JSON.stringify(t)})`)
     return Number(t)
   })
-  if (opts.evm !== undefined && opts.evm !== 'ethereumjs' && opts.evm !== 'fast') throw new UsageError(`--evm must be ethereumjs or fast (got ${JSON.stringify(opts.evm)})`)
+  const evms = opts.evm === undefined ? undefined : [...new Set(opts.evm.split(',').filter((x) => x !== ''))]
+  if (evms !== undefined && (evms.length === 0 || evms.some((x) => x !== 'ethereumjs' && x !== 'fast'))) {
+    throw new UsageError(`--evm takes ethereumjs, fast or both comma-separated (got ${JSON.stringify(opts.evm)})`)
+  }
   if (!engines.includes('mega')) {
     for (const [flag, set] of [['--threads', opts.threads !== undefined], ['--verify-mpt', opts.verifyMpt === true], ['--state-diffs', opts.stateDiffs !== undefined], ['--sender-workers', opts.senderWorkers !== undefined], ['--evm', opts.evm !== undefined]] as const) {
       if (set) throw new UsageError(`${flag} applies to --engine mega or both`)
@@ -96,7 +99,7 @@ export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineNam
       senderWorkers: opts.senderWorkers ?? DEFAULT_MEGA_SETTINGS.senderWorkers,
       stateDiffs: opts.stateDiffs,
       threads: [...new Set(threads.length > 0 ? threads : [0])],
-      evm: opts.evm as 'ethereumjs' | 'fast' | undefined,
+      evm: evms === undefined ? undefined : evms.length === 1 ? (evms[0] as 'ethereumjs' | 'fast') : (evms as ('ethereumjs' | 'fast')[]),
     },
   }
 }

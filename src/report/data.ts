@@ -316,6 +316,14 @@ export type MegaRow = {
   diffBytesPerTx: number | null
   /** "N of M per-block state diffs equal the baseline's" from the run's differential, or null when engines were not compared. */
   differential: string | null
+  /** The EVM that executed the blocks: "fast" (with the blocks @ethereumjs/evm ran where it does not apply) or "ethereumjs". */
+  evm: string
+  /**
+   * With the same run's mega variant on @ethereumjs/evm (same mode and workers): its execution time ÷ this
+   * one's (the EVM's speedup on this workload, execution phase only) and its tx/s ratio. Null otherwise.
+   */
+  evmExecutionSpeedup: number | null
+  evmThroughputRatio: number | null
 }
 
 export function megaRows(runs: readonly LabeledRun[]): MegaRow[] {
@@ -328,6 +336,8 @@ export function megaRows(runs: readonly LabeledRun[]): MegaRow[] {
         const mk = base?.storage?.merkleization
         const keys = mk ? mk.updatedAccounts + mk.updatedSlots : 0
         const d = r.result.differential
+        const ev = m.evm
+        const ejs = ev?.requested === 'fast' ? r.result.engines.find((o) => o.mega?.evm?.requested === 'ethereumjs' && o.mode === e.mode && o.mega.threads === m.threads) : undefined
         return {
           series: seriesName(runs, r, e),
           mode: e.mode,
@@ -342,6 +352,9 @@ export function megaRows(runs: readonly LabeledRun[]): MegaRow[] {
           mptLmdbReadsPerKey: mk ? mk.lmdbReadsPerKey : null,
           diffBytesPerTx: e.totals.txs > 0 ? m.stateDiffBytes / e.totals.txs : null,
           differential: d === null || d === undefined ? null : `${d.compared - d.mismatches} of ${d.compared} per-block state diffs equal the baseline's`,
+          evm: ev === undefined || ev.requested === 'ethereumjs' ? 'ethereumjs' : ev.ethereumjsBlocks > 0 ? `fast (${ev.fastBlocks} blocks; ethereumjs ${ev.ethereumjsBlocks})` : 'fast',
+          evmExecutionSpeedup: ejs !== undefined && e.totals.phases.execution > 0 ? ejs.totals.phases.execution / e.totals.phases.execution : null,
+          evmThroughputRatio: ejs !== undefined && ejs.totals.txPerSec > 0 ? e.totals.txPerSec / ejs.totals.txPerSec : null,
         }
       }),
   )

@@ -170,11 +170,13 @@ export async function renderHtml(runs: readonly LabeledRun[], sweeps: readonly L
     const opt = (x: number | null, d: number) => (x === null ? '–' : num(x, d))
     sections.push(
       `<section id="mega"><h2>Mega engine</h2><p class="note">The optimized engine (state in memory, BucketTree root, senders ahead, optional parallel workers) on the same blocks as the baseline; × baseline is the ratio of tx/s in the same mode of the same run. Key updates/s are measured over each engine's merkleization phase; the BucketTree reads no storage. ${esc(`${mega.find((m) => m.differential !== null)?.differential ?? "Engines not compared in this run (replay --engine both compares every block's state diff)"}.`)}</p>${table(
-        ['engine', 'tx/s', '× baseline', 'parallel: accepted / conflicts', 'BucketTree key updates/s', 'hashes / key', 'MPT key updates/s', 'MPT LMDB reads / key', 'state diff bytes / tx'],
+        ['engine', 'EVM', 'tx/s', '× baseline', 'fast EVM: execution × / tx/s × vs @ethereumjs', 'parallel: accepted / conflicts', 'BucketTree key updates/s', 'hashes / key', 'MPT key updates/s', 'MPT LMDB reads / key', 'state diff bytes / tx'],
         mega.map((m) => [
           esc(m.series),
+          esc(m.evm),
           num(m.txPerSec, 0),
           m.vsBaseline === null ? '–' : `${num(m.vsBaseline, 2)}x`,
+          m.evmExecutionSpeedup === null ? '–' : `${num(m.evmExecutionSpeedup, 2)}x / ${num(m.evmThroughputRatio ?? 0, 2)}x`,
           m.threads === 0 ? 'in order' : `${pct(m.acceptedShare)} / ${pct(m.conflictShare)}`,
           num(m.keyUpdatesPerSec, 0),
           num(m.hashesPerUpdate, 2),

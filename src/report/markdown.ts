@@ -45,11 +45,13 @@ export function renderMarkdown(runs: readonly LabeledRun[], sweeps: readonly Lab
     if (diff !== undefined && diff !== null) out.push(`Differential: ${diff}.`, '')
     out.push(
       mdTable(
-        ['engine', 'tx/s', '× baseline', 'parallel accepted', 'BucketTree key updates/s', 'MPT key updates/s', 'MPT LMDB reads / key'],
+        ['engine', 'EVM', 'tx/s', '× baseline', 'fast EVM execution × vs @ethereumjs', 'parallel accepted', 'BucketTree key updates/s', 'MPT key updates/s', 'MPT LMDB reads / key'],
         mega.map((m) => [
           m.series,
+          m.evm,
           num(m.txPerSec, 0),
           m.vsBaseline === null ? '–' : `${num(m.vsBaseline, 2)}x`,
+          m.evmExecutionSpeedup === null ? '–' : `${num(m.evmExecutionSpeedup, 2)}x`,
           m.acceptedShare === null ? 'in order' : `${num(m.acceptedShare * 100)}%`,
           num(m.keyUpdatesPerSec, 0),
           m.mptKeyUpdatesPerSec === null ? '–' : num(m.mptKeyUpdatesPerSec, 0),

@@ -60,14 +60,14 @@ export type MegaSettings = {
   senderWorkers: number
   stateDiffs: string | undefined
   threads: readonly number[]
-  /** The mega engine's EVM (default ethereumjs). */
-  evm?: 'ethereumjs' | 'fast' | undefined
+  /** The mega engine's EVM (default ethereumjs); several: one mega variant per EVM, side by side. */
+  evm?: 'ethereumjs' | 'fast' | readonly ('ethereumjs' | 'fast')[] | undefined
 }
 
 export const DEFAULT_MEGA_SETTINGS: MegaSettings = { verifyMpt: false, senderWorkers: 1, stateDiffs: undefined, threads: [0] }
 
 /** One engine configuration run over the whole source. */
-type Variant = { engine: Engine; mode: SyncMode; threads: number; label: string }
+type Variant = { engine: Engine; mode: SyncMode; threads: number; label: string; evm?: 'ethereumjs' | 'fast' | undefined }
 
 const DEFAULT_STORAGE: ReplayStorage = {
   kind: 'lmdb',
@@ -97,7 +97,15 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
   for (const mode of modes) {
     for (const name of engineNames) {
       if (name === 'baseline') variants.push({ engine: createBaselineEngine(), mode, threads: 0, label: `baseline/${mode}` })
-      else for (const threads of mega.threads) variants.push({ engine: createMegaEngine(), mode, threads, label: `mega/${mode}${threads > 0 ? `/${threads} threads` : ''}` })
+      else {
+        const evms = mega.evm === undefined ? [undefined] : typeof mega.evm === 'string' ? [mega.evm] : mega.evm
+        for (const evm of evms) {
+          for (const threads of mega.threads) {
+            const label = `mega/${mode}${threads > 0 ? `/${threads} threads` : ''}${evms.length > 1 ? `/${evm === 'fast' ? 'fast EVM' : 'ethereumjs'}` : ''}`
+            variants.push({ engine: createMegaEngine(), mode, threads, label, evm })
+          }
+        }
+      }
     }
   }
   const results: EngineResult[] = []
@@ -114,7 +122,7 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
     const stateDiffs = v.engine.name === 'mega' && !diffsWritten ? diffsPartial : undefined
     if (stateDiffs !== undefined) diffsWritten = true
     const r = await runEngine(v, storage, p, {
-      mega: { mode: v.mode, batch: storage.kind === 'lmdb' ? storage.batch : null, verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, stateDiffs, threads: v.threads, evm: mega.evm },
+      mega: { mode: v.mode, batch: storage.kind === 'lmdb' ? storage.batch : null, verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, stateDiffs, threads: v.threads, evm: v.evm },
       stateDiffs: compare,
       checkDiff: (run) => {
         const key = `${run.origin}#${run.number}`
