@@ -30,8 +30,12 @@ export interface StateChanges {
   accounts: Map<string, AccountRecord | null>
   /** Accounts whose storage was wiped before the slot writes below apply. */
   wiped: Set<string>
-  /** Slot writes per account (0n = deleted). */
-  storage: Map<string, Map<bigint, bigint>>
+  /**
+   * Slot writes per account (0n = deleted), keyed by the slot as unpadded lowercase hex. Strings, as
+   * every slot-keyed map of the EVM: V8 hashes a BigInt key by its low 64 bits, so slots chosen to share
+   * them (`i << 64n`) would turn a Map<bigint, …> into one long collision chain.
+   */
+  storage: Map<string, Map<string, bigint>>
   /** New code by hash (hex, no 0x). */
   codes: Map<string, Uint8Array>
 }
@@ -87,10 +91,11 @@ export class MemoryBackend implements StateBackend {
     for (const [a, slots] of c.storage) {
       let m = this.storage.get(a)
       for (const [k, v] of slots) {
-        if (v === 0n) m?.delete(k)
+        const slot = BigInt(`0x${k}`)
+        if (v === 0n) m?.delete(slot)
         else {
           if (m === undefined) this.storage.set(a, (m = new Map()))
-          m.set(k, v)
+          m.set(slot, v)
         }
       }
       if (m !== undefined && m.size === 0) this.storage.delete(a)
@@ -395,9 +400,7 @@ export class WorldState {
       changes.accounts.set(a.address, a.exists ? { nonce: a.nonce, balance: a.balance, codeHash: a.codeHash } : null)
       if (a.wipedSinceFlush) changes.wiped.add(a.address)
       if (a.written.size > 0) {
-        const m = new Map<bigint, bigint>()
-        for (const [k, v] of a.written) m.set(BigInt('0x' + k), v)
-        changes.storage.set(a.address, m)
+        changes.storage.set(a.address, new Map(a.written))
       }
       a.written.clear()
       a.wipedSinceFlush = false

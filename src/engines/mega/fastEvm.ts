@@ -10,7 +10,7 @@ import { KECCAK256_RLP, bytesToUnprefixedHex, unpadBytes } from '@ethereumjs/uti
 
 import { executeBlockFast } from '../../evm/block.js'
 import type { Fork } from '../../evm/forks.js'
-import { bigToBytes, bytesToWord, wordToBytes } from '../../evm/interpreter.js'
+import { bigToBytes, bytesToWord } from '../../evm/interpreter.js'
 import { forkOfEthereumjs } from '../../evm/precompiles.js'
 import { type AccountRecord, type StateBackend, type StateChanges, WorldState, fromHex } from '../../evm/state.js'
 import { receiptsRoot } from '../../evm/block.js'
@@ -52,8 +52,8 @@ export class MegaBackend implements StateBackend {
     for (const [a, slots] of c.storage) {
       const key = st.accountKeyOfHex(a)
       for (const [k, v] of slots) {
-        const slot = k.toString(16).padStart(64, '0')
-        st.putSlotByKey(key, st.slotKeyOfHex(slot), v === 0n ? EMPTY : unpadBytes(bigToBytes(v)), wordToBytes(k))
+        const slot = k.padStart(64, '0')
+        st.putSlotByKey(key, st.slotKeyOfHex(slot), v === 0n ? EMPTY : unpadBytes(bigToBytes(v)), new Uint8Array(Buffer.from(slot, 'hex')))
       }
     }
     for (const [a, rec] of c.accounts) {
