@@ -6,14 +6,23 @@
 // @ethereumjs runs on the mega engine's MegaStateManager and on its default MerkleStateManager (both in memory).
 // Each repeat times --calls calls per EVM (alternating EVMs between repeats); medians over --repeat.
 //
-//   npm run bench:evm [-- --calls 300 --repeat 5]
+// Then whole transactions in blocks: each bundled chain (and --chains DIR ...) replayed by the mega engine with
+// `--evm ethereumjs,fast --mode historical` in --block-repeat fresh processes (both EVMs on the same blocks, every
+// block verified, state diffs checked against the baseline's): tx/s per EVM and the execution-phase speedup.
+//
+//   npm run bench:evm [-- --calls 300 --repeat 5 --block-repeat 3 --chains DIR,DIR]
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
 import { encodeFunctionData } from 'viem'
 
 import { Workbench, fromHex } from '../dist/evm/workbench.js'
 import { hex } from '../dist/evm/state.js'
 import { initKeccak } from '../dist/util/keccak.js'
 import { loadArtifact } from '../dist/workloads/artifacts.js'
-import { arg, machine, median, saveResult } from './lib.mjs'
+import { arg, machine, median, root, saveResult } from './lib.mjs'
 
 const calls = Number(arg('calls', '300'))
 const repeat = Number(arg('repeat', '5'))
@@ -77,5 +86,35 @@ if (ejsState === 'merkle') {
   console.log('state roots equal after all calls')
 }
 }
-const file = saveResult('evm', { date: new Date().toISOString(), machine: machine(), calls, repeat, rows })
+// Whole transactions in blocks, on the mega engine.
+const blockRepeat = Number(arg('block-repeat', '3'))
+const chains = [
+  ...['erc20-transfer', 'uniswap-swap', 'mixed', 'eth-transfer'].map((c) => join(root, 'fixtures', 'chains', c)),
+  ...(arg('chains', '') || '').split(',').filter((x) => x !== ''),
+]
+const blockRows = []
+const work = mkdtempSync(join(tmpdir(), 'megabench-bench-evm-'))
+for (const chain of chains) {
+  const runs = []
+  for (let r = 0; r < blockRepeat; r++) {
+    const out = execFileSync(process.execPath, [join(root, 'bin', 'megabench.js'), 'replay', '--chain', chain, '--engine', 'both', '--evm', 'ethereumjs,fast', '--mode', 'historical', '--json', '--no-report', '--out', join(work, `r${r}`)], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] })
+    const run = JSON.parse(out.trim().split('\n').at(-1))
+    if (run.verification.failed.length > 0 || run.differential.mismatches > 0) throw new Error(`${chain}: blocks failed verification or the differential`)
+    const ejs = run.engines.find((e) => e.mega?.evm?.requested === 'ethereumjs')
+    const fast = run.engines.find((e) => e.mega?.evm?.requested === 'fast')
+    runs.push({ txs: fast.totals.txs, ejsTxPerS: ejs.totals.txPerSec, fastTxPerS: fast.totals.txPerSec, execSpeedup: ejs.totals.phases.execution / fast.totals.phases.execution, fastBlocks: fast.mega.evm.fastBlocks })
+  }
+  const row = {
+    chain,
+    txs: runs[0].txs,
+    fastBlocks: runs[0].fastBlocks,
+    ethereumjsTxPerS: Math.round(median(runs.map((x) => x.ejsTxPerS))),
+    fastTxPerS: Math.round(median(runs.map((x) => x.fastTxPerS))),
+    txPerSRatio: +median(runs.map((x) => x.fastTxPerS / x.ejsTxPerS)).toFixed(2),
+    executionSpeedup: +median(runs.map((x) => x.execSpeedup)).toFixed(2),
+  }
+  blockRows.push(row)
+  console.log(`[mega engine, historical] ${chain.split('/').at(-1).padEnd(16)} ${row.txs} txs: ethereumjs ${row.ethereumjsTxPerS} tx/s, fast ${row.fastTxPerS} tx/s (${row.txPerSRatio}x; execution ${row.executionSpeedup}x)`)
+}
+const file = saveResult('evm', { date: new Date().toISOString(), machine: machine(), calls, repeat, rows, blockRepeat, blockRows })
 console.log(`saved ${file}`)
