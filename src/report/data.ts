@@ -337,7 +337,9 @@ export function megaRows(runs: readonly LabeledRun[]): MegaRow[] {
         const keys = mk ? mk.updatedAccounts + mk.updatedSlots : 0
         const d = r.result.differential
         const ev = m.evm
-        const ejs = ev?.requested === 'fast' ? r.result.engines.find((o) => o.mega?.evm?.requested === 'ethereumjs' && o.mode === e.mode && o.mega.threads === m.threads) : undefined
+        // Compared only when the fast EVM ran blocks and nothing was opcode-profiled (profiling slows @ethereumjs only).
+        const comparable = ev?.requested === 'fast' && ev.fastBlocks > 0 && r.result.config.opcodes !== true
+        const ejs = comparable ? r.result.engines.find((o) => o.mega?.evm?.requested === 'ethereumjs' && o.mode === e.mode && o.mega.threads === m.threads) : undefined
         return {
           series: seriesName(runs, r, e),
           mode: e.mode,

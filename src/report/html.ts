@@ -168,8 +168,15 @@ export async function renderHtml(runs: readonly LabeledRun[], sweeps: readonly L
   if (mega.length > 0) {
     const pct = (x: number | null) => (x === null ? '–' : `${num(x * 100)}%`)
     const opt = (x: number | null, d: number) => (x === null ? '–' : num(x, d))
+    // The study's Amdahl bound for a compiler (from an opcode profile in these runs), beside the fast EVM's measured speedup.
+    const amdahl = runs.map((r) => r.result.analyses?.jit?.bounds.find((b) => b.k === null)?.execution).find((x) => x !== undefined && x !== null)
+    const measured = mega.map((m) => m.evmExecutionSpeedup).filter((x): x is number => x !== null)
+    const evmNote =
+      measured.length > 0
+        ? ` Fast EVM vs @ethereumjs/evm on the same blocks: execution ${measured.map((x) => `${num(x, 2)}x`).join(', ')}${amdahl !== undefined ? `; the Amdahl bound of compiling this profile's compilable opcodes infinitely fast is ${num(amdahl, 2)}x of execution (analyses: JIT bound) — the fast EVM also speeds up what the bound holds fixed (state access, hashing, calls, the interpreter's framework).` : ' (render it together with a run of --opcodes --analyze jit to show the Amdahl bound of a compiler beside it).'}`
+        : ''
     sections.push(
-      `<section id="mega"><h2>Mega engine</h2><p class="note">The optimized engine (state in memory, BucketTree root, senders ahead, optional parallel workers) on the same blocks as the baseline; × baseline is the ratio of tx/s in the same mode of the same run. Key updates/s are measured over each engine's merkleization phase; the BucketTree reads no storage. ${esc(`${mega.find((m) => m.differential !== null)?.differential ?? "Engines not compared in this run (replay --engine both compares every block's state diff)"}.`)}</p>${table(
+      `<section id="mega"><h2>Mega engine</h2><p class="note">The optimized engine (state in memory, BucketTree root, senders ahead, optional parallel workers) on the same blocks as the baseline; × baseline is the ratio of tx/s in the same mode of the same run. Key updates/s are measured over each engine's merkleization phase; the BucketTree reads no storage. ${esc(`${mega.find((m) => m.differential !== null)?.differential ?? "Engines not compared in this run (replay --engine both compares every block's state diff)"}.`)}${esc(evmNote)}</p>${table(
         ['engine', 'EVM', 'tx/s', '× baseline', 'fast EVM: execution × / tx/s × vs @ethereumjs', 'parallel: accepted / conflicts', 'BucketTree key updates/s', 'hashes / key', 'MPT key updates/s', 'MPT LMDB reads / key', 'state diff bytes / tx'],
         mega.map((m) => [
           esc(m.series),

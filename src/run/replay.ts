@@ -198,7 +198,8 @@ async function runEngine(
   try {
     for await (const unit of p.source.units()) {
       const runs = engine.runUnit(unit, {
-        profiler,
+        // The fast EVM has no opcode probe: its variant runs unprofiled (the profile comes from @ethereumjs runs).
+        profiler: extra.mega.evm === 'fast' && engine.name === 'mega' ? undefined : profiler,
         storage: options,
         onUnitStats: (s) => units.push(s),
         mega: extra.mega,
