@@ -78,7 +78,7 @@ export function executeBlockFast(state: WorldState, block: Block, opts: FastBloc
     state.beginTx()
     const refund = state.get(DAO_REFUND_CONTRACT.slice(2))
     for (const a of DAO_DRAIN_ACCOUNTS) {
-      const acct = state.get(a)
+      const acct = state.get(a.slice(2)) // the list is 0x-prefixed; the state's addresses are bare lowercase hex
       state.setBalance(refund, refund.balance + acct.balance)
       state.setBalance(acct, 0n)
     }
