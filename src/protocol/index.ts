@@ -1,0 +1,83 @@
+/**
+ * The measurement protocol: one place that decides in which order variants run, which passes are
+ * reported, and how repeated passes become one number with its spread. replay (in one process),
+ * sweep and compare (fresh processes) and the bench scripts all use it, so every number megabench
+ * prints was measured the same way:
+ *
+ * 1. a warm-up pass of every variant over the same blocks first (V8 compiles the hot paths during the
+ *    first pass: first-pass opcode costs were seen 3-40x above later passes), never reported;
+ * 2. the measured passes interleaved A B B A (then A B, B A … for more repeats), so that a slow drift of
+ *    the machine (other jobs, frequency, GC heap growth) falls on every variant alike;
+ * 3. each number reported as the median over the measured passes, with its spread (min, max, and the
+ *    relative half-range), so a reader can tell a difference from noise.
+ */
+
+/** Default warm-up passes per variant (a pass = the variant over every block of the source). */
+export const DEFAULT_WARMUP_PASSES = 1
+
+/** Default measured passes per variant. */
+export const DEFAULT_REPEATS = 1
+
+/** One step of a schedule: which variant runs, and whether the pass is measured. */
+export type ScheduledPass<T> = { variant: T; index: number; warmup: boolean; pass: number }
+
+/**
+ * The order of passes: `warmup` rounds of every variant in order (not measured), then `repeats` measured
+ * rounds alternating forward and backward (A B, B A, A B …: A B B A for two repeats), so that each
+ * variant's passes sit symmetrically around the middle of the run. `pass` numbers the variant's measured
+ * passes from 0 (warm-up passes count from −warmup).
+ */
+export function schedule<T>(variants: readonly T[], repeats: number, warmup: number): ScheduledPass<T>[] {
+  if (!Number.isInteger(repeats) || repeats < 1) throw new RangeError(`repeats must be an integer >= 1 (got ${repeats})`)
+  if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`warmup must be an integer >= 0 (got ${warmup})`)
+  const out: ScheduledPass<T>[] = []
+  for (let w = 0; w < warmup; w++) variants.forEach((variant, index) => out.push({ variant, index, warmup: true, pass: w - warmup }))
+  for (let r = 0; r < repeats; r++) {
+    const order = variants.map((variant, index) => ({ variant, index }))
+    if (r % 2 === 1) order.reverse()
+    for (const { variant, index } of order) out.push({ variant, index, warmup: false, pass: r })
+  }
+  return out
+}
+
+/** A measured quantity over passes: the median is what is reported; the rest says how much it moved. */
+export type Spread = {
+  n: number
+  median: number
+  min: number
+  max: number
+  /** (max − min) / 2 / median: the half-range relative to the median (0 for one pass). */
+  relHalfRange: number
+}
+
+/** Median of finite values (NaN for none). */
+export function median(values: readonly number[]): number {
+  const s = values.filter(Number.isFinite).sort((a, b) => a - b)
+  if (s.length === 0) return Number.NaN
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+/** The spread of one quantity over passes (null for no values). */
+export function spread(values: readonly number[]): Spread | null {
+  const s = values.filter(Number.isFinite).sort((a, b) => a - b)
+  if (s.length === 0) return null
+  const med = median(s)
+  const min = s[0]!
+  const max = s.at(-1)!
+  return { n: s.length, median: med, min, max, relHalfRange: med !== 0 ? (max - min) / 2 / Math.abs(med) : 0 }
+}
+
+/**
+ * The ratio of two medians with the range the passes allow: [min(a)/max(b), max(a)/min(b)]. Two orders of
+ * the same variants agree when each one's ratio lies in the other's range.
+ */
+export function ratioSpread(a: Spread, b: Spread): { ratio: number; lo: number; hi: number } {
+  return { ratio: a.median / b.median, lo: a.min / b.max, hi: a.max / b.min }
+}
+
+/** "1.23 ±4.5%" or "1.23 (1 pass)": a median with its relative half-range. */
+export function formatSpread(s: Spread, digits = 2, unit = ''): string {
+  const v = `${s.median.toFixed(digits)}${unit}`
+  return s.n < 2 ? `${v} (1 pass)` : `${v} ±${(s.relHalfRange * 100).toFixed(1)}%`
+}
