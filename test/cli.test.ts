@@ -38,7 +38,7 @@ describe('megabench replay (spawned binary)', () => {
     expect(csv[0]).toBe(OPCODE_CSV_HEADER.join(','))
     expect(csv.length).toBe(run.engines[0].opcodes.rows.length + 1)
     expect(await readdir(parent)).toEqual(['run'])
-    expect((await readdir(out)).sort()).toEqual(['blocks.jsonl', 'opcodes.csv', 'report.html', 'run.json'])
+    expect((await readdir(out)).sort()).toEqual(['.megabench-output', 'blocks.jsonl', 'opcodes.csv', 'report.html', 'run.json'])
     expect(await readFile(join(out, 'report.html'), 'utf8')).toContain('<figure class="chart" data-chart="pareto">')
   })
 
@@ -122,7 +122,8 @@ describe('LMDB storage through the CLI (spawned binary)', () => {
     const chain = join(root, 'chain')
     await cp(MIXED, chain, { recursive: true })
     const db = join(root, 'db')
-    const killed = await runCli(['replay', '--chain', chain, '--db', db, '--out', join(root, 'r1')], {
+    // No warm-up pass: the fault counts commits from the process start.
+    const killed = await runCli(['replay', '--chain', chain, '--db', db, '--warmup', '0', '--out', join(root, 'r1')], {
       env: { MEGABENCH_FAULT_KILL_IN_COMMIT: '6' },
     })
     expect(killed.signal).toBe('SIGKILL')

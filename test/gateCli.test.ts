@@ -43,7 +43,7 @@ describe('megabench replay --shard / --profile, merge, gate (CLI)', () => {
 
     const summary = join(dir, 'summary.md')
     const verdict = join(dir, 'verdict.json')
-    const gateArgs = (current: string, ...extra: string[]) => ['gate', '--baseline', join(merged, 'run.json'), '--current', current, '--out', verdict, ...extra]
+    const gateArgs = (current: string, ...extra: string[]) => ['gate', '--baseline', join(merged, 'run.json'), '--current', current, '--out', verdict, '--force', ...extra]
     // Default policy: 2 paired blocks are too few for timings.
     const insufficient = await runCli(gateArgs(join(merged, 'run.json')), { env: { GITHUB_STEP_SUMMARY: summary } })
     expect(insufficient.code).toBe(2)

@@ -35,7 +35,7 @@ describe('generateChain', () => {
     const fa = await filesOf(join(root, 'a'))
     const fb = await filesOf(join(root, 'b'))
     expect([...fa.keys()].sort()).toEqual(
-      ['/chain.json', '/genesis.json', ...[1, 2, 3].flatMap((n) => [`/blocks/${blockFileName(n)}`, `/senders/${blockFileName(n).replace('.rlp', '.bin')}`])].sort(),
+      ['/.megabench-output', '/chain.json', '/genesis.json', ...[1, 2, 3].flatMap((n) => [`/blocks/${blockFileName(n)}`, `/senders/${blockFileName(n).replace('.rlp', '.bin')}`])].sort(),
     )
     for (const [name, bytes] of fa) expect(bytes.equals(fb.get(name)!), name).toBe(true)
     expect(a.manifest.head.hash).toBe(b.manifest.head.hash)

@@ -24,6 +24,7 @@ const row: BlockRow = {
   verified: true,
   cache: null,
   diff: null,
+  checks: { gasUsed: { status: 'pass' } },
 }
 
 describe('slowBlockLine', () => {
@@ -52,17 +53,17 @@ describe('writeDirectoryAtomically', () => {
     const parent = await tempDir()
     const dir = join(parent, 'nested', 'out')
     await writeDirectoryAtomically(dir, new Map([['a.txt', 'A'], ['b.txt', 'B']]))
-    expect((await readdir(dir)).sort()).toEqual(['a.txt', 'b.txt'])
+    expect((await readdir(dir)).sort()).toEqual(['.megabench-output', 'a.txt', 'b.txt'])
     expect(await readdir(join(parent, 'nested'))).toEqual(['out'])
   })
 
-  test('behavior: replaces an existing directory only once the new one is complete', async () => {
+  test('behavior: replaces an earlier megabench output (with force) only once the new one is complete', async () => {
     const parent = await tempDir()
     const dir = join(parent, 'out')
-    await mkdir(dir)
-    await writeFile(join(dir, 'stale.txt'), 'old')
-    await writeDirectoryAtomically(dir, new Map([['run.json', '{}']]))
-    expect(await readdir(dir)).toEqual(['run.json'])
+    await writeDirectoryAtomically(dir, new Map([['stale.txt', 'old']]))
+    await expect(writeDirectoryAtomically(dir, new Map([['run.json', '{}']]))).rejects.toThrow(/add --force/)
+    await writeDirectoryAtomically(dir, new Map([['run.json', '{}']]), 'output', { force: true })
+    expect((await readdir(dir)).sort()).toEqual(['.megabench-output', 'run.json'])
     expect(await readFile(join(dir, 'run.json'), 'utf8')).toBe('{}')
     expect(await readdir(parent)).toEqual(['out'])
   })

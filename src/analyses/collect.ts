@@ -40,7 +40,7 @@ export async function collectAccessSets(p: CollectParameters): Promise<Collected
         storage,
         stateDiffs: true,
         accessSets: probe,
-        mega: { mode: 'live', batch: null, verifyMpt: false, senderWorkers: 0, stateDiffs: undefined, threads: 0 },
+        mega: { mode: 'live', batch: null, verifyMpt: 'final', senderWorkers: 0, stateDiffs: undefined, threads: 0 },
       })
       for await (const run of runs) {
         if (run.warmup) continue

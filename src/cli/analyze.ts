@@ -2,7 +2,7 @@ import { analysesSchema, needsProfile, needsTimedRun, runAnalyses } from '../ana
 import { formatAnalyses } from '../analyses/format.js'
 import type { EngineName } from '../engines/types.js'
 import { UsageError } from '../errors/index.js'
-import { writeDirectoryAtomically } from '../output/files.js'
+import { OutputReservation } from '../output/guard.js'
 import { replay } from '../run/replay.js'
 import type { RunResult } from '../run/schema.js'
 import { type ReplayCliOptions, analysisOptions, sourceFromOptions } from './replay.js'
@@ -11,6 +11,7 @@ export type AnalyzeCliOptions = Pick<ReplayCliOptions, 'fixtures' | 'chain' | 'f
   engine?: string
   json?: boolean
   out?: string
+  force?: boolean
 }
 
 /**
@@ -23,6 +24,8 @@ export async function analyzeCommand(kinds: string[], opts: AnalyzeCliOptions): 
   const engine = opts.engine ?? 'baseline'
   if (engine !== 'baseline' && engine !== 'mega') throw new UsageError(`--engine must be baseline or mega (got ${JSON.stringify(engine)})`)
   const { source, paths, range, workload } = await sourceFromOptions(opts)
+  const reservation = opts.out === undefined ? undefined : await OutputReservation.reserve(opts.out, 'analyze', { force: opts.force, inputs: paths })
+  try {
   const say = (m: string) => {
     if (opts.json !== true) process.stderr.write(`megabench: ${m}\n`)
   }
@@ -41,12 +44,17 @@ export async function analyzeCommand(kinds: string[], opts: AnalyzeCliOptions): 
   const run = timed.length === 0 ? undefined : { ...timed[0]!, engines: timed.flatMap((r) => r.engines) }
   if (parsed.kinds.some((k) => k !== 'jit')) say('access pass (access-set probe)…')
   const analyses = await runAnalyses({ ...parsed, source, workload, run, engine: engine as EngineName })
-  if (opts.out !== undefined) {
+  if (reservation !== undefined) {
     const files = new Map<string, string>([['analyses.json', `${JSON.stringify(analysesSchema.parse(analyses), null, 1)}\n`]])
     timed.forEach((r, i) => files.set(i === 0 && needsTimedRun(parsed.kinds) ? 'timed-run.json' : 'profiled-run.json', `${JSON.stringify(r, null, 1)}\n`))
-    await writeDirectoryAtomically(opts.out, files)
+    await reservation.write(files)
+    await reservation.commit()
   }
   process.stdout.write(opts.json === true ? `${JSON.stringify(analyses)}\n` : `${formatAnalyses(analyses)}\n`)
   const unverified = analyses.accessPass?.unverified.length ?? 0
   return failed.length > 0 || unverified > 0 ? 1 : 0
+  } catch (err) {
+    await reservation?.abort()
+    throw err
+  }
 }

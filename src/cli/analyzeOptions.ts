@@ -33,7 +33,8 @@ export function registerAnalyses(program: Command): void {
       .option('--to <n>', 'with --chain: last block', parseCount('--to'))
       .option('--engine <engine>', 'engine the blocks run on: baseline or mega', 'baseline')
       .option('--json', 'print the analyses as JSON', false)
-      .option('--out <dir>', 'also write analyses.json (and the timed runs) to this directory'),
+      .option('--out <dir>', 'also write analyses.json (and the timed runs) to this directory')
+      .option('--force', 'replace an earlier megabench output at --out', false),
   ).action(async (kinds: string[], opts) => {
     const { analyzeCommand } = await import('./analyze.js')
     process.exitCode = await analyzeCommand(kinds, opts)

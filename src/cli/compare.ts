@@ -5,13 +5,14 @@ import { UsageError } from '../errors/index.js'
 import { gate, loadGateSide } from '../gate/gate.js'
 import { verdictMarkdown } from '../gate/markdown.js'
 import { readPolicy, resolvePolicy } from '../gate/policy.js'
-import { buildDirectoryAtomically } from '../output/files.js'
+import { buildReserved } from '../output/files.js'
+import { OutputReservation, inputPathsOfArgs } from '../output/guard.js'
 import { compareVersions, locateVersion } from '../run/compare.js'
 import { DEFAULT_FIXTURES } from '../run/environment.js'
 import { timestampForPath } from './replay.js'
 import { appendFile } from 'node:fs/promises'
 
-export type CompareCliOptions = { a: string; b: string; repeat?: number; warmup?: number; policy?: string; out?: string; json?: boolean }
+export type CompareCliOptions = { a: string; b: string; repeat?: number; warmup?: number; policy?: string; out?: string; json?: boolean; force?: boolean }
 
 const RESERVED = ['--json', '--out', '--no-report', '--profile', '--db', '--state-diffs']
 
@@ -32,13 +33,20 @@ export async function compareCommand(opts: CompareCliOptions, replayArgs: string
   const log = (line: string) => {
     if (opts.json !== true) process.stderr.write(`megabench: ${line}\n`)
   }
-  const a = await locateVersion(opts.a, undefined, log)
+  const outDir = opts.out ?? join('reports', `compare-${timestampForPath(new Date())}`)
+  const reservation = await OutputReservation.reserve(outDir, 'compare', { force: opts.force, inputs: inputPathsOfArgs(args) })
+  let a
+  try {
+    a = await locateVersion(opts.a, undefined, log)
+  } catch (err) {
+    await reservation.abort()
+    throw err
+  }
   let code = 2
   try {
     const b = await locateVersion(opts.b, undefined, log)
     try {
-      const outDir = opts.out ?? join('reports', `compare-${timestampForPath(new Date())}`)
-      await buildDirectoryAtomically(outDir, async (tmp) => {
+      await buildReserved(reservation, async (tmp) => {
         const runs = await compareVersions({
           a,
           b,
@@ -63,6 +71,7 @@ export async function compareCommand(opts: CompareCliOptions, replayArgs: string
       await b.dispose()
     }
   } finally {
+    await reservation.abort()
     await a.dispose()
   }
   return code

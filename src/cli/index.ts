@@ -6,6 +6,7 @@ import { parseCount, parseMix, parseNumber } from './parse.js'
 import { toolInfo } from '../run/environment.js'
 import { registerAnalyses } from './analyzeOptions.js'
 import { registerFetchCommand } from './fetch.js'
+import { installInterruptHandlers } from '../util/interrupt.js'
 
 /** Exit codes: 0 success, 1 a block did not verify, 2 bad input or any other error. */
 export const EXIT = { ok: 0, verificationFailed: 1, error: 2 } as const
@@ -34,16 +35,20 @@ export function buildProgram(): Command {
     .option('--l2 <size>', 'level-2 (DB read cache) budget, overrides the split', parseSize('--l2'))
     .option('--engine <engine>', 'baseline, mega, or both (same blocks; every block\'s state diff compared)', 'baseline')
     .option('--threads <n...>', 'mega: parallel-execution workers, e.g. 2, or a list (0,2) to run each side by side (default 0: in order)')
-    .option('--verify-mpt', 'mega: also keep Ethereum\'s MPT beside the mega state and check every header\'s stateRoot', false)
+    .option('--verify-mpt [when]', 'mega: prove the state root with Ethereum\'s MPT kept beside the mega state: every block (bare flag), final (default: the range\'s last block) or off')
     .option('--state-diffs <file>', 'mega: append every block\'s state diff (megabench-diff-v1, length-prefixed) to this file')
     .option('--evm <evm>', 'mega: ethereumjs (default) or fast (src/evm/; Byzantium+ blocks executed in order, others use ethereumjs); ethereumjs,fast runs both side by side')
     .option('--sender-workers <n>', 'mega: worker threads recovering senders ahead of execution (default 1; 0 = during execution)', parseCount('--sender-workers'))
     .option('--storage <kind>', 'lmdb (flat state + tries on LMDB) or memory (trie in memory, live only)', 'lmdb')
     .option('--db <dir>', 'keep the LMDB state here and resume at its head (default: a temporary DB)')
     .option('--cgroup', 'also enforce --memory on this process with a memory cgroup, where one is writable', false)
-    .option('--opcodes', 'time every opcode (adds the profiler overhead to all timings)', false)
+    .option('--opcodes', 'also run profiled passes: the opcode profile comes from them, timings from unprofiled passes (the probe\'s overhead is measured and reported)', false)
+    .option('--repeat <n>', 'measured passes per variant, interleaved A B B A; medians and spreads reported (default 1)', parseCount('--repeat'))
+    .option('--warmup <n>', 'warm-up passes per variant before them, not reported (default 1; V8 compiles hot code in the first pass)', parseCount('--warmup'))
+    .option('--senders <source>', 'recover (default: from signatures, on every engine) or cache (the source\'s sender cache, on every engine)')
     .option('--json', 'print the run result as JSON on stdout instead of the summary', false)
     .option('--out <dir>', 'output directory (default: reports/<timestamp>)')
+    .option('--force', 'replace an earlier megabench output at --out (never anything megabench did not write)', false)
     .option('--no-report', 'do not write report.html beside run.json')
     .option('--shard <i/n>', 'replay only shard i of n: a contiguous slice of the fixture files or of the chain range (merge with `megabench merge`)')
     .option('--profile <kind>', 'cpu (V8 profile of the replay window: replay.cpuprofile + flame graph in the report), clinic-flame or clinic-doctor (when clinic is installed)')
@@ -58,6 +63,7 @@ export function buildProgram(): Command {
     .requiredOption('--memory <sizes>', 'comma-separated budgets, e.g. 16MB,64MB,256MB,1GB')
     .option('--repeat <n>', 'repetitions per limit (interleaved; medians reported)', parseCount('--repeat'))
     .option('--out <dir>', 'output directory (default: reports/sweep-<timestamp>)')
+    .option('--force', 'replace an earlier megabench output at --out (never anything megabench did not write)', false)
     .option('--json', 'print sweep.json on stdout', false)
     .option('--no-report', 'do not write report.html beside sweep.json')
     .allowUnknownOption()
@@ -73,6 +79,7 @@ export function buildProgram(): Command {
     .description('render run.json / sweep.json results (files or their directories) as one self-contained report')
     .argument('<results...>', 'run.json or sweep.json files, or directories holding them')
     .option('--out <file>', 'output file (default: report.html; Markdown goes to stdout)')
+    .option('--force', 'replace an earlier megabench output at --out (never anything megabench did not write)', false)
     .option('--format <format>', 'html (charts, offline) or md (key tables, e.g. for CI job summaries)', 'html')
     .action(async (paths: string[], opts) => {
       const { reportCommand } = await import('./report.js')
@@ -86,6 +93,7 @@ export function buildProgram(): Command {
     .requiredOption('--current <run.json...>', 'current run results (repeats), or one counters file')
     .option('--policy <file>', 'policy JSON: counter tolerances, timing metrics and floors, statistic (see README)')
     .option('--out <file>', 'JSON verdict file (default gate-verdict.json)')
+    .option('--force', 'replace an earlier megabench output at --out (never anything megabench did not write)', false)
     .option('--json', 'print the verdict as JSON instead of Markdown', false)
     .action(async (opts) => {
       const { gateCommand } = await import('./gate.js')
@@ -97,6 +105,7 @@ export function buildProgram(): Command {
     .description('combine the run results of shards (replay --shard i/n) into one run result and report')
     .argument('<results...>', 'run.json files (or their directories) of the shards')
     .requiredOption('--out <dir>', 'output directory (run.json, blocks.jsonl, report.html)')
+    .option('--force', 'replace an earlier megabench output at --out (never anything megabench did not write)', false)
     .option('--json', 'print the merged run result on stdout', false)
     .option('--no-report', 'do not write report.html')
     .action(async (paths: string[], opts) => {
@@ -113,6 +122,7 @@ export function buildProgram(): Command {
     .option('--warmup <n>', 'discarded rounds before them (default 1)', parseCount('--warmup'))
     .option('--policy <file>', 'gate policy JSON (see `megabench gate`)')
     .option('--out <dir>', 'output directory (default reports/compare-<timestamp>)')
+    .option('--force', 'replace an earlier megabench output at --out (never anything megabench did not write)', false)
     .option('--json', 'print the verdict as JSON', false)
     .allowUnknownOption()
     .allowExcessArguments()
@@ -126,7 +136,8 @@ export function buildProgram(): Command {
     .command('generate')
     .description('generate a mainnet-like chain on real contracts (OpenZeppelin ERC20, Uniswap V2, WETH9)')
     .argument('<workload>', 'eth-transfer | erc20-transfer | uniswap-swap | mixed')
-    .requiredOption('--out <dir>', 'chain directory to write (replaced if it exists)')
+    .requiredOption('--out <dir>', 'chain directory to write (new or empty; an earlier generated chain only with --force)')
+    .option('--force', 'replace an earlier megabench output at --out (never anything megabench did not write)', false)
     .option('--accounts <n>', 'accounts in the genesis, e.g. 10k, 1M, 10M (default 10k)', parseCount('--accounts'))
     .option('--senders <n>', 'accounts with keys that send transactions (default max(100, accounts/100))', parseCount('--senders'))
     .option('--tokens <n>', 'ERC20 token contracts (default 4 when the workload uses tokens)', parseCount('--tokens'))
@@ -158,6 +169,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  installInterruptHandlers()
   const program = buildProgram()
   try {
     await program.parseAsync(argv as string[])

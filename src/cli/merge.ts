@@ -3,14 +3,16 @@ import { loadResult } from '../report/load.js'
 import { RunResultError } from '../errors/index.js'
 import { runFiles } from '../output/runFiles.js'
 import { writeDirectoryAtomically } from '../output/files.js'
+import { checkOutputDir } from '../output/guard.js'
 import { formatSummary } from '../output/summary.js'
 import { mergeRuns } from '../run/merge.js'
 import { basename } from 'node:path'
 
-export type MergeCliOptions = { out: string; json?: boolean; report?: boolean }
+export type MergeCliOptions = { out: string; json?: boolean; report?: boolean; force?: boolean }
 
 /** `megabench merge`: shard run results → one run directory (run.json, blocks.jsonl, report.html). */
 export async function mergeCommand(paths: string[], opts: MergeCliOptions): Promise<number> {
+  await checkOutputDir(opts.out, { force: opts.force, inputs: paths })
   const runs = []
   for (const p of paths) {
     const r = await loadResult(p)
@@ -20,7 +22,7 @@ export async function mergeCommand(paths: string[], opts: MergeCliOptions): Prom
   const result = mergeRuns(runs)
   const files: Map<string, string> = runFiles(result)
   if (opts.report !== false) files.set('report.html', await renderHtml([{ label: basename(opts.out), result }], []))
-  await writeDirectoryAtomically(opts.out, files)
+  await writeDirectoryAtomically(opts.out, files, 'merge', { force: opts.force, inputs: paths })
   if (opts.json === true) process.stdout.write(`${JSON.stringify(result)}\n`)
   else process.stdout.write(`merged ${runs.length} shard results\n${formatSummary(result, { outDir: opts.out, report: opts.report })}\n`)
   return result.verification.failed.length === 0 ? 0 : 1

@@ -3,10 +3,13 @@ import { basename, join } from 'node:path'
 import { formatSummary } from '../output/summary.js'
 import { renderHtml } from '../report/html.js'
 import { runFiles } from '../output/runFiles.js'
-import { writeDirectoryAtomically } from '../output/files.js'
+import { OutputReservation, checkOutputFile } from '../output/guard.js'
+import { STATE_DIFFS_MAGIC } from '../engines/stateDiff.js'
 import { DEFAULT_FIXTURES } from '../run/environment.js'
-import type { EngineName, SyncMode } from '../engines/types.js'
-import { DEFAULT_MEGA_SETTINGS, type MegaSettings, type ReplayStorage, replay } from '../run/replay.js'
+import type { EngineName, SyncMode, VerifyMpt } from '../engines/types.js'
+import type { SenderSource } from '../engines/senders.js'
+import { DEFAULT_REPEATS, DEFAULT_WARMUP_PASSES } from '../protocol/index.js'
+import { DEFAULT_MEGA_SETTINGS, type MegaSettings, type ReplayStorage, countPasses, replay } from '../run/replay.js'
 import { enforceMemoryLimit } from '../storage/cgroup.js'
 import { splitBudget } from '../storage/memory.js'
 import { UsageError } from '../errors/index.js'
@@ -41,12 +44,20 @@ export type ReplayCliOptions = {
   cgroup?: boolean
   engine?: string
   threads?: string[]
-  verifyMpt?: boolean
+  /** --verify-mpt [every|final|off]: true when given bare (= every). */
+  verifyMpt?: boolean | string
+  /** --senders recover|cache */
+  senders?: string
+  /** Measured passes per variant, and warm-up passes before them (src/protocol). */
+  repeat?: number
+  warmup?: number
   stateDiffs?: string
   senderWorkers?: number
   evm?: string
   /** commander's --no-report sets this false */
   report?: boolean
+  /** Replace an earlier megabench output at --out (never anything else). */
+  force?: boolean
   /** i/n: replay only this shard of the fixture set or chain range */
   shard?: string
   /** cpu, clinic-flame or clinic-doctor */
@@ -88,20 +99,43 @@ export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineNam
     throw new UsageError(`--evm takes ethereumjs, fast or both comma-separated (got ${JSON.stringify(opts.evm)})`)
   }
   if (!engines.includes('mega')) {
-    for (const [flag, set] of [['--threads', opts.threads !== undefined], ['--verify-mpt', opts.verifyMpt === true], ['--state-diffs', opts.stateDiffs !== undefined], ['--sender-workers', opts.senderWorkers !== undefined], ['--evm', opts.evm !== undefined]] as const) {
+    for (const [flag, set] of [['--threads', opts.threads !== undefined], ['--verify-mpt', opts.verifyMpt !== undefined], ['--state-diffs', opts.stateDiffs !== undefined], ['--sender-workers', opts.senderWorkers !== undefined], ['--evm', opts.evm !== undefined]] as const) {
       if (set) throw new UsageError(`${flag} applies to --engine mega or both`)
     }
   }
   return {
     engines,
     mega: {
-      verifyMpt: opts.verifyMpt === true,
+      verifyMpt: parseVerifyMpt(opts.verifyMpt),
       senderWorkers: opts.senderWorkers ?? DEFAULT_MEGA_SETTINGS.senderWorkers,
       stateDiffs: opts.stateDiffs,
       threads: [...new Set(threads.length > 0 ? threads : [0])],
       evm: evms === undefined ? undefined : evms.length === 1 ? (evms[0] as 'ethereumjs' | 'fast') : (evms as ('ethereumjs' | 'fast')[]),
     },
   }
+}
+
+/** --verify-mpt [every|final|off] (bare: every; absent: final, the default). */
+export function parseVerifyMpt(v: boolean | string | undefined): VerifyMpt {
+  if (v === undefined || v === false) return DEFAULT_MEGA_SETTINGS.verifyMpt
+  if (v === true) return 'every'
+  if (v === 'every' || v === 'final' || v === 'off') return v
+  throw new UsageError(`--verify-mpt takes every, final or off (got ${JSON.stringify(v)})`)
+}
+
+/** --senders recover|cache (default recover). */
+export function parseSenders(v: string | undefined): SenderSource {
+  if (v === undefined || v === 'recover' || v === 'cache') return v ?? 'recover'
+  throw new UsageError(`--senders must be recover or cache (got ${JSON.stringify(v)})`)
+}
+
+/** --repeat and --warmup (src/protocol). */
+export function protocolFromOptions(opts: Pick<ReplayCliOptions, 'repeat' | 'warmup'>): { repeat: number; warmup: number } {
+  const repeat = opts.repeat ?? DEFAULT_REPEATS
+  const warmup = opts.warmup ?? DEFAULT_WARMUP_PASSES
+  if (!(Number.isInteger(repeat) && repeat >= 1)) throw new UsageError(`--repeat must be a whole number >= 1 (got ${repeat})`)
+  if (!(Number.isInteger(warmup) && warmup >= 0)) throw new UsageError(`--warmup must be a whole number >= 0 (got ${warmup})`)
+  return { repeat, warmup }
 }
 
 /** --mode, --storage, --batch, --memory/--l1/--l2, --db → replay storage parameters. */
@@ -161,6 +195,8 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   const { storage, modes } = storageFromOptions(opts)
   const { engines, mega } = enginesFromOptions(opts)
   const analyses = analysisOptions(opts)
+  const senders = parseSenders(opts.senders)
+  const protocol = protocolFromOptions(opts)
   if (analyses !== undefined && needsProfile(analyses.kinds) && opts.opcodes !== true) {
     throw new UsageError('--analyze jit needs --opcodes (the JIT bound comes from the opcode profile)')
   }
@@ -170,37 +206,51 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
     const applied = enforceMemoryLimit(limit)
     process.stderr.write(`megabench: ${applied.message}\n`)
   }
-  const variants = engines.reduce((n, e) => n + (e === 'mega' ? mega.threads.length : 1), 0)
-  const progress = createProgress(total * modes.length * variants, opts.json !== true)
+  // The output is checked and reserved before any work: a path megabench must not replace, or one it
+  // cannot write, is refused now, not after the replay.
+  const outDir = opts.out ?? join('reports', timestampForPath(new Date()))
+  if (mega.stateDiffs !== undefined) {
+    await checkOutputFile(mega.stateDiffs, (head) => head.startsWith(new TextDecoder().decode(STATE_DIFFS_MAGIC)), { force: opts.force, option: '--state-diffs', inputs: paths })
+  }
+  const reservation = await OutputReservation.reserve(outDir, 'replay', { force: opts.force, inputs: paths })
   let result
-  const cpu = profile === 'cpu' ? await startCpuProfile() : undefined
-  let cpuProfile: CpuProfile | undefined
   try {
-    result = await replay({
-      source,
-      sourcePaths: paths,
-      range,
-      storage,
-      modes,
-      engines,
-      mega,
-      opcodes: opts.opcodes === true,
-      onBlock: (row, _i, _mode, label) => progress.tick(`${label} block ${row.number}`),
-    })
-  } finally {
-    cpuProfile = await cpu?.stop()
-    progress.stop()
+    const passes = countPasses({ modes, engines, mega, opcodes: opts.opcodes === true, ...protocol })
+    const progress = createProgress(total * passes, opts.json !== true)
+    const cpu = profile === 'cpu' ? await startCpuProfile() : undefined
+    let cpuProfile: CpuProfile | undefined
+    try {
+      result = await replay({
+        source,
+        sourcePaths: paths,
+        range,
+        storage,
+        modes,
+        engines,
+        mega,
+        opcodes: opts.opcodes === true,
+        senders,
+        ...protocol,
+        onBlock: (row, _i, _mode, label) => progress.tick(`${label} block ${row.number}`),
+      })
+    } finally {
+      cpuProfile = await cpu?.stop()
+      progress.stop()
+    }
+    if (analyses !== undefined) {
+      if (opts.json !== true) process.stderr.write(`megabench: analyses (${analyses.kinds.join(', ')}): access pass over the same blocks…\n`)
+      result.analyses = await runAnalyses({ ...analyses, source, workload, run: result })
+    }
+    const files: Map<string, string | Uint8Array> = runFiles(result)
+    if (cpuProfile !== undefined) files.set(CPU_PROFILE_FILE, JSON.stringify(cpuProfile))
+    const flame = cpuProfile === undefined ? undefined : flameData(cpuProfile)
+    if (opts.report !== false) files.set('report.html', await renderHtml([{ label: basename(outDir), result, flame }], []))
+    await reservation.write(files)
+  } catch (err) {
+    await reservation.abort()
+    throw err
   }
-  if (analyses !== undefined) {
-    if (opts.json !== true) process.stderr.write(`megabench: analyses (${analyses.kinds.join(', ')}): access pass over the same blocks…\n`)
-    result.analyses = await runAnalyses({ ...analyses, source, workload, run: result })
-  }
-  const outDir = opts.out ?? join('reports', timestampForPath(new Date(result.createdAt)))
-  const files: Map<string, string | Uint8Array> = runFiles(result)
-  if (cpuProfile !== undefined) files.set(CPU_PROFILE_FILE, JSON.stringify(cpuProfile))
-  const flame = cpuProfile === undefined ? undefined : flameData(cpuProfile)
-  if (opts.report !== false) files.set('report.html', await renderHtml([{ label: basename(outDir), result, flame }], []))
-  await writeDirectoryAtomically(outDir, files)
+  await reservation.commit()
   if (opts.json === true) process.stdout.write(`${JSON.stringify(result)}\n`)
   else {
     process.stdout.write(`${formatSummary(result, { outDir, report: opts.report })}\n`)

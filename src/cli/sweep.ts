@@ -3,7 +3,8 @@ import { basename, join } from 'node:path'
 import Table from 'cli-table3'
 
 import { UsageError } from '../errors/index.js'
-import { buildDirectoryAtomically } from '../output/files.js'
+import { buildReserved } from '../output/files.js'
+import { OutputReservation, inputPathsOfArgs } from '../output/guard.js'
 import { sweep } from '../run/sweep.js'
 import type { SweepResult } from '../run/sweepSchema.js'
 import { formatSize, parseSize } from '../storage/memory.js'
@@ -12,7 +13,7 @@ import { loadResult } from '../report/load.js'
 import { timestampForPath } from './replay.js'
 import { writeFile } from 'node:fs/promises'
 
-export type SweepCliOptions = { memory: string; repeat?: number; out?: string; json?: boolean; report?: boolean }
+export type SweepCliOptions = { memory: string; repeat?: number; out?: string; json?: boolean; report?: boolean; force?: boolean }
 
 const RESERVED = ['--memory', '--l1', '--l2', '--json', '--out', '--db', '--cgroup', '--mode']
 
@@ -32,7 +33,8 @@ export async function sweepCommand(opts: SweepCliOptions, replayArgs: string[]):
   if (!(Number.isInteger(repeat) && repeat >= 1)) throw new UsageError('--repeat must be a whole number >= 1')
   const outDir = opts.out ?? join('reports', `sweep-${timestampForPath(new Date())}`)
   let result: SweepResult | undefined
-  await buildDirectoryAtomically(outDir, async (tmp) => {
+  const reservation = await OutputReservation.reserve(outDir, 'sweep', { force: opts.force, inputs: inputPathsOfArgs(replayArgs) })
+  await buildReserved(reservation, async (tmp) => {
     result = await sweep({
       limits,
       repeat,

@@ -6,9 +6,13 @@ import type { ImportStats } from '../storage/import.js'
 import type { StoreStats } from '../storage/stateStore.js'
 import type { ReplayUnit } from '../types.js'
 import type { StateReadCounts } from './baseline/stateManager.js'
-import type { FieldMismatch } from './verify.js'
+import type { Checks, FieldMismatch } from './verify.js'
+import type { SenderSource } from './senders.js'
 
 export type EngineName = 'baseline' | 'mega'
+
+/** When the mega engine proves the state root through its MPT mirror. */
+export type VerifyMpt = 'every' | 'final' | 'off'
 
 /** When the state root is computed and the state persisted. */
 export type SyncMode = 'live' | 'historical'
@@ -54,6 +58,8 @@ export type BlockRun = {
   stateReads: StateReadCounts
   /** Empty when every field matched. */
   mismatches: FieldMismatch[]
+  /** Every check made on the block and its outcome (verification as data; see engines/verify.ts). */
+  checks: Checks
   /** Setup outside the timed phases (state import: witness or genesis; VM creation; decoding), ms. */
   setupMs: number
   /** Executed only to reach the measured range (`--from`). */
@@ -71,8 +77,11 @@ export type MegaOptions = {
   /** live: the authenticated tree committed every block; historical: every `batch` blocks (null = per unit). */
   mode: SyncMode
   batch: number | null
-  /** Keep Ethereum's MPT beside the mega state and check its root against every header. */
-  verifyMpt: boolean
+  /**
+   * Ethereum's MPT kept beside the mega state proves the state root: `every` block's header, the
+   * range's `final` one (the default: the range's net changes applied at its end), or `off`.
+   */
+  verifyMpt: VerifyMpt
   /** Worker threads recovering senders ahead of execution (0 = recover during execution). */
   senderWorkers: number
   /** Append every block's state diff to this file (length-prefixed megabench-diff-v1), fsync per commit. */
@@ -135,6 +144,8 @@ export type RunUnitOptions = {
    * for the unit, told about every measured block's transactions. The mega engine then runs in order.
    */
   accessSets?: AccessSetProbe | undefined
+  /** Where senders come from (default recover): the same for every engine of a run. */
+  senders?: SenderSource | undefined
 }
 
 /** An execution engine: executes replay units and proves each block. */

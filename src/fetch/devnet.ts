@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 
 import { type Address, type Hex, concatHex, getContractAddress, createPublicClient, createWalletClient, encodeDeployData, encodeFunctionData, http, maxUint256, numberToHex, parseEther } from 'viem'
 
+import { superviseChild } from '../util/interrupt.js'
 import { loadArtifact } from '../workloads/artifacts.js'
 
 /**
@@ -42,6 +43,7 @@ export async function startAnvil(opts: { hardfork?: string; args?: string[] } = 
       ['--host', '127.0.0.1', '--port', String(port), '--hardfork', opts.hardfork ?? 'cancun', '--gas-limit', '100000000', '--silent', ...(opts.args ?? [])],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     )
+    superviseChild(child)
     let stderr = ''
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))

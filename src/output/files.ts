@@ -1,63 +1,40 @@
-import { chmod, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
-
-import { OutputError } from '../errors/index.js'
+import { type OutputCheck, OutputReservation } from './guard.js'
 
 /**
  * Writes a directory of files so that it appears complete or not at all: the files go into a
- * temporary sibling directory, which is renamed into place at the end. An existing directory at
- * `dir` is replaced only after the new one is complete.
+ * temporary sibling directory, which is renamed into place at the end. The target must be new, empty,
+ * or (with `check.force`) an earlier megabench output (src/output/guard.ts).
  */
-export async function writeDirectoryAtomically(dir: string, files: ReadonlyMap<string, string | Uint8Array>): Promise<void> {
-  await buildDirectoryAtomically(dir, async (tmp) => {
-    for (const [name, content] of files) {
-      await mkdir(dirname(join(tmp, name)), { recursive: true })
-      await writeFile(join(tmp, name), content)
-    }
-  })
+export async function writeDirectoryAtomically(dir: string, files: ReadonlyMap<string, string | Uint8Array>, what = 'output', check: OutputCheck = {}): Promise<void> {
+  const r = await OutputReservation.reserve(dir, what, check)
+  try {
+    await r.write(files)
+  } catch (err) {
+    await r.abort()
+    throw err
+  }
+  await r.commit()
 }
 
 /**
- * Runs `build` on a fresh temporary sibling of `dir`, then renames it to `dir` (replacing an existing
- * one only then). If `build` throws, the temporary directory is removed and nothing appears.
+ * Runs `build` on a fresh temporary sibling of `dir`, then renames it to `dir` (see
+ * writeDirectoryAtomically for what may be replaced). If `build` throws, the temporary directory is
+ * removed and nothing appears.
  */
-export async function buildDirectoryAtomically(dir: string, build: (tmp: string) => Promise<void>): Promise<void> {
-  const parent = dirname(dir)
-  try {
-    await mkdir(parent, { recursive: true })
-  } catch (cause) {
-    throw new OutputError(parent, `cannot create directory (${(cause as Error).message})`, cause)
-  }
-  const tmp = await mkdtemp(join(parent, `.megabench-tmp-${basename(dir)}-`))
-  try {
-    await build(tmp)
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true })
-    throw err
-  }
-  try {
-    await chmod(tmp, 0o777 & ~process.umask()) // mkdtemp creates 0700
-    if (await exists(dir)) {
-      const old = `${tmp}-old`
-      await rename(dir, old)
-      await rename(tmp, dir)
-      await rm(old, { recursive: true, force: true })
-    } else {
-      await rename(tmp, dir)
-    }
-  } catch (cause) {
-    await rm(tmp, { recursive: true, force: true })
-    throw new OutputError(dir, `cannot write output (${(cause as Error).message})`, cause)
-  }
+export async function buildDirectoryAtomically(dir: string, build: (tmp: string) => Promise<void>, what = 'output', check: OutputCheck = {}): Promise<void> {
+  const r = await OutputReservation.reserve(dir, what, check)
+  await buildReserved(r, build)
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Builds a reserved output (see OutputReservation) and commits it; aborts it if `build` throws. */
+export async function buildReserved(r: OutputReservation, build: (tmp: string) => Promise<void>): Promise<void> {
   try {
-    await stat(path)
-    return true
-  } catch {
-    return false
+    await build(await r.tmpDir())
+  } catch (err) {
+    await r.abort()
+    throw err
   }
+  await r.commit()
 }
 
 /** Quotes a CSV field when it needs it (RFC 4180). */

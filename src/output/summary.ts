@@ -3,6 +3,7 @@ import Table from 'cli-table3'
 import { PHASES, type PhaseName } from '../probes/phases.js'
 import type { EngineResult, MegaReport, RunResult, StorageReport } from '../run/schema.js'
 import { formatSize } from '../storage/memory.js'
+import { verificationSentences } from '../run/verification.js'
 
 const PHASE_LABELS: Record<PhaseName, string> = {
   senderRecovery: 'sender recovery',
@@ -36,8 +37,14 @@ export function formatSummary(
   )
   out.push(
     v.failed.length === 0
-      ? `verified ${v.verified}/${v.blocks} blocks: state root, receipts root, logs bloom, gas used and tx count all match`
+      ? `verified ${v.verified}/${v.blocks} blocks on every engine run (each run's checks below)`
       : `VERIFICATION FAILED: ${v.blocks - v.verified} of ${v.blocks} blocks do not reproduce their header (they count for no throughput)`,
+  )
+  const pr = result.config.protocol
+  out.push(
+    `protocol: ${pr.warmup} warm-up pass${pr.warmup === 1 ? '' : 'es'} per variant (not reported), then ${pr.repeat} measured pass${pr.repeat === 1 ? '' : 'es'}` +
+      `${pr.repeat > 1 ? ' interleaved A B B A: medians, ± half the range over passes' : ''}; senders ${result.config.senders === 'recover' ? 'recovered from signatures' : "from the source's cache"} on every engine` +
+      (result.config.opcodes ? '; timings from unprofiled passes, the opcode profile from profiled ones' : ''),
   )
   if (v.failed.length > 0) {
     const t = new Table({ head: ['block', 'file', 'field', 'expected', 'computed'], ...plain, wordWrap: true, colWidths: [10, 28, 14, 36, 36] })
@@ -66,8 +73,10 @@ function engineSummary(e: EngineResult, top: number): string[] {
   const t = e.totals
   out.push('')
   out.push(`engine ${e.label} (${e.mode} sync): ${e.description}`)
+  out.push(...verificationSentences(e).map((s) => `  check: ${s}`))
+  const rp = e.repeats
   out.push(
-    `throughput ${fmt(t.txPerSec, 0)} tx/s · ${fmt(t.mgasPerSec, 2)} Mgas/s ` +
+    `throughput ${fmt(t.txPerSec, 0)} tx/s${rp.passes > 1 ? ` (median of ${rp.passes} passes, ±${fmt(rp.txPerSec.relHalfRange * 100)}%)` : ''} · ${fmt(t.mgasPerSec, 2)} Mgas/s ` +
       `(${t.txs} txs, ${fmt(t.gasUsed / 1e6, 2)} Mgas in ${fmt(t.processingMs / 1000, 3)} s of block processing; ` +
       `wall ${fmt(t.wallMs / 1000, 2)} s incl. ${fmt(t.setupMs / 1000, 2)} s state import and setup, not counted)`,
   )
@@ -79,6 +88,13 @@ function engineSummary(e: EngineResult, top: number): string[] {
   if (e.mega !== null) out.push(...megaSummary(e.mega, t.txs))
 
   const prof = e.opcodes
+  if (e.profilerOverhead !== null) {
+    const o = e.profilerOverhead
+    out.push(
+      `opcode probe overhead: ${fmt(o.ratio, 2)}x (profiled ${fmt(o.profiledMs.median, 0)} ms vs unprofiled ${fmt(o.unprofiledMs.median, 0)} ms of block processing, same warm blocks` +
+        `${o.profiledMs.n > 1 ? `, medians of ${o.profiledMs.n} passes` : ''})`,
+    )
+  } else if (e.name === 'mega' && e.evm === 'fast') out.push('opcode profile: none (the fast EVM has no opcode probe yet)')
   if (prof) {
     const c = prof.coverage
     out.push(
@@ -99,7 +115,9 @@ function engineSummary(e: EngineResult, top: number): string[] {
         fmt(r.totalNs / 1e6, 2),
         fmt(r.pctTime),
         fmt(r.cumulativePct),
-        fmt(r.avgNs, 0),
+        r.totalNsMin !== undefined && r.totalNsMax !== undefined && r.count > 0 && (prof.passes ?? 1) > 1
+          ? `${fmt(r.avgNs, 0)} (${fmt(r.totalNsMin / r.count, 0)}–${fmt(r.totalNsMax / r.count, 0)})`
+          : fmt(r.avgNs, 0),
         (r.staticGas + r.dynamicGas).toLocaleString('en-US'),
       ]),
     )
@@ -147,28 +165,51 @@ function megaSummary(m: MegaReport, txs: number): string[] {
   }
   out.push(
     `state diffs: ${formatSize(m.stateDiffBytes)} (${txs > 0 ? fmt(m.stateDiffBytes / txs, 1) : '–'} B per transaction)` +
-      (m.verifyMptMs > 0 ? `; MPT kept beside and checked against every header in ${fmt(m.verifyMptMs / 1000, 2)} s (verification, not counted)` : ''),
+      (m.verifyMptMs > 0 ? `; MPT kept beside for the state-root check: ${fmt(m.verifyMptMs / 1000, 2)} s (verification, not counted)` : ''),
   )
   return out
 }
 
 /** Engines side by side: throughput and the ratio to the baseline in the same mode. */
 function comparisonSummary(result: RunResult): string[] {
-  const t = new Table({ head: ['engine', 'tx/s', 'Mgas/s', 'block processing ms', '× baseline (same mode)'], ...plain, colAligns: ['left', 'right', 'right', 'right', 'right'] as const })
+  const t = new Table({ head: ['engine', 'tx/s', 'Mgas/s', 'block processing ms', '× baseline (same mode)', 'what differs besides the engine'], ...plain, colAligns: ['left', 'right', 'right', 'right', 'right', 'left'] as const })
   for (const e of result.engines) {
     const base = result.engines.find((b) => b.name === 'baseline' && b.mode === e.mode)
-    const ratio = base !== undefined && base.totals.txPerSec > 0 ? e.totals.txPerSec / base.totals.txPerSec : null
-    t.push([e.label, fmt(e.totals.txPerSec, 0), fmt(e.totals.mgasPerSec, 2), fmt(e.totals.processingMs, 0), ratio === null ? '–' : `${fmt(ratio, 2)}x`])
+    const ratio = base !== undefined && base !== e && base.totals.txPerSec > 0 ? e.totals.txPerSec / base.totals.txPerSec : null
+    const spreadNote = ratio !== null && (e.repeats.passes > 1 || base!.repeats.passes > 1) ? ` (${fmt(ratioRange(e, base!)[0], 2)}–${fmt(ratioRange(e, base!)[1], 2)})` : ''
+    t.push([e.label, fmt(e.totals.txPerSec, 0), fmt(e.totals.mgasPerSec, 2), fmt(e.totals.processingMs, 0), ratio === null ? '–' : `${fmt(ratio, 2)}x${spreadNote}`, base === undefined || base === e ? '' : differences(e, base).join('; ')])
   }
-  const out = ['engines side by side on the same blocks (ratio of tx/s, verified blocks only):', t.toString()]
+  const out = ['engines side by side on the same blocks (ratio of tx/s; the range over passes in brackets):', t.toString()]
   const d = result.differential
   if (d !== null) {
+    const missing = d.notCompared.length > 0 ? `; ${d.notCompared.length} not compared (${[...new Set(d.notCompared.map((n) => n.reason))].join('; ')})` : ''
     out.push(
       d.mismatches === 0
-        ? `differential: the state diff of all ${d.compared} blocks compared equals the baseline's (every account field and slot)`
-        : `DIFFERENTIAL FAILED: ${d.mismatches} of ${d.compared} blocks have a state diff unlike the baseline's`,
+        ? `differential: ${d.compared} of ${d.expected} block diffs compared (blocks × mega variants), all equal to the baseline's (every account field and slot)${missing}`
+        : `DIFFERENTIAL FAILED: ${d.mismatches} of ${d.compared} block diffs compared differ from the baseline's${missing}`,
     )
   }
+  return out
+}
+
+/** The tx/s ratio's range over passes: [min(e)/max(base), max(e)/min(base)]. */
+function ratioRange(e: EngineResult, base: EngineResult): [number, number] {
+  return [e.repeats.txPerSec.min / base.repeats.txPerSec.max, e.repeats.txPerSec.max / base.repeats.txPerSec.min]
+}
+
+/**
+ * What makes two engine runs' numbers differ besides the engine itself, named beside their ratio: the EVM,
+ * the set of verified blocks, the sender source.
+ */
+export function differences(e: EngineResult, base: EngineResult): string[] {
+  const out: string[] = []
+  if (e.evm !== base.evm) out.push(`EVM: ${e.evm === 'fast' ? 'fast EVM' : '@ethereumjs/evm'} vs ${base.evm === 'fast' ? 'fast EVM' : '@ethereumjs/evm'}`)
+  const ok = (x: EngineResult) => new Set(x.blocks.filter((r) => r.verified).map((r) => `${r.origin}#${r.number}`))
+  const a = ok(e)
+  const b = ok(base)
+  const same = a.size === b.size && [...a].every((k) => b.has(k))
+  if (!same) out.push(`verified blocks: ${a.size} vs ${b.size}`)
+  if (e.senders !== base.senders) out.push(`senders: ${e.senders} vs ${base.senders}`)
   return out
 }
 

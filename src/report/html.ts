@@ -235,6 +235,7 @@ export async function renderHtml(runs: readonly LabeledRun[], sweeps: readonly L
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="megabench">
 <title>${esc(title)}</title>
 <style>${CSS}</style></head>
 <body>${banner}
@@ -375,3 +376,8 @@ const SCRIPT = `
   if(f) f.addEventListener('input',function(){var q=f.value.toLowerCase();Array.prototype.forEach.call(body.rows,function(r){var s=(r.cells[2].textContent+' '+r.cells[3].textContent).toLowerCase();r.style.display=s.indexOf(q)>=0?'':'none'})});
 })();
 `
+
+/** True when the start of a file is a megabench report (HTML with megabench's generator tag, or its Markdown heading). */
+export function isMegabenchReport(head: string): boolean {
+  return head.includes('<meta name="generator" content="megabench">') || head.startsWith('# megabench report')
+}

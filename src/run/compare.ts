@@ -1,11 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, symlinkSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
 import { MegabenchError, UsageError } from '../errors/index.js'
 import { PACKAGE_ROOT } from './environment.js'
+import { onInterrupt, superviseChild } from '../util/interrupt.js'
 
 /** A megabench version ready to run: its checkout directory (with dist/ built). */
 export type Version = { spec: string; dir: string; kind: 'dir' | 'ref'; commit: string | null; dispose(): Promise<void> }
@@ -44,10 +45,15 @@ export async function locateVersion(spec: string, repo: string = PACKAGE_ROOT, l
   const commit = rev.stdout.trim()
   const parent = await mkdtemp(join(tmpdir(), 'megabench-compare-'))
   const dir = join(parent, commit.slice(0, 12))
-  const dispose = async () => {
+  const removeWorktree = () => {
     spawnSync('git', ['worktree', 'remove', '--force', dir], { cwd: repo })
-    await rm(parent, { recursive: true, force: true })
+    rmSync(parent, { recursive: true, force: true })
     spawnSync('git', ['worktree', 'prune'], { cwd: repo })
+  }
+  const unregister = onInterrupt(removeWorktree)
+  const dispose = async () => {
+    removeWorktree()
+    unregister()
   }
   try {
     log(`checking out ${spec} (${commit.slice(0, 12)}) into ${dir}`)
@@ -77,6 +83,7 @@ export function replayWith(v: Version, args: readonly string[], out: string): Pr
     const child = spawn(process.execPath, [join(v.dir, 'bin', 'megabench.js'), 'replay', ...args, '--json', '--no-report', '--out', out], {
       stdio: ['ignore', 'ignore', 'pipe'],
     })
+    superviseChild(child)
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     child.on('error', reject)

@@ -1,5 +1,6 @@
 import { RunResultError } from '../errors/index.js'
 import { LogHistogram } from '../storage/histogram.js'
+import type { Spread } from '../protocol/index.js'
 import type { BlockRow, Decomposition, EngineResult, MegaReport, OpcodeProfileJson, RunResult, StorageReport } from './schema.js'
 
 type Histogram = StorageReport['missPenalty']['execution']
@@ -57,7 +58,10 @@ export function mergeRuns(runs: readonly { file: string; run: RunResult }[]): Ru
     },
     engines,
     decomposition: decomposition(engines.filter((e) => e.name === 'baseline')),
-    differential: differentials.length > 0 ? { compared: sum(differentials, (d) => d.compared), mismatches: sum(differentials, (d) => d.mismatches) } : null,
+    differential:
+      differentials.length > 0
+        ? { compared: sum(differentials, (d) => d.compared), mismatches: sum(differentials, (d) => d.mismatches), expected: sum(differentials, (d) => d.expected), notCompared: differentials.flatMap((d) => d.notCompared) }
+        : null,
     verification: {
       blocks: engines[0]!.totals.blocks,
       verified: Math.min(...engines.map((e) => e.totals.verifiedBlocks)),
@@ -90,10 +94,35 @@ function mergeEngine(parts: readonly EngineResult[]): EngineResult {
       mgasPerSec: rate(gasUsed / 1e6, processingMs),
     },
     blocks,
+    // Shards ran one after another: a pass of the whole range is the sum of the shards' passes.
+    repeats: {
+      passes: Math.min(...parts.map((p) => p.repeats.passes)),
+      processingMs: sumSpreads(parts.map((p) => p.repeats.processingMs)),
+      txPerSec: (() => {
+        const ms = sumSpreads(parts.map((p) => p.repeats.processingMs))
+        return { ...ms, median: rate(txs, ms.median), min: rate(txs, ms.max), max: rate(txs, ms.min) }
+      })(),
+      phases: Object.fromEntries(Object.keys(p0.repeats.phases).map((k) => [k, sumSpreads(parts.map((p) => p.repeats.phases[k]!))])),
+    },
+    profilerOverhead: parts.every((p) => p.profilerOverhead !== null)
+      ? (() => {
+          const pr = sumSpreads(parts.map((p) => p.profilerOverhead!.profiledMs))
+          const un = sumSpreads(parts.map((p) => p.profilerOverhead!.unprofiledMs))
+          return { profiledMs: pr, unprofiledMs: un, ratio: un.median > 0 ? pr.median / un.median : 0 }
+        })()
+      : null,
     opcodes: parts.every((p) => p.opcodes !== null) ? mergeOpcodes(parts.map((p) => p.opcodes!)) : null,
     storage: parts.every((p) => p.storage !== null) ? mergeStorage(parts.map((p) => p.storage!)) : null,
     mega: parts.every((p) => p.mega !== null) ? mergeMega(parts.map((p) => p.mega!), phases.merkleization) : null,
   }
+}
+
+/** Spreads of quantities that add up (shards' times): medians, minima and maxima summed. */
+function sumSpreads(xs: readonly Spread[]): Spread {
+  const median = sum(xs, (x) => x.median)
+  const min = sum(xs, (x) => x.min)
+  const max = sum(xs, (x) => x.max)
+  return { n: Math.min(...xs.map((x) => x.n)), median, min, max, relHalfRange: median > 0 ? (max - min) / 2 / median : 0 }
 }
 
 function mergeOpcodes(ps: readonly OpcodeProfileJson[]): OpcodeProfileJson {

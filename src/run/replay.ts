@@ -1,26 +1,31 @@
-import { rename, rm, writeFile } from 'node:fs/promises'
+import { rm, writeFile, rename } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 
 import { createBaselineEngine } from '../engines/baseline/engine.js'
 import { createMegaEngine } from '../engines/mega/engine.js'
-import type { BlockRun, Engine, EngineName, MegaOptions, MegaUnitStats, StorageOptions, SyncMode, UnitStorageStats } from '../engines/types.js'
-import type { FieldMismatch } from '../engines/verify.js'
+import type { SenderSource } from '../engines/senders.js'
+import { STATE_DIFFS_MAGIC } from '../engines/stateDiff.js'
+import type { BlockRun, Engine, EngineName, MegaOptions, MegaUnitStats, StorageOptions, SyncMode, UnitStorageStats, VerifyMpt } from '../engines/types.js'
 import { BlockExecutionError, UsageError } from '../errors/index.js'
 import { now } from '../probes/clock.js'
 import { OpcodeProfiler } from '../probes/opcodeProfiler.js'
 import { type PhaseTimes, addPhaseTimes, emptyPhaseTimes, sumPhaseTimes } from '../probes/phases.js'
+import { DEFAULT_REPEATS, DEFAULT_WARMUP_PASSES, schedule, spread } from '../protocol/index.js'
 import { L1_SHARE } from '../storage/memory.js'
 import type { BlockSource } from '../types.js'
+import { onInterrupt } from '../util/interrupt.js'
+import { medianRows, mergeOpcodeProfiles, passSpreads, rate } from './aggregate.js'
 import { machineInfo, toolInfo } from './environment.js'
 import {
   type BlockRow,
   type Decomposition,
   type EngineResult,
   type MegaReport,
+  type OpcodeProfileJson,
   RUN_SCHEMA_VERSION,
   type RunResult,
 } from './schema.js'
 import { storageReport } from './storageReport.js'
-import { STATE_DIFFS_MAGIC } from '../engines/stateDiff.js'
 
 /** Where state lives and how the caches are bounded. */
 export type ReplayStorage =
@@ -41,7 +46,7 @@ export type ReplayParameters = {
   sourcePaths: readonly string[]
   /** For chains: the measured range, recorded in the run result. */
   range?: { from: number | null; to: number | null }
-  /** Time every opcode (adds the profiler's overhead to every timing). */
+  /** Also run profiled passes and report the opcode profile (timings still come from unprofiled passes). */
   opcodes?: boolean
   /** Default: LMDB with unbounded caches. */
   storage?: ReplayStorage
@@ -51,12 +56,24 @@ export type ReplayParameters = {
   engines?: readonly EngineName[]
   /** Mega engine settings; `threads` lists the parallel-execution widths to run (0 = in order). */
   mega?: MegaSettings
-  /** Called after every block. */
+  /** Where senders come from, for every engine (default recover). */
+  senders?: SenderSource
+  /** Warm-up passes of every variant before the measured ones, not reported (default 1; src/protocol). */
+  warmup?: number
+  /** Measured passes per variant, interleaved A B B A (default 1); medians and spreads are reported. */
+  repeat?: number
+  /** Called after every block of every pass (warm-up and profiled passes included: their label says so). */
   onBlock?: (row: BlockRow, index: number, mode: SyncMode, engine: string) => void
+  /** Called before every pass. */
+  onPass?: (pass: PassInfo) => void
 }
 
+/** One pass of the schedule, as progress reporting sees it. */
+export type PassInfo = { label: string; warmup: boolean; profiled: boolean; index: number; of: number }
+
 export type MegaSettings = {
-  verifyMpt: boolean
+  /** When the MPT mirror proves the state root (default final: the range's last block). */
+  verifyMpt: VerifyMpt
   senderWorkers: number
   stateDiffs: string | undefined
   threads: readonly number[]
@@ -64,10 +81,13 @@ export type MegaSettings = {
   evm?: 'ethereumjs' | 'fast' | readonly ('ethereumjs' | 'fast')[] | undefined
 }
 
-export const DEFAULT_MEGA_SETTINGS: MegaSettings = { verifyMpt: false, senderWorkers: 1, stateDiffs: undefined, threads: [0] }
+export const DEFAULT_MEGA_SETTINGS: MegaSettings = { verifyMpt: 'final', senderWorkers: 1, stateDiffs: undefined, threads: [0] }
 
-/** One engine configuration run over the whole source. */
-type Variant = { engine: Engine; mode: SyncMode; threads: number; label: string; evm?: 'ethereumjs' | 'fast' | undefined }
+/** One engine configuration; `profiled` passes feed only the opcode profile. */
+type Variant = { engine: Engine; mode: SyncMode; threads: number; label: string; evm: 'ethereumjs' | 'fast'; profiled: boolean }
+
+/** What one pass of a variant produced. */
+type Pass = { rows: BlockRow[]; units: UnitStorageStats[]; megaUnits: MegaUnitStats[]; profile: OpcodeProfileJson | null; wallMs: number }
 
 const DEFAULT_STORAGE: ReplayStorage = {
   kind: 'lmdb',
@@ -76,15 +96,22 @@ const DEFAULT_STORAGE: ReplayStorage = {
 }
 
 /**
- * Replays every unit of the source through the baseline engine, once per sync mode, proves every
- * block and returns the run result. Throws a MegabenchError on bad input (nothing is returned then);
- * a block that executes but does not reproduce its header is a verification failure in the result.
+ * Replays the source through every variant (engine × sync mode × EVM × threads) under the measurement
+ * protocol (src/protocol: warm-up passes first, then measured passes interleaved A B B A), proves every
+ * block and returns the run result: per variant the per-block medians over measured passes and their
+ * spreads. With opcodes, each variant also runs profiled passes: the profile comes from them, timings
+ * from the unprofiled ones, and their ratio is the probe's measured overhead. With several engines, every
+ * mega variant's per-block state diff is compared with the baseline's. Throws a MegabenchError on bad
+ * input; a block that executes but does not reproduce its header is a verification failure in the result.
  */
 export async function replay(p: ReplayParameters): Promise<RunResult> {
   const storage = p.storage ?? DEFAULT_STORAGE
   const modes = p.modes ?? ['live']
   const engineNames = p.engines ?? ['baseline']
   const mega = p.mega ?? DEFAULT_MEGA_SETTINGS
+  const senders = p.senders ?? 'recover'
+  const warmup = p.warmup ?? DEFAULT_WARMUP_PASSES
+  const repeat = p.repeat ?? DEFAULT_REPEATS
   const origin = p.sourcePaths.join(', ')
   if (storage.kind === 'memory' && modes.includes('historical') && engineNames.includes('baseline')) {
     throw new BlockExecutionError({ origin, block: 0 }, 'historical sync needs LMDB storage')
@@ -93,57 +120,54 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
   if (compare && storage.kind === 'memory') {
     throw new UsageError('comparing engines needs the baseline on LMDB (--storage lmdb): it computes the per-block state diffs there')
   }
-  const variants: Variant[] = []
-  for (const mode of modes) {
-    for (const name of engineNames) {
-      if (name === 'baseline') variants.push({ engine: createBaselineEngine(), mode, threads: 0, label: `baseline/${mode}` })
-      else {
-        const evms = mega.evm === undefined ? [undefined] : typeof mega.evm === 'string' ? [mega.evm] : mega.evm
-        for (const evm of evms) {
-          for (const threads of mega.threads) {
-            const label = `mega/${mode}${threads > 0 ? `/${threads} threads` : ''}${evms.length > 1 ? `/${evm === 'fast' ? 'fast EVM' : 'ethereumjs'}` : ''}`
-            variants.push({ engine: createMegaEngine(), mode, threads, label, evm })
-          }
-        }
-      }
-    }
+  if (storage.kind === 'lmdb' && storage.dir !== undefined && (repeat > 1 || p.opcodes === true)) {
+    throw new UsageError('--db keeps one DB and resumes at its head: use it without --repeat and --opcodes (each pass needs the same blocks)')
   }
-  const results: EngineResult[] = []
-  const failed: RunResult['verification']['failed'] = []
-  /** The baseline's diff digest per block, for the differential check. */
-  const reference = new Map<string, string>()
-  const differential = { compared: 0, mismatches: 0 }
-  let diffsWritten = false
-  // The diff stream is written beside its final name and renamed when the run completes.
-  const diffsPartial = mega.stateDiffs === undefined || !engineNames.includes('mega') ? undefined : `${mega.stateDiffs}.partial`
+  const evms = evmsOf(mega)
+  const { variants, twins } = buildVariants(modes, engineNames, mega, p.opcodes === true)
+  const plan = schedule([...variants, ...twins], repeat, warmup)
+  const passes = new Map<Variant, Pass[]>()
+  const diffsPartial = mega.stateDiffs === undefined || !engineNames.includes('mega') ? undefined : join(dirname(mega.stateDiffs), `.${basename(mega.stateDiffs)}.megabench-partial-${process.pid}`)
+  const unregister = diffsPartial === undefined ? () => {} : onInterrupt(() => void rm(diffsPartial, { force: true }))
   if (diffsPartial !== undefined) await writeFile(diffsPartial, STATE_DIFFS_MAGIC)
+  let diffsWritten = false
   try {
-  for (const v of variants) {
-    const stateDiffs = v.engine.name === 'mega' && !diffsWritten ? diffsPartial : undefined
-    if (stateDiffs !== undefined) diffsWritten = true
-    const r = await runEngine(v, storage, p, {
-      mega: { mode: v.mode, batch: storage.kind === 'lmdb' ? storage.batch : null, verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, stateDiffs, threads: v.threads, evm: v.evm },
-      stateDiffs: compare,
-      checkDiff: (run) => {
-        const key = `${run.origin}#${run.number}`
-        if (v.engine.name === 'baseline') {
-          if (run.diff !== undefined && !reference.has(key)) reference.set(key, run.diff.digest)
-          return undefined
-        }
-        const expected = reference.get(key)
-        if (expected === undefined || run.diff === undefined) return undefined
-        differential.compared++
-        if (expected === run.diff.digest) return undefined
-        differential.mismatches++
-        return { field: 'state diff vs baseline', expected, actual: run.diff.digest }
-      },
-    })
-    results.push(r.engine)
-    failed.push(...r.failures)
-  }
-  if (diffsPartial !== undefined) await rename(diffsPartial, mega.stateDiffs!)
+    try {
+      for (const [i, step] of plan.entries()) {
+        const v = step.variant
+        p.onPass?.({ label: v.label, warmup: step.warmup, profiled: v.profiled, index: i, of: plan.length })
+        const writeDiffs = !step.warmup && !v.profiled && v.engine.name === 'mega' && !diffsWritten ? diffsPartial : undefined
+        if (writeDiffs !== undefined) diffsWritten = true
+        // Warm-up passes and profiled twins never touch a --db directory (only the measured pass resumes it).
+        const passStorage: ReplayStorage = storage.kind === 'lmdb' && (step.warmup || v.profiled) ? { ...storage, dir: undefined } : storage
+        const pass = await runPass(v, passStorage, p, senders, {
+          mega: { mode: v.mode, batch: storage.kind === 'lmdb' ? storage.batch : null, verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, stateDiffs: writeDiffs, threads: v.threads, evm: v.evm },
+          stateDiffs: compare && v.engine.name === 'baseline',
+          label: `${step.warmup ? 'warm-up ' : ''}${v.label}${v.profiled ? ' (profiled)' : ''}`,
+        })
+        if (!step.warmup) passes.set(v, [...(passes.get(v) ?? []), pass])
+      }
+    } finally {
+      for (const v of variants) await v.engine.close?.()
+    }
+    if (diffsPartial !== undefined) await rename(diffsPartial, mega.stateDiffs!)
   } finally {
     if (diffsPartial !== undefined) await rm(diffsPartial, { force: true })
+    unregister()
+  }
+
+  const results = variants.map((v) => {
+    const twin = twins.find((t) => t.engine === v.engine && t.mode === v.mode && t.threads === v.threads && t.evm === v.evm)
+    return engineResult(v, passes.get(v) ?? [], twin === undefined ? undefined : (passes.get(twin) ?? []), storage, senders)
+  })
+  const differential = compare ? compareDiffs(results) : null
+  const failed: RunResult['verification']['failed'] = []
+  for (const e of results) {
+    for (const row of e.blocks) {
+      for (const [name, c] of Object.entries(row.checks)) {
+        if (c.status === 'fail' && c.expected !== undefined) failed.push({ engine: e.label, block: row.number, origin: row.origin, field: c.field ?? name, expected: c.expected, actual: c.actual ?? '' })
+      }
+    }
   }
   const first = results[0]!
   return {
@@ -165,11 +189,15 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
       modes: [...modes],
       storage: storage.kind,
       opcodes: p.opcodes === true,
-      mega: engineNames.includes('mega') ? { verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, threads: [...mega.threads], stateDiffs: mega.stateDiffs ?? null } : null,
+      senders,
+      protocol: { warmup, repeat, order: plan.map((s) => `${s.warmup ? 'warm-up ' : ''}${s.variant.label}${s.variant.profiled ? ' (profiled)' : ''}`) },
+      mega: engineNames.includes('mega')
+        ? { verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, threads: [...mega.threads], stateDiffs: mega.stateDiffs ?? null, evm: [...evms] }
+        : null,
     },
     engines: results,
     decomposition: decompose(results.filter((e) => e.name === 'baseline')),
-    differential: compare ? differential : null,
+    differential,
     verification: {
       blocks: first.totals.blocks,
       verified: Math.min(...results.map((e) => e.totals.verifiedBlocks)),
@@ -178,16 +206,51 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
   }
 }
 
-async function runEngine(
+/** The EVMs the mega variants run. */
+function evmsOf(mega: MegaSettings): readonly ('ethereumjs' | 'fast')[] {
+  return mega.evm === undefined ? ['ethereumjs'] : typeof mega.evm === 'string' ? [mega.evm] : mega.evm
+}
+
+/**
+ * The variants of a run (engine × mode × EVM × threads) and, with opcodes, their profiled twins: the fast
+ * EVM has no opcode probe (yet), and parallel workers run unprofiled, so those variants have none.
+ */
+function buildVariants(modes: readonly SyncMode[], engineNames: readonly EngineName[], mega: MegaSettings, opcodes: boolean): { variants: Variant[]; twins: Variant[] } {
+  const evms = evmsOf(mega)
+  const variants: Variant[] = []
+  for (const mode of modes) {
+    for (const name of engineNames) {
+      if (name === 'baseline') variants.push({ engine: createBaselineEngine(), mode, threads: 0, label: `baseline/${mode}`, evm: 'ethereumjs', profiled: false })
+      else {
+        for (const evm of evms) {
+          for (const threads of mega.threads) {
+            const label = `mega/${mode}${threads > 0 ? `/${threads} threads` : ''}${evms.length > 1 ? `/${evm === 'fast' ? 'fast EVM' : 'ethereumjs'}` : ''}`
+            variants.push({ engine: createMegaEngine(), mode, threads, label, evm, profiled: false })
+          }
+        }
+      }
+    }
+  }
+  const twins = opcodes ? variants.filter((v) => !(v.engine.name === 'mega' && (v.evm === 'fast' || v.threads > 0))).map((v) => ({ ...v, profiled: true })) : []
+  return { variants, twins }
+}
+
+/** How many passes a replay with these parameters runs (for progress bars): (variants + profiled twins) × (warm-up + repeat). */
+export function countPasses(p: Pick<ReplayParameters, 'modes' | 'engines' | 'mega' | 'opcodes' | 'warmup' | 'repeat'>): number {
+  const { variants, twins } = buildVariants(p.modes ?? ['live'], p.engines ?? ['baseline'], p.mega ?? DEFAULT_MEGA_SETTINGS, p.opcodes === true)
+  return (variants.length + twins.length) * ((p.warmup ?? DEFAULT_WARMUP_PASSES) + (p.repeat ?? DEFAULT_REPEATS))
+}
+
+async function runPass(
   v: Variant,
   storage: ReplayStorage,
   p: ReplayParameters,
-  extra: { mega: MegaOptions; stateDiffs: boolean; checkDiff: (run: BlockRun) => FieldMismatch | undefined },
-) {
+  senders: SenderSource,
+  extra: { mega: MegaOptions; stateDiffs: boolean; label: string },
+): Promise<Pass> {
   const { engine, mode } = v
-  const profiler = p.opcodes === true ? new OpcodeProfiler() : undefined
+  const profiler = v.profiled ? new OpcodeProfiler() : undefined
   const rows: BlockRow[] = []
-  const failures: RunResult['verification']['failed'] = []
   const units: UnitStorageStats[] = []
   const megaUnits: MegaUnitStats[] = []
   const options: StorageOptions =
@@ -195,76 +258,96 @@ async function runEngine(
       ? { kind: 'memory' }
       : { kind: 'lmdb', mode, batch: storage.batch, caches: { l1: storage.memory.l1, l2: storage.memory.l2 }, dir: storage.dir }
   const t0 = now()
-  try {
-    for await (const unit of p.source.units()) {
-      const runs = engine.runUnit(unit, {
-        // The fast EVM has no opcode probe: its variant runs unprofiled (the profile comes from @ethereumjs runs).
-        profiler: extra.mega.evm === 'fast' && engine.name === 'mega' ? undefined : profiler,
-        storage: options,
-        onUnitStats: (s) => units.push(s),
-        mega: extra.mega,
-        onMegaStats: (s) => megaUnits.push(s),
-        stateDiffs: extra.stateDiffs,
-      })
-      for await (const run of runs) {
-        if (run.warmup) {
-          const m = run.mismatches[0]
-          if (m !== undefined) {
-            throw new BlockExecutionError(
-              { origin: run.origin, block: run.number },
-              `does not verify (${m.field}: expected ${m.expected}, computed ${m.actual}); it precedes the measured range`,
-            )
-          }
-          continue
+  for await (const unit of p.source.units()) {
+    const runs = engine.runUnit(unit, {
+      profiler,
+      storage: options,
+      onUnitStats: (s) => units.push(s),
+      mega: extra.mega,
+      onMegaStats: (s) => megaUnits.push(s),
+      stateDiffs: extra.stateDiffs,
+      senders,
+    })
+    for await (const run of runs) {
+      if (run.warmup) {
+        const m = run.mismatches[0]
+        if (m !== undefined) {
+          throw new BlockExecutionError(
+            { origin: run.origin, block: run.number },
+            `does not verify (${m.field}: expected ${m.expected}, computed ${m.actual}); it precedes the measured range`,
+          )
         }
-        const diffMismatch = extra.checkDiff(run)
-        if (diffMismatch !== undefined) run.mismatches.push(diffMismatch)
-        const row = toRow(run)
-        rows.push(row)
-        for (const m of run.mismatches) failures.push({ engine: v.label, block: row.number, origin: row.origin, ...m })
-        p.onBlock?.(row, rows.length - 1, mode, v.label)
+        continue
       }
+      const row = toRow(run)
+      rows.push(row)
+      p.onBlock?.(row, rows.length - 1, mode, extra.label)
     }
-  } finally {
-    await engine.close?.()
   }
-  const wallMs = now() - t0
+  return { rows, units, megaUnits, profile: profiler?.profile() ?? null, wallMs: now() - t0 }
+}
+
+/** A variant's measured passes (and its profiled twin's) → its engine result. */
+function engineResult(v: Variant, measured: readonly Pass[], profiled: readonly Pass[] | undefined, storage: ReplayStorage, senders: SenderSource): EngineResult {
+  const rows = medianRows(measured.map((x) => x.rows))
   const verified = rows.filter((r) => r.verified)
   let phases: PhaseTimes = emptyPhaseTimes()
   for (const r of verified) phases = addPhaseTimes(phases, r.phases)
   const processingMs = sumPhaseTimes(phases)
   const txs = verified.reduce((s, r) => s + r.txCount, 0)
   const gasUsed = verified.reduce((s, r) => s + r.gasUsed, 0)
-  const isMega = engine.name === 'mega'
-  const engineResult: EngineResult = {
-    name: engine.name,
+  const spreads = passSpreads(
+    measured.map((x) => x.rows),
+    txs,
+  )
+  // Storage and mega counters of the median pass (counters are equal across passes; its times are typical).
+  const order = measured.map((x, i) => ({ i, ms: x.rows.reduce((s, r) => s + (r.verified ? r.totalMs : 0), 0) })).sort((a, b) => a.ms - b.ms)
+  const median = measured[order[Math.floor((order.length - 1) / 2)]?.i ?? 0]
+  const isMega = v.engine.name === 'mega'
+  let profilerOverhead: EngineResult['profilerOverhead'] = null
+  let opcodes: OpcodeProfileJson | null = null
+  if (profiled !== undefined && profiled.length > 0) {
+    opcodes = mergeOpcodeProfiles(profiled.map((x) => x.profile).filter((x): x is OpcodeProfileJson => x !== null))
+    // Over the blocks that verified in both kinds of pass.
+    const ok = new Set(rows.filter((r) => r.verified).map((r) => `${r.origin}#${r.number}`))
+    const msOf = (x: Pass) => x.rows.reduce((s, r) => s + (ok.has(`${r.origin}#${r.number}`) && r.verified ? r.totalMs : 0), 0)
+    const pr = spread(profiled.map(msOf))
+    const un = spread(measured.map(msOf))
+    if (pr !== null && un !== null) profilerOverhead = { profiledMs: pr, unprofiledMs: un, ratio: un.median > 0 ? pr.median / un.median : 0 }
+  }
+  return {
+    name: v.engine.name,
     label: v.label,
     description: isMega
-      ? `${engine.description}, ${evmDescription(extra.mega.evm ?? 'ethereumjs', v.threads)}${v.threads > 0 ? `, ${v.threads} parallel-execution workers` : ', transactions in order on one thread'}`
+      ? `${v.engine.description}, ${evmDescription(v.evm, v.threads)}${v.threads > 0 ? `, ${v.threads} parallel-execution workers` : ', transactions in order on one thread'}`
       : storage.kind === 'memory'
-        ? `${engine.description}, in-memory node store`
-        : `${engine.description}, flat state + tries on LMDB`,
-    mode,
+        ? `${v.engine.description}, in-memory node store`
+        : `${v.engine.description}, flat state + tries on LMDB`,
+    mode: v.mode,
     totals: {
       blocks: rows.length,
       verifiedBlocks: verified.length,
       txs,
       gasUsed,
       processingMs,
-      wallMs,
+      wallMs: median?.wallMs ?? 0,
       setupMs: rows.reduce((s, r) => s + r.setupMs, 0),
       phases,
       txPerSec: rate(txs, processingMs),
       mgasPerSec: rate(gasUsed / 1e6, processingMs),
     },
     blocks: rows,
-    opcodes: profiler ? profiler.profile() : null,
-    mega: isMega ? megaReport(megaUnits, phases.merkleization, extra.mega.evm ?? 'ethereumjs') : null,
+    evm: v.evm,
+    senders,
+    repeats: spreads,
+    profilerOverhead,
+    opcodes,
+    mega: isMega ? megaReport(median?.megaUnits ?? [], phases.merkleization, v.evm) : null,
     storage:
       storage.kind === 'memory' || isMega
         ? null
-        : storageReport(units, {
-            mode,
+        : storageReport(median?.units ?? [], {
+            mode: v.mode,
             batch: storage.batch,
             memoryBytes: storage.memory.total,
             l1Bytes: storage.memory.total === null ? null : storage.memory.l1,
@@ -272,7 +355,59 @@ async function runEngine(
             rule: `level 1 (client state cache) ${L1_SHARE * 100}% of --memory, level 2 (DB read cache) the rest; --l1/--l2 override`,
           }),
   }
-  return { engine: engineResult, failures }
+}
+
+/**
+ * The differential: every mega variant's per-block net state diff against the baseline's (any baseline
+ * variant: the diff does not depend on the sync mode). A difference fails that block of that variant; a
+ * block without a baseline diff (the baseline did not verify it) is listed as not compared, with why.
+ */
+function compareDiffs(results: EngineResult[]): NonNullable<RunResult['differential']> {
+  const reference = new Map<string, string>()
+  const baselineFailed = new Set<string>()
+  for (const e of results.filter((x) => x.name === 'baseline')) {
+    for (const r of e.blocks) {
+      const key = `${r.origin}#${r.number}`
+      if (!r.verified) baselineFailed.add(key)
+      else if (r.diff !== null && !reference.has(key)) reference.set(key, r.diff.digest)
+    }
+  }
+  const out: NonNullable<RunResult['differential']> = { compared: 0, mismatches: 0, expected: 0, notCompared: [] }
+  for (const e of results.filter((x) => x.name === 'mega')) {
+    for (const r of e.blocks) {
+      out.expected++
+      const key = `${r.origin}#${r.number}`
+      const expected = reference.get(key)
+      if (expected === undefined || r.diff === null) {
+        const reason = baselineFailed.has(key) ? 'the baseline did not verify this block' : r.diff === null ? 'the mega engine computed no diff' : 'no baseline diff for this block'
+        out.notCompared.push({ engine: e.label, block: r.number, origin: r.origin, reason })
+        r.checks.diffVsBaseline = { status: 'skipped', note: reason }
+        continue
+      }
+      out.compared++
+      if (expected === r.diff.digest) {
+        r.checks.diffVsBaseline = { status: 'pass', method: "net state diff (every account field and slot, megabench-diff-v1 digest) equals the baseline's" }
+        continue
+      }
+      out.mismatches++
+      r.checks.diffVsBaseline = { status: 'fail', method: 'net state diff digest', field: 'state diff vs baseline', expected, actual: r.diff.digest }
+      r.verified = false
+    }
+    // A block that failed the differential counts for no throughput: recompute the totals.
+    refreshTotals(e)
+  }
+  return out
+}
+
+/** Totals from the (possibly changed) verified rows. */
+function refreshTotals(e: EngineResult): void {
+  const verified = e.blocks.filter((r) => r.verified)
+  let phases: PhaseTimes = emptyPhaseTimes()
+  for (const r of verified) phases = addPhaseTimes(phases, r.phases)
+  const processingMs = sumPhaseTimes(phases)
+  const txs = verified.reduce((s, r) => s + r.txCount, 0)
+  const gasUsed = verified.reduce((s, r) => s + r.gasUsed, 0)
+  Object.assign(e.totals, { verifiedBlocks: verified.length, txs, gasUsed, processingMs, phases, txPerSec: rate(txs, processingMs), mgasPerSec: rate(gasUsed / 1e6, processingMs) })
 }
 
 /** Which EVM the mega engine runs (the fast EVM does not run on parallel workers, nor before Byzantium). */
@@ -325,11 +460,6 @@ function decompose(results: readonly EngineResult[]): Decomposition | null {
   }
 }
 
-/** Units per second from a count and milliseconds (0 when no time was spent). */
-function rate(count: number, ms: number): number {
-  return ms > 0 ? count / (ms / 1000) : 0
-}
-
 function toRow(run: BlockRun): BlockRow {
   const totalMs = sumPhaseTimes(run.phases)
   const gasUsed = Number(run.gasUsed)
@@ -349,5 +479,6 @@ function toRow(run: BlockRun): BlockRow {
     verified: run.mismatches.length === 0,
     cache: run.storage ?? null,
     diff: run.diff ?? null,
+    checks: run.checks,
   }
 }

@@ -7,7 +7,7 @@ import { analysesSchema } from '../analyses/schema.js'
  * gate). Versioned; every change that a reader could notice bumps RUN_SCHEMA_VERSION.
  * All times are milliseconds unless a field name says otherwise (…Ns = nanoseconds).
  */
-export const RUN_SCHEMA_VERSION = 3
+export const RUN_SCHEMA_VERSION = 4
 
 const phases = z.object({
   senderRecovery: z.number(),
@@ -100,6 +100,19 @@ export const storageReportSchema = z.object({
 })
 export type StorageReport = z.infer<typeof storageReportSchema>
 
+/** One check made on a block (engines/verify.ts): its outcome, how it was made, or why it was not. */
+export const checkSchema = z.object({
+  status: z.enum(['pass', 'fail', 'skipped']),
+  method: z.string().optional(),
+  note: z.string().optional(),
+  field: z.string().optional(),
+  expected: z.string().optional(),
+  actual: z.string().optional(),
+})
+
+/** A quantity measured over repeated passes (src/protocol): the median is what is reported. */
+export const spreadSchema = z.object({ n: z.number().int(), median: z.number(), min: z.number(), max: z.number(), relHalfRange: z.number() })
+
 export const blockRowSchema = z.object({
   origin: z.string(),
   number: z.number().int().nonnegative(),
@@ -120,6 +133,10 @@ export const blockRowSchema = z.object({
   cache: blockCache.nullable(),
   /** The block's net state diff (megabench-diff-v1): digest, encoded bytes, keys (when computed). */
   diff: z.object({ digest: z.string(), bytes: z.number(), keys: z.number() }).nullable(),
+  /** Every check made on this block: header fields, per-transaction roots, state root, senders, diff vs the baseline. */
+  checks: z.record(z.string(), checkSchema),
+  /** With --repeat > 1: the block's total time in each measured pass (the row's phases are per-phase medians). */
+  passes: z.object({ totalMs: z.array(z.number()) }).optional(),
 })
 
 const mismatch = z.object({ field: z.string(), expected: z.string(), actual: z.string() })
@@ -137,6 +154,9 @@ const opcodeRow = z.object({
   staticGas: z.number(),
   dynamicGas: z.number(),
   childGas: z.number(),
+  /** The range of totalNs over the profiled passes (totalNs is their median). */
+  totalNsMin: z.number().optional(),
+  totalNsMax: z.number().optional(),
 })
 
 export const opcodeProfileSchema = z.object({
@@ -159,6 +179,8 @@ export const opcodeProfileSchema = z.object({
     stateRootsMs: z.number(),
     opcodeSharePct: z.number(),
   }),
+  /** Warm profiled passes the medians are taken over. */
+  passes: z.number().int().optional(),
 })
 
 /** The mega engine's own counters (in-memory state, BucketTree, parallel execution, diffs). */
@@ -217,6 +239,18 @@ export const engineResultSchema = z.object({
     mgasPerSec: z.number(),
   }),
   blocks: z.array(blockRowSchema),
+  /** The EVM this variant asked for (the baseline runs @ethereumjs/evm; the mega engine's fallbacks are under mega.evm). */
+  evm: z.enum(['ethereumjs', 'fast']),
+  /** Where senders came from: recovered from signatures, or the source's cache (--senders). */
+  senders: z.enum(['recover', 'cache']),
+  /** Measured passes: the totals above are medians; these are their spreads (each pass's verified blocks). */
+  repeats: z.object({ passes: z.number().int(), processingMs: spreadSchema, txPerSec: spreadSchema, phases: z.record(z.string(), spreadSchema) }),
+  /**
+   * With --opcodes: the profile comes from separate profiled passes; timings from unprofiled ones. The
+   * probe's cost on the same warm blocks: profiled over unprofiled processing time (medians).
+   */
+  profilerOverhead: z.object({ profiledMs: spreadSchema, unprofiledMs: spreadSchema, ratio: z.number() }).nullable(),
+  /** Opcode profile of warm profiled passes (null unprofiled, and for the fast EVM, which has no probe yet). */
   opcodes: opcodeProfileSchema.nullable(),
   storage: storageReportSchema.nullable(),
   mega: megaReportSchema.nullable(),
@@ -270,14 +304,33 @@ export const runResultSchema = z.object({
     modes: z.array(z.enum(['live', 'historical'])),
     storage: z.enum(['memory', 'lmdb']),
     opcodes: z.boolean(),
+    /** Where senders come from, for every engine (--senders). */
+    senders: z.enum(['recover', 'cache']),
+    /** The measurement protocol (src/protocol): warm-up passes per variant, measured passes, and their order. */
+    protocol: z.object({ warmup: z.number().int(), repeat: z.number().int(), order: z.array(z.string()) }),
     mega: z
-      .object({ verifyMpt: z.boolean(), senderWorkers: z.number(), threads: z.array(z.number()), stateDiffs: z.string().nullable() })
+      .object({
+        verifyMpt: z.enum(['every', 'final', 'off']),
+        senderWorkers: z.number(),
+        threads: z.array(z.number()),
+        stateDiffs: z.string().nullable(),
+        evm: z.array(z.enum(['ethereumjs', 'fast'])),
+      })
       .nullable(),
   }),
   engines: z.array(engineResultSchema).min(1),
   decomposition: decompositionSchema.nullable(),
   /** With several engines: blocks whose state diff was compared with the baseline's, and how many differed. */
-  differential: z.object({ compared: z.number(), mismatches: z.number() }).nullable(),
+  differential: z
+    .object({
+      compared: z.number(),
+      mismatches: z.number(),
+      /** Blocks × mega variants: what would be compared if every block had a baseline diff. */
+      expected: z.number(),
+      /** Blocks of a variant not compared, and why (e.g. the baseline did not verify the block). */
+      notCompared: z.array(z.object({ engine: z.string(), block: z.number().int(), origin: z.string(), reason: z.string() })),
+    })
+    .nullable(),
   verification: z.object({
     blocks: z.number().int(),
     verified: z.number().int(),

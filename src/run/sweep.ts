@@ -5,6 +5,8 @@ import { MegabenchError } from '../errors/index.js'
 import { formatSize } from '../storage/memory.js'
 import { machineInfo, PACKAGE_ROOT, toolInfo } from './environment.js'
 import { type RunResult, runResultSchema } from './schema.js'
+import { superviseChild } from '../util/interrupt.js'
+import { schedule } from '../protocol/index.js'
 import { SWEEP_SCHEMA_VERSION, type SweepPoint, type SweepResult, type SweepRunSummary } from './sweepSchema.js'
 
 export type SweepParameters = {
@@ -21,17 +23,20 @@ export type SweepParameters = {
 const BIN = join(PACKAGE_ROOT, 'bin', 'megabench.js')
 
 /**
- * Runs `megabench replay` once per memory limit and repetition, each in a fresh process, in a fixed
- * interleaved order (repetition 1 visits every limit, then repetition 2…), so that drift on a shared
- * machine spreads over all limits. Returns the study's curves per limit: medians of total time,
+ * Runs `megabench replay` once per memory limit and repetition, each in a fresh process (which runs its
+ * own warm-up pass first), in the order of the measurement protocol (src/protocol: repetition 1 visits
+ * every limit, repetition 2 visits them backwards: A B B A …), so that drift on a shared machine spreads
+ * over all limits. Returns the study's curves per limit: medians of total time,
  * execution, miss penalty (state load), write time (persistence), merkleization, and miss ratios.
  */
 export async function sweep(p: SweepParameters): Promise<SweepResult> {
   if (p.limits.length === 0) throw new MegabenchError('sweep needs at least one --memory limit')
   const runs = new Map<number, SweepRunSummary[]>()
   let first: RunResult | undefined
-  for (let r = 1; r <= p.repeat; r++) {
-    for (const limit of p.limits) {
+  for (const step of schedule(p.limits, p.repeat, 0)) {
+    {
+      const limit = step.variant
+      const r = step.pass + 1
       const out = join(p.runsDir, `${limit}-${r}`)
       const result = await runReplay([...p.replayArgs, '--memory', String(limit), '--json', '--no-report', '--out', out], limit)
       first ??= result
@@ -117,6 +122,7 @@ function summarize(r: RunResult, dir: string): SweepRunSummary {
 function runReplay(args: string[], limit: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'replay', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    superviseChild(child)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))

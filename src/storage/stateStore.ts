@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { bytesToHex } from '@ethereumjs/util'
@@ -99,6 +99,11 @@ export class StateStore {
   }
   /** Which phase a level-2 miss belongs to (the state manager switches it around merkleization). */
   context: 'execution' | 'merkleization' = 'execution'
+  /**
+   * State reads of execution that missed level 1 (the client's state cache) and went to the database
+   * (level 2, then LMDB): the `state_reads` of a slow-block line. Trie-node reads of merkleization are not state reads.
+   */
+  readonly stateReads = { accounts: 0, storageSlots: 0, code: 0, codeBytes: 0 }
   /** Receives execution-side miss penalties as the `stateLoad` phase. */
   clock: PhaseClock | undefined
 
@@ -118,6 +123,14 @@ export class StateStore {
    * if `chainKey` is given, hold that chain; otherwise it is refused with a one-line error.
    */
   static open(path: string, p: { chainKey?: string; caches: { l1: number; l2: number } }): StateStore {
+    // A DB directory that exists must be megabench's LMDB (or empty): LMDB would otherwise add its files
+    // to any directory it is pointed at.
+    if (existsSync(path)) {
+      const names = readdirSync(path)
+      if (names.length > 0 && !names.includes('data.mdb')) {
+        throw new MegabenchError(`is a non-empty directory without a megabench state DB (no data.mdb); choose a new --db path`, { where: path })
+      }
+    }
     mkdirSync(path, { recursive: true })
     const root = open({ path, maxDbs: 8 })
     const table = (name: string) => root.openDB<Uint8Array, Uint8Array>({ name, keyEncoding: 'binary', encoding: 'binary' })
@@ -151,16 +164,37 @@ export class StateStore {
    * A state read through both caches. `l1Key` is how the client names the entry (e.g. the address);
    * `dbKey` computes the table key only on a level-1 miss. Returns null for an absent key.
    */
+  /**
+   * While set, reads go straight to LMDB: no cache is consulted or filled and no counter moves. For
+   * verification work (the block diffs the differential compares), which must not change what is measured.
+   */
+  uncounted = false
+
   read(kind: CacheKind, l1Key: string, table: TableName, dbKey: () => Uint8Array): Uint8Array | null {
+    if (this.uncounted) return this.readRaw(table, dbKey())
     const cached = this.l1.get(kind, l1Key)
     if (cached !== undefined) return cached
     const value = this.readL2(kind, table, dbKey())
+    if (this.context === 'execution') {
+      if (kind === CacheKind.account) this.stateReads.accounts++
+      else if (kind === CacheKind.storage) this.stateReads.storageSlots++
+      else if (kind === CacheKind.code) {
+        this.stateReads.code++
+        this.stateReads.codeBytes += value?.length ?? 0
+      }
+    }
     this.l1.set(l1Key, value)
     return value
   }
 
   /** A read below level 1: level 2, then LMDB (timed). */
+  private readRaw(table: TableName, key: Uint8Array): Uint8Array | null {
+    const raw = this.tables[table].getBinary(key)
+    return raw === undefined ? null : new Uint8Array(raw)
+  }
+
   readL2(kind: CacheKind, table: TableName, key: Uint8Array): Uint8Array | null {
+    if (this.uncounted) return this.readRaw(table, key)
     const l2Key = TABLE_TAG[table] + bytesToHex(key)
     const cached = this.l2.get(kind, l2Key)
     if (cached !== undefined) return cached

@@ -26,7 +26,8 @@ import { NodeStore } from '../engines/baseline/nodeStore.js'
 import { ReplayStateManager } from '../engines/baseline/stateManager.js'
 import { now } from '../probes/clock.js'
 import { PhaseClock } from '../probes/phases.js'
-import { buildDirectoryAtomically } from '../output/files.js'
+import { buildReserved } from '../output/files.js'
+import { type OutputCheck, OutputReservation } from '../output/guard.js'
 import { toolInfo } from '../run/environment.js'
 import {
   CHAIN_FORMAT,
@@ -88,8 +89,20 @@ export async function generateChain(
   options: GenerateOptions,
   outDir: string,
   onProgress?: (p: GenerateProgress) => void,
+  output: OutputCheck = {},
 ): Promise<GenerateStats> {
   const spec = resolveWorkload(options)
+  // Checked and reserved before the (possibly long) genesis build: never replace what megabench did not write.
+  const reservation = await OutputReservation.reserve(outDir, 'chain', output)
+  try {
+    return await generateInto(spec, outDir, reservation, onProgress)
+  } catch (err) {
+    await reservation.abort()
+    throw err
+  }
+}
+
+async function generateInto(spec: ReturnType<typeof resolveWorkload>, outDir: string, reservation: OutputReservation, onProgress?: (p: GenerateProgress) => void): Promise<GenerateStats> {
   await initKeccak()
   const D = CHAIN_DEFAULTS
   const where = { origin: outDir, block: 0n }
@@ -182,7 +195,7 @@ export async function generateChain(
   let gasUsed = 0
   const genesisJson = `${JSON.stringify(genesis, null, 1)}\n`
   bytesOnDisk.genesis = Buffer.byteLength(genesisJson)
-  await buildDirectoryAtomically(outDir, async (dir) => {
+  await buildReserved(reservation, async (dir) => {
     await mkdir(join(dir, 'blocks'))
     await mkdir(join(dir, 'senders'))
     await writeFile(join(dir, 'genesis.json'), genesisJson)

@@ -26,8 +26,13 @@ export function block(number: number, verified = true, txCount = 10): BlockRow {
     verified,
     cache: null,
     diff: null,
+    checks: verified
+      ? { gasUsed: { status: 'pass' }, stateRoot: { status: 'pass', method: 'MPT on LMDB, root after every block' } }
+      : { gasUsed: { status: 'pass' }, stateRoot: { status: 'fail', method: 'MPT on LMDB, root after every block', field: 'stateRoot', expected: '0x01', actual: '0x02' } },
   }
 }
+
+const one = (median: number) => ({ n: 1, median, min: median, max: median, relHalfRange: 0 })
 
 /** A small engine result with exact, hand-checkable numbers. */
 export function engine(mode: 'live' | 'historical', p: { execution: number; merkleization: number; persistence: number }): EngineResult {
@@ -40,6 +45,10 @@ export function engine(mode: 'live' | 'historical', p: { execution: number; merk
     mode,
     totals: { blocks: 3, verifiedBlocks: 2, txs: 20, gasUsed: 2_000_000, processingMs, wallMs: processingMs + 50, setupMs: 5, phases: ph, txPerSec: 20 / (processingMs / 1000), mgasPerSec: 2 / (processingMs / 1000) },
     blocks: [block(1), block(2), block(3, false)],
+    evm: 'ethereumjs',
+    senders: 'recover',
+    repeats: { passes: 1, processingMs: one(processingMs), txPerSec: one(20 / (processingMs / 1000)), phases: Object.fromEntries(Object.entries(ph).map(([k, v]) => [k, one(v)])) },
+    profilerOverhead: { profiledMs: one(processingMs * 1.2), unprofiledMs: one(processingMs), ratio: 1.2 },
     opcodes: {
       calibration: { inRegionMs: 0.00008, perRegionMs: 0.00018, samples: 1 },
       rows: [
@@ -65,12 +74,12 @@ export function runResult(engines: EngineResult[], failed: RunResult['verificati
   const l = engines.find((e) => e.mode === 'live')
   const noPersist = l ? l.totals.processingMs - l.totals.phases.persistence : 0
   return {
-    schemaVersion: 3,
+    schemaVersion: 4,
     kind: 'megabench.run',
     createdAt: '2026-11-22T00:00:00.000Z',
     tool: { name: 'megabench', version: '0.1.0', gitCommit: null },
     machine: { cpuModel: 'cpu', cores: 2, memoryBytes: 1, nodeVersion: 'v20', platform: 'linux', arch: 'x64', ecrecover: 'x', ethereumjs: '10.1.3' },
-    config: { command: 'replay', source: { kind: 'chain', paths: ['c'], units: 1, from: 1, to: 3 }, engines: ['baseline'], modes: engines.map((e) => e.mode), storage: 'lmdb', opcodes: true, mega: null },
+    config: { command: 'replay', source: { kind: 'chain', paths: ['c'], units: 1, from: 1, to: 3 }, engines: ['baseline'], modes: engines.map((e) => e.mode), storage: 'lmdb', opcodes: true, senders: 'recover', protocol: { warmup: 1, repeat: 1, order: engines.map((e) => e.label) }, mega: null },
     engines,
     decomposition:
       h && l

@@ -23,12 +23,14 @@ import { initKeccak, keccak256 } from '../../util/keccak.js'
 import { buildGenesisState } from '../../workloads/genesis.js'
 import { summarizeDiff } from '../stateDiff.js'
 import type { BlockDiffSummary, BlockRun, BlockStorageDelta, Engine, RunUnitOptions, StorageOptions, UnitStorageStats } from '../types.js'
-import { type FieldMismatch, checkExpectedAgainstHeader, verifyComputed } from '../verify.js'
+import { CheckRecorder, recordHeaderChecks, recordStateRoot } from '../verify.js'
+import { recordSenders, useCachedSenders } from '../senders.js'
 import { AncestorChain } from './ancestors.js'
 import { advanceMainnetCommon, createChainCommon, createMainnetCommon } from './common.js'
 import { executeBlock } from './executeBlock.js'
 import { MissingNodeSignal, NodeStore } from './nodeStore.js'
 import { ReplayStateManager, type StateReadCounts } from './stateManager.js'
+import { onInterrupt } from '../../util/interrupt.js'
 
 /**
  * The baseline engine: @ethereumjs/vm 10.1.3 executing as a conventional client. With LMDB storage
@@ -96,7 +98,9 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         advanceMainnetCommon(machine.common, { origin: input.origin, number, timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
       }
       machine.ancestors.setBlock(input.ancestorHashes, input.origin, number)
-      const block = decodeBlock(input, machine.common)
+      const sendersFromCache = opts.senders === 'cache'
+      const block = decodeBlock(input, machine.common, sendersFromCache)
+      if (sendersFromCache) useCachedSenders(block.transactions, input.senders)
       setupMs += now() - t1
 
       const before = state.kind === 'lmdb' ? state.store.stats() : undefined
@@ -107,7 +111,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       let executed
       let diff: BlockDiffSummary | undefined
       let batchEnded = false
-      const mismatches: FieldMismatch[] = []
+      const rec = new CheckRecorder()
       try {
         // On LMDB the engine computes the root itself (live: every block; historical: per batch),
         // after taking the block's net diff: the diff reads pre-block values the root would move.
@@ -119,10 +123,10 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
           batchEnded = !historical || isBatchEnd(storage, batch.length + 1, next, input)
           if (batchEnded) {
             const root = await state.stateManager.getStateRoot()
-            if (!historical) executed = { ...executed, stateRoot: root }
-            else if (!equalsBytes(root, input.expected.stateRoot)) {
+            if (!historical) recordStateRoot(rec, input.expected.stateRoot, root, 'MPT on LMDB, root after every block')
+            else {
               const first = batch[0]?.number ?? number
-              mismatches.push({ field: `stateRoot (batch ${first}…${number})`, expected: bytesToHex(input.expected.stateRoot), actual: bytesToHex(root) })
+              recordStateRoot(rec, input.expected.stateRoot, root, `MPT on LMDB at the end of the batch (blocks ${first}…${number})`, `stateRoot (batch ${first}…${number})`)
             }
             const p = await state.stateManager.persist(
               { number: Number(number), hash: bytesToHex(block.hash()) },
@@ -141,11 +145,9 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         profiler?.detach(evm)
         if (state.kind === 'memory') state.stateManager.probe = undefined
       }
-      mismatches.unshift(
-        ...verifyComputed(input.expected, executed),
-        ...checkExpectedAgainstHeader(input.expected, block.header),
-        ...checkSenders(input, block),
-      )
+      recordHeaderChecks(rec, input.expected, executed, block.header, !machine.common.gteHardfork('byzantium'))
+      if (state.kind === 'memory' && executed.stateRoot !== undefined) recordStateRoot(rec, input.expected.stateRoot, executed.stateRoot, 'MPT root after every block (in-memory trie)')
+      recordSenders(rec, opts.senders ?? 'recover', block.transactions, input.senders, 'recovered with ecrecover before execution')
       const run: BlockRun = {
         origin: input.origin,
         number,
@@ -155,7 +157,8 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         gasUsed: executed.gasUsed,
         phases: clock.take(),
         stateReads: takeReads(state),
-        mismatches,
+        mismatches: rec.mismatches,
+        checks: rec.checks,
         setupMs,
         warmup: input.warmup === true,
         storage: before !== undefined && state.kind === 'lmdb' ? storageDelta(before, state.store.stats()) : undefined,
@@ -168,9 +171,16 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       }
       batch.push(run)
       if (batchEnded) {
-        // The batch's root is checked at its end: a root failure fails every block of the batch.
-        const failure = mismatches.find((m) => m.field.startsWith('stateRoot (batch'))
-        if (failure !== undefined) for (const r of batch.slice(0, -1)) r.mismatches.push(failure)
+        // The batch's root is checked at its end: a root failure fails every block of the batch; the
+        // blocks before the end have no root of their own (historical sync computes none for them).
+        const root = rec.checks.stateRoot!
+        const failure = rec.mismatches.find((m) => m.field.startsWith('stateRoot (batch'))
+        for (const r of batch.slice(0, -1)) {
+          if (failure !== undefined) {
+            r.mismatches.push(failure)
+            r.checks.stateRoot = { ...root, note: `the batch's root at block ${number} does not match` }
+          } else r.checks.stateRoot = { status: 'skipped', note: `historical sync: no root of its own; the batch's root at block ${number} matched` }
+        }
         yield* batch
         batch = []
       }
@@ -226,16 +236,20 @@ async function openState(unit: ReplayUnit, common: Common, storage: StorageOptio
   const dir = storage.dir ?? mkdtempSync(join(tmpdir(), 'megabench-db-'))
   const chainKey =
     s.kind === 'witness' ? `witness:${bytesToHex(s.stateRoot)}` : `chain:${s.spec.chainId}:${bytesToHex(keccak256(hexToBytes(s.spec.headerRlp as `0x${string}`)))}`
+  // An interrupted run removes its temporary DB (src/util/interrupt.ts).
+  const unregister = temporary ? onInterrupt(() => rmSync(dir, { recursive: true, force: true })) : () => {}
   let store: Store
   try {
     store = Store.open(dir, { chainKey, caches: storage.caches })
   } catch (err) {
     if (temporary) rmSync(dir, { recursive: true, force: true })
+    unregister()
     throw err
   }
   const close = async () => {
     await store.close()
     if (temporary) rmSync(dir, { recursive: true, force: true })
+    unregister()
   }
   try {
     const t0 = now()
@@ -304,7 +318,10 @@ function takeReads(state: State): StateReadCounts {
     Object.assign(state.stateManager.reads, { accounts: 0, storageSlots: 0, code: 0, codeBytes: 0 })
     return reads
   }
-  return { accounts: 0, storageSlots: 0, code: 0, codeBytes: 0 }
+  const r = state.store.stateReads
+  const reads = { ...r }
+  Object.assign(r, { accounts: 0, storageSlots: 0, code: 0, codeBytes: 0 })
+  return reads
 }
 
 function storageDelta(a: StoreStats, b: StoreStats): BlockStorageDelta {
@@ -338,10 +355,11 @@ export function readHeaderNumbers(input: BlockInput): { number: bigint; timestam
   return { number, timestamp: bytesToBigInt(header[11]) }
 }
 
-function decodeBlock(input: BlockInput, common: Common): Block {
+function decodeBlock(input: BlockInput, common: Common, unfrozen = false): Block {
   let block
   try {
-    block = createBlockFromRLP(input.blockRlp, { common })
+    // Unfrozen when cached senders are handed to the transactions (--senders cache).
+    block = createBlockFromRLP(input.blockRlp, unfrozen ? { common, freeze: false } : { common })
   } catch (cause) {
     throw new FixtureError(input.origin, `field blockRlp: not a valid block (${firstLine(cause)})`, { cause })
   }
@@ -355,14 +373,6 @@ function decodeBlock(input: BlockInput, common: Common): Block {
 }
 
 /** Senders the source cached must be the ones recovered from the signatures. */
-function checkSenders(input: BlockInput, block: Block): FieldMismatch[] {
-  if (input.senders === undefined) return []
-  const recovered = block.transactions.map((tx) => tx.getSenderAddress().bytes)
-  const cached = input.senders
-  const ok = cached.length === recovered.length * 20 && recovered.every((s, i) => equalsBytes(s, cached.subarray(i * 20, i * 20 + 20)))
-  return ok ? [] : [{ field: 'senders', expected: `${recovered.length} recovered senders`, actual: `a cache of ${cached.length / 20} that differs` }]
-}
-
 export function asExecutionError(err: unknown, input: BlockInput, store: NodeStore | undefined): MegabenchError {
   const loc = { origin: input.origin, block: input.number }
   if (err instanceof MegabenchError) return err

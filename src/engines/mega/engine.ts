@@ -18,15 +18,16 @@ import { asExecutionError, readHeaderNumbers } from '../baseline/engine.js'
 import { BlockExecution, type ExecutedBlock, executeBlock } from '../baseline/executeBlock.js'
 import { encodeDiff, encodeDiffRecord, summarizeDiff } from '../stateDiff.js'
 import type { BlockRun, Engine, MegaOptions, MegaUnitStats, RunUnitOptions } from '../types.js'
-import { type FieldMismatch, checkExpectedAgainstHeader, verifyComputed } from '../verify.js'
+import { CheckRecorder, recordHeaderChecks, recordStateRoot } from '../verify.js'
+import { type SenderSource, recordSenders, setSender, useCachedSenders } from '../senders.js'
 import { BucketTree } from './bucketTree.js'
 import { executeBlockOnFastEvm, fastForkOf } from './fastEvm.js'
 import { loadMegaState } from './load.js'
 import { type MegaAccount, type MegaState, MegaStateManager, type StateChange } from './megaState.js'
 import { ParallelExecutor, type TxOutcome } from './parallel.js'
-import { SenderPool, setSender } from './senders.js'
+import { SenderPool } from './senders.js'
 
-export const DEFAULT_MEGA_OPTIONS: MegaOptions = { mode: 'live', batch: null, verifyMpt: false, senderWorkers: 1, stateDiffs: undefined, threads: 0 }
+export const DEFAULT_MEGA_OPTIONS: MegaOptions = { mode: 'live', batch: null, verifyMpt: 'final', senderWorkers: 1, stateDiffs: undefined, threads: 0 }
 
 /**
  * The mega engine, after MegaETH's design: the whole state in memory (no database on the execution
@@ -101,8 +102,14 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
   let log: number | undefined
   let uninstallAccessSets: (() => void) | undefined
   try {
-    // Pre-Byzantium receipts carry per-transaction MPT roots: those units need the MPT mirror too.
-    const needMirror = mega.verifyMpt || !common.gteHardfork('byzantium')
+    // The MPT mirror proves the state root: every block's (--verify-mpt every), or the range's final one
+    // (the default: the range's net changes applied once at its end). Pre-Byzantium receipts carry
+    // per-transaction MPT roots: those units keep the mirror current after every transaction anyway.
+    const verifyMpt = mega.verifyMpt
+    const preByzantium = !common.gteHardfork('byzantium')
+    const mirrorEveryBlock = verifyMpt === 'every' || preByzantium
+    const needMirror = verifyMpt !== 'off' || preByzantium
+    const rangeChanges: StateChange[] = []
     const loaded = loadMegaState(unit.origin, unit.state, { common, mirror: needMirror })
     const { state, mirror } = loaded
     const tree = await buildTree(state)
@@ -125,7 +132,9 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
     let batchSize = 0
     const batch: BlockRun[] = []
     let block = decode(input, common)
-    let recovery = startRecovery(block, input, pool)
+    const senders = opts.senders ?? 'recover'
+    const recoveredBy = pool === undefined ? 'recovered with ecrecover on the main thread' : `recovered with ecrecover on ${pool.size} sender worker thread${pool.size === 1 ? '' : 's'}, a block ahead`
+    let recovery = startRecovery(block, input, pool, senders)
     for (;;) {
       r = await it.next()
       const next = r.done === true ? undefined : r.value
@@ -143,7 +152,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
       } catch (err) {
         throw new BlockExecutionError({ origin: input.origin, block: number }, (err as Error).message, { cause: err })
       }
-      const nextRecovery = nextBlock === undefined ? undefined : startRecovery(nextBlock, next!, pool)
+      const nextRecovery = nextBlock === undefined ? undefined : startRecovery(nextBlock, next!, pool, senders)
       nextRecovery?.catch(() => {}) // surfaced when awaited
 
       const evm = vm.evm as EVM
@@ -174,20 +183,25 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
       applyToTree(tree, changes, state)
       if (batchEnd) tree.commit()
       clock.exit()
-      const mismatches: FieldMismatch[] = [
-        ...verifyComputed(input.expected, { ...executed, stateRoot: undefined }),
-        ...checkExpectedAgainstHeader(input.expected, block.header),
-      ]
+      const rec = new CheckRecorder()
+      recordHeaderChecks(rec, input.expected, { ...executed, stateRoot: undefined }, block.header, !common.gteHardfork('byzantium'))
+      recordSenders(rec, senders, block.transactions, input.senders, recoveredBy)
       if (mirror !== undefined) {
         const tv = now()
-        const root = await mirror.apply(changes, state) // also keeps pre-Byzantium per-transaction roots right
-        if (mega.verifyMpt) {
-          stats.verifyMptMs += now() - tv
-          if (!equalsBytes(root, input.expected.stateRoot)) {
-            mismatches.push({ field: 'stateRoot (MPT kept beside the mega state)', expected: bytesToHex(input.expected.stateRoot), actual: bytesToHex(root) })
-          }
+        if (mirrorEveryBlock) {
+          const root = await mirror.apply(changes, state) // also keeps pre-Byzantium per-transaction roots right
+          if (verifyMpt !== 'off') recordStateRoot(rec, input.expected.stateRoot, root, 'MPT kept beside the mega state, root after every block', 'stateRoot (MPT kept beside the mega state)')
+        } else if (next !== undefined && (next.warmup === true) === (input.warmup === true)) {
+          rangeChanges.push(...changes)
+          rec.skip('stateRoot', 'checked once, at the end of the range (--verify-mpt final, the default); --verify-mpt every checks every block')
+        } else {
+          // The range's (or the warm-up's) last block: its net changes applied to the MPT at once.
+          rangeChanges.push(...changes)
+          const root = await mirror.apply(rangeChanges.splice(0), state)
+          recordStateRoot(rec, input.expected.stateRoot, root, "MPT kept beside the mega state, the range's net changes applied at its final block", 'stateRoot (MPT kept beside the mega state)')
         }
-      }
+        stats.verifyMptMs += now() - tv
+      } else rec.skip('stateRoot', 'not checked (--verify-mpt off): the mega engine computes no MPT root of its own')
       const encoded = encodeDiff(diff)
       stats.stateDiffBytes += encoded.length
       if (log !== undefined) {
@@ -204,8 +218,9 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
         txCount: executed.txCount,
         gasUsed: executed.gasUsed,
         phases: clock.take(),
-        stateReads: { accounts: 0, storageSlots: 0, code: 0, codeBytes: 0 },
-        mismatches,
+        stateReads: takeMegaReads(state),
+        mismatches: rec.mismatches,
+        checks: rec.checks,
         setupMs,
         warmup: input.warmup === true,
         diff: summarizeDiff(diff, encoded),
@@ -350,14 +365,20 @@ function decode(input: BlockInput, common: Common): Block {
 }
 
 /** Senders from the chain's cache, or recovery started on the worker pool (or left to execution). */
-function startRecovery(block: Block, input: BlockInput, pool: SenderPool | undefined): Promise<void> {
-  const cached = input.senders
+/**
+ * Senders of a block: from the source's cache (--senders cache), or recovered on the sender workers (ahead
+ * of execution), or on this thread when there are none. Each is set on its transaction once.
+ */
+function startRecovery(block: Block, input: BlockInput, pool: SenderPool | undefined, source: SenderSource): Promise<void> {
   const txs = block.transactions
-  if (cached !== undefined && cached.length === txs.length * 20) {
-    for (let i = 0; i < txs.length; i++) setSender(txs[i]!, new Address(cached.slice(i * 20, i * 20 + 20)))
+  if (source === 'cache' && useCachedSenders(txs, input.senders)) return Promise.resolve()
+  if (pool !== undefined) return pool.recover(txs)
+  try {
+    for (const tx of txs) setSender(tx, tx.getSenderAddress())
     return Promise.resolve()
+  } catch (err) {
+    return Promise.reject(err)
   }
-  return pool === undefined ? Promise.resolve() : pool.recover(txs)
 }
 
 /** Account value in the tree: RLP [nonce, balance, codeHash]. Storage value: the slot's bytes. */
@@ -402,4 +423,11 @@ function applyToTree(tree: BucketTree, changes: readonly StateChange[], state: M
       for (const slot of c.slots) tree.set(storageTreeKey(c.accountKey, slot), m?.get(slot) ?? null)
     }
   }
+}
+
+/** The block's reads of the in-memory state (counted by MegaState's accessors), reset for the next block. */
+function takeMegaReads(state: MegaState): BlockRun['stateReads'] {
+  const r = { ...state.reads }
+  Object.assign(state.reads, { accounts: 0, storageSlots: 0, code: 0, codeBytes: 0 })
+  return r
 }

@@ -23,6 +23,7 @@ export class MegaBackend implements StateBackend {
   constructor(readonly state: MegaState) {}
 
   getAccount(address: string): AccountRecord | undefined {
+    this.state.reads.accounts++
     const a = this.state.accounts.get(this.state.accountKeyOfHex(address))
     return a === undefined || a === null ? undefined : a
   }
@@ -30,10 +31,13 @@ export class MegaBackend implements StateBackend {
   getCode(codeHash: Uint8Array): Uint8Array {
     const code = this.state.codes.get(bytesToUnprefixedHex(codeHash))
     if (code === undefined) throw new Error(`code ${bytesToUnprefixedHex(codeHash)} is not in the mega state`)
+    this.state.reads.code++
+    this.state.reads.codeBytes += code.length
     return code
   }
 
   getStorage(address: string, slot: bigint): bigint {
+    this.state.reads.storageSlots++
     const m = this.state.storage.get(this.state.accountKeyOfHex(address))
     if (m === undefined) return 0n
     const v = m.get(this.state.slotKeyOfHex(slot.toString(16).padStart(64, '0')))

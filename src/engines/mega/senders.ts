@@ -5,6 +5,7 @@ import { Capability, type TypedTransaction } from '@ethereumjs/tx'
 import { Address, bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
 
 import { PACKAGE_ROOT } from '../../util/paths.js'
+import { setSender } from '../senders.js'
 
 const SECP256K1_N_DIV_2 = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
 
@@ -86,11 +87,4 @@ export class SenderPool {
   }
 }
 
-/**
- * Hands a transaction its sender (from the recovery stage or a chain's sender cache) so that
- * execution does not recover it again: an own `getSenderAddress` on an unfrozen transaction.
- */
-export function setSender(tx: TypedTransaction, sender: Address): void {
-  if (Object.isFrozen(tx)) throw new Error('setSender needs a transaction decoded with freeze: false')
-  ;(tx as { getSenderAddress: () => Address }).getSenderAddress = () => sender
-}
+export { setSender } from '../senders.js'
