@@ -180,7 +180,12 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
       ]
       if (mirror !== undefined) {
         const tv = now()
-        const root = await mirror.apply(changes, state) // also keeps pre-Byzantium per-transaction roots right
+        let root: Uint8Array
+        try {
+          root = await mirror.apply(changes, state) // also keeps pre-Byzantium per-transaction roots right
+        } catch (err) {
+          throw asExecutionError(err, input, undefined) // a node the witness lacks: named, with the key
+        }
         if (mega.verifyMpt) {
           stats.verifyMptMs += now() - tv
           if (!equalsBytes(root, input.expected.stateRoot)) {
