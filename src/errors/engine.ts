@@ -5,12 +5,21 @@ export type BlockLocation = { origin: string; block: number | bigint }
 
 const at = (loc: BlockLocation) => `${loc.origin} block ${loc.block}`
 
-/** Execution needed a trie node (or code) that the witness does not hold. */
+/**
+ * Execution needed a trie node (or code) that the witness does not hold. `reading` says what was
+ * being read or updated when the node was needed, e.g. `reading account 0x… (trie key 0x…)` or
+ * `updating storage slot 0x… (trie key 0x…) of account 0x… (trie key 0x…)`.
+ */
 export class MissingTrieNodeError extends MegabenchError {
   override name = 'MissingTrieNodeError'
-  constructor(loc: BlockLocation, nodeHash: string | undefined, cause?: unknown) {
+  constructor(
+    loc: BlockLocation,
+    readonly nodeHash: string | undefined,
+    cause?: unknown,
+    readonly reading?: string,
+  ) {
     super(
-      `trie node ${nodeHash ?? '(unknown hash)'} needed during execution is missing from the witness`,
+      `trie node ${nodeHash ?? '(unknown hash)'} needed during execution is missing from the witness${reading === undefined ? '' : ` (${reading})`}`,
       { where: at(loc), cause },
     )
   }

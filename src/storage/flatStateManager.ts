@@ -24,6 +24,7 @@ import { keccak256 } from '../util/keccak.js'
 import { CacheKind, type StateStore, type StoreMeta, type TableName, type WriteOp } from './stateStore.js'
 import { type AccountUpdate, applyAccountUpdates } from './merkleize.js'
 import { TrieDb } from './trieDb.js'
+import { describeAccount, describeSlot, whileReading } from '../engines/baseline/nodeStore.js'
 
 /** Marks "not in the overlay before the block": the block's original value is the persisted one. */
 const PERSISTED = Symbol('persisted')
@@ -398,7 +399,7 @@ export class FlatStateManager implements StateManagerInterface {
         const slots = []
         for (const s of changed) {
           const key = hexToBytes(`0x${s}`)
-          slots.push({ hashedSlot: keccak256(key), value: await this.storageValue(address, key) })
+          slots.push({ hashedSlot: keccak256(key), slot: key, value: await this.storageValue(address, key) })
         }
         this.merkle.updatedSlots += slots.length
         updates.push({
@@ -522,9 +523,22 @@ export class FlatStateManager implements StateManagerInterface {
    */
   private persistedRoot: Uint8Array
 
+  /*
+   * A proof walks the trie with `throwIfMissing`, so that a node the witness lacks is an error rather
+   * than an absent key. An empty trie (root keccak(RLP(""))) has no node to walk: its keys are absent
+   * without any lookup. @ethereumjs/mpt's `get(key, true)` on the empty root would report "Missing
+   * node in DB" (the DB rightly holds no node under that hash): a contract with no storage yet, read
+   * (SLOAD) or diffed (the EIP-4788 contract at the first Cancun block) on a witness DB.
+   */
+
   private async proveAccount(address: Uint8Array): Promise<Uint8Array | null> {
-    const trie = this.trie(this.accountTrieDb, this.persistedRoot)
-    const v = await trie.get(keccak256(address), true)
+    const hashedAddress = keccak256(address)
+    const v = equalsBytes(this.persistedRoot, KECCAK256_RLP)
+      ? null
+      : await whileReading(
+          () => `reading ${describeAccount(address, hashedAddress)}`,
+          () => this.trie(this.accountTrieDb, this.persistedRoot).get(hashedAddress, true),
+        )
     this.store.l1.set(`a${bytesToUnprefixedHex(address)}`, v)
     return v
   }
@@ -533,9 +547,15 @@ export class FlatStateManager implements StateManagerInterface {
     const rlp = await this.persistedAccountRlp(address)
     if (rlp === null) return new Uint8Array(0)
     const storageRoot = (RLP.decode(rlp) as Uint8Array[])[2]!
-    const trie = this.trie(this.storageTrieDb, storageRoot)
-    const v = await trie.get(keccak256(key), true)
-    const value = v === null ? new Uint8Array(0) : (RLP.decode(v) as Uint8Array)
+    let value: Uint8Array = new Uint8Array(0)
+    if (!equalsBytes(storageRoot, KECCAK256_RLP)) {
+      const hashedSlot = keccak256(key)
+      const v = await whileReading(
+        () => `reading ${describeSlot(key, hashedSlot, describeAccount(address, keccak256(address)))}`,
+        () => this.trie(this.storageTrieDb, storageRoot).get(hashedSlot, true),
+      )
+      if (v !== null) value = RLP.decode(v) as Uint8Array
+    }
     this.store.l1.set(`s${bytesToUnprefixedHex(address)}${bytesToUnprefixedHex(key)}`, value)
     return value
   }

@@ -2,15 +2,19 @@ import type { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { createAccountFromRLP } from '@ethereumjs/util'
 
+import { describeAccount, describeSlot, whileReading } from '../engines/baseline/nodeStore.js'
+
 /** One account's changes since the last root, as merkleization applies them. */
 export type AccountUpdate = {
   hashedAddress: Uint8Array
+  /** The address, when known (names the account if a trie node is missing). */
+  address?: Uint8Array | undefined
   /** The account's RLP (its storage root is ignored and recomputed), or null if it is deleted. */
   account: Uint8Array | null
   /** The storage root to start from: the account's last one, or the empty root after a wipe. */
   baseStorageRoot: Uint8Array
-  /** Changed slots (hashed key → value; empty value = deleted). */
-  slots: { hashedSlot: Uint8Array; value: Uint8Array }[]
+  /** Changed slots (hashed key → value; empty value = deleted; `slot`, when known, names it in errors). */
+  slots: { hashedSlot: Uint8Array; slot?: Uint8Array | undefined; value: Uint8Array }[]
 }
 
 /**
@@ -28,25 +32,28 @@ export async function applyAccountUpdates(
   const leaves = new Map<AccountUpdate, Uint8Array | null>()
   const sorted = [...updates].sort((a, b) => compareBytes(a.hashedAddress, b.hashedAddress))
   for (const u of sorted) {
+    const who = () => describeAccount(u.address, u.hashedAddress)
     let storageRoot = u.baseStorageRoot
     if (u.slots.length > 0) {
       const trie = openStorageTrie(storageRoot)
       for (const s of [...u.slots].sort((a, b) => compareBytes(a.hashedSlot, b.hashedSlot))) {
-        if (s.value.length === 0) await trie.del(s.hashedSlot)
-        else await trie.put(s.hashedSlot, RLP.encode(s.value))
+        await whileReading(
+          () => `${s.value.length === 0 ? 'deleting' : 'updating'} ${describeSlot(s.slot, s.hashedSlot, who())} in its storage trie`,
+          () => (s.value.length === 0 ? trie.del(s.hashedSlot) : trie.put(s.hashedSlot, RLP.encode(s.value))),
+        )
       }
       storageRoot = trie.root()
     }
     storageRoots.set(u, storageRoot)
     if (u.account === null) {
-      await accountTrie.del(u.hashedAddress)
+      await whileReading(() => `deleting ${who()} from the account trie`, () => accountTrie.del(u.hashedAddress))
       leaves.set(u, null)
       continue
     }
     const account = createAccountFromRLP(u.account)
     account.storageRoot = storageRoot
     const leaf = account.serialize()
-    await accountTrie.put(u.hashedAddress, leaf)
+    await whileReading(() => `updating ${who()} in the account trie`, () => accountTrie.put(u.hashedAddress, leaf))
     leaves.set(u, leaf)
   }
   return { root: accountTrie.root(), storageRoots, leaves }

@@ -1,6 +1,8 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+
+import { afterAll } from 'vitest'
 
 export const FIXTURES_DIR = join(import.meta.dirname, '..', '..', 'fixtures', 'mainnet')
 /** A small real fixture: block 46147, one ETH transfer, 42 witness nodes. */
@@ -8,8 +10,16 @@ export const SMALL_FIXTURE = join(FIXTURES_DIR, 'mainnet-46147.json')
 /** A small real fixture with contract calls: block 116524, five transactions. */
 export const CALLS_FIXTURE = join(FIXTURES_DIR, 'mainnet-116524.json')
 
+/** Temporary directories made by `tempDir` in this test file: removed after its last test. */
+const created: string[] = []
+afterAll(async () => {
+  for (const dir of created.splice(0)) await rm(dir, { recursive: true, force: true })
+})
+
 export async function tempDir(prefix = 'megabench-test-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix))
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  created.push(dir)
+  return dir
 }
 
 export async function readFixtureJson(file = SMALL_FIXTURE): Promise<Record<string, any>> {

@@ -381,7 +381,7 @@ export function asExecutionError(err: unknown, input: BlockInput, store: NodeSto
   const signal = chain.find((e) => e instanceof MissingNodeSignal)
   if (signal !== undefined || chain.some((e) => (e as Error).message.includes('Missing node in DB'))) {
     const key = signal?.key ?? store?.lastMissingKey
-    return new MissingTrieNodeError(loc, key === undefined ? undefined : `0x${key}`, err)
+    return new MissingTrieNodeError(loc, key === undefined ? undefined : `0x${key}`, err, signal?.reading)
   }
   return new BlockExecutionError(loc, `execution failed: ${firstLine(err)}`, err)
 }

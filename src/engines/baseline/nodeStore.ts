@@ -1,5 +1,5 @@
 import type { BatchDBOp, DB } from '@ethereumjs/util'
-import { hexToBytes } from '@ethereumjs/util'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { keccak256 } from '../../util/keccak.js'
 
 /** RLP of the empty string (0x80): the "node" of an empty trie, which some witnesses list. */
@@ -7,12 +7,49 @@ const EMPTY_TRIE_NODE = 0x80
 /** keccak256(0x80): the root of an empty trie. Looking it up is normal (an empty storage trie). */
 const EMPTY_TRIE_ROOT = '56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421'
 
-/** Thrown by a strict NodeStore on a lookup it cannot answer; the engine names the block. */
+/**
+ * Thrown by a strict NodeStore (or the LMDB trie tables) on a lookup it cannot answer; the engine
+ * names the block. `reading` is what the state manager was reading or writing when the trie needed
+ * the node (an account, or a slot of an account): set by `whileReading`, innermost first.
+ */
 export class MissingNodeSignal extends Error {
   override name = 'MissingNodeSignal'
-  constructor(readonly key: string) {
+  reading: string | undefined
+  constructor(
+    readonly key: string,
+    reading?: string,
+  ) {
     super(`missing node ${key}`)
+    this.reading = reading
   }
+}
+
+/**
+ * Runs `fn`; a missing node it runs into is labelled with `reading()` (what was being read or
+ * written) unless an inner call already labelled it. Costs a try/catch on the success path only.
+ */
+export async function whileReading<T>(reading: () => string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    for (let e: unknown = err; e instanceof Error; e = e.cause) {
+      if (e instanceof MissingNodeSignal) {
+        e.reading ??= reading()
+        break
+      }
+    }
+    throw err
+  }
+}
+
+/** How a missing-node error names an account: address (when known) and its trie key. */
+export function describeAccount(address: Uint8Array | undefined, hashedAddress: Uint8Array): string {
+  return address === undefined ? `account with trie key ${bytesToHex(hashedAddress)}` : `account ${bytesToHex(address)} (trie key ${bytesToHex(hashedAddress)})`
+}
+
+/** How a missing-node error names a storage slot: slot (when known), its trie key, and the account. */
+export function describeSlot(slot: Uint8Array | undefined, hashedSlot: Uint8Array, account: string): string {
+  return `${slot === undefined ? 'storage slot with trie key' : `storage slot ${bytesToHex(slot)} (trie key`} ${bytesToHex(hashedSlot)}${slot === undefined ? '' : ')'} of ${account}`
 }
 
 const MAX_CHUNK = 64 * 1024 * 1024

@@ -3,6 +3,8 @@ import { RLP } from '@ethereumjs/rlp'
 import { type Account, type Address, EthereumJSErrorWithoutCode, unpadBytes } from '@ethereumjs/util'
 
 import { Phase, type PhaseClock } from '../../probes/phases.js'
+import { keccak256 } from '../../util/keccak.js'
+import { describeAccount, describeSlot, whileReading } from './nodeStore.js'
 import type { ExecutionProbe } from './executeBlock.js'
 
 /** Reads that missed the state caches and went to the trie (the `state_reads` of a slow-block line). */
@@ -36,6 +38,13 @@ export class ReplayStateManager extends MerkleStateManager {
     super(opts)
     this.clock = opts.clock
     this.probe = opts.probe
+    // The account trie's writes (the flush at state-root time) name the account if a node is
+    // missing. Storage tries are separate instances (shallow copies), written in _writeContractStorage.
+    const trie = this._trie
+    const put = trie.put.bind(trie)
+    const del = trie.del.bind(trie)
+    trie.put = (key, value, skip) => whileReading(() => `updating ${describeAccount(key, keccak256(key))} in the account trie`, () => put(key, value, skip))
+    trie.del = (key, skip) => whileReading(() => `deleting ${describeAccount(key, keccak256(key))} from the account trie`, () => del(key, skip))
   }
 
   override async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
@@ -49,17 +58,39 @@ export class ReplayStateManager extends MerkleStateManager {
   }
 
   override async getAccount(address: Address): Promise<Account | undefined> {
-    if (this.readDepth > 0 || this._caches?.account?.get(address) !== undefined) return super.getAccount(address)
+    if (this._caches?.account?.get(address) !== undefined) return super.getAccount(address)
+    const read = () => whileReading(() => `reading ${describeAccount(address.bytes, keccak256(address.bytes))}`, () => super.getAccount(address))
+    if (this.readDepth > 0) return read()
     this.reads.accounts++
-    return this.timedRead(() => super.getAccount(address))
+    return this.timedRead(read)
   }
 
   override async getStorage(address: Address, key: Uint8Array): Promise<Uint8Array> {
-    if (this.readDepth > 0 || key.length !== 32 || this._caches?.storage?.get(address, key) !== undefined) {
-      return super.getStorage(address, key)
-    }
+    if (key.length !== 32 || this._caches?.storage?.get(address, key) !== undefined) return super.getStorage(address, key)
+    const read = () =>
+      whileReading(
+        () => `reading ${describeSlot(key, keccak256(key), describeAccount(address.bytes, keccak256(address.bytes)))}`,
+        () => super.getStorage(address, key),
+      )
+    if (this.readDepth > 0) return read()
     this.reads.storageSlots++
-    return this.timedRead(() => super.getStorage(address, key))
+    return this.timedRead(read)
+  }
+
+  /**
+   * One slot written to its storage trie at state-root time. Replaces 10.1.3's version, which runs
+   * the trie update inside `new Promise(async …)`: an error there (a node missing from the witness)
+   * was an unhandled rejection and the flush never settled. Same updates otherwise.
+   */
+  protected override async _writeContractStorage(address: Address, account: Account, key: Uint8Array, value: Uint8Array): Promise<void> {
+    const storageTrie = this._getStorageTrie(address, account)
+    const deleting = !(value instanceof Uint8Array && value.length > 0)
+    await whileReading(
+      () => `${deleting ? 'deleting' : 'updating'} ${describeSlot(key, keccak256(key), describeAccount(address.bytes, keccak256(address.bytes)))} in its storage trie`,
+      () => (deleting ? storageTrie.del(key) : storageTrie.put(key, RLP.encode(value))),
+    )
+    account.storageRoot = storageTrie.root()
+    await this.putAccount(address, account)
   }
 
   override async getCode(address: Address): Promise<Uint8Array> {

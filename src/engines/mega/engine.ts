@@ -188,8 +188,16 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
       recordSenders(rec, senders, block.transactions, input.senders, recoveredBy)
       if (mirror !== undefined) {
         const tv = now()
+        // A node the witness lacks: named, with the key (asExecutionError).
+        const apply = async (c: readonly StateChange[]) => {
+          try {
+            return await mirror.apply(c, state) // also keeps pre-Byzantium per-transaction roots right
+          } catch (err) {
+            throw asExecutionError(err, input, undefined)
+          }
+        }
         if (mirrorEveryBlock) {
-          const root = await mirror.apply(changes, state) // also keeps pre-Byzantium per-transaction roots right
+          const root = await apply(changes)
           if (verifyMpt !== 'off') recordStateRoot(rec, input.expected.stateRoot, root, 'MPT kept beside the mega state, root after every block', 'stateRoot (MPT kept beside the mega state)')
         } else if (next !== undefined && (next.warmup === true) === (input.warmup === true)) {
           rangeChanges.push(...changes)
@@ -197,7 +205,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
         } else {
           // The range's (or the warm-up's) last block: its net changes applied to the MPT at once.
           rangeChanges.push(...changes)
-          const root = await mirror.apply(rangeChanges.splice(0), state)
+          const root = await apply(rangeChanges.splice(0))
           recordStateRoot(rec, input.expected.stateRoot, root, "MPT kept beside the mega state, the range's net changes applied at its final block", 'stateRoot (MPT kept beside the mega state)')
         }
         stats.verifyMptMs += now() - tv

@@ -3,7 +3,7 @@ import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { KECCAK256_RLP, ValueEncoding, bigIntToUnpaddedBytes, createAccountFromRLP, hexToBytes } from '@ethereumjs/util'
 
-import type { NodeStore } from '../baseline/nodeStore.js'
+import { type NodeStore, describeAccount, whileReading } from '../baseline/nodeStore.js'
 import { type AccountUpdate, applyAccountUpdates } from '../../storage/merkleize.js'
 import type { MegaState, StateChange } from './megaState.js'
 
@@ -67,7 +67,7 @@ export class MptMirror {
   }
 
   private async leafStorageRoot(trie: MerklePatriciaTrie, hashedAddress: Uint8Array): Promise<Uint8Array> {
-    const leaf = await trie.get(hashedAddress)
+    const leaf = await whileReading(() => `reading ${describeAccount(undefined, hashedAddress)}`, () => trie.get(hashedAddress))
     return leaf === null ? KECCAK256_RLP : createAccountFromRLP(leaf).storageRoot
   }
 
