@@ -1,11 +1,15 @@
 // Shared helpers of the benchmark scripts (never imported by src/).
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+// The measurement protocol (src/protocol): every benchmark orders its variants with `schedule` (warm-up
+// rounds, then A B B A …) and reports `median`/`spread` of the measured ones, as replay, sweep and compare do.
+export { median, schedule, spread, formatSpread, ratioSpread } from '../dist/protocol/index.js'
 
 /** `--name value` from the command line, or `dflt`. */
 export function arg(name, dflt) {
@@ -16,14 +20,8 @@ export function arg(name, dflt) {
 
 export const hasFlag = (name) => process.argv.slice(2).includes(`--${name}`)
 
-export function median(xs) {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
-
 export function machine() {
-  return { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version }
+  return { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadavg: loadavg().map((x) => +x.toFixed(2)) }
 }
 
 /** Runs `script` with `args` in a fresh Node process; returns the JSON its last stdout line holds. */

@@ -12,6 +12,7 @@ export {
   type CreateFixtureSourceParameters,
 } from './sources/fixtures.js'
 export { REALBLOCK_FORMAT, realBlockSchema, type RealBlockFile } from './sources/realblock.js'
+export { createChainSource } from './sources/chain.js'
 export { createBaselineEngine } from './engines/baseline/engine.js'
 export type { BlockRun, Engine, EngineName, RunUnitOptions } from './engines/types.js'
 export { verifyComputed, type FieldMismatch } from './engines/verify.js'
@@ -19,7 +20,12 @@ export { OpcodeProfiler, type OpcodeProfile, type OpcodeRow, type ExecutionCover
 export { OPCODES, OPCODE_CATEGORIES, type OpcodeCategory, type OpcodeInfo } from './probes/opcodes.js'
 export { PHASES, type PhaseName, type PhaseTimes } from './probes/phases.js'
 export { calibrateRegionStack, type TimerCalibration } from './probes/clock.js'
-export { replay, type ReplayParameters } from './run/replay.js'
+export { replay, countPasses, type ReplayParameters, type PassInfo } from './run/replay.js'
+export { schedule, spread, median, ratioSpread, formatSpread, type Spread, type ScheduledPass } from './protocol/index.js'
+export { tallyChecks, verificationSentences, type CheckTally } from './run/verification.js'
+export { CheckRecorder, CHECK_NAMES, type Check, type Checks, type CheckStatus } from './engines/verify.js'
+export { OutputReservation, checkOutputDir, checkOutputFile, isMegabenchOutputDir, OUTPUT_MARKER } from './output/guard.js'
+export { onInterrupt, runInterruptTasks, installInterruptHandlers, superviseChild } from './util/interrupt.js'
 export {
   RUN_SCHEMA_VERSION,
   runResultSchema,

@@ -70,7 +70,7 @@ describe('megabench fetch against a real node (anvil on 127.0.0.1)', () => {
     expect(Math.max(...txCounts)).toBeGreaterThanOrEqual(15)
     expect(txCounts.reduce((a, b) => a + b, 0)).toBe(w.txs)
 
-    const replay = await runCli(['replay', '--fixtures', reference, '--out', join(reference, '..', 'run'), '--no-report'])
+    const replay = await runCli(['replay', '--fixtures', reference, '--out', join(await tempDir('megabench-fetch-run-'), 'run'), '--no-report'])
     expect(replay.code).toBe(0)
     expect(replay.stdout).toContain(`verified ${w.last}/${w.last} blocks`)
   })
