@@ -4,7 +4,8 @@
 // two halves, and the power to call an injected slowdown (the current half's times × (1 + s)).
 // Prints a Markdown table per design (runs per side × sources).
 //
-//   npm run build && node scripts/calibrate-gate.mjs [--policy policy.json] [--noise FILE] [--slowdowns 0.05,0.25,0.5] [--json]
+//   npm run build && node scripts/calibrate-gate.mjs [--policy policy.json] [--noise FILE] [--slowdowns 0.05,0.25,0.5] [--run-draws n] [--json]
+// (--run-draws n: draw all n runs of a side per resample instead of the default n − 1)
 import { join } from 'node:path'
 
 import { calibrate, readNoise } from '../dist/gate/calibrate.js'
@@ -24,9 +25,14 @@ const designs = [
   ...noise.sources.map((s) => ({ name: `4 v 4 runs, ${s.source} only`, sources: [s.source], groups: [range(0, 8)] })),
 ]
 const rows = []
+if (!hasFlag('json')) {
+  console.log(`noise: ${noise.date}, load ${noise.load.start}→${noise.load.end}; policy: ${JSON.stringify(t)}, floor ${floor}`)
+  console.log(`| design | blocks | comparisons | false regressions | false improvements | inconclusive | ${slowdowns.map((s) => `${s * 100}% slowdown called`).join(' | ')} |`)
+  console.log(`|---|---:|---:|---:|---:|---:|${slowdowns.map(() => '---:|').join('')}`)
+}
 const pct = (n, d) => `${((n / d) * 100).toFixed(1)}%`
 for (const d of designs) {
-  const o = { timings: t, floor, groups: d.groups, sources: d.sources }
+  const o = { timings: t, floor, groups: d.groups, sources: d.sources, runDraws: arg('run-draws') }
   const aa = calibrate(noise, o)
   const power = slowdowns.map((s) => calibrate(noise, { ...o, slowdown: s }))
   rows.push({ design: d.name, comparisons: aa.comparisons, blocks: aa.blocks, aa: aa.calls, power: power.map((p, i) => ({ slowdown: slowdowns[i], calls: p.calls })) })

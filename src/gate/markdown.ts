@@ -14,7 +14,8 @@ export function verdictMarkdown(v: Verdict, maxRows = 30): string {
   out.push(`## megabench gate: ${STATUS[v.status]} (exit ${v.exitCode})`, '')
   const side = (s: Verdict['baseline']) => `${s.files.map((f) => `\`${f}\``).join(', ')}${s.gitCommit === null ? '' : ` (commit ${s.gitCommit.slice(0, 10)})`}`
   out.push(`- baseline: ${side(v.baseline)}`, `- current: ${side(v.current)}`, `- engine runs: ${v.engines.join(', ')}`)
-  for (const s of v.sources) out.push(`- source: ${s.name}, ${s.blocks} blocks, runs: ${s.runs.baseline} baseline, ${s.runs.current} current`)
+  const runs = (n: number) => (n === 0 ? 'a counters file' : `${n} run${n === 1 ? '' : 's'}`)
+  for (const s of v.sources) out.push(`- source: ${s.name}, ${s.blocks} blocks; baseline: ${runs(s.runs.baseline)}, current: ${runs(s.runs.current)}`)
   if (v.status === 'inconclusive') out.push('- **inconclusive**: an interval straddles the floor, the data cannot tell a change from noise (exit 3): add runs (`compare --repeat`), blocks, or a quieter machine')
   for (const n of v.notes) out.push(`- note: ${n}`)
   out.push('')
