@@ -128,7 +128,8 @@ type Source = { name: string; fingerprint: Fingerprint | null; baseline: GateRun
 function sourceName(run: RunResult): string {
   const s = run.config.source
   const range = s.from !== null || s.to !== null ? ` ${s.from ?? ''}…${s.to ?? ''}` : ''
-  return `${s.kind} ${s.paths.map((p) => basename(p)).join(', ')}${range}`
+  const names = s.paths.map((p) => basename(p))
+  return `${s.kind} ${names.length > 3 ? `${names.slice(0, 2).join(', ')} … (${names.length} paths)` : names.join(', ')}${range}`
 }
 
 /** Groups each side's runs by fingerprint; every group must have its match on the other side, else a one-line refusal. */
