@@ -13,7 +13,7 @@ export const EXIT = { ok: 0, verificationFailed: 1, error: 2 } as const
 /** gate and compare exit with the verdict's code (src/gate/gate.ts EXIT_CODES). */
 const GATE_EXIT_CODES = `
 Exit codes:
-  0  pass: no change, or an improvement (every change called clears the floor downwards)
+  0  pass: counters equal; every gated timing is no change or an improvement
   1  regression: a counter changed, or a timing's whole interval lies above its floor
   2  error or refusal (unreadable file, invalid policy, runs over different blocks or configurations),
      or insufficient data (fewer runs than minRuns or paired blocks than minPairs): never a silent pass
