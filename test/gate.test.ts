@@ -5,11 +5,11 @@ import { describe, expect, test } from 'vitest'
 
 import { CI_BASELINE, ciCounters } from '../src/gate/ciBaseline.js'
 import { counterSetSchema, extractCounters } from '../src/gate/counters.js'
-import { type GateSide, gate, sideTimings } from '../src/gate/gate.js'
+import { type GateSide, gate, sideFromRuns } from '../src/gate/gate.js'
 import { verdictMarkdown } from '../src/gate/markdown.js'
 import { readPolicy, resolvePolicy } from '../src/gate/policy.js'
 import { mergeRuns } from '../src/run/merge.js'
-import { replay } from '../src/run/replay.js'
+import { DEFAULT_MEGA_SETTINGS, replay } from '../src/run/replay.js'
 import type { RunResult } from '../src/run/schema.js'
 import { applyShard, parseShard, shardBounds } from '../src/run/shard.js'
 import { createChainSource } from '../src/sources/chain.js'
@@ -22,15 +22,16 @@ const SMALL = ['mainnet-97.json', 'mainnet-46147.json', 'mainnet-116524.json', '
 const replayFixtures = async (paths: string[]) => replay({ source: await createFixtureSource({ paths }), sourcePaths: paths })
 const replayChain = async (from: number | undefined, to: number) =>
   replay({ source: await createChainSource({ dir: CHAIN, from, to }), sourcePaths: [CHAIN], range: { from: from ?? 1, to } })
-const side = (run: RunResult, name = 'run.json'): GateSide => ({ files: [name], counters: extractCounters(run), timings: sideTimings([run]) })
-const countersOnly = (run: RunResult): GateSide => ({ files: ['counters.json'], counters: extractCounters(run), timings: null })
+const side = (run: RunResult, name = 'run.json'): GateSide => sideFromRuns([{ file: name, run }])
+const sides = (runs: RunResult[], name = 'side'): GateSide => sideFromRuns(runs.map((run, i) => ({ file: `${name}-${i + 1}/run.json`, run })))
+const countersOnly = (run: RunResult): GateSide => ({ files: ['counters.json'], runs: null, counters: extractCounters(run) })
 const noTimings = resolvePolicy({ timings: { enabled: false } })
 
 describe('the project gates itself on exact counters', () => {
   test('the bundled fixtures reproduce reports/baselines/counters.json exactly', async () => {
     const baseline = counterSetSchema.parse(JSON.parse(await readFile(CI_BASELINE.file, 'utf8')))
     const current = await ciCounters()
-    const verdict = gate({ files: [CI_BASELINE.file], counters: baseline, timings: null }, { files: ['bundled fixtures'], counters: current, timings: null }, await readPolicy(CI_BASELINE.policy))
+    const verdict = gate({ files: [CI_BASELINE.file], runs: null, counters: baseline }, { files: ['bundled fixtures'], runs: null, counters: current }, await readPolicy(CI_BASELINE.policy))
     expect(verdict.counters.changed).toEqual([])
     expect(verdict.counters.compared).toBeGreaterThan(300)
     expect(verdict.status).toBe('pass')
@@ -60,36 +61,118 @@ describe('gate verdicts', () => {
     expect(gate(side(run), side(changed), ignoring).counters.ignored).toBeGreaterThan(0)
   })
 
-  test('too few paired blocks is "insufficient data" (exit 2), never a pass', () => {
+  test('too few runs or paired blocks is "insufficient data" (exit 2), never a pass', () => {
     const v = gate(side(run), side(run), resolvePolicy({}))
-    expect(v.timings[0]).toMatchObject({ metric: 'total', pairs: 2, call: 'insufficient-data' })
+    expect(v.timings[0]).toMatchObject({ metric: 'total', pairs: 2, runs: { baseline: 1, current: 1 }, call: 'insufficient-data' })
+    expect(v.timings[0]!.reason).toMatch(/1 run\(s\) on a side, fewer than minRuns 4; 2 paired blocks, fewer than minPairs 10/)
     expect(v.status).toBe('insufficient-data')
     expect(v.exitCode).toBe(2)
     // A counters-only side cannot give timings either.
     expect(gate(countersOnly(run), side(run), resolvePolicy({ timings: { minPairs: 3 } })).status).toBe('insufficient-data')
   })
 
-  test('timings: a slower current run is called a regression when the interval clears the floor', () => {
-    // 40 synthetic pairs from the run's two blocks: 10% slower ± 2% (a regression), then identical.
-    const synth = structuredClone(run)
-    const e = synth.engines[0]!
-    e.blocks = Array.from({ length: 40 }, (_, i) => ({ ...e.blocks[i % 2]!, number: 1000 + i, hash: `0x${i}`, totalMs: 5 + (i % 7) }))
-    const slower = structuredClone(synth)
-    slower.engines[0]!.blocks.forEach((b, i) => (b.totalMs *= 1.1 + 0.02 * Math.sin(i)))
+  // 40 synthetic blocks from the run's two, `runs` runs per side; run r's times × factors[r] (run-level noise).
+  const synthetic = (factors: number[], change: (i: number) => number = () => 1): RunResult[] =>
+    factors.map((f) => {
+      const r = structuredClone(run)
+      const e = r.engines[0]!
+      e.blocks = Array.from({ length: 40 }, (_, i) => ({ ...e.blocks[i % 2]!, number: 1000 + i, hash: `0x${i}`, totalMs: (5 + (i % 7)) * f * change(i) * (1 + 0.01 * Math.sin(i * f * 7)) }))
+      return r
+    })
+
+  test('timings: a slower current version is called a regression when the whole interval clears the floor', () => {
+    const base = synthetic([1, 1.002, 0.998, 1.001])
+    const slower = synthetic([1.003, 0.998, 1.001, 0.999], (i) => 1.1 + 0.02 * Math.sin(i))
     const policy = resolvePolicy({ counters: { enabled: false } })
-    const v = gate(side(synth), side(slower), policy)
-    expect(v.timings[0]!.call).toBe('regression')
+    const v = gate(sides(base), sides(slower), policy)
+    expect(v.timings[0]).toMatchObject({ call: 'regression', runs: { baseline: 4, current: 4 }, pairs: 40, sources: 1 })
     expect(v.timings[0]!.lo!).toBeGreaterThan(0.05)
     expect(verdictMarkdown(v)).toContain('geometric mean of the per-block ratios')
+    expect(verdictMarkdown(v)).toContain('two-stage bootstrap')
     expect(v.exitCode).toBe(1)
-    expect(gate(side(synth), side(synth), policy).timings[0]!.call).toBe('no-change')
-    expect(gate(side(slower), side(synth), policy).timings[0]!.call).toBe('improvement')
+    expect(gate(sides(base), sides(base), policy).timings[0]!.call).toBe('no-change')
+    expect(gate(sides(slower), sides(base), policy)).toMatchObject({ status: 'pass', exitCode: 0, timings: [{ call: 'improvement' }] })
+  })
+
+  test('inconclusive is its own outcome: exit 3, not a pass', () => {
+    // Run-level noise (one process 30% slower on each side): the interval straddles the floor.
+    const policy = resolvePolicy({ counters: { enabled: false } })
+    const v = gate(sides(synthetic([1, 1.3, 0.95, 1.05])), sides(synthetic([1.02, 0.97, 1.32, 1.0])), policy)
+    expect(v.timings[0]!.call).toBe('inconclusive')
+    expect(v.timings[0]!.lo!).toBeLessThan(-policy.timings.metrics.total!.floor)
+    expect(v.timings[0]!.hi!).toBeGreaterThan(policy.timings.metrics.total!.floor)
+    expect(v).toMatchObject({ status: 'inconclusive', exitCode: 3 })
+    expect(verdictMarkdown(v)).toContain('INCONCLUSIVE (exit 3)')
+  })
+
+  test('several runs per side keep their structure: one slow process widens the interval instead of moving every block', () => {
+    // Per-block medians over runs (the old way) hid which run a time came from: a run 30% slower on one side
+    // moved the median of every block alike and was called a change.
+    const policy = resolvePolicy({ counters: { enabled: false }, timings: { minRuns: 3 } })
+    const b = synthetic([1, 1, 1])
+    const c = synthetic([1, 1.3, 1.3])
+    const v = gate(sides(b), sides(c), policy)
+    expect(v.timings[0]!.estimate!).toBeGreaterThan(0.15)
+    expect(v.timings[0]!.call).toBe('inconclusive')
+    expect(v.timings[0]!.hi! - v.timings[0]!.lo!).toBeGreaterThan(0.1)
   })
 
   test('policy: unknown fields and bad values are refused in one line', () => {
     expect(() => resolvePolicy({ timings: { floor: 0.02 } })).toThrow(/invalid gate policy at timings/)
     expect(() => resolvePolicy({ timings: { metrics: { total: { floor: -1 } } } })).toThrow(/timings\.metrics\.total\.floor/)
-    expect(resolvePolicy({}).timings).toMatchObject({ statistic: 'trimmed-geomean', confidence: 0.95, minPairs: 20, metrics: { total: { floor: 0.01 } } })
+    expect(() => resolvePolicy({ timings: { minRuns: 0 } })).toThrow(/timings\.minRuns/)
+  })
+})
+
+describe('configuration fingerprint: runs that cannot be compared are refused', () => {
+  let a: RunResult
+  test('different blocks are refused in one line naming them (also against a counters file)', async () => {
+    a = await replayFixtures(SMALL.slice(2, 4))
+    const b = await replayFixtures(SMALL.slice(1, 3))
+    expect(() => gate(side(a), side(b), noTimings)).toThrow(/^the runs are not comparable \(run\.json vs run\.json\): different blocks: 1 only in the baseline \(mainnet-2463000\.json#2463000:0x[0-9a-f]{8}\); 1 only in the current run \(mainnet-46147\.json#46147:0x[0-9a-f]{8}\)$/)
+    expect(() => gate(countersOnly(a), side(b), noTimings)).toThrow(/different blocks: 1 only in the baseline \(2463000\); 1 only in the current run \(46147\)/)
+    // The same blocks under another path (another checkout) are the same source.
+    const moved = structuredClone(a)
+    moved.config.source.paths = moved.config.source.paths.map((p) => `/elsewhere/checkout/${p.split('/').pop()}`)
+    for (const blk of moved.engines[0]!.blocks) blk.origin = `/elsewhere/checkout/${blk.origin.split('/').pop()}`
+    expect(gate(side(a), side(moved), noTimings).status).toBe('pass')
+  })
+
+  test('the EVM, --verify-mpt, sender workers, cache budgets and config fields a later schema adds are compared', async () => {
+    const mega = async (o: { evm?: 'ethereumjs' | 'fast'; verifyMpt?: 'every' | 'final' | 'off' }) =>
+      replay({ source: await createFixtureSource({ paths: SMALL.slice(2, 3) }), sourcePaths: SMALL.slice(2, 3), engines: ['mega'], mega: { ...DEFAULT_MEGA_SETTINGS, evm: o.evm, verifyMpt: o.verifyMpt ?? 'final' } })
+    const js = await mega({ evm: 'ethereumjs' })
+    expect(gate(side(js), side(await mega({ evm: 'ethereumjs' })), noTimings).status).toBe('pass')
+    const fast = await mega({ evm: 'fast' })
+    const verified = await mega({ evm: 'ethereumjs', verifyMpt: 'every' })
+    expect(() => gate(side(js), side(fast), noTimings)).toThrow(/config\.mega\.evm|engines\[0\]\.mega\.evm/)
+    expect(() => gate(side(js), side(verified), noTimings)).toThrow(/configuration: config\.mega\.verifyMpt \(baseline "final", current "every"\)/)
+    const workers = structuredClone(js)
+    workers.config.mega!.senderWorkers = 0
+    expect(() => gate(side(js), side(workers), noTimings)).toThrow(/config\.mega\.senderWorkers \(baseline 1, current 0\)/)
+    // A field this version's schema does not know (e.g. a later schema's sender source) still counts:
+    // the fingerprint is taken from the raw JSON, the whole config minus a documented exclusion list.
+    const raw = (senders: string) => sideFromRuns([{ file: 'run.json', run: js, raw: { ...js, config: { ...js.config, senders } } }])
+    expect(() => gate(raw('recovered'), raw('from-file'), noTimings)).toThrow(/config\.senders \(baseline "recovered", current "from-file"\)/)
+    // The diff stream's path is an output: only whether it is written counts.
+    const diffs = (p: string | null) => {
+      const r = structuredClone(js)
+      r.config.mega!.stateDiffs = p
+      return side(r)
+    }
+    expect(gate(diffs('/a/diffs.bin'), diffs('/b/diffs.bin'), noTimings).status).toBe('pass')
+    expect(() => gate(diffs(null), diffs('/b/diffs.bin'), noTimings)).toThrow(/config\.mega\.stateDiffs \(baseline null, current "written"\)/)
+    const budget = structuredClone(a)
+    budget.engines[0]!.storage!.config.l1Bytes = 1024
+    expect(() => gate(side(a), side(budget), noTimings)).toThrow(/engines\[0\]\.storage\.l1Bytes/)
+  })
+
+  test('several sources on a side are strata matched by fingerprint; a source missing on one side is refused', async () => {
+    const other = await replayFixtures(SMALL.slice(0, 2))
+    const v = gate(sides([a, other, a, other]), sides([other, a, other, a]), noTimings)
+    expect(v.sources.map((s) => s.runs)).toEqual([{ baseline: 2, current: 2 }, { baseline: 2, current: 2 }])
+    expect(v.status).toBe('pass')
+    expect(() => gate(sides([a, other]), sides([a, a]), noTimings)).toThrow(/not comparable.*different blocks: 2 only in the baseline \(mainnet-46147/)
   })
 })
 

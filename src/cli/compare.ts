@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { appendFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 
 import { UsageError } from '../errors/index.js'
@@ -7,10 +7,9 @@ import { verdictMarkdown } from '../gate/markdown.js'
 import { readPolicy, resolvePolicy } from '../gate/policy.js'
 import { buildReserved } from '../output/files.js'
 import { OutputReservation, inputPathsOfArgs } from '../output/guard.js'
-import { compareVersions, locateVersion } from '../run/compare.js'
+import { COMPARE_DEFAULTS, compareVersions, locateVersion } from '../run/compare.js'
 import { DEFAULT_FIXTURES } from '../run/environment.js'
 import { timestampForPath } from './replay.js'
-import { appendFile } from 'node:fs/promises'
 
 export type CompareCliOptions = { a: string; b: string; repeat?: number; warmup?: number; policy?: string; out?: string; json?: boolean; force?: boolean }
 
@@ -22,8 +21,8 @@ export async function compareCommand(opts: CompareCliOptions, replayArgs: string
     const flag = a.split('=')[0]!
     if (RESERVED.includes(flag)) throw new UsageError(`${flag} is set by compare for every replay; remove it`)
   }
-  const repeat = opts.repeat ?? 5
-  const warmup = opts.warmup ?? 1
+  const repeat = opts.repeat ?? COMPARE_DEFAULTS.repeat
+  const warmup = opts.warmup ?? COMPARE_DEFAULTS.warmup
   if (repeat < 1) throw new UsageError('--repeat must be at least 1')
   const policy = opts.policy === undefined ? resolvePolicy({}) : await readPolicy(opts.policy)
   // Both versions replay the same blocks: relative paths are made absolute, and without a source the
@@ -54,13 +53,13 @@ export async function compareCommand(opts: CompareCliOptions, replayArgs: string
           repeat,
           warmup,
           dir: tmp,
-          onRun: (side, round, warm) => log(`${warm ? 'warm-up' : `round ${round}/${repeat}`}: ${side.toUpperCase()} (${side === 'a' ? opts.a : opts.b}) done`),
+          onRun: (side, pass, warm) => log(`${warm ? 'warm-up' : `run ${pass}/${repeat}`}: ${side.toUpperCase()} (${side === 'a' ? opts.a : opts.b}) done`),
         })
         const verdict = gate(await loadGateSide(runs.a), await loadGateSide(runs.b), policy)
         verdict.baseline.files = runs.a.map((f) => f.replace(tmp, outDir))
         verdict.current.files = runs.b.map((f) => f.replace(tmp, outDir))
-        const md = `${verdictMarkdown(verdict)}\nA = ${opts.a} (${a.commit ?? 'no commit'}), B = ${opts.b} (${b.commit ?? 'no commit'}); ${warmup} warm-up round(s), ${repeat} measured rounds, interleaved A B.\n`
-        await writeFile(join(tmp, 'gate-verdict.json'), `${JSON.stringify({ ...verdict, compare: { a: { spec: opts.a, commit: a.commit }, b: { spec: opts.b, commit: b.commit }, repeat, warmup, replayArgs: args } }, null, 1)}\n`)
+        const md = `${verdictMarkdown(verdict)}\nA = ${opts.a} (${a.commit ?? 'no commit'}), B = ${opts.b} (${b.commit ?? 'no commit'}); ${warmup} warm-up run(s) and ${repeat} measured runs per version, each a fresh process, in the order ${runs.order.join(' ')}.\n`
+        await writeFile(join(tmp, 'gate-verdict.json'), `${JSON.stringify({ ...verdict, compare: { a: { spec: opts.a, commit: a.commit }, b: { spec: opts.b, commit: b.commit }, repeat, warmup, order: runs.order, replayArgs: args } }, null, 1)}\n`)
         await writeFile(join(tmp, 'gate.md'), md)
         const summary = process.env.GITHUB_STEP_SUMMARY
         if (summary !== undefined && summary !== '') await appendFile(summary, md)

@@ -11,6 +11,15 @@ import { installInterruptHandlers } from '../util/interrupt.js'
 /** Exit codes: 0 success, 1 a block did not verify, 2 bad input or any other error. */
 export const EXIT = { ok: 0, verificationFailed: 1, error: 2 } as const
 
+/** gate and compare exit with the verdict's code (src/gate/gate.ts EXIT_CODES). */
+const GATE_EXIT_CODES = `
+Exit codes:
+  0  pass: counters equal; every gated timing is no change or an improvement
+  1  regression: a counter changed, or a timing's whole interval lies above its floor
+  2  error or refusal (unreadable file, invalid policy, runs over different blocks or configurations),
+     or insufficient data (fewer runs than minRuns or paired blocks than minPairs): never a silent pass
+  3  inconclusive: an interval straddles the floor; the data cannot tell a change from noise`
+
 export function buildProgram(): Command {
   const program = new Command()
   program
@@ -88,13 +97,14 @@ export function buildProgram(): Command {
 
   program
     .command('gate')
-    .description('compare two runs: deterministic counters exactly, per-block timings with a bootstrap interval (exit 0 pass, 1 regression, 2 error or insufficient data)')
-    .requiredOption('--baseline <run.json...>', 'baseline run results (repeats of one version), or one counters file')
-    .requiredOption('--current <run.json...>', 'current run results (repeats), or one counters file')
-    .option('--policy <file>', 'policy JSON: counter tolerances, timing metrics and floors, statistic (see README)')
+    .description('compare two versions\' runs: deterministic counters exactly, per-block timings with a two-stage (runs, then blocks) bootstrap interval')
+    .requiredOption('--baseline <run.json...>', 'baseline run results (one per replay process: repeats, and any sources), or one counters file')
+    .requiredOption('--current <run.json...>', 'current run results (same sources and configuration), or one counters file')
+    .option('--policy <file>', 'policy JSON: counter tolerances, timing metrics and floors, statistic, minRuns, minPairs (see README)')
     .option('--out <file>', 'JSON verdict file (default gate-verdict.json)')
     .option('--force', 'replace an earlier megabench output at --out (never anything megabench did not write)', false)
     .option('--json', 'print the verdict as JSON instead of Markdown', false)
+    .addHelpText('after', GATE_EXIT_CODES)
     .action(async (opts) => {
       const { gateCommand } = await import('./gate.js')
       process.exitCode = await gateCommand(opts)
@@ -118,15 +128,15 @@ export function buildProgram(): Command {
     .description('replay two versions (checkout directories or git refs) interleaved on the same blocks and gate B against A')
     .requiredOption('--a <dir|git-ref>', 'baseline version: a megabench checkout directory or a git ref of this repository')
     .requiredOption('--b <dir|git-ref>', 'current version')
-    .option('--repeat <n>', 'measured rounds, each replaying A then B in fresh processes (default 5)', parseCount('--repeat'))
-    .option('--warmup <n>', 'discarded rounds before them (default 1)', parseCount('--warmup'))
+    .option('--repeat <n>', 'measured runs per version, each a fresh process, in the order A B, B A, A B … (default 5; the gate needs minRuns, default 4)', parseCount('--repeat'))
+    .option('--warmup <n>', 'discarded runs per version before them (default 1)', parseCount('--warmup'))
     .option('--policy <file>', 'gate policy JSON (see `megabench gate`)')
     .option('--out <dir>', 'output directory (default reports/compare-<timestamp>)')
     .option('--force', 'replace an earlier megabench output at --out (never anything megabench did not write)', false)
     .option('--json', 'print the verdict as JSON', false)
     .allowUnknownOption()
     .allowExcessArguments()
-    .addHelpText('after', '\nAny other option is passed to every `megabench replay` run (e.g. --chain <dir> --from 50).')
+    .addHelpText('after', `\nAny other option is passed to every \`megabench replay\` run (e.g. --chain <dir> --from 50).\n${GATE_EXIT_CODES}`)
     .action(async (opts, cmd: Command) => {
       const { compareCommand } = await import('./compare.js')
       process.exitCode = await compareCommand(opts, cmd.args)

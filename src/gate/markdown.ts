@@ -6,14 +6,17 @@ const STATISTIC = {
   'median-ratio': 'median of the per-block ratios current/baseline',
   'ratio-of-sums': 'ratio of summed times',
 } as const
-const STATUS = { pass: 'PASS', regression: 'REGRESSION', 'insufficient-data': 'INSUFFICIENT DATA' } as const
+const STATUS = { pass: 'PASS', regression: 'REGRESSION', 'insufficient-data': 'INSUFFICIENT DATA', inconclusive: 'INCONCLUSIVE' } as const
 
 /** The verdict as Markdown (a CI job summary). */
 export function verdictMarkdown(v: Verdict, maxRows = 30): string {
   const out: string[] = []
-  out.push(`## megabench gate: ${STATUS[v.status]}`, '')
+  out.push(`## megabench gate: ${STATUS[v.status]} (exit ${v.exitCode})`, '')
   const side = (s: Verdict['baseline']) => `${s.files.map((f) => `\`${f}\``).join(', ')}${s.gitCommit === null ? '' : ` (commit ${s.gitCommit.slice(0, 10)})`}`
   out.push(`- baseline: ${side(v.baseline)}`, `- current: ${side(v.current)}`, `- engine runs: ${v.engines.join(', ')}`)
+  const runs = (n: number) => (n === 0 ? 'a counters file' : `${n} run${n === 1 ? '' : 's'}`)
+  for (const s of v.sources) out.push(`- source: ${s.name}, ${s.blocks} blocks; baseline: ${runs(s.runs.baseline)}, current: ${runs(s.runs.current)}`)
+  if (v.status === 'inconclusive') out.push('- **inconclusive**: an interval straddles the floor, the data cannot tell a change from noise (exit 3): add runs (`compare --repeat`), blocks, or a quieter machine')
   for (const n of v.notes) out.push(`- note: ${n}`)
   out.push('')
   if (v.counters.enabled) {
@@ -33,15 +36,15 @@ export function verdictMarkdown(v: Verdict, maxRows = 30): string {
     out.push(
       '### Timings',
       '',
-      `Per block, paired by block number; statistic: ${STATISTIC[t.statistic]}; ${Math.round(t.confidence * 100)}% percentile bootstrap interval (${t.resamples} resamples, seed "${t.seed}"). A change is called only when the whole interval clears the floor.`,
+      `Per block, paired by block; each side's runs per block: ${t.runs === 'mean' ? 'geometric mean' : 'median'}; statistic: ${STATISTIC[t.statistic]}; ${Math.round(t.confidence * 100)}% interval of a two-stage bootstrap (runs resampled per side, then blocks; ${t.resamples} resamples, seed "${t.seed}"). A change is called only when the whole interval clears the floor.`,
       '',
-      '| engine | metric | pairs (excluded) | baseline ms | current ms | change | interval | floor | call |',
-      '|---|---|---:|---:|---:|---:|---|---:|---|',
+      '| engine | metric | runs (baseline/current) | blocks (excluded) | baseline ms | current ms | change | interval | floor | call |',
+      '|---|---|---:|---:|---:|---:|---:|---|---:|---|',
     )
     for (const x of v.timings) {
       const ci = x.lo === null || x.hi === null ? '—' : `[${pct(x.lo)}, ${pct(x.hi)}]`
-      const call = x.call === 'regression' ? '**regression**' : x.call === 'insufficient-data' ? `**insufficient data** (< ${t.minPairs} pairs)` : x.call
-      out.push(`| ${x.engine} | ${x.metric} | ${x.pairs} (${x.excluded}) | ${x.baselineMs.toFixed(1)} | ${x.currentMs.toFixed(1)} | ${pct(x.estimate)} | ${ci} | ${(x.floor * 100).toFixed(1)}% | ${call} |`)
+      const call = x.call === 'regression' ? '**regression**' : x.call === 'insufficient-data' ? `**insufficient data** (${x.reason ?? ''})` : x.call === 'inconclusive' ? '**inconclusive**' : x.call
+      out.push(`| ${x.engine} | ${x.metric} | ${x.runs.baseline}/${x.runs.current} | ${x.pairs} (${x.excluded}) | ${x.baselineMs.toFixed(1)} | ${x.currentMs.toFixed(1)} | ${pct(x.estimate)} | ${ci} | ${(x.floor * 100).toFixed(1)}% | ${call} |`)
     }
     out.push('')
   }

@@ -38,11 +38,15 @@ export const policySchema = z
       .object({
         enabled: z.boolean().default(true),
         statistic: z.enum(['median-ratio', 'ratio-of-sums', 'trimmed-geomean']).default('trimmed-geomean'),
+        /** How a block's times over a side's runs become one value (in log space): geometric mean or median. */
+        runs: z.enum(['mean', 'median', 'min']).default('median'),
         confidence: z.number().gt(0.5).lt(1).default(0.95),
         resamples: z.number().int().min(200).max(100_000).default(2000),
         seed: z.string().default('megabench-gate'),
-        /** Fewer paired blocks than this: "insufficient data" (exit 2), never a pass. */
-        minPairs: z.number().int().min(3).default(20),
+        /** Fewer paired blocks than this (over all sources): "insufficient data" (exit 2), never a pass. */
+        minPairs: z.number().int().min(3).default(10),
+        /** Fewer runs (replay processes) than this on a side, for any source: "insufficient data" (exit 2). */
+        minRuns: z.number().int().min(1).default(4),
         /** Blocks whose baseline time is below this many ms are left out (counted as excluded). */
         minBlockMs: z.number().min(0).default(1),
         /** Metric → practical floor (relative change, 0.03 = 3%): smaller changes are never called. */

@@ -142,6 +142,150 @@ export function bootstrapChange(
   return { estimate: relativeChange(base, cur, o.statistic), lo: quantileSorted(stats, alpha), hi: quantileSorted(stats, 1 - alpha) }
 }
 
+/**
+ * One stratum of a hierarchical comparison: the runs (fresh processes) of one source under one
+ * configuration. `base[r][k]` is baseline run r's time of block k (ms, > 0), `cur[r][k]` likewise; block k
+ * is the same block on both sides (the pairing).
+ */
+export type Stratum = { base: readonly (readonly number[])[]; cur: readonly (readonly number[])[] }
+
+/** How a block's times over a side's runs become one value: geometric mean (mean of logs) or median. */
+export type RunAggregate = 'mean' | 'median' | 'min'
+
+export type HierarchicalOptions = {
+  statistic: Statistic
+  runs: RunAggregate
+  confidence: number
+  resamples: number
+  seed: string
+  /** Resample runs (stage 1) before blocks (stage 2); false resamples blocks only (ignores run-level noise). */
+  resampleRuns?: boolean
+  /** Runs drawn per side in stage 1: n (plain) or n − 1 (unbiased run-level variance; the default). */
+  runDraws?: 'n' | 'n-1'
+}
+
+/**
+ * Relative change (current vs baseline) over runs × blocks with a two-stage (hierarchical) bootstrap:
+ * each resample draws the baseline runs and the current runs with replacement (stage 1: run-level
+ * noise, e.g. a process that ran on a busier machine; n − 1 of a side's n runs, which makes the
+ * run-level variance unbiased instead of (n − 1)/n of it; the i-th runs of every stratum together when
+ * the strata have as many runs, as runs close in time share the machine's load), then, per stratum, the
+ * blocks with replacement (stage 2, the same draw on both sides, which keeps the pairing), and
+ * recomputes the statistic.
+ * Per block, each side's runs are aggregated (`runs`) in log space; the statistic works on the per-block
+ * log ratios d_k = agg(log current_k) − agg(log baseline_k), pooled over strata. Deterministic for a seed.
+ */
+export function hierarchicalChange(strata: readonly Stratum[], o: HierarchicalOptions): Interval {
+  const prepared = strata.map((s) => {
+    const k = s.base[0]?.length ?? 0
+    if (s.base.length === 0 || s.cur.length === 0 || k === 0) throw new RangeError('hierarchicalChange needs at least one run per side and one block per stratum')
+    for (const r of [...s.base, ...s.cur]) if (r.length !== k) throw new RangeError('every run of a stratum must have the same blocks')
+    const logs = (runs: readonly (readonly number[])[]) => runs.map((r) => Float64Array.from(r, (x) => Math.log(x)))
+    return { k, base: logs(s.base), cur: logs(s.cur) }
+  })
+  const total = prepared.reduce((a, s) => a + s.k, 0)
+  const ab = new Float64Array(total)
+  const ac = new Float64Array(total)
+  const scratch = new Float64Array(Math.max(...prepared.map((s) => Math.max(s.base.length, s.cur.length))))
+  // agg over the runs picked by idx, for every block of the stratum, into out[offset + k]
+  const aggregate = (runs: Float64Array[], idx: Uint32Array | null, k: number, out: Float64Array, offset: number) => {
+    const n = idx === null ? runs.length : idx.length
+    for (let b = 0; b < k; b++) {
+      if (o.runs === 'mean') {
+        let s = 0
+        for (let j = 0; j < n; j++) s += runs[idx === null ? j : idx[j]!]![b]!
+        out[offset + b] = s / n
+      } else if (o.runs === 'min') {
+        let m = Number.POSITIVE_INFINITY
+        for (let j = 0; j < n; j++) m = Math.min(m, runs[idx === null ? j : idx[j]!]![b]!)
+        out[offset + b] = m
+      } else {
+        for (let j = 0; j < n; j++) scratch[j] = runs[idx === null ? j : idx[j]!]![b]!
+        const v = scratch.subarray(0, n).sort()
+        const m = n >> 1
+        out[offset + b] = n % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2
+      }
+    }
+  }
+  const pooledA = new Float64Array(total)
+  const pooledC = new Float64Array(total)
+  const d = new Float64Array(total)
+  const statistic = (a: Float64Array, c: Float64Array): number => {
+    if (o.statistic === 'ratio-of-sums') {
+      let sa = 0
+      let sc = 0
+      for (let i = 0; i < a.length; i++) {
+        sa += Math.exp(a[i]!)
+        sc += Math.exp(c[i]!)
+      }
+      return sc / sa - 1
+    }
+    for (let i = 0; i < a.length; i++) d[i] = c[i]! - a[i]!
+    d.sort()
+    const n = d.length
+    if (o.statistic === 'trimmed-geomean') {
+      const cut = Math.floor(n * TRIM)
+      let s = 0
+      for (let i = cut; i < n - cut; i++) s += d[i]!
+      return Math.exp(s / (n - 2 * cut)) - 1
+    }
+    const m = n >> 1
+    return Math.exp(n % 2 === 1 ? d[m]! : (d[m - 1]! + d[m]!) / 2) - 1
+  }
+
+  let offset = 0
+  for (const s of prepared) {
+    aggregate(s.base, null, s.k, ab, offset)
+    aggregate(s.cur, null, s.k, ac, offset)
+    offset += s.k
+  }
+  const estimate = statistic(ab, ac)
+
+  // Seeded through Rng; the draws come from an inlined mulberry32 (millions per A/A measurement).
+  let state = new Rng(o.seed).nextU32()
+  const below = (m: number) => {
+    state = (state + 0x6d2b79f5) | 0
+    let t = Math.imul(state ^ (state >>> 15), 1 | state)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * m)
+  }
+  const resampleRuns = o.resampleRuns !== false
+  const draws = (n: number) => (o.runDraws === 'n' || n < 2 ? n : n - 1)
+  // Runs close in time share the machine's load: when every source has as many runs on a side, the i-th
+  // runs are drawn together (one draw for all sources), else each source's runs are drawn on their own.
+  const shared = (side: 'base' | 'cur') => prepared.every((s) => s[side].length === prepared[0]![side].length)
+  const sharedB = shared('base')
+  const sharedC = shared('cur')
+  const idxB = prepared.map((s) => new Uint32Array(draws(s.base.length)))
+  const idxC = prepared.map((s) => new Uint32Array(draws(s.cur.length)))
+  const stats = new Float64Array(o.resamples)
+  for (let r = 0; r < o.resamples; r++) {
+    let pos = 0
+    offset = 0
+    prepared.forEach((s, i) => {
+      const ib = idxB[sharedB ? 0 : i]!
+      const ic = idxC[sharedC ? 0 : i]!
+      if (resampleRuns) {
+        if (i === 0 || !sharedB) for (let j = 0; j < ib.length; j++) ib[j] = below(s.base.length)
+        if (i === 0 || !sharedC) for (let j = 0; j < ic.length; j++) ic[j] = below(s.cur.length)
+      }
+      aggregate(s.base, resampleRuns ? ib : null, s.k, ab, offset)
+      aggregate(s.cur, resampleRuns ? ic : null, s.k, ac, offset)
+      for (let j = 0; j < s.k; j++) {
+        const b = offset + below(s.k)
+        pooledA[pos] = ab[b]!
+        pooledC[pos] = ac[b]!
+        pos++
+      }
+      offset += s.k
+    })
+    stats[r] = statistic(pooledA, pooledC)
+  }
+  stats.sort()
+  const alpha = (1 - o.confidence) / 2
+  return { estimate, lo: quantileSorted(stats, alpha), hi: quantileSorted(stats, 1 - alpha) }
+}
+
 /** What the interval says against a practical floor (a relative change, e.g. 0.02 = 2%). */
 export type Call = 'regression' | 'improvement' | 'no-change' | 'inconclusive'
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
 import { MegabenchError, UsageError } from '../errors/index.js'
+import { schedule } from '../protocol/index.js'
 import { PACKAGE_ROOT } from './environment.js'
 import { onInterrupt, superviseChild } from '../util/interrupt.js'
 
@@ -94,33 +95,38 @@ export function replayWith(v: Version, args: readonly string[], out: string): Pr
   })
 }
 
+/** compare's defaults: measured runs per version (≥ the gate's default minRuns) and warm-up runs per version. */
+export const COMPARE_DEFAULTS = { repeat: 5, warmup: 1 } as const
+
 export type CompareParameters = {
   a: Version
   b: Version
   replayArgs: readonly string[]
-  /** Measured rounds (each: A then B) and discarded warm-up rounds before them. */
+  /** Measured runs per version and discarded warm-up runs per version before them. */
   repeat: number
   warmup: number
   /** Run directories: `<dir>/a/run-<i>`, `<dir>/b/run-<i>` (warm-ups under `<dir>/warmup/`). */
   dir: string
-  onRun?: (side: 'a' | 'b', round: number, warmup: boolean) => void
+  /** After each replay: its side, its measured pass (1-based; ≤ 0 for warm-ups) and whether it was a warm-up. */
+  onRun?: (side: 'a' | 'b', pass: number, warmup: boolean) => void
 }
 
 /**
- * Replays both versions on the same blocks, interleaved A B A B …, each replay a fresh process, after
- * `warmup` discarded rounds (file cache, CPU frequency). Returns the run.json paths of each side.
+ * Replays both versions on the same blocks, each replay a fresh process, in the order of the
+ * measurement protocol (src/protocol `schedule`): `warmup` discarded passes of A then B (file cache,
+ * CPU frequency), then `repeat` measured passes of each, A B, B A, A B … (so a slow drift of the machine
+ * falls on both alike). Returns the run.json paths of each side, in measured order.
  */
-export async function compareVersions(p: CompareParameters): Promise<{ a: string[]; b: string[] }> {
-  const out = { a: [] as string[], b: [] as string[] }
-  for (let i = 1; i <= p.warmup + p.repeat; i++) {
-    const warm = i <= p.warmup
-    for (const side of ['a', 'b'] as const) {
-      const dir = warm ? join(p.dir, 'warmup', `${side}-${i}`) : join(p.dir, side, `run-${i - p.warmup}`)
-      await replayWith(side === 'a' ? p.a : p.b, p.replayArgs, dir)
-      p.onRun?.(side, i - p.warmup, warm)
-      if (warm) await rm(dir, { recursive: true, force: true })
-      else out[side].push(join(dir, 'run.json'))
-    }
+export async function compareVersions(p: CompareParameters): Promise<{ a: string[]; b: string[]; order: string[] }> {
+  const out = { a: [] as string[], b: [] as string[], order: [] as string[] }
+  for (const step of schedule(['a', 'b'] as const, p.repeat, p.warmup)) {
+    const side = step.variant
+    const dir = step.warmup ? join(p.dir, 'warmup', `${side}-${step.pass + p.warmup + 1}`) : join(p.dir, side, `run-${step.pass + 1}`)
+    await replayWith(side === 'a' ? p.a : p.b, p.replayArgs, dir)
+    p.onRun?.(side, step.pass + 1, step.warmup)
+    out.order.push(step.warmup ? `${side}(warm-up)` : side)
+    if (step.warmup) await rm(dir, { recursive: true, force: true })
+    else out[side].push(join(dir, 'run.json'))
   }
   await rm(join(p.dir, 'warmup'), { recursive: true, force: true })
   return out
