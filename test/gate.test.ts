@@ -43,6 +43,20 @@ describe('the project gates itself on exact counters', () => {
 
 describe('gate verdicts', () => {
   let run: RunResult
+  test('a check no longer made (or failing) is a counter change; the verdict states what each side verified', async () => {
+    const r = await replayFixtures(SMALL.slice(2, 4))
+    const v0 = gate(side(r), side(r), noTimings)
+    expect(v0.verification.baseline[0]).toMatchObject({ engine: 'baseline/live', blocks: 2, verified: 2 })
+    expect(v0.verification.baseline[0]!.checks.join('; ')).toContain('state root 2/2 match (MPT on LMDB, root after every block)')
+    expect(verdictMarkdown(v0)).toContain('### Verification')
+    const unchecked = structuredClone(r)
+    unchecked.engines[0]!.blocks[0]!.checks.stateRoot = { status: 'skipped', note: 'not computed' }
+    const v = gate(side(r), side(unchecked), noTimings)
+    expect(v.status).toBe('regression')
+    expect(v.counters.changed).toEqual([expect.objectContaining({ metric: 'block.check.stateRoot', baseline: 1, current: 0 })])
+    expect(v.verification.current[0]!.checks.join('; ')).toContain('1 block not checked: not computed')
+  })
+
   test('a changed counter fails, exactly that counter; a tolerance rule lets it pass', async () => {
     run = await replayFixtures(SMALL.slice(2, 4))
     expect(gate(side(run), side(run), noTimings).status).toBe('pass')

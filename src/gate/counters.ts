@@ -49,6 +49,9 @@ export function blockCounters(r: BlockRow): Record<string, number> {
     'block.stateReads.code': r.stateReads.code,
     'block.stateReads.codeBytes': r.stateReads.codeBytes,
   }
+  // What was verified is a counter too: a check that passed (1), was not made (0) or failed (−1). A version
+  // that stops checking something changes this counter, and the gate says so.
+  for (const [name, c] of Object.entries(r.checks)) v[`block.check.${name}`] = c.status === 'pass' ? 1 : c.status === 'fail' ? -1 : 0
   if (r.cache !== null) {
     for (const level of ['l1', 'l2'] as const) {
       for (const [kind, c] of Object.entries(r.cache[level])) {

@@ -7,6 +7,7 @@ import { type CounterSet, type EngineCounters, blockKeys, counterSetSchema, extr
 import { type Fingerprint, fingerprint, fingerprintDifference, fingerprintDistance, fingerprintKey } from './fingerprint.js'
 import { type GatePolicy, type TimingMetric, counterTolerance } from './policy.js'
 import { type Call, type Stratum, callChange, hierarchicalChange, median } from './stats.js'
+import { verificationSentences } from '../run/verification.js'
 
 export const VERDICT_FORMAT = 'megabench-gate-v2'
 
@@ -63,7 +64,20 @@ export type Verdict = {
   sources: { name: string; blocks: number; runs: { baseline: number; current: number } }[]
   counters: { enabled: boolean; compared: number; ignored: number; changed: CounterChange[] }
   timings: TimingResult[]
+  /** What each side's first run verified, per engine run: built from its per-block check records. */
+  verification: { baseline: SideVerification[]; current: SideVerification[] }
   notes: string[]
+}
+
+/** One engine run's verification: blocks, verified blocks, and one sentence per check (src/run/verification.ts). */
+export type SideVerification = { engine: string; blocks: number; verified: number; checks: string[] }
+
+function sideVerification(s: GateSide, engines: readonly string[]): SideVerification[] {
+  const run = s.runs?.[0]?.run
+  if (run === undefined) return []
+  return run.engines
+    .filter((e) => engines.includes(e.label))
+    .map((e) => ({ engine: e.label, blocks: e.blocks.length, verified: e.blocks.filter((b) => b.verified).length, checks: verificationSentences(e) }))
 }
 
 /**
@@ -277,6 +291,7 @@ export function gate(baseline: GateSide, current: GateSide, policy: GatePolicy):
     })),
     counters,
     timings,
+    verification: { baseline: sideVerification(baseline, wanted), current: sideVerification(current, wanted) },
     notes,
   }
 }

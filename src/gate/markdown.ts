@@ -19,6 +19,15 @@ export function verdictMarkdown(v: Verdict, maxRows = 30): string {
   if (v.status === 'inconclusive') out.push('- **inconclusive**: an interval straddles the floor, the data cannot tell a change from noise (exit 3): add runs (`compare --repeat`), blocks, or a quieter machine')
   for (const n of v.notes) out.push(`- note: ${n}`)
   out.push('')
+  const sides = [['baseline', v.verification.baseline], ['current', v.verification.current]] as const
+  if (sides.some(([, x]) => x.length > 0)) {
+    out.push('### Verification', '', "Built from each side's first run's per-block check records.", '')
+    for (const [name, list] of sides) {
+      for (const e of list) out.push(`- ${name} ${e.engine}: ${e.verified}/${e.blocks} blocks verified; ${e.checks.join('; ')}`)
+      if (list.length === 0) out.push(`- ${name}: a counters file (its check counters are compared under Counters)`)
+    }
+    out.push('')
+  }
   if (v.counters.enabled) {
     const c = v.counters
     out.push(`### Counters`, '', `${c.compared} counters compared${c.ignored > 0 ? ` (${c.ignored} ignored by the policy)` : ''}: ${c.changed.length === 0 ? 'all identical (within tolerance)' : `**${c.changed.length} changed**`}.`, '')
