@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import { rm, writeFile, rename } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
@@ -128,7 +129,7 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
   const plan = schedule([...variants, ...twins], repeat, warmup)
   const passes = new Map<Variant, Pass[]>()
   const diffsPartial = mega.stateDiffs === undefined || !engineNames.includes('mega') ? undefined : join(dirname(mega.stateDiffs), `.${basename(mega.stateDiffs)}.megabench-partial-${process.pid}`)
-  const unregister = diffsPartial === undefined ? () => {} : onInterrupt(() => void rm(diffsPartial, { force: true }))
+  const unregister = diffsPartial === undefined ? () => {} : onInterrupt(() => rmSync(diffsPartial, { force: true }))
   if (diffsPartial !== undefined) await writeFile(diffsPartial, STATE_DIFFS_MAGIC)
   let diffsWritten = false
   try {
