@@ -132,6 +132,10 @@ export function conditionDifferences(a: { run: RunResult; engine: EngineResult }
   // The runs' EVMs, block sets, senders and budgets are compared per engine above.
   for (const d of runDifferences(a.run, b.run)) {
     if (d.what === 'verified blocks' || d.what === 'EVM' || d.what === 'senders' || d.what === 'memory budget') continue
+    // The engines' own mode and passes are compared above; the runs' other modes and passes matter no further
+    // unless the warm-up differs.
+    if (d.what === 'modes') continue
+    if (d.what === 'protocol' && seen.has('measured passes') && a.run.config.protocol.warmup === b.run.config.protocol.warmup) continue
     // The storage setting is the baseline's: the mega engine keeps its state in memory either way.
     if (d.what === 'storage' && (a.engine.name !== 'baseline' || b.engine.name !== 'baseline')) continue
     if (!seen.has(d.what)) out.push(d)
@@ -144,15 +148,16 @@ export function conditionDifferences(a: { run: RunResult; engine: EngineResult }
  * `took 0.87x the time of historical (faster)`. Ratios that round to 1.00 are "about the same".
  */
 export function timeRatioWords(ratio: number, reference: string, subject = 'took'): string {
-  return `${subject} ${ratio.toFixed(2)}x the time of ${reference} (${direction(ratio, 'slower', 'faster')})`
+  return `${subject} ${ratio.toFixed(2)}x the time of ${reference} (${ratioDirection(ratio, 'slower', 'faster')})`
 }
 
-/** The direction of a ratio of rates (tx/s): `0.50x the tx/s of 1.0 GiB (lower)`. */
+/** The direction of a ratio of rates (tx/s): `0.50x the tx/s at 1.0 GiB (lower)`; `reference` carries its preposition. */
 export function rateRatioWords(ratio: number, what: string, reference: string): string {
-  return `${ratio.toFixed(2)}x the ${what} of ${reference} (${direction(ratio, 'higher', 'lower')})`
+  return `${ratio.toFixed(2)}x the ${what} ${reference} (${ratioDirection(ratio, 'higher', 'lower')})`
 }
 
-function direction(ratio: number, above: string, below: string): string {
+/** `above` when the ratio rounds (to two decimals) above 1, `below` under 1, otherwise "about the same". */
+export function ratioDirection(ratio: number, above: string, below: string): string {
   if (!Number.isFinite(ratio)) return 'not comparable'
   const r = Math.round(ratio * 100) / 100
   return r > 1 ? above : r < 1 ? below : 'about the same'
