@@ -42,7 +42,8 @@ export function throughputSpec(points: ThroughputPoint[], field: 'txPerSec' | 'm
   const unit = field === 'txPerSec' ? 'tx/s' : 'Mgas/s'
   return {
     ...base,
-    width: axis === 'ordinal' ? Math.max(W, 24 * order.length) : W,
+    // A slot of ≥ 22 px per block up to 50 blocks (the page is 1200 px wide); more blocks share the width.
+    width: axis === 'ordinal' ? Math.min(1100, Math.max(W, 22 * order.length)) : W,
     title: axis === 'ordinal' ? `Throughput per block (${unit})` : `Throughput over block height (${unit})`,
     data: { values: points },
     mark: { type: 'line', point: true, tooltip: true },
