@@ -232,7 +232,7 @@ export async function renderHtml(runs: readonly LabeledRun[], sweeps: readonly L
         : ''
     const diffs = runs.map((r) => differentialSentence(r.result)).filter((x): x is string => x !== null)
     sections.push(
-      `<section id="mega"><h2>Mega engine</h2><p class="note">The optimized engine (state in memory, BucketTree root, senders ahead, optional parallel workers) on the same blocks as the baseline; × baseline is the ratio of tx/s in the same mode of the same run, with what differs besides the engine beside it. Key updates/s are measured over each engine's merkleization phase; the BucketTree reads no storage. ${esc(diffs.length > 0 ? `${diffs.join('; ')}.` : "Engines not compared in this run (replay --engine both compares every block's state diff).")}${esc(evmNote)}</p>${table(
+      `<section id="mega"><h2>Mega engine</h2><p class="note">The optimized engine (state in memory, BucketTree root, senders ahead, optional parallel workers) on the same blocks as the baseline; × baseline is the ratio of tx/s in the same mode of the same run, with what differs besides the engine beside it. Key updates/s are measured over each engine's merkleization phase; the BucketTree reads no storage. ${esc(diffs.length > 0 ? `${diffs.join('; ').replace(/^./, (c) => c.toUpperCase())}.` : "Engines not compared in this run (replay --engine both compares every block's state diff).")}${esc(evmNote)}</p>${table(
         ['engine', 'EVM', 'tx/s', '× baseline', 'fast EVM: execution × / tx/s × vs @ethereumjs', 'parallel: accepted / conflicts', 'BucketTree key updates/s', 'hashes / key', 'MPT key updates/s', 'MPT LMDB reads / key', 'state diff bytes / tx'],
         mega.map((m) => [
           esc(m.series),
