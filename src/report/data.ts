@@ -129,12 +129,6 @@ export function decompositionChoice(runs: readonly LabeledRun[]): { run: Labeled
   return { run, steps, besides: engineDifferences(l, h).filter((d) => d.what !== 'mode').map(describeDifference) }
 }
 
-/** The first engine run with an opcode profile. */
-export function profiledEngine(runs: readonly LabeledRun[]): { run: LabeledRun; engine: EngineResult } | undefined {
-  for (const run of runs) for (const engine of run.result.engines) if (engine.opcodes !== null) return { run, engine }
-  return undefined
-}
-
 /**
  * The opcode profile the report draws: the first of an engine run whose every block verified (a profile is
  * one sum over its passes, not kept per block, so a failed block's opcodes cannot be taken out) and in
