@@ -3,6 +3,7 @@ import Table from 'cli-table3'
 import { PHASES, type PhaseName } from '../probes/phases.js'
 import type { EngineResult, MegaReport, RunResult, StorageReport } from '../run/schema.js'
 import { formatSize } from '../storage/memory.js'
+import { differences, timeRatioWords } from '../run/conditions.js'
 import { verificationSentences } from '../run/verification.js'
 
 const PHASE_LABELS: Record<PhaseName, string> = {
@@ -55,14 +56,14 @@ export function formatSummary(
   if (result.engines.length > 1 && result.engines.some((e) => e.name !== 'baseline')) out.push('', ...comparisonSummary(result))
   const d = result.decomposition
   if (d !== null) {
-    const h = result.engines.find((e) => e.name === 'baseline' && e.mode === 'historical')
-    const l = result.engines.find((e) => e.name === 'baseline' && e.mode === 'live')
-    const differs = h !== undefined && l !== undefined ? differences(l, h) : []
+    const hist = result.engines.find((e) => e.name === 'baseline' && e.mode === 'historical')
+    const live = result.engines.find((e) => e.name === 'baseline' && e.mode === 'live')
+    const besides = hist !== undefined && live !== undefined ? differences(live, hist).filter((x) => !x.startsWith('mode:')) : []
     out.push('')
     out.push(
-      `live vs historical sync on the same blocks: live takes ${fmt(d.slowdown, 2)}x the time of historical${d.slowdown < 1 ? ' (less: live was faster here)' : ''} = merkleization ${fmt(d.merkleizationFactor, 2)}x ` +
+      `live vs historical sync ${besides.length === 0 ? 'on the same blocks' : `(differing besides the mode: ${besides.join('; ')})`}: live ${timeRatioWords(d.slowdown, 'historical')} = merkleization ${fmt(d.merkleizationFactor, 2)}x ` +
         `× persistence ${fmt(d.persistenceFactor, 2)}x (historical ${fmt(d.historicalTxPerSec, 0)} tx/s, live ${fmt(d.liveTxPerSec, 0)} tx/s; ` +
-        `the study's Reth values: 14x = 9.3x × 1.5x)${differs.length > 0 ? `; differs besides the mode: ${differs.join('; ')}` : ''}`,
+        `the study's Reth values: 14x = 9.3x × 1.5x)`,
     )
   }
   if (opts.outDir) {
@@ -182,7 +183,7 @@ function comparisonSummary(result: RunResult): string[] {
     const spreadNote = ratio !== null && (e.repeats.passes > 1 || base!.repeats.passes > 1) ? ` (${fmt(ratioRange(e, base!)[0], 2)}–${fmt(ratioRange(e, base!)[1], 2)})` : ''
     t.push([e.label, fmt(e.totals.txPerSec, 0), fmt(e.totals.mgasPerSec, 2), fmt(e.totals.processingMs, 0), ratio === null ? '–' : `${fmt(ratio, 2)}x${spreadNote}`, base === undefined || base === e ? '' : differences(e, base).join('; ')])
   }
-  const out = ['engines side by side on the same blocks (ratio of tx/s; the range over passes in brackets):', t.toString()]
+  const out = ['engines side by side (ratio of tx/s; the range over passes in brackets; the last column names what differs besides the engine):', t.toString()]
   const d = result.differential
   if (d !== null) {
     const missing = d.notCompared.length > 0 ? `; ${d.notCompared.length} not compared (${[...new Set(d.notCompared.map((n) => n.reason))].join('; ')})` : ''
@@ -198,22 +199,6 @@ function comparisonSummary(result: RunResult): string[] {
 /** The tx/s ratio's range over passes: [min(e)/max(base), max(e)/min(base)]. */
 function ratioRange(e: EngineResult, base: EngineResult): [number, number] {
   return [e.repeats.txPerSec.min / base.repeats.txPerSec.max, e.repeats.txPerSec.max / base.repeats.txPerSec.min]
-}
-
-/**
- * What makes two engine runs' numbers differ besides the engine itself, named beside their ratio: the EVM,
- * the set of verified blocks, the sender source.
- */
-export function differences(e: EngineResult, base: EngineResult): string[] {
-  const out: string[] = []
-  if (e.evm !== base.evm) out.push(`EVM: ${e.evm === 'fast' ? 'fast EVM' : '@ethereumjs/evm'} vs ${base.evm === 'fast' ? 'fast EVM' : '@ethereumjs/evm'}`)
-  const ok = (x: EngineResult) => new Set(x.blocks.filter((r) => r.verified).map((r) => `${r.origin}#${r.number}`))
-  const a = ok(e)
-  const b = ok(base)
-  const same = a.size === b.size && [...a].every((k) => b.has(k))
-  if (!same) out.push(`verified blocks: ${a.size} vs ${b.size}`)
-  if (e.senders !== base.senders) out.push(`senders: ${e.senders} vs ${base.senders}`)
-  return out
 }
 
 function storageSummary(st: StorageReport): string[] {

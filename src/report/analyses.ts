@@ -7,6 +7,8 @@ import type { TopLevelSpec } from 'vega-lite'
 import { STUDY_ANALYSIS_VALUES } from '../analyses/format.js'
 import type { Analyses } from '../analyses/schema.js'
 import type { LabeledRun } from './data.js'
+import { noData } from './noData.js'
+import { legendFor } from './specs.js'
 
 const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: 620, height: 260 } as const
 
@@ -69,7 +71,7 @@ export function parallelismSpec(points: ParallelismPoint[]): TopLevelSpec {
     encoding: {
       x: { field: 'k', type: 'ordinal', title: 'k consecutive blocks merged', axis: { labelAngle: 0 } },
       xOffset: { field: 'key', type: 'nominal' },
-      color: { field: 'key', type: 'nominal', title: 'coinbase fee' },
+      color: { field: 'key', type: 'nominal', title: 'coinbase fee', legend: legendFor([...new Set(points.map((p) => `${p.run} ${p.treatment}`))]) },
     },
     layer: [
       { mark: { type: 'rule', strokeWidth: 2 }, encoding: { y: { field: 'p10', type: 'quantitative', title: 'transactions / critical path' }, y2: { field: 'p90' } } },
@@ -87,7 +89,7 @@ export function speedupSpec(points: SpeedupPoint[]): TopLevelSpec {
     encoding: {
       x: { field: 'cores', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'cores' },
       y: { field: 'speedup', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'speedup ≤' },
-      color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 320 } },
+      color: { field: 'series', type: 'nominal', title: null, legend: legendFor([...new Set(points.map((p) => p.series))]) },
       strokeDash: { condition: { test: "datum.series === 'ideal (n cores)'", value: [4, 4] }, value: [1, 0] },
     },
   } as TopLevelSpec
@@ -103,7 +105,7 @@ export function diffBytesSpec(points: DiffBytesPoint[]): TopLevelSpec {
       x: { field: 'k', type: 'ordinal', title: 'k consecutive blocks merged', axis: { labelAngle: 0 } },
       xOffset: { field: 'key', type: 'nominal' },
       y: { field: 'bytesPerTx', type: 'quantitative', title: 'bytes per transaction' },
-      color: { field: 'key', type: 'nominal', title: 'encoding' },
+      color: { field: 'key', type: 'nominal', title: 'encoding', legend: legendFor([...new Set(points.map((p) => (points.some((q) => q.run !== p.run) ? `${p.run}: ${p.encoding}` : p.encoding)))]) },
     },
   } as TopLevelSpec
 }
@@ -112,7 +114,7 @@ const f = (x: number | null | undefined, d = 2) =>
   x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
 
 /** The study-vs-measured rows 15, 16 and 18 from the first run holding each analysis (null when none does). */
-export function analysesStudyRows(runs: readonly LabeledRun[]): Record<15 | 16 | 18, { measured: string; measuredOn: string } | null> {
+export function analysesStudyRows(runs: readonly LabeledRun[]): Record<15 | 16 | 18, { measured: string; measuredOn: string; analyses: Analyses } | null> {
   const all = analysedRuns(runs)
   const par = all.find((x) => x.a.parallelism !== null)
   const sd = all.find((x) => x.a.statediff !== null)
@@ -126,18 +128,21 @@ export function analysesStudyRows(runs: readonly LabeledRun[]): Record<15 | 16 |
       ? {
           measured: `median ${f(med(1))} per block (coinbase fee commutative)${merged !== undefined ? `; ${f(med(merged))} with ${merged} blocks merged` : '; no consecutive blocks to merge'}`,
           measuredOn: on(par, '--analyze parallelism'),
+          analyses: par.a,
         }
       : null,
     16: w1 && sd
       ? {
           measured: `${f(w1.mbps.raw, 1)} Mbps at ${sd.a.statediff!.tps.toLocaleString('en-US')} tx/s (${f(w1.bytesPerTx.raw, 1)} B per tx, megabench-diff-v1; ${f(w1.mbps.brotli, 1)} Mbps with brotli; ${f(w1.mbps.model, 1)} Mbps in the 20 B/update model)`,
           measuredOn: on(sd, '--analyze statediff'),
+          analyses: sd.a,
         }
       : null,
     18: bd?.a.bounds?.binding
       ? {
           measured: `modelled: ${bd.a.bounds.binding.resource} binds first at ${f(bd.a.bounds.binding.tps, 0)} tx/s (${bd.a.bounds.machine.cores} cores, ${bd.a.bounds.machine.iops.toLocaleString('en-US')} IOPS, ${bd.a.bounds.machine.mbps} Mbps)`,
           measuredOn: on(bd, '--analyze bounds'),
+          analyses: bd.a,
         }
       : null,
   }
@@ -161,9 +166,14 @@ export async function analysesSection(runs: readonly LabeledRun[], h: Helpers): 
   }
   const pp = parallelismPoints(all)
   parts.push('<h3>Transaction parallelism</h3>')
-  parts.push(await h.chart('parallelism', pp.length > 0 ? parallelismSpec(pp) : null, 'no blocks with transactions'))
+  const ppWhy = all.every((x) => x.a.parallelism === null)
+    ? 'no parallelism analysis in these runs (--analyze parallelism)'
+    : noData(pp.map((p) => p.median), 'no verified block with transactions', 'no transaction parallelism measured (every median is 0)')
+  parts.push(await h.chart('parallelism', ppWhy === null ? parallelismSpec(pp) : null, ppWhy ?? ''))
   const sp = speedupPoints(all)
-  parts.push(await h.chart('speedup', sp.some((p) => p.series !== 'ideal (n cores)') ? speedupSpec(sp) : null, 'no blocks with transactions'))
+  const measuredSp = sp.filter((p) => p.series !== 'ideal (n cores)')
+  const spWhy = all.every((x) => x.a.parallelism === null) ? 'no parallelism analysis in these runs (--analyze parallelism)' : noData(measuredSp.map((p) => p.speedup), 'no verified block with transactions', 'every speedup bound is 0')
+  parts.push(await h.chart('speedup', spWhy === null ? speedupSpec(sp) : null, spWhy ?? ''))
   const parRows = all.flatMap(({ label, a }) =>
     (a.parallelism?.summaries ?? []).map((s) => [
       h.esc(label),
@@ -181,7 +191,10 @@ export async function analysesSection(runs: readonly LabeledRun[], h: Helpers): 
   }
   const dp = diffBytesPoints(all)
   parts.push('<h3>State-diff bandwidth</h3>')
-  parts.push(await h.chart('diff-bytes', dp.length > 0 ? diffBytesSpec(dp) : null, 'no state-diff analysis in these runs'))
+  const dpWhy = all.every((x) => x.a.statediff === null)
+    ? 'no state-diff analysis in these runs (--analyze statediff)'
+    : noData(dp.map((p) => p.bytesPerTx), 'no window of verified blocks with transactions', 'every state diff is 0 bytes')
+  parts.push(await h.chart('diff-bytes', dpWhy === null ? diffBytesSpec(dp) : null, dpWhy ?? ''))
   const sdRows = all.flatMap(({ label, a }) =>
     (a.statediff?.windows ?? []).map((w) => [
       h.esc(label),

@@ -1,28 +1,43 @@
 import type { FlameData } from './flame.js'
 import { COMPILABLE_CATEGORIES, JIT_FACTORS, amdahl } from '../analyses/jit.js'
 import { PHASES, type PhaseName } from '../probes/phases.js'
+import type { Spread } from '../protocol/index.js'
 import { analysesStudyRows } from './analyses.js'
+import { type Difference, conditionDifferences, describeDifference, engineDifferences, rateRatioWords, ratioDirection, runDifferences, timeRatioWords } from '../run/conditions.js'
 import type { EngineResult, RunResult } from '../run/schema.js'
 import type { SweepResult } from '../run/sweepSchema.js'
 import { formatSize } from '../storage/memory.js'
+import { noData } from './noData.js'
 import { STUDY_ROWS } from './study.js'
+import { analysesConditions, engineConditions, sweepConditions } from './studyConditions.js'
 
 /**
  * Data shaping behind every chart and table of the report: pure functions from run and sweep
- * results to rows. Failed blocks contribute nothing (rows come from verified blocks, and totals
- * already count verified blocks only).
+ * results to rows. Failed blocks feed no chart (rows come from verified blocks, totals already count
+ * verified blocks only, and counters kept per run rather than per block are drawn only from runs without
+ * failed blocks); a chart with no data or only zeros gets a reason instead (`noData`).
  */
+
+export { noData }
 
 /** A run to report; `flame`: its CPU profile's flame graph (replay --profile cpu). */
 export type LabeledRun = { label: string; result: RunResult; flame?: FlameData | undefined }
 export type LabeledSweep = { label: string; result: SweepResult }
+
+/** An engine run feeds charts only with verified blocks; one that verified none feeds none. */
+export const hasVerified = (e: EngineResult): boolean => e.totals.verifiedBlocks > 0
+
+/** The blocks of an engine run that did not verify. */
+export const failedBlocks = (e: EngineResult): number => e.blocks.filter((b) => !b.verified).length
+
+const NO_VERIFIED = 'no verified blocks (failed blocks feed no chart)'
 
 /** The name a chart uses for one engine run: `baseline/live`, prefixed by the run's label if there are several runs. */
 export function seriesName(runs: readonly LabeledRun[], run: LabeledRun, e: EngineResult): string {
   return runs.length > 1 ? `${run.label}: ${e.label}` : e.label
 }
 
-export type ThroughputPoint = { series: string; block: number; txPerSec: number; mgasPerSec: number }
+export type ThroughputPoint = { series: string; block: number; blockLabel: string; txPerSec: number; mgasPerSec: number }
 
 /** Throughput of every verified block, per engine and mode. */
 export function throughputSeries(runs: readonly LabeledRun[]): ThroughputPoint[] {
@@ -30,10 +45,28 @@ export function throughputSeries(runs: readonly LabeledRun[]): ThroughputPoint[]
   for (const r of runs) {
     for (const e of r.result.engines) {
       const series = seriesName(runs, r, e)
-      for (const b of e.blocks) if (b.verified) out.push({ series, block: b.number, txPerSec: b.txPerSec, mgasPerSec: b.mgasPerSec })
+      for (const b of e.blocks) if (b.verified) out.push({ series, block: b.number, blockLabel: String(b.number), txPerSec: b.txPerSec, mgasPerSec: b.mgasPerSec })
     }
   }
   return out
+}
+
+/**
+ * How the throughput charts place blocks: real fixture blocks are far apart (97 … 21,230,867), so each gets
+ * a slot of its own on an ordinal axis labelled by number; chains (consecutive blocks) keep a height axis.
+ */
+export function throughputAxis(runs: readonly LabeledRun[]): 'ordinal' | 'quantitative' {
+  return runs.length > 0 && runs.every((r) => r.result.config.source.kind === 'chain') ? 'quantitative' : 'ordinal'
+}
+
+/** Block labels in height order (the ordinal axis's order). */
+export function blockOrder(points: readonly ThroughputPoint[]): string[] {
+  return [...new Map([...points].sort((a, b) => a.block - b.block).map((p) => [p.blockLabel, p.block])).keys()]
+}
+
+/** Why a throughput chart has nothing to draw (null when it has). */
+export function throughputNoData(points: readonly ThroughputPoint[], field: 'txPerSec' | 'mgasPerSec'): string | null {
+  return noData(points.map((p) => p[field]), NO_VERIFIED, field === 'txPerSec' ? 'every verified block has 0 transactions' : 'every verified block used 0 gas')
 }
 
 export const PHASE_LABELS: Record<PhaseName, string> = {
@@ -46,11 +79,11 @@ export const PHASE_LABELS: Record<PhaseName, string> = {
 
 export type PhaseShare = { series: string; phase: string; order: number; ms: number; share: number }
 
-/** Time per phase (verified blocks) for every engine run, with each phase's share of the total. */
+/** Time per phase (verified blocks) for every engine run that verified a block, with each phase's share of the total. */
 export function phaseBreakdown(runs: readonly LabeledRun[]): PhaseShare[] {
   const out: PhaseShare[] = []
   for (const r of runs) {
-    for (const e of r.result.engines) {
+    for (const e of r.result.engines.filter(hasVerified)) {
       const total = e.totals.processingMs
       PHASES.forEach((p, order) =>
         out.push({ series: seriesName(runs, r, e), phase: PHASE_LABELS[p], order, ms: e.totals.phases[p], share: total > 0 ? e.totals.phases[p] / total : 0 }),
@@ -58,6 +91,10 @@ export function phaseBreakdown(runs: readonly LabeledRun[]): PhaseShare[] {
     }
   }
   return out
+}
+
+export function phasesNoData(rows: readonly PhaseShare[]): string | null {
+  return noData(rows.map((r) => r.ms), NO_VERIFIED, 'every phase of every verified block took 0 ms')
 }
 
 export type FactorStep = { step: string; order: number; from: number; to: number; factor: number }
@@ -75,10 +112,39 @@ export function decompositionSteps(run: RunResult): FactorStep[] {
   ]
 }
 
-/** The first engine run with an opcode profile. */
-export function profiledEngine(runs: readonly LabeledRun[]): { run: LabeledRun; engine: EngineResult } | undefined {
-  for (const run of runs) for (const engine of run.result.engines) if (engine.opcodes !== null) return { run, engine }
-  return undefined
+/**
+ * The run whose live/historical decomposition the report draws, with what differs between its two modes
+ * besides the mode (e.g. the verified blocks), or why there is none to draw.
+ */
+export function decompositionChoice(runs: readonly LabeledRun[]): { run: LabeledRun; steps: FactorStep[]; besides: string[] } | { none: string } {
+  const run = runs.find((r) => r.result.decomposition !== null)
+  if (run === undefined) return { none: 'no run of both modes in these runs (megabench replay --mode both)' }
+  const h = run.result.engines.find((e) => e.name === 'baseline' && e.mode === 'historical')
+  const l = run.result.engines.find((e) => e.name === 'baseline' && e.mode === 'live')
+  if (h === undefined || l === undefined) return { none: `${run.label}: no baseline run of both modes` }
+  if (!hasVerified(h) || !hasVerified(l)) return { none: `${run.label}: ${hasVerified(h) ? 'live' : 'historical'} sync verified no block` }
+  const steps = decompositionSteps(run.result)
+  const why = noData(steps.map((x) => x.to), 'no decomposition', 'live and historical took 0 ms')
+  if (why !== null) return { none: why }
+  return { run, steps, besides: engineDifferences(l, h).filter((d) => d.what !== 'mode').map(describeDifference) }
+}
+
+/**
+ * The opcode profile the report draws: the first of an engine run whose every block verified (a profile is
+ * one sum over its passes, not kept per block, so a failed block's opcodes cannot be taken out) and in
+ * which some opcode took time; otherwise why there is none.
+ */
+export function profileChoice(runs: readonly LabeledRun[]): { run: LabeledRun; engine: EngineResult } | { none: string } {
+  const all = runs.flatMap((run) => run.result.engines.filter((e) => e.opcodes !== null).map((engine) => ({ run, engine })))
+  if (all.length === 0) return { none: 'no opcode profile in these runs (replay --opcodes)' }
+  const ok = all.find((x) => failedBlocks(x.engine) === 0 && x.engine.opcodes!.rows.some((r) => r.totalNs > 0))
+  if (ok !== undefined) return ok
+  const failed = all.find((x) => failedBlocks(x.engine) > 0)
+  if (failed !== undefined && all.every((x) => failedBlocks(x.engine) > 0 || !x.engine.opcodes!.rows.some((r) => r.totalNs > 0))) {
+    const n = failedBlocks(failed.engine)
+    return { none: `the opcode profile of ${seriesName(runs, failed.run, failed.engine)} also covers its ${n} failed block${n === 1 ? '' : 's'} (a profile is not kept per block), so it feeds no chart` }
+  }
+  return { none: 'no opcode took time in the profiled passes (the blocks ran no EVM code)' }
 }
 
 export type ParetoBar = { rank: number; opcode: string; pct: number; cumulative: number }
@@ -111,6 +177,23 @@ export function jitBounds(categories: readonly CategoryShare[]): { compilableSha
   }
 }
 
+/** The limits of a sweep whose every run verified: only they feed the sweep's charts. */
+export function verifiedSweepPoints(s: SweepResult): SweepResult['points'] {
+  return s.points.filter((p) => p.runs.every((r) => r.verified))
+}
+
+/** The limits left out of a sweep's charts because a run at that limit did not verify. */
+export function sweepExcluded(s: SweepResult): string[] {
+  return s.points.filter((p) => !p.runs.every((r) => r.verified)).map((p) => formatSize(p.memoryBytes))
+}
+
+/** Why the sweep's charts have nothing to draw (null when they have). */
+export function sweepNoData(sweep: LabeledSweep | undefined): string | null {
+  if (sweep === undefined) return 'no sweep result in this report (megabench sweep --memory 16MB,64MB,256MB,1GB …)'
+  if (verifiedSweepPoints(sweep.result).length === 0) return `no limit of sweep ${sweep.label} at which every run verified`
+  return noData(sweepCurves(sweep.result).map((c) => c.ms), 'no limits', 'every time of the sweep is 0 ms')
+}
+
 export type SweepCurvePoint = { memoryBytes: number; memory: string; curve: string; ms: number }
 
 /** The study's memory-sweep curves: total, execution, miss penalty, merkleization, write time per limit. */
@@ -122,20 +205,20 @@ export function sweepCurves(s: SweepResult): SweepCurvePoint[] {
     ['merkleization', 'merkleizationMs'],
     ['write', 'writeMs'],
   ]
-  return s.points.flatMap((p) => curves.map(([curve, k]) => ({ memoryBytes: p.memoryBytes, memory: formatSize(p.memoryBytes), curve, ms: p.median[k] })))
+  return verifiedSweepPoints(s).flatMap((p) => curves.map(([curve, k]) => ({ memoryBytes: p.memoryBytes, memory: formatSize(p.memoryBytes), curve, ms: p.median[k] })))
 }
 
 export type SweepEnginePoint = { memoryBytes: number; memory: string; engine: string; txPerSec: number }
 
 /** Throughput per limit of every engine in the sweep's runs (one line each: the baseline's caches vary, the mega engine keeps its state in memory). */
 export function sweepEngines(s: SweepResult): SweepEnginePoint[] {
-  return s.points.flatMap((p) => p.median.engines.map((e) => ({ memoryBytes: p.memoryBytes, memory: formatSize(p.memoryBytes), engine: e.label, txPerSec: e.txPerSec })))
+  return verifiedSweepPoints(s).flatMap((p) => p.median.engines.map((e) => ({ memoryBytes: p.memoryBytes, memory: formatSize(p.memoryBytes), engine: e.label, txPerSec: e.txPerSec })))
 }
 
 export type MissRatioPoint = { memoryBytes: number; memory: string; level: string; ratio: number }
 
 export function sweepMissRatios(s: SweepResult): MissRatioPoint[] {
-  return s.points.flatMap((p) => [
+  return verifiedSweepPoints(s).flatMap((p) => [
     { memoryBytes: p.memoryBytes, memory: formatSize(p.memoryBytes), level: 'level 1 (client cache)', ratio: p.median.l1MissRatio },
     { memoryBytes: p.memoryBytes, memory: formatSize(p.memoryBytes), level: 'level 2 (DB cache)', ratio: p.median.l2MissRatio },
   ])
@@ -143,10 +226,40 @@ export function sweepMissRatios(s: SweepResult): MissRatioPoint[] {
 
 export type HistogramBar = { bucket: string; fromNs: number; count: number }
 
+/** A duration in ns with three significant digits: 1.02 µs, 2.1 ms, 512 ns. */
+export function formatNs(ns: number): string {
+  const [v, unit] = ns >= 1e6 ? [ns / 1e6, 'ms'] : ns >= 1e3 ? [ns / 1e3, 'µs'] : [ns, 'ns']
+  return `${Number(v.toPrecision(3))} ${unit}`
+}
+
 /** Miss-penalty histogram (log2 ns buckets) of a sweep's first run, or of a run's execution penalties. */
 export function penaltyHistogram(buckets: readonly { fromNs: number; toNs: number; count: number }[]): HistogramBar[] {
-  const fmt = (ns: number) => (ns >= 1e6 ? `${ns / 1e6} ms` : ns >= 1e3 ? `${ns / 1e3} µs` : `${ns} ns`)
-  return buckets.map((b) => ({ bucket: `${fmt(b.fromNs)}–${fmt(b.toNs)}`, fromNs: b.fromNs, count: b.count }))
+  return buckets.map((b) => ({ bucket: `${formatNs(b.fromNs)}–${formatNs(b.toNs)}`, fromNs: b.fromNs, count: b.count }))
+}
+
+type Buckets = readonly { fromNs: number; toNs: number; count: number }[]
+
+/**
+ * The miss penalties the report draws: the sweep's first run (when it verified), else the first engine run on
+ * LMDB whose every block verified (penalties are one histogram per run, not kept per block); otherwise why none.
+ */
+export function penaltyChoice(runs: readonly LabeledRun[], sweeps: readonly LabeledSweep[]): { buckets: Buckets; source: string } | { none: string } {
+  const sweep = sweeps[0]
+  const candidates: { buckets: Buckets; source: string; failed: number }[] = []
+  if (sweep !== undefined) candidates.push({ buckets: sweep.result.penaltyHistogram, source: `sweep ${sweep.label}, first run`, failed: sweep.result.points[0]?.runs[0]?.verified === false ? 1 : 0 })
+  for (const r of runs) {
+    for (const e of r.result.engines) {
+      if (e.storage !== null) candidates.push({ buckets: e.storage.missPenalty.execution.buckets, source: seriesName(runs, r, e), failed: failedBlocks(e) })
+    }
+  }
+  if (candidates.length === 0) return { none: 'no miss penalties in these runs (the baseline on LMDB storage records them)' }
+  const ok = candidates.find((c) => c.failed === 0 && c.buckets.some((b) => b.count > 0))
+  if (ok !== undefined) return { buckets: ok.buckets, source: ok.source }
+  const failed = candidates.find((c) => c.failed > 0)
+  if (failed !== undefined && candidates.every((c) => c.failed > 0 || !c.buckets.some((b) => b.count > 0))) {
+    return { none: `the miss penalties of ${failed.source} also cover failed blocks (not kept per block), so they feed no chart` }
+  }
+  return { none: 'no level-2 cache miss during execution (no LMDB read was timed)' }
 }
 
 export type RecapStep = { step: string; order: number; txPerSec: number; measuredOn: string }
@@ -157,60 +270,90 @@ export type RecapStep = { step: string; order: number; txPerSec: number; measure
  */
 export function recap(runs: readonly LabeledRun[], sweeps: readonly LabeledSweep[]): RecapStep[] {
   const out: RecapStep[] = []
-  const engines = runs.flatMap((r) => r.result.engines.filter((e) => e.name === 'baseline').map((e) => ({ r, e })))
+  const engines = runs.flatMap((r) => r.result.engines.filter((e) => e.name === 'baseline' && hasVerified(e) && e.totals.txPerSec > 0).map((e) => ({ r, e })))
   const h = engines.find((x) => x.e.mode === 'historical')
   const l = engines.find((x) => x.e.mode === 'live' && x.e.storage !== null)
   if (h) out.push({ step: 'historical sync', order: 0, txPerSec: h.e.totals.txPerSec, measuredOn: h.r.label })
   if (l) out.push({ step: 'live sync', order: 1, txPerSec: l.e.totals.txPerSec, measuredOn: l.r.label })
   const live = sweeps.find((s) => s.result.config.mode === 'live')
-  const smallest = live?.result.points.reduce((a, b) => (a.memoryBytes <= b.memoryBytes ? a : b))
+  const points = live === undefined ? [] : verifiedSweepPoints(live.result).filter((p) => p.median.txPerSec > 0)
+  const smallest = points.length > 0 ? points.reduce((a, b) => (a.memoryBytes <= b.memoryBytes ? a : b)) : undefined
   if (live && smallest) {
     out.push({ step: `live, ${formatSize(smallest.memoryBytes)} memory`, order: 2, txPerSec: smallest.median.txPerSec, measuredOn: live.label })
   }
   return out
 }
 
-export type StudyComparison = { id: number; figure: string; study: string; measured: string | null; measuredOn: string }
+/**
+ * What differs between the recap's historical and live steps besides the mode, when they come from
+ * engine runs (of one run or two); the sweep's step is a run of its own (named in its label).
+ */
+export function recapDifferences(runs: readonly LabeledRun[]): string[] {
+  const engines = runs.flatMap((r) => r.result.engines.filter((e) => e.name === 'baseline' && hasVerified(e) && e.totals.txPerSec > 0).map((engine) => ({ run: r.result, engine })))
+  const h = engines.find((x) => x.engine.mode === 'historical')
+  const l = engines.find((x) => x.engine.mode === 'live' && x.engine.storage !== null)
+  if (h === undefined || l === undefined) return []
+  return conditionDifferences(l, h)
+    .filter((d) => d.what !== 'mode')
+    .map(describeDifference)
+}
+
+export type StudyComparison = {
+  id: number
+  figure: string
+  study: string
+  measured: string | null
+  measuredOn: string
+  /** The conditions of our measurement that differ from the study's, "ours vs the study's" (empty when not measured). */
+  conditions: string[]
+}
 
 /**
- * Every row of the study's measurements with our value where these runs measure it, and otherwise
- * the run that would.
+ * Every row of the study's measurements with our value where these runs measure it (verified blocks only),
+ * the conditions under which ours differs from the study's, and otherwise the run that would measure it.
  */
 export function studyVsMeasured(runs: readonly LabeledRun[], sweeps: readonly LabeledSweep[]): StudyComparison[] {
-  // The study measured a conventional client: its rows compare with the baseline engine.
-  const engines = runs.flatMap((r) => r.result.engines.filter((e) => e.name === 'baseline').map((e) => ({ label: r.label, r: r.result, e })))
+  // The study measured a conventional client: its rows compare with the baseline engine, on verified blocks.
+  const engines = runs.flatMap((r) => r.result.engines.filter((e) => e.name === 'baseline' && hasVerified(e)).map((e) => ({ label: r.label, r: r.result, e })))
   const hist = engines.find((x) => x.e.mode === 'historical')
   const live = engines.find((x) => x.e.mode === 'live')
   const anyE = hist ?? live ?? engines[0]
   const withStorage = engines.find((x) => x.e.storage !== null)
-  const prof = engines.find((x) => x.e.opcodes !== null)
-  const decomposition = runs.find((r) => r.result.decomposition !== null)
-  const sweep = sweeps[0]
+  const profile = profileChoice(runs)
+  const prof = 'none' in profile ? undefined : { label: profile.run.label, r: profile.run.result, e: profile.engine }
+  const decomposition = decompositionChoice(runs)
+  const sweep = sweeps.find((s) => verifiedSweepPoints(s.result).length > 0)
   const f = (x: number, d = 1) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
   const on = (x: { label: string; e: EngineResult; r: RunResult }) =>
     `${x.label}: ${x.r.config.source.kind} ${x.r.config.source.paths.join(', ')}, ${x.e.label}, ${x.e.totals.verifiedBlocks} verified blocks`
-  const row = (id: number, measured: string | null, measuredOn: string) => {
+  const row = (id: number, measured: string | null, measuredOn: string, conditions: string[] = []) => {
     const s = STUDY_ROWS.find((x) => x.id === id)!
-    return { id, figure: s.figure, study: s.study, measured, measuredOn }
+    return { id, figure: s.figure, study: s.study, measured, measuredOn, conditions: measured === null ? [] : conditions }
   }
+  const cond = (x: { r: RunResult; e: EngineResult }, aspects: Parameters<typeof engineConditions>[2], mode: 'historical' | 'live' | null = null) => engineConditions(x.r, x.e, aspects, mode)
+  const throughput = ['blocks', 'mode', 'memory', 'probe', 'evm', 'senders'] as const
+  const storageAspects = ['blocks', 'memory', 'store', 'failed-counters'] as const
   const out: StudyComparison[] = []
   out.push(
     hist
-      ? row(1, `${f(hist.e.totals.txPerSec, 0)} tx/s, ${f(hist.e.totals.mgasPerSec, 2)} Mgas/s`, on(hist))
+      ? row(1, `${f(hist.e.totals.txPerSec, 0)} tx/s, ${f(hist.e.totals.mgasPerSec, 2)} Mgas/s`, on(hist), cond(hist, throughput, 'historical'))
       : anyE
-        ? row(1, `${f(anyE.e.totals.txPerSec, 0)} tx/s, ${f(anyE.e.totals.mgasPerSec, 2)} Mgas/s (${anyE.e.mode} sync)`, on(anyE))
+        ? row(1, `${f(anyE.e.totals.txPerSec, 0)} tx/s, ${f(anyE.e.totals.mgasPerSec, 2)} Mgas/s (${anyE.e.mode} sync)`, on(anyE), cond(anyE, throughput, 'historical'))
         : row(1, null, 'replay --mode historical'),
   )
   if (withStorage?.e.storage) {
     const t = withStorage.e.storage.tables
     const flat = t.accounts.bytes + t.storage.bytes + t.bytecodes.bytes
     const trie = t.account_trie.bytes + t.storage_trie.bytes
-    out.push(row(2, `flat state ${formatSize(flat)}, tries ${formatSize(trie)} (+${f((trie / Math.max(flat, 1)) * 100, 0)}%)`, on(withStorage)))
+    out.push(row(2, `flat state ${formatSize(flat)}, tries ${formatSize(trie)} (+${f((trie / Math.max(flat, 1)) * 100, 0)}%)`, on(withStorage), [
+      `the state the blocks' witnesses (or the chain's genesis) hold vs the study's full mainnet state`,
+      ...cond(withStorage, ['blocks', 'store']),
+    ]))
   } else out.push(row(2, null, 'replay with LMDB storage (the default)'))
   if (anyE) {
     const p = anyE.e.totals.phases
     const total = anyE.e.totals.processingMs
-    out.push(row(3, `execution ${f(((p.execution + p.stateLoad) / Math.max(total, 1e-9)) * 100)}% of block processing`, on(anyE)))
+    out.push(row(3, `execution ${f(((p.execution + p.stateLoad) / Math.max(total, 1e-9)) * 100)}% of block processing`, on(anyE), cond(anyE, throughput, 'historical')))
   } else out.push(row(3, null, 'replay'))
   if (prof?.e.opcodes) {
     const rows = prof.e.opcodes.rows
@@ -219,82 +362,225 @@ export function studyVsMeasured(runs: readonly LabeledRun[], sweeps: readonly La
     const host = prof.e.opcodes.categories.filter((c) => c.category === 'host' || c.category === 'system').reduce((s, c) => s + c.pct, 0)
     const stack = prof.e.opcodes.categories.find((c) => c.category === 'stack')?.pct ?? 0
     const jit = jitBounds(categoryShares(prof.e))
-    out.push(row(4, `${rows.length} opcodes profiled`, on(prof)))
-    out.push(row(5, `top 30 = ${f(top30)}%; top five ${rows.slice(0, 5).map((x) => x.name).join(', ')}; SLOAD ${f(sload)}%`, on(prof)))
-    out.push(row(6, `host + system ${f(host)}%, stack ${f(stack)}%, the rest ${f(100 - host - stack)}%`, on(prof)))
-    out.push(row(7, `≤ ${f(jit.bounds[2]!.bound, 2)}x (compilable share ${f(jit.compilableShare * 100)}% of opcode time)`, on(prof)))
+    const c = cond(prof, ['blocks', 'profile', 'evm'])
+    out.push(row(4, `${rows.length} opcodes profiled`, on(prof), c))
+    out.push(row(5, `top 30 = ${f(top30)}%; top five ${rows.slice(0, 5).map((x) => x.name).join(', ')}; SLOAD ${f(sload)}%`, on(prof), [...c, ...cond(prof, ['memory'])]))
+    out.push(row(6, `host + system ${f(host)}%, stack ${f(stack)}%, the rest ${f(100 - host - stack)}%`, on(prof), c))
+    out.push(row(7, `≤ ${f(jit.bounds[2]!.bound, 2)}x (compilable share ${f(jit.compilableShare * 100)}% of opcode time)`, on(prof), c))
   } else {
-    for (const id of [4, 5, 6, 7]) out.push(row(id, null, 'replay --opcodes'))
+    const how = 'none' in profile && !profile.none.startsWith('no opcode profile') ? `replay --opcodes (${profile.none})` : 'replay --opcodes'
+    for (const id of [4, 5, 6, 7]) out.push(row(id, null, how))
   }
   if (sweep) {
-    const ps = [...sweep.result.points].sort((a, b) => a.memoryBytes - b.memoryBytes)
+    const ps = [...verifiedSweepPoints(sweep.result)].sort((a, b) => a.memoryBytes - b.memoryBytes)
     const small = ps[0]!
     const big = ps.at(-1)!
+    const at = (x: number) => formatSize(x)
     out.push(
-      row(8, `${f(small.median.totalMs / Math.max(big.median.totalMs, 1e-9), 2)}x total time from ${formatSize(big.memoryBytes)} to ${formatSize(small.memoryBytes)} (${f(small.median.txPerSec, 0)} tx/s at the smallest)`, `${sweep.label}: sweep, ${sweep.result.config.mode} sync`),
+      row(
+        8,
+        `total time at ${at(small.memoryBytes)} was ${f(small.median.totalMs / Math.max(big.median.totalMs, 1e-9), 2)}x that at ${at(big.memoryBytes)} (${ratioDirection(small.median.totalMs / Math.max(big.median.totalMs, 1e-9), 'slower', 'faster')}; ${f(small.median.txPerSec, 0)} tx/s at the smallest)`,
+        `${sweep.label}: sweep, ${sweep.result.config.mode} sync`,
+        sweepConditions(sweep.result, 'historical'),
+      ),
     )
     out.push(
-      row(13, `merkleization ${f(small.median.merkleizationMs / Math.max(big.median.merkleizationMs, 1e-9), 2)}x slower at ${formatSize(small.memoryBytes)} vs ${formatSize(big.memoryBytes)}; tx/s ${f(big.median.txPerSec / Math.max(small.median.txPerSec, 1e-9), 2)}x lower`, `${sweep.label}: sweep, ${sweep.result.config.mode} sync`),
+      row(
+        13,
+        `merkleization at ${at(small.memoryBytes)} took ${f(small.median.merkleizationMs / Math.max(big.median.merkleizationMs, 1e-9), 2)}x the time it took at ${at(big.memoryBytes)} (${ratioDirection(small.median.merkleizationMs / Math.max(big.median.merkleizationMs, 1e-9), 'slower', 'faster')}); tx/s at ${at(small.memoryBytes)} was ${rateRatioWords(small.median.txPerSec / Math.max(big.median.txPerSec, 1e-9), 'tx/s', `at ${at(big.memoryBytes)}`)}`,
+        `${sweep.label}: sweep, ${sweep.result.config.mode} sync`,
+        sweepConditions(sweep.result, 'live'),
+      ),
     )
   } else {
-    out.push(row(8, null, 'megabench sweep --memory … --mode historical'))
-    out.push(row(13, null, 'megabench sweep --memory … --mode live'))
+    const why = sweeps.length > 0 ? ` (no limit of ${sweeps[0]!.label} at which every run verified)` : ''
+    out.push(row(8, null, `megabench sweep --memory … --mode historical${why}`))
+    out.push(row(13, null, `megabench sweep --memory … --mode live${why}`))
   }
   if (withStorage?.e.storage) {
     const s = withStorage.e.storage
     const reach = s.l1.missRatio * s.l2.missRatio
-    out.push(row(9, `${f(s.l1.missRatio * 100)}% and ${f(s.l2.missRatio * 100)}% miss (${f(reach * 100, 2)}% of requests reach LMDB); mean penalty ${f(s.missPenalty.execution.meanNs / 1000, 1)} µs`, on(withStorage)))
+    out.push(row(9, `${f(s.l1.missRatio * 100)}% and ${f(s.l2.missRatio * 100)}% miss (${f(reach * 100, 2)}% of requests reach LMDB); mean penalty ${f(s.missPenalty.execution.meanNs / 1000, 1)} µs`, on(withStorage), cond(withStorage, storageAspects)))
   } else out.push(row(9, null, 'replay with LMDB storage'))
-  if (decomposition?.result.decomposition) {
-    const d = decomposition.result.decomposition
-    out.push(row(10, `${f(d.liveTxPerSec, 0)} tx/s: ${f(d.slowdown, 2)}x below historical (${f(d.historicalTxPerSec, 0)} tx/s)`, `${decomposition.label}: replay --mode both`))
-    out.push(row(11, `${f(d.merkleizationFactor, 2)}x from merkleization, a further ${f(d.persistenceFactor, 2)}x from persistence`, `${decomposition.label}: replay --mode both`))
-  } else if (live) {
-    out.push(row(10, `${f(live.e.totals.txPerSec, 0)} tx/s`, on(live)))
-    out.push(row(11, null, 'replay --mode both'))
+  if (!('none' in decomposition)) {
+    const d = decomposition.run.result.decomposition!
+    const besides = decomposition.besides.map((b) => `live vs historical differ besides the mode: ${b}`)
+    const l = decomposition.run.result.engines.find((e) => e.name === 'baseline' && e.mode === 'live')!
+    const c = [...besides, ...engineConditions(decomposition.run.result, l, ['blocks', 'memory', 'probe', 'evm'])]
+    out.push(row(10, `${f(d.liveTxPerSec, 0)} tx/s: live ${timeRatioWords(d.slowdown, `historical (${f(d.historicalTxPerSec, 0)} tx/s)`)}`, `${decomposition.run.label}: replay --mode both`, c))
+    out.push(
+      row(
+        11,
+        `merkleization: live without persistence ${timeRatioWords(d.merkleizationFactor, 'historical')}; persistence: live ${timeRatioWords(d.persistenceFactor, 'live without persistence')}`,
+        `${decomposition.run.label}: replay --mode both`,
+        c,
+      ),
+    )
   } else {
-    out.push(row(10, null, 'replay --mode live'))
-    out.push(row(11, null, 'replay --mode both'))
+    const how = decomposition.none.startsWith('no run of both modes') ? 'replay --mode both' : `replay --mode both (${decomposition.none})`
+    out.push(live ? row(10, `${f(live.e.totals.txPerSec, 0)} tx/s`, on(live), cond(live, throughput, 'live')) : row(10, null, 'replay --mode live'))
+    out.push(row(11, null, how))
   }
   if (withStorage?.e.storage) {
     const m = withStorage.e.storage.merkleization
     const pen = withStorage.e.storage.missPenalty
     const all = pen.execution.count + pen.merkleization.count
     const mean = all > 0 ? (pen.execution.totalMs + pen.merkleization.totalMs) / all : 0
-    out.push(row(12, `${f(mean * 1000, 1)} µs per LMDB read (mean over ${all.toLocaleString('en-US')} level-2 misses)`, on(withStorage)))
-    out.push(row(17, `${f(m.lmdbReadsPerKey, 2)} LMDB reads and ${f(m.nodeReadsPerKey, 2)} trie-node reads per updated key`, on(withStorage)))
+    out.push(
+      all > 0
+        ? row(12, `${f(mean * 1000, 1)} µs per LMDB read (mean over ${all.toLocaleString('en-US')} level-2 misses)`, on(withStorage), cond(withStorage, storageAspects))
+        : row(12, null, `${on(withStorage)}: no level-2 miss, so no LMDB read was timed (a --memory budget below the working set forces them)`),
+    )
+    out.push(row(17, `${f(m.lmdbReadsPerKey, 2)} LMDB reads and ${f(m.nodeReadsPerKey, 2)} trie-node reads per updated key`, on(withStorage), cond(withStorage, storageAspects)))
   } else {
     out.push(row(12, null, 'replay with LMDB storage'))
     out.push(row(17, null, 'replay with LMDB storage'))
   }
   const r = recap(runs, sweeps)
-  out.push(row(14, r.length > 0 ? r.map((x) => `${f(x.txPerSec, 0)}`).join(' → ') + ' tx/s' : null, r.length > 0 ? r.map((x) => `${x.step}: ${x.measuredOn}`).join('; ') : 'replay --mode both and sweep --mode live'))
+  const rd = recapDifferences(runs).map((d) => `historical and live steps differ besides the mode: ${d}`)
+  out.push(
+    row(
+      14,
+      r.length > 0 ? r.map((x) => `${f(x.txPerSec, 0)}`).join(' → ') + ' tx/s' : null,
+      r.length > 0 ? r.map((x) => `${x.step}: ${x.measuredOn}`).join('; ') : 'replay --mode both and sweep --mode live',
+      [...rd, ...(anyE ? cond(anyE, ['blocks', 'evm']) : []), ...(r.some((x) => x.order === 2) ? ["no CPU budget vs the study's 10% CPU budget in its last step"] : [])],
+    ),
+  )
   const an = analysesStudyRows(runs)
-  out.push(an[15] ? row(15, an[15].measured, an[15].measuredOn) : row(15, null, 'replay --analyze parallelism (or megabench analyze parallelism)'))
-  out.push(an[16] ? row(16, an[16].measured, an[16].measuredOn) : row(16, null, 'replay --analyze statediff (or megabench analyze statediff)'))
-  out.push(an[18] ? row(18, an[18].measured, an[18].measuredOn) : row(18, null, 'replay --analyze bounds (or megabench analyze bounds)'))
+  const arow = (id: 15 | 16 | 18, how: string) => {
+    const a = an[id]
+    return a ? row(id, a.measured, a.measuredOn, analysesConditions(a.analyses, id)) : row(id, null, how)
+  }
+  out.push(arow(15, 'replay --analyze parallelism (or megabench analyze parallelism)'))
+  out.push(arow(16, 'replay --analyze statediff (or megabench analyze statediff)'))
+  out.push(arow(18, 'replay --analyze bounds (or megabench analyze bounds)'))
   return out.sort((a, b) => a.id - b.id)
 }
 
-export type ComparisonRow = { metric: string; values: number[]; ratios: (number | null)[] }
+export type ComparisonRow = { metric: string; values: number[]; ratios: (number | null)[]; spreads: (Spread | null)[] }
 
-/** Side-by-side values of every engine run, and each one's ratio to the first. */
-export function comparisons(runs: readonly LabeledRun[]): { series: string[]; rows: ComparisonRow[] } {
-  const entries = runs.flatMap((r) => r.result.engines.map((e) => ({ name: seriesName(runs, r, e), e })))
-  const metric = (name: string, f: (e: EngineResult) => number) => {
+export type Comparisons = {
+  series: string[]
+  rows: ComparisonRow[]
+  /** Per series: what differs from the first series besides the engine (and the run), e.g. the blocks. */
+  differs: string[][]
+}
+
+/**
+ * Side-by-side values of every engine run that verified a block, each one's ratio to the first, the spread
+ * over measured passes where there were several, and what differs from the first besides the engine.
+ */
+export function comparisons(runs: readonly LabeledRun[]): Comparisons {
+  const entries = runs.flatMap((r) => r.result.engines.filter(hasVerified).map((e) => ({ name: seriesName(runs, r, e), run: r.result, e })))
+  const metric = (name: string, f: (e: EngineResult) => number, spreadOf: (e: EngineResult) => Spread | undefined = () => undefined) => {
     const values = entries.map((x) => f(x.e))
-    return { metric: name, values, ratios: values.map((v) => (values[0]! > 0 ? v / values[0]! : null)) }
+    return {
+      metric: name,
+      values,
+      ratios: values.map((v) => (values[0]! > 0 ? v / values[0]! : null)),
+      spreads: entries.map((x) => {
+        const sp = spreadOf(x.e)
+        return sp !== undefined && sp.n > 1 ? sp : null
+      }),
+    }
   }
+  const first = entries[0]
   return {
     series: entries.map((x) => x.name),
     rows: [
-      metric('tx/s', (e) => e.totals.txPerSec),
+      metric('tx/s', (e) => e.totals.txPerSec, (e) => e.repeats.txPerSec),
       metric('Mgas/s', (e) => e.totals.mgasPerSec),
-      metric('block processing ms', (e) => e.totals.processingMs),
-      ...PHASES.map((p) => metric(`${PHASE_LABELS[p]} ms`, (e) => e.totals.phases[p])),
+      metric('block processing ms', (e) => e.totals.processingMs, (e) => e.repeats.processingMs),
+      ...PHASES.map((p) => metric(`${PHASE_LABELS[p]} ms`, (e) => e.totals.phases[p], (e) => e.repeats.phases[p])),
       metric('verified blocks', (e) => e.totals.verifiedBlocks),
     ],
+    differs: entries.map((x, i) => (i === 0 || first === undefined ? [] : conditionDifferences({ run: x.run, engine: x.e }, { run: first.run, engine: first.e }).map(describeDifference))),
   }
+}
+
+export type RunWarning = { label: string; reference: string; differences: Difference[] }
+
+/**
+ * Runs given together that differ besides the engines being compared: each run's differences from the first
+ * (blocks, EVM, senders, storage, memory budget, modes, opcode profiling, protocol, machine).
+ */
+export function runWarnings(runs: readonly LabeledRun[]): RunWarning[] {
+  const first = runs[0]
+  if (first === undefined) return []
+  return runs
+    .slice(1)
+    .map((r) => ({ label: r.label, reference: first.label, differences: runDifferences(r.result, first.result) }))
+    .filter((w) => w.differences.length > 0)
+}
+
+/** A median with its spread over passes: "118 ±32.8% (79–156, 2 passes)", or the value alone for one pass. */
+export function withSpread(value: number, spread: Spread | null | undefined, digits = 0): string {
+  const f = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+  if (spread === null || spread === undefined || spread.n < 2 || (spread.min === 0 && spread.max === 0)) return f(value)
+  return `${f(value)} ±${(spread.relHalfRange * 100).toFixed(1)}% (${f(spread.min)}–${f(spread.max)}, ${spread.n} passes)`
+}
+
+export type SummaryRow = {
+  series: string
+  verified: number
+  blocks: number
+  txs: number
+  /** Null when the engine run verified no block (nothing to report). */
+  txPerSec: string | null
+  mgasPerSec: string | null
+  processingMs: string | null
+  phases: { phase: string; ms: number; share: number }[] | null
+}
+
+/** The summary table's rows: medians with their spread over passes (when more than one), verified blocks only. */
+export function summaryRows(runs: readonly LabeledRun[]): SummaryRow[] {
+  return runs.flatMap((r) =>
+    r.result.engines.map((e) => {
+      const ok = hasVerified(e)
+      const t = e.totals
+      return {
+        series: seriesName(runs, r, e),
+        verified: t.verifiedBlocks,
+        blocks: t.blocks,
+        txs: t.txs,
+        txPerSec: ok ? withSpread(t.txPerSec, e.repeats.txPerSec) : null,
+        mgasPerSec: ok ? withSpread(t.mgasPerSec, null, 2) : null,
+        processingMs: ok ? `${withSpread(t.processingMs, e.repeats.processingMs)} ms` : null,
+        phases: ok ? PHASES.map((p) => ({ phase: PHASE_LABELS[p], ms: t.phases[p], share: t.processingMs > 0 ? t.phases[p] / t.processingMs : 0 })) : null,
+      }
+    }),
+  )
+}
+
+/** The measurement protocol of a run in one sentence (warm-up passes, measured passes, their order). */
+export function protocolSentence(r: RunResult): string {
+  const p = r.config.protocol
+  const measured = p.order.filter((o) => !o.startsWith('warm-up '))
+  return (
+    `${p.warmup} warm-up pass${p.warmup === 1 ? '' : 'es'} of every variant (not reported), then ${p.repeat} measured pass${p.repeat === 1 ? '' : 'es'}` +
+    `${p.repeat > 1 ? ' interleaved A B B A (medians, ± half the range over passes)' : ''}` +
+    `${r.config.opcodes ? '; timings from unprofiled passes, the opcode profile from separate profiled ones' : ''}; measured order: ${measured.join(', ')}`
+  )
+}
+
+/** The opcode probe's measured overhead per profiled engine run, as sentences. */
+export function probeOverheads(runs: readonly LabeledRun[]): string[] {
+  return runs.flatMap((r) =>
+    r.result.engines.flatMap((e) => {
+      const o = e.profilerOverhead
+      if (o === null) return []
+      const passes = o.profiledMs.n > 1 ? `, medians of ${o.profiledMs.n} passes` : ''
+      return [
+        `${seriesName(runs, r, e)}: profiled passes ${timeRatioWords(o.ratio, 'unprofiled ones')} (${o.profiledMs.median.toFixed(0)} ms vs ${o.unprofiledMs.median.toFixed(0)} ms of block processing on the same warm blocks${passes})`,
+      ]
+    }),
+  )
+}
+
+/** An opcode's average ns over the profiled passes' range of its total time (null for one pass). */
+export function avgNsRange(row: { count: number; totalNsMin?: number | undefined; totalNsMax?: number | undefined }, passes: number | undefined): [number, number] | null {
+  if ((passes ?? 1) < 2 || row.count === 0 || row.totalNsMin === undefined || row.totalNsMax === undefined) return null
+  return [row.totalNsMin / row.count, row.totalNsMax / row.count]
 }
 
 /** One mega-engine run beside the baseline run of the same mode and source (when the run has one). */
@@ -324,6 +610,10 @@ export type MegaRow = {
    */
   evmExecutionSpeedup: number | null
   evmThroughputRatio: number | null
+  /** What differs from the baseline run besides the engine (named beside × baseline). */
+  besides: string[]
+  /** What differs from the @ethereumjs/evm variant besides the EVM (named beside the fast EVM's ratios). */
+  evmBesides: string[]
 }
 
 export function megaRows(runs: readonly LabeledRun[]): MegaRow[] {
@@ -339,12 +629,12 @@ export function megaRows(runs: readonly LabeledRun[]): MegaRow[] {
         const ev = m.evm
         // Compared only when the fast EVM ran blocks and nothing was opcode-profiled (profiling slows @ethereumjs only).
         const comparable = ev?.requested === 'fast' && ev.fastBlocks > 0 && r.result.config.opcodes !== true
-        const ejs = comparable ? r.result.engines.find((o) => o.mega?.evm?.requested === 'ethereumjs' && o.mode === e.mode && o.mega.threads === m.threads) : undefined
+        const ejs = comparable && hasVerified(e) ? r.result.engines.find((o) => o.mega?.evm?.requested === 'ethereumjs' && o.mode === e.mode && o.mega.threads === m.threads) : undefined
         return {
           series: seriesName(runs, r, e),
           mode: e.mode,
           txPerSec: e.totals.txPerSec,
-          vsBaseline: base && base.totals.txPerSec > 0 ? e.totals.txPerSec / base.totals.txPerSec : null,
+          vsBaseline: base && hasVerified(base) && hasVerified(e) && base.totals.txPerSec > 0 ? e.totals.txPerSec / base.totals.txPerSec : null,
           threads: m.threads,
           acceptedShare: m.threads > 0 && m.parallel.txs > 0 ? m.parallel.accepted / m.parallel.txs : null,
           conflictShare: m.threads > 0 && m.parallel.txs > 0 ? m.parallel.conflicts / m.parallel.txs : null,
@@ -355,8 +645,10 @@ export function megaRows(runs: readonly LabeledRun[]): MegaRow[] {
           diffBytesPerTx: e.totals.txs > 0 ? m.stateDiffBytes / e.totals.txs : null,
           differential: d === null || d === undefined ? null : `${d.compared - d.mismatches} of ${d.compared} per-block state diffs equal the baseline's`,
           evm: ev === undefined || ev.requested === 'ethereumjs' ? 'ethereumjs' : ev.ethereumjsBlocks > 0 ? `fast (${ev.fastBlocks} blocks; ethereumjs ${ev.ethereumjsBlocks})` : 'fast',
-          evmExecutionSpeedup: ejs !== undefined && e.totals.phases.execution > 0 ? ejs.totals.phases.execution / e.totals.phases.execution : null,
-          evmThroughputRatio: ejs !== undefined && ejs.totals.txPerSec > 0 ? e.totals.txPerSec / ejs.totals.txPerSec : null,
+          evmExecutionSpeedup: ejs !== undefined && hasVerified(ejs) && e.totals.phases.execution > 0 ? ejs.totals.phases.execution / e.totals.phases.execution : null,
+          evmThroughputRatio: ejs !== undefined && hasVerified(ejs) && ejs.totals.txPerSec > 0 ? e.totals.txPerSec / ejs.totals.txPerSec : null,
+          besides: base === undefined ? [] : engineDifferences(e, base).map(describeDifference),
+          evmBesides: ejs === undefined ? [] : engineDifferences(e, ejs).filter((d) => d.what !== 'EVM').map(describeDifference),
         }
       }),
   )

@@ -21,16 +21,39 @@ const W = 620
 const H = 260
 const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: W, height: H } as const
 
-export function throughputSpec(points: ThroughputPoint[], field: 'txPerSec' | 'mgasPerSec'): TopLevelSpec {
+/**
+ * Legends hold series names such as "run-a: mega/live/2 threads/fast EVM": never cut (labelLimit 0 = no
+ * limit), and under the chart when the names are long, so that the chart does not grow sideways. Axis labels
+ * and titles are not cut either (render.ts's config); the SVG grows to contain them (autosize pad).
+ */
+export const LEGEND = { labelLimit: 0, titleLimit: 0 } as const
+
+/** A legend for these series names: beside the chart, or under it (in columns) when a name is long. */
+export function legendFor(names: readonly string[]): Record<string, unknown> {
+  const longest = names.reduce((m, n) => Math.max(m, n.length), 0)
+  return longest > 36 ? { ...LEGEND, orient: 'bottom', direction: 'vertical', columns: longest > 60 ? 1 : 2 } : LEGEND
+}
+
+/**
+ * Throughput per block. Real blocks (fixtures) sit on an ordinal axis, one slot per block labelled by its
+ * number in height order (they are far apart: 97 … 21,230,867); consecutive chain blocks keep a height axis.
+ */
+export function throughputSpec(points: ThroughputPoint[], field: 'txPerSec' | 'mgasPerSec', axis: 'ordinal' | 'quantitative' = 'quantitative', order: readonly string[] = []): TopLevelSpec {
+  const unit = field === 'txPerSec' ? 'tx/s' : 'Mgas/s'
   return {
     ...base,
-    title: field === 'txPerSec' ? 'Throughput over block height (tx/s)' : 'Throughput over block height (Mgas/s)',
+    // A slot of ≥ 22 px per block up to 50 blocks (the page is 1200 px wide); more blocks share the width.
+    width: axis === 'ordinal' ? Math.min(1100, Math.max(W, 22 * order.length)) : W,
+    title: axis === 'ordinal' ? `Throughput per block (${unit})` : `Throughput over block height (${unit})`,
     data: { values: points },
     mark: { type: 'line', point: true, tooltip: true },
     encoding: {
-      x: { field: 'block', type: 'quantitative', title: 'block', scale: { zero: false } },
-      y: { field, type: 'quantitative', title: field === 'txPerSec' ? 'tx/s' : 'Mgas/s' },
-      color: { field: 'series', type: 'nominal', title: 'engine/mode' },
+      x:
+        axis === 'ordinal'
+          ? { field: 'blockLabel', type: 'ordinal', sort: [...order], title: 'block (one slot per block, in height order)', axis: { labelAngle: -45 } }
+          : { field: 'block', type: 'quantitative', title: 'block', scale: { zero: false }, axis: { format: 'd' } },
+      y: { field, type: 'quantitative', title: unit },
+      color: { field: 'series', type: 'nominal', title: 'engine/mode', legend: legendFor([...new Set(points.map((p) => p.series))]) },
     },
   }
 }
@@ -43,9 +66,9 @@ export function phasesSpec(rows: PhaseShare[]): TopLevelSpec {
     data: { values: rows },
     mark: { type: 'bar', tooltip: true },
     encoding: {
-      y: { field: 'series', type: 'nominal', title: null },
+      y: { field: 'series', type: 'nominal', title: null, axis: { labelLimit: 0 } },
       x: { field: 'ms', type: 'quantitative', title: 'ms', stack: 'zero' },
-      color: { field: 'phase', type: 'nominal', sort: { field: 'order' }, title: 'phase' },
+      color: { field: 'phase', type: 'nominal', sort: { field: 'order' }, title: 'phase', legend: LEGEND },
       order: { field: 'order' },
     },
   }
@@ -114,7 +137,7 @@ export function categoriesSpec(cats: CategoryShare[]): TopLevelSpec {
     mark: { type: 'arc', tooltip: true },
     encoding: {
       theta: { field: 'pct', type: 'quantitative' },
-      color: { field: 'category', type: 'nominal', title: 'category' },
+      color: { field: 'category', type: 'nominal', title: 'category', legend: LEGEND },
     },
   }
 }
@@ -150,7 +173,7 @@ export function sweepCurvesSpec(points: SweepCurvePoint[]): TopLevelSpec {
     title: 'Memory sweep: time per limit (medians)',
     data: { values: points },
     mark: { type: 'line', point: true, tooltip: true },
-    encoding: { x: memoryAxis, y: { field: 'ms', type: 'quantitative', title: 'ms' }, color: { field: 'curve', type: 'nominal', title: null } },
+    encoding: { x: memoryAxis, y: { field: 'ms', type: 'quantitative', title: 'ms' }, color: { field: 'curve', type: 'nominal', title: null, legend: LEGEND } },
   }
 }
 
@@ -164,7 +187,7 @@ export function sweepEnginesSpec(points: SweepEnginePoint[]): TopLevelSpec {
     encoding: {
       x: memoryAxis,
       y: { field: 'txPerSec', type: 'quantitative', title: 'tx/s', scale: { type: 'log' } },
-      color: { field: 'engine', type: 'nominal', title: null },
+      color: { field: 'engine', type: 'nominal', title: null, legend: LEGEND },
     },
   }
 }
@@ -179,7 +202,7 @@ export function missRatioSpec(points: MissRatioPoint[]): TopLevelSpec {
     encoding: {
       x: memoryAxis,
       y: { field: 'ratio', type: 'quantitative', title: 'miss ratio', axis: { format: '%' }, scale: { domain: [0, 1] } },
-      color: { field: 'level', type: 'nominal', title: null },
+      color: { field: 'level', type: 'nominal', title: null, legend: LEGEND },
     },
   }
 }
@@ -239,7 +262,7 @@ export function flameSpec(f: FlameData): TopLevelSpec {
           x2: { field: 'x1' },
           y: { field: 'depth', type: 'quantitative', scale: yScale, axis: null },
           y2: { field: 'd1' },
-          color: { field: 'kind', type: 'nominal', title: 'code', scale: { domain: ['megabench', '@ethereumjs', 'dependencies', 'node / V8'], range: ['#e4572e', '#f3a712', '#a8c686', '#8e9aaf'] } },
+          color: { field: 'kind', type: 'nominal', title: 'code', legend: LEGEND, scale: { domain: ['megabench', '@ethereumjs', 'dependencies', 'node / V8'], range: ['#e4572e', '#f3a712', '#a8c686', '#8e9aaf'] } },
           tooltip: [
             { field: 'name', title: 'function' },
             { field: 'file', title: 'where' },
