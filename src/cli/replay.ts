@@ -88,8 +88,12 @@ export function analysisOptions(opts: Pick<ReplayCliOptions, 'analyze' | 'tps' |
 /** --engine, --threads, --verify-mpt, --state-diffs, --sender-workers → engines and mega settings. */
 export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineName[]; mega: MegaSettings } {
   const e = opts.engine ?? 'baseline'
-  if (!['baseline', 'mega', 'both'].includes(e)) throw new UsageError(`--engine must be baseline, mega or both (got ${JSON.stringify(e)})`)
-  const engines: EngineName[] = e === 'both' ? ['baseline', 'mega'] : [e as EngineName]
+  // both = baseline,mega; a comma list names the engines in the order their variants run (src/protocol).
+  const list = e === 'both' ? ['baseline', 'mega'] : e.split(',')
+  if (list.length === 0 || list.some((x) => x !== 'baseline' && x !== 'mega') || new Set(list).size !== list.length) {
+    throw new UsageError(`--engine must be baseline, mega, both, or both in an order (baseline,mega or mega,baseline) (got ${JSON.stringify(e)})`)
+  }
+  const engines = list as EngineName[]
   const threads = (opts.threads ?? ['0']).flatMap((t) => t.split(',')).filter((t) => t !== '').map((t) => {
     if (!/^\d+$/.test(t) || Number(t) > 64) throw new UsageError(`--threads takes worker counts 0…64 (got ${JSON.stringify(t)})`)
     return Number(t)

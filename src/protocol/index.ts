@@ -9,7 +9,9 @@
  * 2. the measured passes interleaved A B B A (then A B, B A … for more repeats), so that a slow drift of
  *    the machine (other jobs, frequency, GC heap growth) falls on every variant alike;
  * 3. each number reported as the median over the measured passes, with its spread (min, max, and the
- *    relative half-range), so a reader can tell a difference from noise.
+ *    relative half-range), so a reader can tell a difference from noise;
+ * 4. a full garbage collection before every pass (`collectGarbage`), so that no variant pays for the
+ *    garbage of the one before it.
  */
 
 /** Default warm-up passes per variant (a pass = the variant over every block of the source). */
@@ -80,4 +82,27 @@ export function ratioSpread(a: Spread, b: Spread): { ratio: number; lo: number; 
 export function formatSpread(s: Spread, digits = 2, unit = ''): string {
   const v = `${s.median.toFixed(digits)}${unit}`
   return s.n < 2 ? `${v} (1 pass)` : `${v} ±${(s.relHalfRange * 100).toFixed(1)}%`
+}
+
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+
+let gcFn: (() => void) | null | undefined
+
+/**
+ * A full garbage collection before a pass, so that every pass starts from a collected heap whatever ran
+ * before it (otherwise the garbage one variant leaves behind is collected during the next variant's pass,
+ * and its pauses land on that variant's opcodes). Uses V8's gc() (exposed at run time); a no-op where V8
+ * refuses.
+ */
+export function collectGarbage(): void {
+  if (gcFn === undefined) {
+    try {
+      setFlagsFromString('--expose-gc')
+      gcFn = runInNewContext('gc') as () => void
+    } catch {
+      gcFn = null
+    }
+  }
+  gcFn?.()
 }

@@ -11,7 +11,7 @@ import { BlockExecutionError, UsageError } from '../errors/index.js'
 import { now } from '../probes/clock.js'
 import { OpcodeProfiler } from '../probes/opcodeProfiler.js'
 import { type PhaseTimes, addPhaseTimes, emptyPhaseTimes, sumPhaseTimes } from '../probes/phases.js'
-import { DEFAULT_REPEATS, DEFAULT_WARMUP_PASSES, schedule, spread } from '../protocol/index.js'
+import { DEFAULT_REPEATS, DEFAULT_WARMUP_PASSES, collectGarbage, schedule, spread } from '../protocol/index.js'
 import { L1_SHARE } from '../storage/memory.js'
 import type { BlockSource } from '../types.js'
 import { onInterrupt } from '../util/interrupt.js'
@@ -137,6 +137,7 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
       for (const [i, step] of plan.entries()) {
         const v = step.variant
         p.onPass?.({ label: v.label, warmup: step.warmup, profiled: v.profiled, index: i, of: plan.length })
+        collectGarbage() // every pass starts from a collected heap, whatever ran before it
         const writeDiffs = !step.warmup && !v.profiled && v.engine.name === 'mega' && !diffsWritten ? diffsPartial : undefined
         if (writeDiffs !== undefined) diffsWritten = true
         // Warm-up passes and profiled twins never touch a --db directory (only the measured pass resumes it).
