@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 
 import { formatSummary } from '../src/output/summary.js'
+import { runCli } from './helpers/cli.js'
 import { ratioSpread } from '../src/protocol/index.js'
 import { DEFAULT_MEGA_SETTINGS, replay } from '../src/run/replay.js'
 import type { EngineResult, RunResult } from '../src/run/schema.js'
@@ -17,8 +18,12 @@ const chain = async (name: string) => {
   const dir = join(CHAINS_DIR, name)
   return { source: await createChainSource({ dir }), sourcePaths: [dir] }
 }
-/** Margin for load changes between two runs on a shared machine (the ranges are over 3 passes each). */
-const SLACK = 1.1
+/**
+ * Margin for load changes between two processes on a shared machine: ranges over 3 passes each moved by up
+ * to ~20% between fresh processes of the same order here (2 cores, load 4-6); a cold first pass moved
+ * opcode costs 2-40x and engine ratios 1.5-3x, far outside it.
+ */
+const SLACK = 1.25
 const tally = (e: EngineResult, check: string) => tallyChecks(e).find((t) => t.check === check)
 
 describe('verification is data', () => {
@@ -118,10 +123,16 @@ describe('one measurement protocol', () => {
   })
 
   test('behavior: the order of the variants does not change any ratio or opcode cost beyond its shown spread', async () => {
-    const src = await chain('erc20-transfer')
-    const run = (engines: ('baseline' | 'mega')[]) => replay({ ...src, engines, opcodes: true, repeat: 3, warmup: 1 })
-    const ab = await run(['baseline', 'mega'])
-    const ba = await run(['mega', 'baseline'])
+    // Each order in a fresh process, as a user runs it (a second run in the same process would also be warmer).
+    const dir = join(CHAINS_DIR, 'erc20-transfer')
+    const run = async (engines: string) => {
+      const out = join(await tempDir(), 'run')
+      const r = await runCli(['replay', '--chain', dir, '--engine', engines, '--opcodes', '--repeat', '3', '--json', '--no-report', '--out', out])
+      expect(r.code, r.stderr).toBe(0)
+      return JSON.parse(r.stdout) as RunResult
+    }
+    const ab = await run('baseline,mega')
+    const ba = await run('mega,baseline')
     const firstMeasured = (r: RunResult) => r.config.protocol.order.find((o) => !o.startsWith('warm-up'))
     expect(firstMeasured(ab)).toBe('baseline/live')
     expect(firstMeasured(ba)).toBe('mega/live')
@@ -139,7 +150,7 @@ describe('one measurement protocol', () => {
       const a = pick(ab, name).opcodes!
       const b = pick(ba, name).opcodes!
       const total = (p: typeof a) => p.rows.reduce((s, r) => s + r.totalNs, 0)
-      for (const row of a.rows.filter((r) => r.pctTime >= 3)) {
+      for (const row of a.rows.filter((r) => r.pctTime >= 5)) {
         const other = b.rows.find((r) => r.opcode === row.opcode)!
         expect(other.count).toBe(row.count)
         const [lo1, hi1] = [row.totalNsMin! / total(a), row.totalNsMax! / total(a)]
