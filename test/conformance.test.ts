@@ -191,12 +191,12 @@ describe('megabench conformance (CLI)', () => {
     expect(k.differences).toEqual([])
   })
 
-  test('--timeout: a test stopped by the time limit counts as timeout and exits 1', async () => {
-    const r = await runCli(['conformance', join(BUNDLED, 'ethereum-tests', 'BlockchainTests', 'ValidBlocks', 'bcStateTests', 'refundReset.json'), '--evm', 'ethereumjs', '--timeout', '0.01', '--json'])
+  test('--timeout: a test stopped by the (CPU) time limit counts as timeout and exits 1', async () => {
+    const r = await runCli(['conformance', join(BUNDLED, 'ethereum-tests', 'BlockchainTests', 'ValidBlocks', 'bcStateTests', 'refundReset.json'), '--evm', 'ethereumjs', '--timeout', '0.05', '--json'])
     expect(r.code).toBe(1)
     const j = JSON.parse(r.stdout)
     expect(j.totals).toEqual({ pass: 0, fail: 0, skip: 0, timeout: 1 })
-    expect(j.failures[0]).toMatchObject({ test: 'refundReset_Cancun', evm: 'ethereumjs', status: 'timeout', reason: 'stopped after 0.01 s (time limit)' })
+    expect(j.failures[0]).toMatchObject({ test: 'refundReset_Cancun', evm: 'ethereumjs', status: 'timeout', reason: 'stopped after 0.05 s of CPU time (time limit)' })
   })
 
   test('human output: a table per folder, failures and differences', async () => {

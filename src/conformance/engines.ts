@@ -4,6 +4,7 @@
  * and the final state compared with the test's expected post-state.
  */
 import type { Block } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
@@ -41,8 +42,9 @@ export interface EvmDriver<S> {
   check(state: S): Promise<string | undefined>
 }
 
-export function driverFor(evm: EvmKind, t: BlockchainTest): EvmDriver<unknown> {
-  return (evm === 'fast' ? fastDriver(t) : ethereumjsDriver(t)) as EvmDriver<unknown>
+/** `genesisCommon`: the Common of the test's genesis fork. */
+export function driverFor(evm: EvmKind, t: BlockchainTest, genesisCommon: Common): EvmDriver<unknown> {
+  return (evm === 'fast' ? fastDriver(t) : ethereumjsDriver(t, genesisCommon)) as EvmDriver<unknown>
 }
 
 function toKey(addr: string): string {
@@ -153,12 +155,13 @@ function fastDriver(t: BlockchainTest): EvmDriver<MemoryBackend> {
  * caches (megabench's ReplayStateManager: storage writes stay in the cache until the root is computed)
  * and a VM at the block's fork.
  */
-function ethereumjsDriver(t: BlockchainTest): EvmDriver<Uint8Array> {
+function ethereumjsDriver(t: BlockchainTest, genesisCommon: Common): EvmDriver<Uint8Array> {
   const trie = new MerklePatriciaTrie({ useKeyHashing: true, useKeyHashingFunction: keccak256 })
-  const newStateManager = () => new ReplayStateManager({ trie: trie.shallowCopy(false), caches: new Caches() })
+  // Given a Common, a state manager neither builds its own (Common's constructor is costly) nor hashes with @noble.
+  const newStateManager = (common: Common) => new ReplayStateManager({ trie: trie.shallowCopy(false), caches: new Caches(), common })
   return {
     async genesis() {
-      const sm = new MerkleStateManager({ trie })
+      const sm = new MerkleStateManager({ trie, common: genesisCommon })
       for (const [addr, a] of Object.entries(t.pre)) {
         const address = createAddressFromString(addr)
         await sm.putAccount(address, new Account(BigInt(a.nonce), BigInt(a.balance)))
@@ -172,9 +175,9 @@ function ethereumjsDriver(t: BlockchainTest): EvmDriver<Uint8Array> {
       return sm.getStateRoot()
     },
     async apply(parent, block, ctx) {
-      const sm = newStateManager()
-      await sm.setStateRoot(parent)
       const common = commonFor(ctx.fork, ctx.daoBlock).copy()
+      const sm = newStateManager(common)
+      await sm.setStateRoot(parent)
       const vm = await createVM({ common, stateManager: sm, blockchain: new AncestorChain(ctx.ancestors, 'test', block.header.number) })
       let ex
       try {
@@ -193,7 +196,7 @@ function ethereumjsDriver(t: BlockchainTest): EvmDriver<Uint8Array> {
       // The expected post-state's root (computed as the fast EVM computes its own); on a difference,
       // the first account that differs.
       if (equalsBytes(stateRoot(loadAccounts(t.postState)), root)) return undefined
-      const sm = newStateManager()
+      const sm = newStateManager(genesisCommon)
       await sm.setStateRoot(root)
       for (const [addr, a] of Object.entries(t.postState)) {
         const got = await sm.getAccount(createAddressFromString(addr))

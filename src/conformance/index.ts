@@ -17,7 +17,7 @@ export type ConformanceParameters = {
   evms: readonly EvmKind[]
   /** Worker threads (default: the number of cores); 0 runs every test in this thread (no time limit). */
   workers?: number | undefined
-  /** Per-test time limit on each EVM (workers only); a test stopped by it is a `timeout`. */
+  /** Per-test limit on each EVM, CPU time of the worker thread (workers only; see pool.ts); a test stopped by it is a `timeout`. */
   timeoutMs?: number | undefined
   /** Folder grouping: the first `depth` levels of a file's directory (default: see files.ts `folderOf`). */
   depth?: number | undefined

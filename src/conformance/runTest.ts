@@ -54,7 +54,7 @@ export async function runBlockchainTest(t: BlockchainTest, evm: EvmKind): Promis
   const genesisFork = forkAt(0n, 0n, 0n)
   const g = genesisBlock(t, common(genesisFork))
   if ('reason' in g) return { status: 'skip', reason: g.reason }
-  const driver = driverFor(evm, t)
+  const driver = driverFor(evm, t, common(genesisFork))
   const genesis: Node = { block: g.block, fork: genesisFork, parent: undefined, uncleHashes: [], state: await driver.genesis(), totalDifficulty: g.block.header.difficulty }
   const nodes = new Map<string, Node>([[bytesToHex(g.block.hash()), genesis]])
   let head = genesis

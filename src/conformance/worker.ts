@@ -1,8 +1,9 @@
 /** A conformance worker thread: runs one test unit at a time (see pool.ts). */
+import { readlinkSync } from 'node:fs'
 import { parentPort } from 'node:worker_threads'
 
 import { initKeccak } from '../util/keccak.js'
-import type { Unit, UnitResult } from './pool.js'
+import type { Unit, UnitResult, WorkerReady } from './pool.js'
 import { safeRunBlockchainTest } from './runTest.js'
 import type { BlockchainTest } from './types.js'
 
@@ -16,4 +17,13 @@ port.on('message', (unit: Unit) => {
     port.postMessage(result)
   })
 })
-port.postMessage('ready')
+/** This thread's /proc stat file (Linux), for the pool's CPU-time limit. */
+function threadStat(): string | undefined {
+  try {
+    return `/proc/${readlinkSync('/proc/thread-self')}/stat`
+  } catch {
+    return undefined
+  }
+}
+const ready: WorkerReady = { ready: true, stat: threadStat() }
+port.postMessage(ready)
