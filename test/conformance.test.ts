@@ -80,6 +80,18 @@ describe('expectException forms', () => {
   })
 })
 
+describe('verdicts', () => {
+  test('a valid block marked invalid fails as accepted; a wrong lastblockhash fails', async () => {
+    const [, t] = Object.entries(readTestFile(SMALL))[0]!
+    const marked: BlockchainTest = { ...t, blocks: t.blocks.map((b) => ({ ...b, expectException: 'TransactionException.INTRINSIC_GAS_TOO_LOW' })) }
+    for (const evm of ['fast', 'ethereumjs'] as const) {
+      expect(await runBlockchainTest(marked, evm)).toEqual({ status: 'fail', reason: 'block 0 accepted, expected TransactionException.INTRINSIC_GAS_TOO_LOW' })
+      const o = await runBlockchainTest({ ...t, lastblockhash: `0x${'11'.repeat(32)}` }, evm)
+      expect(o.status === 'fail' && o.reason).toMatch(/^head 0x[0-9a-f]{64} \(block \d+\) is not lastblockhash 0x1111/)
+    }
+  })
+})
+
 describe('genesis', () => {
   const [, base] = Object.entries(readTestFile(SMALL))[0]!
 
