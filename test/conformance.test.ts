@@ -214,7 +214,8 @@ describe('megabench conformance (CLI)', () => {
   test('human output: a table per folder, failures and differences', async () => {
     const r = await runCli(['conformance', PER_FORK, '--evm', 'both', '--workers', '0'])
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/│ bcUncleSpecialTests +│ 3 +│ 0 +│ 0 +│ 0 +│ 3 +│ 0 +│ 0 +│ 0 +│/)
+    expect(r.stdout).toMatch(/│ folder +│ fast pass │ fail │ skip │ timeout │ ethereumjs pass │ fail │ skip │ timeout │/)
+    expect(r.stdout).toMatch(/│ bcUncleSpecialTests +│ +3 │ +0 │ +0 │ +0 │ +3 │ +0 │ +0 │ +0 │/)
     expect(r.stdout).toMatch(/failures \(0\):/)
     expect(r.stdout).toMatch(/outcomes that differ between fast and ethereumjs \(0\):/)
   })

@@ -58,7 +58,7 @@ export async function runConformance(p: ConformanceParameters): Promise<Conforma
     const tests = readTestFile(f.path)
     for (const [name, t] of Object.entries(tests)) {
       if (p.filter !== undefined && !p.filter(name)) continue
-      const r: TestResult = { folder: f.folder, file: f.relative, test: name, outcomes: {}, ms: {} }
+      const r: TestResult = { folder: f.folder, file: f.relative, test: name, outcomes: {}, ms: {}, cpuMs: {} }
       results.push(r)
       const skip = skipReason(t)
       if (skip !== undefined) {
@@ -72,9 +72,10 @@ export async function runConformance(p: ConformanceParameters): Promise<Conforma
   units.sort((a, b) => b.cost - a.cost)
   const workers = p.workers ?? availableParallelism()
   let done = 0
-  const record = (u: (typeof units)[number], outcome: TestResult['outcomes'][EvmKind], ms: number) => {
+  const record = (u: (typeof units)[number], outcome: TestResult['outcomes'][EvmKind], ms: number, cpuMs?: number) => {
     u.result.outcomes[u.evm] = outcome
     u.result.ms[u.evm] = ms
+    if (cpuMs !== undefined) u.result.cpuMs[u.evm] = cpuMs
     p.onProgress?.(++done, units.length)
   }
   if (workers <= 0) {
@@ -86,7 +87,7 @@ export async function runConformance(p: ConformanceParameters): Promise<Conforma
     }
   } else {
     const byId = new Map(units.map((u) => [u.id, u]))
-    await runOnWorkers(units, { workers, timeoutMs: p.timeoutMs, onResult: (r) => record(byId.get(r.id)!, r.outcome, r.ms) })
+    await runOnWorkers(units, { workers, timeoutMs: p.timeoutMs, onResult: (r) => record(byId.get(r.id)!, r.outcome, r.ms, r.cpuMs) })
   }
   return { ...summarize(results, p.evms), results, wallMs: performance.now() - started, workers: Math.max(0, workers) }
 }

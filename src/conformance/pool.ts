@@ -18,7 +18,8 @@ import { PACKAGE_ROOT } from '../util/paths.js'
 import type { EvmKind, Outcome } from './types.js'
 
 export type Unit = { id: number; evm: EvmKind; /** The test as JSON text. */ test: string }
-export type UnitResult = { id: number; outcome: Outcome; ms: number }
+/** `ms`: wall time; `cpuMs`: CPU time of the worker's thread (Linux), when known. */
+export type UnitResult = { id: number; outcome: Outcome; ms: number; cpuMs?: number | undefined }
 /** A worker's first message: the /proc stat file of its thread, if there is one. */
 export type WorkerReady = { ready: true; stat: string | undefined }
 
@@ -82,7 +83,7 @@ export async function runOnWorkers(
           if ((cpu ?? wall) <= limit && wall <= 5 * limit) return
           const reason = cpu !== undefined && cpu > limit ? `stopped after ${limit / 1000} s of CPU time (time limit)` : `stopped after ${(wall / 1000).toFixed(0)} s (time limit)`
           current = undefined
-          opts.onResult({ id: c.unit.id, outcome: { status: 'timeout', reason }, ms: wall })
+          opts.onResult({ id: c.unit.id, outcome: { status: 'timeout', reason }, ms: wall, cpuMs: cpu })
           retire()
         }
         const feed = () => {

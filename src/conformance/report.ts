@@ -13,7 +13,10 @@ export type TestResult = {
   file: string
   test: string
   outcomes: Partial<Record<EvmKind, Outcome>>
+  /** Wall time per EVM (ms). */
   ms: Partial<Record<EvmKind, number>>
+  /** CPU time of the worker thread per EVM (ms; Linux, workers only). */
+  cpuMs: Partial<Record<EvmKind, number>>
 }
 
 export type Counts = { pass: number; fail: number; skip: number; timeout: number }
@@ -98,13 +101,11 @@ function outcomeText(o: Outcome | undefined): string {
 /** The terminal report: a table of counts per folder, then every failure, difference and skip reason. */
 export function formatSummary(s: ConformanceSummary, opts: { wallMs?: number; slowest?: readonly TestResult[] } = {}): string {
   const several = s.evms.length > 1
-  const head: (string | { content: string; colSpan: number; hAlign: 'center' })[] = ['folder']
-  if (several) for (const e of s.evms) head.push({ content: e, colSpan: STATUS_COLUMNS.length, hAlign: 'center' })
-  const table = new Table({ head: several ? [] : ['folder', ...STATUS_COLUMNS], style: { head: [], border: [] } })
-  if (several) {
-    table.push(head as never)
-    table.push(['', ...s.evms.flatMap(() => STATUS_COLUMNS)] as never)
-  }
+  const compact = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }
+  const colAligns = ['left' as const, ...s.evms.flatMap(() => STATUS_COLUMNS.map(() => 'right' as const))]
+  // One EVM: pass fail skip timeout; several: `fast pass` fail skip timeout `ethereumjs pass` ….
+  const head = ['folder', ...s.evms.flatMap((e) => STATUS_COLUMNS.map((k, i) => (several && i === 0 ? `${e} ${k}` : k)))]
+  const table = new Table({ head, chars: compact, colAligns, style: { head: [], border: [] } })
   const row = (name: string, counts: (e: EvmKind) => Counts | undefined) => [name, ...s.evms.flatMap((e) => STATUS_COLUMNS.map((k) => String(counts(e)?.[k] ?? 0)))]
   for (const f of s.folders) table.push(row(f.folder, (e) => f.counts[e]) as never)
   table.push(row('total', (e) => s.totals[e]) as never)
@@ -123,10 +124,13 @@ export function formatSummary(s: ConformanceSummary, opts: { wallMs?: number; sl
     for (const [r, n] of [...reasons].sort((a, b) => b[1] - a[1])) lines.push(`  ${String(n).padStart(5)}  ${r}`)
   }
   if (opts.slowest !== undefined && opts.slowest.length > 0) {
-    lines.push('', 'slowest tests:')
+    lines.push('', 'slowest tests (wall time, and CPU time of the worker thread where known):')
     for (const e of s.evms) {
-      const top = [...opts.slowest].filter((r) => r.ms[e] !== undefined).sort((a, b) => b.ms[e]! - a.ms[e]!).slice(0, 5)
-      for (const r of top) lines.push(`  ${e.padEnd(10)} ${(r.ms[e]! / 1000).toFixed(1).padStart(7)} s  ${r.file} ${r.test} (${r.outcomes[e]?.status})`)
+      const top = [...opts.slowest].filter((r) => r.ms[e] !== undefined).sort((a, b) => b.ms[e]! - a.ms[e]!).slice(0, 8)
+      for (const r of top) {
+        const cpu = r.cpuMs[e] === undefined ? '' : `, ${(r.cpuMs[e]! / 1000).toFixed(1)} s CPU`
+        lines.push(`  ${e.padEnd(10)} ${(r.ms[e]! / 1000).toFixed(1).padStart(7)} s${cpu}  ${r.file} ${r.test} (${r.outcomes[e]?.status})`)
+      }
     }
   }
   const totals = s.evms.map((e) => `${several ? `${e}: ` : ''}${STATUS_COLUMNS.map((k) => `${s.totals[e][k]} ${k}`).join(', ')}`).join('; ')
