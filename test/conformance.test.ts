@@ -220,7 +220,7 @@ describe('megabench conformance (CLI)', () => {
     expect(r.stdout).toMatch(/outcomes that differ between fast and ethereumjs \(0\):/)
   })
 
-  test('bad input exits 2 with one line naming the file: a missing path, invalid JSON, invalid gzip', async () => {
+  test('bad input exits 2 with one line naming the file: a missing path, invalid JSON, invalid gzip, no test files', async () => {
     const dir = tempDir()
     const missing = join(dir, 'nope')
     const a = await runCli(['conformance', missing])
@@ -239,5 +239,9 @@ describe('megabench conformance (CLI)', () => {
     expect(c.stderr).toMatch(new RegExp(`^megabench: ${join(dir, 'bad.json.gz')}: not gzip: `))
     const d = await runCli(['conformance', SMALL, '--evm', 'geth'])
     expect(d.code).toBe(2)
+    const empty = tempDir()
+    const e = await runCli(['conformance', empty])
+    expect(e.code).toBe(2)
+    expect(e.stderr).toBe(`megabench: ${empty}: no .json or .json.gz test files in this directory\n`)
   })
 })

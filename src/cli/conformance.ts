@@ -9,6 +9,7 @@ export async function conformanceCommand(paths: string[], opts: ConformanceCliOp
   const evms: EvmKind[] = opts.evm === 'both' ? ['fast', 'ethereumjs'] : opts.evm === 'fast' || opts.evm === 'ethereumjs' ? [opts.evm] : []
   if (evms.length === 0) throw new UsageError(`--evm must be fast, ethereumjs or both (got ${JSON.stringify(opts.evm)})`)
   if (paths.length === 0) throw new UsageError('conformance needs at least one test file or directory')
+  if (opts.timeout !== undefined && opts.timeout < 0) throw new UsageError(`--timeout must be 0 (no limit) or a number of seconds (got ${opts.timeout})`)
   let progress: ReturnType<typeof createProgress> | undefined
   const run = await runConformance({
     paths,

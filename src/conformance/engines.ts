@@ -9,7 +9,7 @@ import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { Account, bigIntToBytes, bytesToHex, createAddressFromString, equalsBytes, hexToBytes, setLengthLeft } from '@ethereumjs/util'
-import { createVM } from '@ethereumjs/vm'
+import { type VM, createVM } from '@ethereumjs/vm'
 
 import { AncestorChain } from '../engines/baseline/ancestors.js'
 import { BlockExecution } from '../engines/baseline/executeBlock.js'
@@ -159,6 +159,7 @@ function ethereumjsDriver(t: BlockchainTest, genesisCommon: Common): EvmDriver<U
   const trie = new MerklePatriciaTrie({ useKeyHashing: true, useKeyHashingFunction: keccak256 })
   // Given a Common, a state manager neither builds its own (Common's constructor is costly) nor hashes with @noble.
   const newStateManager = (common: Common) => new ReplayStateManager({ trie: trie.shallowCopy(false), caches: new Caches(), common })
+  let vm: { fork: Fork; chain: AncestorChain; vm: VM } | undefined
   return {
     async genesis() {
       const sm = new MerkleStateManager({ trie, common: genesisCommon })
@@ -175,18 +176,26 @@ function ethereumjsDriver(t: BlockchainTest, genesisCommon: Common): EvmDriver<U
       return sm.getStateRoot()
     },
     async apply(parent, block, ctx) {
-      const common = commonFor(ctx.fork, ctx.daoBlock).copy()
-      const sm = newStateManager(common)
-      await sm.setStateRoot(parent)
-      const vm = await createVM({ common, stateManager: sm, blockchain: new AncestorChain(ctx.ancestors, 'test', block.header.number) })
+      // One VM per fork, reused for the test's next block after a block that ran to its end (as the
+      // baseline engine keeps one VM per unit); an execution error leaves its journal mid-block, so the
+      // next block gets a new one.
+      let v = vm
+      vm = undefined
+      if (v === undefined || v.fork !== ctx.fork) {
+        const common = commonFor(ctx.fork, ctx.daoBlock).copy()
+        const chain = new AncestorChain(ctx.ancestors, 'test', block.header.number)
+        v = { fork: ctx.fork, chain, vm: await createVM({ common, stateManager: newStateManager(common), blockchain: chain }) }
+      } else v.chain.setBlock(ctx.ancestors, 'test', block.header.number)
+      await v.vm.stateManager.setStateRoot(parent)
       let ex
       try {
-        const e = await BlockExecution.begin(vm, block, { clock: new PhaseClock(), stateRoot: true })
+        const e = await BlockExecution.begin(v.vm, block, { clock: new PhaseClock(), stateRoot: true })
         for (const tx of block.transactions) await e.addTransaction(tx)
         ex = await e.finish()
       } catch (err) {
         return { reason: `execution: ${firstLine(err)}` }
       }
+      vm = v
       const reason = compareHeader(block.header, ex.gasUsed, ex.logsBloom, ex.receiptsRoot, ex.stateRoot!)
       return reason === undefined ? { state: ex.stateRoot! } : { reason }
     },

@@ -71,6 +71,7 @@ export function collectTestFiles(paths: readonly string[], opts: { depth?: numbe
     }
     const prefix = paths.length > 1 ? basename(isDir ? p : dirname(p)) : undefined
     const files = isDir ? listTestFiles(p) : [p]
+    if (files.length === 0) throw new FixtureError(p, 'no .json or .json.gz test files in this directory')
     for (const f of files) {
       if (seen.has(f)) continue
       seen.add(f)

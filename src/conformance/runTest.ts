@@ -28,18 +28,27 @@ type Node = ChainNode & { state: unknown; totalDifficulty: bigint; parent: Node 
 export function skipReason(t: unknown): string | undefined {
   if (typeof t !== 'object' || t === null || Array.isArray(t)) return 'not a BlockchainTest (not an object)'
   const o = t as Partial<BlockchainTest>
-  if (!Array.isArray(o.blocks) || typeof o.pre !== 'object' || typeof o.network !== 'string' || typeof o.lastblockhash !== 'string') {
+  if (!Array.isArray(o.blocks) || typeof o.pre !== 'object' || o.pre === null || typeof o.network !== 'string' || typeof o.lastblockhash !== 'string') {
     return 'not a BlockchainTest (needs network, pre, blocks, lastblockhash)'
   }
+  if (o.blocks.some((b) => typeof b !== 'object' || b === null || typeof b.rlp !== 'string')) return 'not a BlockchainTest (a block without rlp)'
   const s = forkSchedule(o.network)
   if (!s.ok) return s.reason
   const chainId = o.config?.chainid
-  if (chainId !== undefined && BigInt(chainId) !== 1n) return `chain id ${BigInt(chainId)} not supported`
+  if (chainId !== undefined) {
+    let id: bigint | undefined
+    try {
+      id = BigInt(chainId)
+    } catch {
+      id = undefined
+    }
+    if (id !== 1n) return `chain id ${String(chainId)} not supported`
+  }
   if (o.sealEngine === 'Ethash') {
     // Proof of work is not verified: a test whose blocks must all be accepted still proves everything
     // else, but one that expects a rejection might expect it for the seal.
     if (o.blocks.some((b) => expectedException(b, o.network!) !== undefined)) return 'seal engine Ethash with invalid blocks (proof of work is not verified)'
-  } else if (o.sealEngine !== undefined && o.sealEngine !== 'NoProof') return `seal engine ${o.sealEngine}`
+  } else if (o.sealEngine !== undefined && o.sealEngine !== 'NoProof') return `seal engine ${String(o.sealEngine)}`
   return undefined
 }
 
