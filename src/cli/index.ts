@@ -157,7 +157,7 @@ export function buildProgram(): Command {
     .option('--evm <evm>', 'fast, ethereumjs, or both (lists the tests whose outcome differs)', 'fast')
     .option('--json', 'print {totals, folders, failures[, differences]} as JSON (see README)', false)
     .option('--workers <n>', 'worker threads (default: the number of cores; 0 = in this thread, no time limit)', parseCount('--workers'))
-    .option('--timeout <seconds>', 'per-test limit on each EVM, in CPU seconds of its worker thread (wall seconds off Linux); a test stopped by it counts as timeout (default 90; 0 = none)', parseNumber('--timeout'), 90)
+    .option('--timeout <seconds>', 'per-test limit on each EVM, in CPU seconds of its worker thread (wall seconds off Linux); a test stopped by it counts as timeout (0 = none)', parseNumber('--timeout'), 90)
     .option('--depth <n>', 'count tests per folder of the first n directory levels (default: two levels below BlockchainTests/blockchain_tests)', parseCount('--depth'))
     .option('--filter <text>', 'run only the tests whose name contains this text')
     .action(async (paths: string[], opts) => {
