@@ -58,3 +58,16 @@ export { formatAnalyses } from './analyses/format.js'
 export { fetchRange, type FetchParameters, type FetchProgress, type FetchResult } from './fetch/fetch.js'
 export { redactUrl } from './fetch/redact.js'
 export { assembleChain, partsDirFor, type AssembleChainParameters, type AssembledChain } from './fetch/chain.js'
+export {
+  runConformance,
+  runBlockchainTest,
+  expectedException,
+  forkSchedule,
+  summaryJson as conformanceJson,
+  formatSummary as formatConformanceSummary,
+  type ConformanceParameters,
+  type ConformanceRun,
+  type BlockchainTest,
+  type EvmKind,
+  type Outcome as ConformanceOutcome,
+} from './conformance/index.js'

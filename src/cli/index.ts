@@ -171,6 +171,21 @@ export function buildProgram(): Command {
       process.exitCode = await generateCommand(workload, opts)
     })
 
+  program
+    .command('conformance')
+    .description('run BlockchainTests (ethereum/tests, legacytests, EEST fixtures: .json / .json.gz) on the fast EVM and/or @ethereumjs (exit 0 all pass or skip, 1 a test failed or timed out, 2 bad input)')
+    .argument('<paths...>', 'test files or directories (searched recursively for .json and .json.gz)')
+    .option('--evm <evm>', 'fast, ethereumjs, or both (lists the tests whose outcome differs)', 'fast')
+    .option('--json', 'print {totals, folders, failures[, differences]} as JSON (see README)', false)
+    .option('--workers <n>', 'worker threads (default: the number of cores; 0 = in this thread, no time limit)', parseCount('--workers'))
+    .option('--timeout <seconds>', 'per-test limit on each EVM, in CPU seconds of its worker thread (wall seconds off Linux); a test stopped by it counts as timeout (0 = none)', parseNumber('--timeout'), 90)
+    .option('--depth <n>', 'count tests per folder of the first n directory levels (default: two levels below BlockchainTests/blockchain_tests)', parseCount('--depth'))
+    .option('--filter <text>', 'run only the tests whose name contains this text')
+    .action(async (paths: string[], opts) => {
+      const { conformanceCommand } = await import('./conformance.js')
+      process.exitCode = await conformanceCommand(paths, opts)
+    })
+
   // Analyses (issue 7): `analyze`, and replay's --analyze.
   registerAnalyses(program)
 
