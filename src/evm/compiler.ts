@@ -1,6 +1,7 @@
 /**
  * The fast EVM's compiler tier: EVM basic blocks compiled to JavaScript functions, lazily, per code
- * hash and fork, with the interpreter as the tier for cold blocks.
+ * hash, fork and compile threshold, with the interpreter as the tier for cold blocks (tiers.ts says
+ * which tier runs and when a block is hot).
  *
  * A basic block starts at pc 0, at every JUMPDEST, after every JUMPI and after every call or create
  * (a frame that calls is suspended, so the code after a call is entered afresh); it ends at a jump,
@@ -9,15 +10,18 @@
  *   returns false and the interpreter runs the block, so under/overflow happens at the same opcode;
  * - charges static gas once per *segment*: a segment ends after every opcode that reads the gas left
  *   (GAS; SSTORE, whose EIP-2200 stipend check reads it; calls and creates, which end the block), so
- *   every such read sees exactly the gas the interpreter would. If a segment's gas is not all there,
- *   the function writes the stack back and returns false at the segment's first opcode, and the
- *   interpreter finishes the block: out-of-gas happens at the same opcode with the same gas, as it
- *   does for dynamic gas (memory, copies, KECCAK256, EXP, cold accesses), charged inline in order;
+ *   every such read sees exactly the gas the interpreter would. If a segment's static gas is not all
+ *   there, the function writes the stack back and returns false at the segment's first opcode, and the
+ *   interpreter runs on from there: a static out-of-gas happens at the same opcode. Dynamic gas
+ *   (memory, copies, KECCAK256, EXP, cold accesses) is charged inline, in order; with the segment's
+ *   static gas already taken it can run out an opcode or more before the interpreter would, but only
+ *   when the interpreter too runs out before the segment ends: an exceptional halt either way (all
+ *   gas consumed, the frame's changes, logs and refunds undone), so no outcome differs;
  * - keeps the stack in JavaScript locals (PUSH constants folded into the code, DUP/SWAP/POP free),
  *   and writes it back only where an opcode runs through its interpreter handler (calls, logs, copies,
  *   and the rarer opcodes) and at the block's end.
  * The compiled functions and the interpreter share every handler and helper, so the semantics cannot
- * drift apart; `test/evmCompiler.test.ts` runs each test and random gas limits on both tiers.
+ * drift apart; `test/evmCompiler.test.ts` runs random programs and gas limits in every tier.
  */
 import { keccak256 } from '../util/keccak.js'
 import type { CodeInfo, Evm, ForkTables, Frame } from './interpreter.js'
@@ -29,13 +33,14 @@ export { DEFAULT_EVM_TIER, EVM_TIERS, type EvmTier, TIERED_THRESHOLD, compileThr
 export type BlockFn = (e: Evm, f: Frame) => boolean
 
 export interface Program {
-  /** The fork and compile threshold this program is for (`fork/threshold`). */
-  readonly key: string
-  /** 1 at every block start. */
-  readonly starts: Uint8Array
+  readonly fork: string
+  /** Entries of a block before it is compiled (0: on its first entry). */
+  readonly threshold: number
+  /** 1 at every block start (made on the first compilation). */
+  starts: Uint8Array | undefined
   /** The compiled block starting at a pc, once compiled. */
   readonly blocks: (BlockFn | undefined)[]
-  /** Entries of each not-yet-compiled block (counted up to the threshold). */
+  /** Entries of each not-yet-compiled block, counted up to the threshold (the interpreter counts jumps' targets). */
   readonly hits: Uint16Array
 }
 
@@ -61,30 +66,34 @@ export function blockStarts(info: CodeInfo): Uint8Array {
 }
 
 /**
- * The program of `info`'s code for a fork and threshold (kept on the code's analysis, which is cached
- * per code hash; a second fork or threshold in the same process gets programs of its own, so tiers
- * measured side by side never share compiled blocks).
+ * The program of `info`'s code for a fork and threshold, kept on the code's analysis (cached per code
+ * hash). A second fork or threshold in the same process gets a program of its own, so tiers measured
+ * side by side never share compiled blocks. Cheap to make: what the interpreter needs is a zeroed
+ * counter per byte of code; the block starts and functions come with the first compilation.
  */
 export function programFor(info: CodeInfo, fork: string, threshold: number): Program {
-  const key = `${fork}/${threshold}`
   const p = info.program
-  if (p !== undefined && p.key === key) return p
-  info.programs ??= new Map()
-  let q = info.programs.get(key)
+  if (p !== undefined && p.fork === fork && p.threshold === threshold) return p
+  info.programs ??= []
+  let q = info.programs.find((x) => x.fork === fork && x.threshold === threshold)
   if (q === undefined) {
-    const n = info.code.length
-    q = { key, starts: blockStarts(info), blocks: new Array<BlockFn | undefined>(n).fill(undefined), hits: new Uint16Array(n) }
-    info.programs.set(key, q)
+    q = { fork, threshold, starts: undefined, blocks: [], hits: new Uint16Array(info.code.length) }
+    info.programs.push(q)
   }
   info.program = q
   return q
 }
 
-/** Runs `f` to its end or its next call, compiled blocks where compiled, the interpreter elsewhere. */
+/**
+ * Runs `f` to its end or its next call: compiled blocks where compiled, the interpreter elsewhere. The
+ * interpreter (`interpretTiered`) hands back only where a jump lands on a compiled block or on one that
+ * has just become hot, so cold code runs at the interpreter's speed; a compiled block that falls
+ * through (or returns from a call) into a block not yet compiled counts an entry of that block here.
+ */
 export function runTiered(e: Evm, f: Frame): void {
   const threshold = e.compileThreshold
   const prog = programFor(f.info, e.rules.fork, threshold)
-  const { blocks, hits, starts } = prog
+  const { blocks, hits } = prog
   const n = f.code.length
   while (f.running) {
     const pc = f.pc
@@ -94,16 +103,17 @@ export function runTiered(e: Evm, f: Frame): void {
     }
     let fn = blocks[pc]
     if (fn === undefined) {
-      if (hits[pc]! < threshold) {
-        hits[pc]!++
-        I.interpret(e, f, starts)
+      const h = hits[pc]!
+      if (h < threshold) {
+        hits[pc] = h + 1
+        I.interpretTiered(e, f, prog)
         continue
       }
-      fn = blocks[pc] = compileBlock(f.info, e.tables, starts, pc)
+      fn = blocks[pc] = compileBlock(f.info, e.tables, (prog.starts ??= blockStarts(f.info)), pc)
     }
     if (!fn(e, f)) {
       compilerStats.bails++
-      I.interpret(e, f, starts)
+      I.interpretTiered(e, f, prog)
     }
   }
 }

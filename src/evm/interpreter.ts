@@ -72,8 +72,8 @@ export interface CodeInfo {
   pushes: (bigint | undefined)[]
   /** The compiler's program for this code last run (compiled blocks, entry counts), made on its first compiled or tiered run. */
   program?: Program | undefined
-  /** Every program of this code, by fork and compile threshold. */
-  programs?: Map<string, Program> | undefined
+  /** Every program of this code (one per fork and compile threshold run). */
+  programs?: Program[] | undefined
 }
 
 export function analyze(code: Uint8Array): CodeInfo {
@@ -1026,11 +1026,8 @@ export function tablesFor(r: Rules): ForkTables {
   return t
 }
 
-/**
- * The interpreter: runs `f` op by op until it stops, returns, reverts, waits for a call it made, or
- * (with `starts`, for the tiered runner) reaches the start of a basic block.
- */
-export function interpret(e: Evm, f: Frame, starts: Uint8Array | null): void {
+/** The interpreter: runs `f` op by op until it stops, returns, reverts, halts or waits for a call it made. */
+export function interpret(e: Evm, f: Frame): void {
   const t = e.tables
   const handlers = t.handlers
   const gasT = t.gas
@@ -1053,14 +1050,54 @@ export function interpret(e: Evm, f: Frame, starts: Uint8Array | null): void {
     if (sp > stackMax[op]!) throw new Halt(HaltReason.StackOverflow)
     f.pc = pc + 1
     handlers[op]!(e, f)
-    if (starts !== null && starts[f.pc] === 1) return
+  }
+}
+
+/**
+ * The interpreter as the tiered runner's cold tier: as `interpret`, and after every JUMP and JUMPI it
+ * counts an entry of the block jumped to (taken or not, JUMPI lands on a block start), returning to
+ * the runner (compiler.ts `runTiered`) when that block is compiled or has just become hot.
+ */
+export function interpretTiered(e: Evm, f: Frame, prog: Program): void {
+  const t = e.tables
+  const handlers = t.handlers
+  const gasT = t.gas
+  const stackIn = t.stackIn
+  const stackMax = t.stackMax
+  const code = f.code
+  const n = code.length
+  const blocks = prog.blocks
+  const hits = prog.hits
+  const threshold = prog.threshold
+  while (f.running) {
+    const pc = f.pc
+    if (pc >= n) {
+      f.running = false
+      return
+    }
+    const op = code[pc]!
+    const g = gasT[op]!
+    if (g > f.gas) throw OOG
+    f.gas -= g
+    const sp = f.sp
+    if (sp < stackIn[op]!) throw new Halt(HaltReason.StackUnderflow)
+    if (sp > stackMax[op]!) throw new Halt(HaltReason.StackOverflow)
+    f.pc = pc + 1
+    handlers[op]!(e, f)
+    if (op === 0x56 || op === 0x57) {
+      const to = f.pc
+      if (blocks[to] !== undefined) return
+      const h = hits[to]!
+      if (h >= threshold) return
+      hits[to] = h + 1
+    }
   }
 }
 
 /** Runs a frame until it ends or calls (an exceptional halt ends it with status 2, no gas, no output). */
 function runFrame(e: Evm, f: Frame): void {
   try {
-    if (e.compileThreshold < 0) interpret(e, f, null)
+    if (e.compileThreshold < 0) interpret(e, f)
     else runTiered(e, f)
   } catch (err) {
     if (!(err instanceof Halt)) throw err

@@ -17,10 +17,14 @@ export function isEvmTier(s: string): s is EvmTier {
 }
 
 /**
- * `tiered`: entries of a basic block before it is compiled. Chosen by measurement (ARCHITECTURE.md,
- * "The fast EVM"); MEGABENCH_EVM_TIERED_THRESHOLD overrides it (for measuring the policy).
+ * `tiered`: entries of a basic block before it is compiled. Chosen by measurement (scripts/bench-tiers.mjs;
+ * ARCHITECTURE.md, "The fast EVM: frames, tiers and the compiler"): a compiled block costs V8 a few ms of
+ * compilation and optimization before it runs faster than the interpreter, which it then beats by ~15%
+ * on contract code (several times on arithmetic loops), so it pays only after some 10^4 further entries;
+ * a block entered this often is expected to be entered as often again. MEGABENCH_EVM_TIERED_THRESHOLD
+ * overrides it (for measuring the policy).
  */
-export const TIERED_THRESHOLD = thresholdFromEnv(process.env.MEGABENCH_EVM_TIERED_THRESHOLD, 16)
+export const TIERED_THRESHOLD = thresholdFromEnv(process.env.MEGABENCH_EVM_TIERED_THRESHOLD, 16384)
 
 /** The tier the fast EVM runs when none is given (chosen by measurement: see ARCHITECTURE.md). */
 export const DEFAULT_EVM_TIER: EvmTier = 'tiered'
