@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import type { CustomCrypto } from '@ethereumjs/common'
 import { ecrecover as jsEcrecover, setLengthLeft } from '@ethereumjs/util'
 import { secp256k1 as nobleSecp256k1 } from '@noble/curves/secp256k1.js'
+import { NobleBLS } from '@ethereumjs/evm'
 
 /** What secp256k1 public-key recovery runs on: libsecp256k1 through N-API, or pure JS (noble). */
 export type EcrecoverBackend = 'libsecp256k1 (native)' | '@noble/curves (js)'
@@ -74,7 +75,7 @@ let kzgInstance: KzgInterface | undefined
 let kzgFailure: string | undefined
 let kzgLoadMs: number | undefined
 /** A load that failed inside a call the caller could not see (ethereumjs's 0x0a turns any error into a revert). */
-let kzgUnseenFailure: string | undefined
+let kzgUnseenFailure: KzgUnavailable | undefined
 
 /**
  * The KZG backend, loaded on first use. Throws (once per process with the same message) when it cannot
@@ -112,7 +113,7 @@ export function kzgStatus(): { loaded: boolean; loadMs: number | undefined; fail
  * precompile returns a revert on any exception), taken once: the block executor reports it as the
  * block's error instead of a silent wrong result.
  */
-export function takeUnseenKzgFailure(): string | undefined {
+export function takeUnseenKzgFailure(): KzgUnavailable | undefined {
   const f = kzgUnseenFailure
   kzgUnseenFailure = undefined
   return f
@@ -142,7 +143,7 @@ const lazyKzg: KzgInterface = new Proxy({} as KzgInterface, {
       try {
         backend = kzgBackend()
       } catch (err) {
-        if (err instanceof KzgUnavailable) kzgUnseenFailure = err.message
+        if (err instanceof KzgUnavailable) kzgUnseenFailure = err
         throw err
       }
       return (backend[prop as keyof KzgInterface] as (...a: unknown[]) => unknown).apply(backend, args)
@@ -176,4 +177,15 @@ export function replayCrypto(): CustomCrypto {
   return native
     ? { ecrecover: nativeEcrecover, ecsign: nativeEcsign as CustomCrypto['ecsign'], kzg: lazyKzg }
     : { ecrecover: jsEcrecover, kzg: lazyKzg }
+}
+
+/**
+ * BLS12-381 (EIP-2537, Prague) and P-256 (EIP-7951, Osaka) precompiles run on @noble/curves, as in
+ * @ethereumjs/evm 10.1.3 by default; but the EVM creates its BLS backend only if EIP-2537 is active when
+ * it is constructed, so a unit that starts before Prague and crosses into it would call the precompiles
+ * without one. This gives every EVM the noble backend up front (P-256 is imported by the precompile itself).
+ */
+export function ensurePrecompileCrypto(evm: unknown): void {
+  const e = evm as { _bls?: unknown }
+  if (e._bls === undefined) e._bls = new NobleBLS()
 }
