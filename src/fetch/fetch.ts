@@ -378,9 +378,11 @@ async function proofWitness(ctx: Ctx, f: Fetched, method: WitnessMethod, _ancest
   for (const [a, s] of extra ?? []) touch(keys, a, s)
   touchBlockLevel(keys, {
     miner: f.rpcBlock.miner,
+    number: f.block.header.number,
     timestamp: f.block.header.timestamp,
     withdrawals: (f.rpcBlock.withdrawals ?? []).map((w) => w.address),
     cancun: f.common.isActivatedEIP(4788),
+    prague: f.common.isActivatedEIP(2935),
   })
 
   const entries = [...keys]
