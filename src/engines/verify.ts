@@ -168,6 +168,17 @@ export function recordRequestsHash(rec: CheckRecorder, expected: ExpectedResult,
 }
 
 /**
+ * Whether a block's failures involve what execution computed: a mismatch of a field whose expected value
+ * the source got wrong (the same field failed `fileMatchesHeader`: the file disagrees with the header)
+ * says nothing about execution.
+ */
+export function executionFailed(mismatches: readonly FieldMismatch[]): boolean {
+  const base = (f: string) => f.split(' ')[0]!
+  const fileWrong = new Set(mismatches.filter((m) => m.field.startsWith('expected.')).map((m) => base(m.field.slice('expected.'.length))))
+  return mismatches.some((m) => !m.field.startsWith('expected.') && !fileWrong.has(base(m.field)))
+}
+
+/**
  * Accounts the witness holds no path to that the block read as absent (see UnprovenAccounts): named on
  * the state-root check, which (with the other header checks) is what proves the block right anyway.
  */

@@ -414,7 +414,7 @@ export class FlatStateManager implements StateManagerInterface {
           slots,
         })
       }
-      const result = await applyAccountUpdates(this.trie(this.accountTrieDb, this.root), (root) => this.trie(this.storageTrieDb, root), updates, this.unproven)
+      const result = await applyAccountUpdates(this.trie(this.accountTrieDb, this.root), (root) => this.trie(this.storageTrieDb, root), updates, { accounts: this.unproven, check: 'read' })
       for (const u of updates) {
         this.roots.set(u.hex, result.storageRoots.get(u)!)
         const leaf = result.leaves.get(u)!
@@ -543,6 +543,7 @@ export class FlatStateManager implements StateManagerInterface {
           () => `reading ${describeAccount(address, hashedAddress)}`,
           null,
           () => this.trie(this.accountTrieDb, this.persistedRoot).get(hashedAddress, true),
+          hashedAddress,
         )
     this.store.l1.set(`a${bytesToUnprefixedHex(address)}`, v)
     return v

@@ -23,7 +23,7 @@ import { initKeccak, keccak256 } from '../../util/keccak.js'
 import { buildGenesisState } from '../../workloads/genesis.js'
 import { summarizeDiff } from '../stateDiff.js'
 import type { BlockDiffSummary, BlockRun, BlockStorageDelta, Engine, RunUnitOptions, StorageOptions, UnitStorageStats } from '../types.js'
-import { CheckRecorder, noteUnproven, recordHeaderChecks, recordStateRoot } from '../verify.js'
+import { CheckRecorder, executionFailed, noteUnproven, recordHeaderChecks, recordStateRoot } from '../verify.js'
 import { recordSenders, useCachedSenders } from '../senders.js'
 import { AncestorChain } from './ancestors.js'
 import { KzgUnavailable, ensurePrecompileCrypto, kzgBackend } from './crypto.js'
@@ -152,7 +152,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       if (state.kind === 'memory' && executed.stateRoot !== undefined) recordStateRoot(rec, input.expected.stateRoot, executed.stateRoot, 'MPT root after every block (in-memory trie)')
       recordSenders(rec, opts.senders ?? 'recover', block.transactions, input.senders, 'recovered with ecrecover before execution')
       const unproven = state.stateManager.unproven.take()
-      if (rec.mismatches.length > 0) {
+      if (executionFailed(rec.mismatches)) {
         const e = unprovenError(unproven, input)
         if (e !== undefined) throw e
       }

@@ -59,8 +59,15 @@ export function missingNodeSignalOf(err: unknown): MissingNodeSignal | undefined
  */
 export class UnprovenAccounts {
   private list: MissingNodeSignal[] = []
-  add(signal: MissingNodeSignal): void {
+  /** Trie keys (hashed addresses, hex) read as absent without a proof: their deletions are checked first. */
+  private readonly keys = new Set<string>()
+  add(signal: MissingNodeSignal, hashedAddress?: Uint8Array): void {
     this.list.push(signal)
+    if (hashedAddress !== undefined) this.keys.add(bytesToHex(hashedAddress))
+  }
+  /** Whether this account (trie key) was read as absent without a proof. */
+  has(hashedAddress: Uint8Array): boolean {
+    return this.keys.has(bytesToHex(hashedAddress))
   }
   /** The block's unproven reads (in order), cleared. */
   take(): MissingNodeSignal[] {
@@ -74,13 +81,13 @@ export class UnprovenAccounts {
  * Runs an account read or an account-trie deletion: a node the witness lacks makes it an unproven
  * absence (recorded in `unproven`, `absent` returned) instead of an error. Labelled like `whileReading`.
  */
-export async function unlessUnproven<T>(unproven: UnprovenAccounts, reading: () => string, absent: T, fn: () => Promise<T>): Promise<T> {
+export async function unlessUnproven<T>(unproven: UnprovenAccounts, reading: () => string, absent: T, fn: () => Promise<T>, hashedAddress?: Uint8Array): Promise<T> {
   try {
     return await whileReading(reading, fn)
   } catch (err) {
     const signal = missingNodeSignalOf(err)
     if (signal === undefined) throw err
-    unproven.add(signal)
+    unproven.add(signal, hashedAddress)
     return absent
   }
 }

@@ -50,7 +50,7 @@ export class ReplayStateManager extends MerkleStateManager {
     trie.del = async (key, skip) => {
       const label = () => `deleting ${describeAccount(key, keccak256(key))} from the account trie`
       // The path is proven first (a read takes no lock): a failed del would leave the trie's write lock held.
-      if ((await unlessUnproven(this.unproven, label, null, () => get(key, true))) === null) return
+      if (this.unproven.has(keccak256(key)) && (await unlessUnproven(this.unproven, label, null, () => get(key, true))) === null) return
       return whileReading(label, () => del(key, skip))
     }
   }
@@ -67,7 +67,8 @@ export class ReplayStateManager extends MerkleStateManager {
 
   override async getAccount(address: Address): Promise<Account | undefined> {
     if (this._caches?.account?.get(address) !== undefined) return super.getAccount(address)
-    const read = () => unlessUnproven(this.unproven, () => `reading ${describeAccount(address.bytes, keccak256(address.bytes))}`, undefined, () => super.getAccount(address))
+    const read = () =>
+      unlessUnproven(this.unproven, () => `reading ${describeAccount(address.bytes, keccak256(address.bytes))}`, undefined, () => super.getAccount(address), keccak256(address.bytes))
     if (this.readDepth > 0) return read()
     this.reads.accounts++
     return this.timedRead(read)

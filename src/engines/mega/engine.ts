@@ -19,7 +19,7 @@ import { asExecutionError, readHeaderNumbers, requireKzg, unprovenError } from '
 import { BlockExecution, type ExecutedBlock, executeBlock } from '../baseline/executeBlock.js'
 import { encodeDiff, encodeDiffRecord, summarizeDiff } from '../stateDiff.js'
 import type { BlockRun, Engine, MegaOptions, MegaUnitStats, RunUnitOptions } from '../types.js'
-import { CheckRecorder, noteUnproven, recordHeaderChecks, recordStateRoot } from '../verify.js'
+import { CheckRecorder, executionFailed, noteUnproven, recordHeaderChecks, recordStateRoot } from '../verify.js'
 import { type SenderSource, recordSenders, setSender, useCachedSenders } from '../senders.js'
 import { BucketTree } from './bucketTree.js'
 import { executeBlockOnFastEvm, fastForkOf } from './fastEvm.js'
@@ -214,7 +214,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
       } else rec.skip('stateRoot', 'not checked (--verify-mpt off): the mega engine computes no MPT root of its own')
       if (mirror !== undefined) {
         const unproven = mirror.unproven.take()
-        if (rec.mismatches.length > 0) {
+        if (executionFailed(rec.mismatches)) {
           const e = unprovenError(unproven, input)
           if (e !== undefined) throw e
         }

@@ -64,7 +64,7 @@ export class MptMirror {
         slots: [...slots].map(([s, value]) => ({ hashedSlot: hexToBytes(`0x${s}`), value })),
       })
     }
-    const r = await applyAccountUpdates(accountTrie, (root) => this.trie(root), updates, this.unproven)
+    const r = await applyAccountUpdates(accountTrie, (root) => this.trie(root), updates, { accounts: this.unproven, check: 'all' })
     for (const u of updates) this.storageRoots.set(u.key, r.storageRoots.get(u)!)
     this.root = r.root
     return this.root
