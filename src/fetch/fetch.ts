@@ -2,14 +2,15 @@ import { open, readFile, readdir, rename, rm, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { type Block, type BlockHeader, type JSONRPCBlock, createBlockFromRPC, createBlockHeaderFromRPC } from '@ethereumjs/block'
-import { type Common, Mainnet, Common as EthCommon } from '@ethereumjs/common'
+import type { Common } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToBigInt, bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { z } from 'zod'
 
-import { CHAIN_HARDFORKS, createChainCommon, createMainnetCommon } from '../engines/baseline/common.js'
+import { CHAIN_HARDFORKS, createChainCommon, createNetworkCommon, scheduledHardfork } from '../engines/baseline/common.js'
 import { createBaselineEngine } from '../engines/baseline/engine.js'
 import { FetchError, MegabenchError, MissingAncestorError, NonCanonicalStateError, RpcError, UsageError } from '../errors/index.js'
+import { NETWORKS, describeNetworks, networkName } from '../networks.js'
 import { parseFixture } from '../sources/fixtures.js'
 import { REALBLOCK_FORMAT, type RealBlockFile } from '../sources/realblock.js'
 import { initKeccak, keccak256 } from '../util/keccak.js'
@@ -69,7 +70,7 @@ const hexTag = (n: number | bigint) => `0x${n.toString(16)}`
 
 /** File name of block `n` of chain `chainId` in a fetch directory. */
 export function fixtureName(chainId: number, n: number): string {
-  return `${chainId === 1 ? 'mainnet' : `chain${chainId}`}-${n}.json`
+  return `${networkName(chainId) ?? `chain${chainId}`}-${n}.json`
 }
 
 /**
@@ -180,9 +181,10 @@ async function scanOutput(out: string, chainId: number, from: number, to: number
       await rm(join(out, name), { force: true }) // a temporary file of a killed run
       continue
     }
-    const m = /^(mainnet|chain(\d+))-(\d+)\.json$/.exec(name)
+    const m = /^([a-z]+|chain(\d+))-(\d+)\.json$/.exec(name)
     if (m === null) continue
-    const fileChain = m[1] === 'mainnet' ? 1 : Number(m[2])
+    const fileChain = m[2] !== undefined ? Number(m[2]) : Number(NETWORKS.find((x) => x.name === m[1])?.chainId ?? -1)
+    if (fileChain < 0) continue
     if (fileChain !== chainId) {
       throw new FetchError(Number(m[3]), `--out ${out} holds fixtures of chain id ${fileChain} (${name}), but the node serves chain id ${chainId}`)
     }
@@ -309,22 +311,23 @@ async function fetchBlock(ctx: Ctx, n: number): Promise<Fetched> {
 }
 
 /**
- * Chain id 1: mainnet's fork schedule. Any other chain: mainnet's parameters at one hardfork, read
- * off the header's fields (a beacon root: cancun; a withdrawals root: shanghai).
+ * A public network (mainnet, Sepolia, Holesky, Hoodi, by chain id): its fork schedule. Any other chain:
+ * mainnet's parameters at one hardfork, read off the header's fields (a requests hash: prague; a beacon
+ * root: cancun; a withdrawals root: shanghai).
  */
 function rulesFor(chainId: number, n: number, timestamp: bigint, b: RpcBlock): { common: Common; hardfork: string } {
   const where = { origin: 'fetch', block: BigInt(n) }
-  if (chainId === 1) {
-    const hardfork = new EthCommon({ chain: Mainnet }).setHardforkBy({ blockNumber: BigInt(n), timestamp })
-    return { common: createMainnetCommon({ origin: 'fetch', number: BigInt(n), timestamp, declaredHardfork: hardfork, chainId: 1n }), hardfork }
+  const hardfork = scheduledHardfork(BigInt(chainId), BigInt(n), timestamp)
+  if (hardfork !== undefined) {
+    return { common: createNetworkCommon({ origin: 'fetch', number: BigInt(n), timestamp, declaredHardfork: hardfork, chainId: BigInt(chainId) }), hardfork }
   }
   const fields = b as Record<string, unknown>
-  const hardfork =
+  const devnetHardfork =
     fields.requestsHash !== undefined ? 'prague' : fields.parentBeaconBlockRoot !== undefined ? 'cancun' : fields.withdrawalsRoot !== undefined ? 'shanghai' : 'pre-shanghai'
-  if (!CHAIN_HARDFORKS.includes(hardfork)) {
-    throw new FetchError(n, `chain ${chainId} block ${n} runs ${hardfork} rules; megabench replays other chains at ${CHAIN_HARDFORKS.join(' or ')} only (e.g. anvil --hardfork cancun)`)
+  if (!CHAIN_HARDFORKS.includes(devnetHardfork)) {
+    throw new FetchError(n, `chain ${chainId} block ${n} runs ${devnetHardfork} rules; megabench replays chains other than ${describeNetworks()} at ${CHAIN_HARDFORKS.join(' or ')} only (e.g. anvil --hardfork cancun)`)
   }
-  return { common: createChainCommon(BigInt(chainId), hardfork, where), hardfork }
+  return { common: createChainCommon(BigInt(chainId), devnetHardfork, where), hardfork: devnetHardfork }
 }
 
 type Witness = {
@@ -375,9 +378,11 @@ async function proofWitness(ctx: Ctx, f: Fetched, method: WitnessMethod, _ancest
   for (const [a, s] of extra ?? []) touch(keys, a, s)
   touchBlockLevel(keys, {
     miner: f.rpcBlock.miner,
+    number: f.block.header.number,
     timestamp: f.block.header.timestamp,
     withdrawals: (f.rpcBlock.withdrawals ?? []).map((w) => w.address),
     cancun: f.common.isActivatedEIP(4788),
+    prague: f.common.isActivatedEIP(2935),
   })
 
   const entries = [...keys]
@@ -456,6 +461,7 @@ function toFixture(ctx: Ctx, f: Fetched, w: Witness, ancestors: Map<bigint, stri
       logsBloom: bytesToHex(h.logsBloom),
       gasUsed: hexTag(h.gasUsed),
       txCount: f.block.transactions.length,
+      ...(h.requestsHash === undefined ? {} : { requestsHash: bytesToHex(h.requestsHash) }),
     },
   }
 }

@@ -9,6 +9,11 @@ export type TouchedKeys = Map<string, Set<string>>
 
 export const BEACON_ROOTS_ADDRESS = '0x000f3df6d732807ef1319fb7b8bb8522d0beac02'
 const HISTORY_BUFFER_LENGTH = 8191n
+/** EIP-2935 history contract (ring buffer of 8191 parent hashes). */
+export const HISTORY_STORAGE_ADDRESS = '0x0000f90827f1c53a10cb7a02335b175320002935'
+const HISTORY_SERVE_WINDOW = 8191n
+/** EIP-7002 and EIP-7251 request predeploys: excess (slot 0), count (1), queue head (2) and tail (3). */
+export const REQUEST_PREDEPLOYS = ['0x00000961ef480eb55e80d19ad83579a64c007002', '0x0000bbddc7ce488642fb579f8b00f3a590007251']
 
 export function slotKey(slot: string | bigint): string {
   const v = typeof slot === 'bigint' ? slot : BigInt(slot)
@@ -29,14 +34,21 @@ export function touchFromPrestate(keys: TouchedKeys, maps: Iterable<PrestateMap>
 
 /**
  * State the block reads outside any transaction, which prestate traces do not show: the coinbase,
- * withdrawal recipients, and the EIP-4788 beacon-roots ring buffer (both of its slots).
+ * withdrawal recipients, the EIP-4788 beacon-roots ring buffer (both of its slots), and from Prague on
+ * the EIP-2935 history slot of the parent's hash and the EIP-7002/7251 predeploys' queue counters their
+ * post-block system calls read and reset. (Queued requests' own slots, when the queues are not empty,
+ * are found by the replay check's rediscovery, which executes the system calls.)
  */
-export function touchBlockLevel(keys: TouchedKeys, block: { miner: string; timestamp: bigint; withdrawals: readonly string[]; cancun: boolean }): void {
+export function touchBlockLevel(keys: TouchedKeys, block: { miner: string; number: bigint; timestamp: bigint; withdrawals: readonly string[]; cancun: boolean; prague: boolean }): void {
   touch(keys, block.miner)
   for (const w of block.withdrawals) touch(keys, w)
   if (block.cancun) {
     const i = block.timestamp % HISTORY_BUFFER_LENGTH
     touch(keys, BEACON_ROOTS_ADDRESS, [slotKey(i), slotKey(i + HISTORY_BUFFER_LENGTH)])
+  }
+  if (block.prague) {
+    touch(keys, HISTORY_STORAGE_ADDRESS, [slotKey((block.number - 1n) % HISTORY_SERVE_WINDOW)])
+    for (const a of REQUEST_PREDEPLOYS) touch(keys, a, [0n, 1n, 2n, 3n].map((s) => slotKey(s)))
   }
 }
 
