@@ -169,7 +169,7 @@ describe('mega engine: command line', () => {
     expect(b.stderr).toMatch(/comparing engines needs the baseline on LMDB/)
     const c = await runCli(['replay', '--chain', chain, '--engine', 'turbo'])
     expect(c.code).toBe(2)
-    expect(c.stderr).toMatch(/--engine must be baseline, mega or both/)
+    expect(c.stderr).toMatch(/--engine must be baseline, mega, both/)
   }, 60_000)
 })
 
