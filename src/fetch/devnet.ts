@@ -191,6 +191,16 @@ export async function clearStorage(url: string, w: WorkloadResult): Promise<numb
   return Number(await d.pub.getBlockNumber())
 }
 
+/**
+ * One block with a zero-value call to an account that does not exist: Ethereum (EIP-161) leaves it
+ * absent, anvil 1.7.1 keeps it as an empty account, so its state root is not Ethereum's. Returns the block number.
+ */
+export async function touchEmptyAccount(url: string, address: Address = '0x00000000000000000000000000000000dead0161'): Promise<number> {
+  const d = await devnet(url)
+  await d.send(d.deployer, address, undefined, 0n)
+  return Number(await d.pub.getBlockNumber())
+}
+
 const DEADLINE = 2n ** 40n
 
 async function devnet(url: string) {

@@ -18,7 +18,7 @@ import { type ForkSource, type NodeFork, checkForkOption, devnetHardfork, header
 import { discoverTouchedKeys } from './discover.js'
 import { RpcClient, type RpcOptions } from './rpc.js'
 import { type Proof, executionWitnessSchema, hash32, hexData, prestateTraceSchema, proofSchema, quantity, rpcBlockOrNull, type RpcBlock } from './schemas.js'
-import { type TouchedKeys, accountHasCode, deriveCollapseSiblings, proofNodes, touch, touchBlockLevel, touchFromPrestate } from './witness.js'
+import { type TouchedKeys, accountHasCode, deriveCollapseSiblings, proofNodes, provesEmptyAccount, touch, touchBlockLevel, touchFromPrestate } from './witness.js'
 
 import { type WitnessMethod } from './methods.js'
 export { WITNESS_METHODS, type WitnessMethod } from './methods.js'
@@ -303,13 +303,15 @@ async function buildVerified(ctx: Ctx, n: number): Promise<string> {
       ancestors.set(BigInt(problem.ancestor), a.hash)
       continue
     }
-    if ((witness.zeroLeaves?.length ?? 0) > 0) {
-      const z = witness.zeroLeaves ?? []
-      throw new NonCanonicalStateError(
-        n,
-        `the node's state root is not Ethereum's: its storage tries keep zero-valued slots (${z.slice(0, 2).join(', ')}${z.length > 2 ? ` and ${z.length - 2} more` : ''}), as anvil does for cleared and read-only unset slots; no correct EVM reproduces this block`,
-        { cause: problem },
-      )
+    const zeroSlots = witness.zeroLeaves ?? []
+    const empties = witness.emptyAccounts ?? []
+    if (zeroSlots.length > 0 || empties.length > 0) {
+      const list = (xs: string[]) => `${xs.slice(0, 2).join(', ')}${xs.length > 2 ? ` and ${xs.length - 2} more` : ''}`
+      const what = [
+        ...(zeroSlots.length > 0 ? [`its storage tries keep zero-valued slots (${list(zeroSlots)}), as anvil does for cleared and read-only unset slots`] : []),
+        ...(empties.length > 0 ? [`it keeps empty accounts the block touched (${list(empties)}), which EIP-161 deletes (as anvil does after a zero-value call to an absent account)`] : []),
+      ]
+      throw new NonCanonicalStateError(n, `the node's state root is not Ethereum's: ${what.join('; ')}; no correct EVM reproduces this block`, { cause: problem })
     }
     if (method === 'prestate' && extraKeys === undefined && !(problem instanceof FetchError)) {
       // The traced keys missed something (state read outside transactions, a precompile…):
@@ -414,6 +416,8 @@ type Witness = {
   parentStateRoot: string
   /** Post-state storage slots the node proves as present with a zero value (not Ethereum: anvil). */
   zeroLeaves?: string[]
+  /** Accounts absent before the block that the node proves present and empty after it (not Ethereum since EIP-161: anvil). */
+  emptyAccounts?: string[]
 }
 
 /** debug_executionWitness: the node's own witness (trie nodes, codes, ancestor headers). */
@@ -486,7 +490,8 @@ async function proofWitness(ctx: Ctx, f: Fetched, method: WitnessMethod, _ancest
       return code.toLowerCase()
     }),
   )
-  return { nodes: [...nodes], codes: dedupe(codes), parentStateRoot, zeroLeaves: post.flatMap(zeroValuedLeaves) }
+  const emptyAccounts = post.filter(provesEmptyAccount).map((q) => q.address.toLowerCase())
+  return { nodes: [...nodes], codes: dedupe(codes), parentStateRoot, zeroLeaves: post.flatMap(zeroValuedLeaves), emptyAccounts }
 }
 
 /** Slots a proof shows as a leaf holding an empty value: a state Ethereum's rules never produce. */
