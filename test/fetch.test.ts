@@ -275,7 +275,7 @@ describe.each(['prague', 'osaka'])('megabench fetch against anvil --hardfork %s:
     for (const n of p.setCodeBlocks) expect(await types(n)).toContain(4)
 
     const out = join(await tempDir('megabench-fetch-run-'), 'run')
-    const replay = await runCli(['replay', '--fixtures', dir, '--engine', 'both', '--out', out, '--no-report', '--warmup', '0', '--json'])
+    const replay = await runCli(['replay', '--fixtures', dir, '--engine', 'both', '--out', out, '--warmup', '0', '--json'])
     expect(replay.stderr).toBe('')
     expect(replay.code).toBe(0)
     const run = JSON.parse(replay.stdout.trim().split('\n').at(-1)!)
@@ -289,6 +289,18 @@ describe.each(['prague', 'osaka'])('megabench fetch against anvil --hardfork %s:
     }
     expect(run.engines[0].blocks.every((b: { checks: { stateRoot: { status: string } } }) => b.checks.stateRoot.status === 'pass')).toBe(true)
     expect(w.last).toBeLessThan(p.first)
+    expect((await readFile(join(out, 'report.html'), 'utf8')).length).toBeGreaterThan(1000)
+  })
+
+  test('`megabench analyze all` on the fetched blocks: every block in the access pass, the probe rebuilds every block diff (system calls as block-level work)', async () => {
+    const r = await runCli(['analyze', 'all', '--fixtures', dir, '--json'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const a = JSON.parse(r.stdout.trim().split('\n').at(-1)!)
+    expect(a.statediff.check).toEqual({ compared: p.last, matched: p.last, mismatched: [] })
+    expect(a.parallelism.blocks.map((b: { number: number }) => b.number)).toEqual(Array.from({ length: p.last }, (_, i) => i + 1))
+    expect(a.jit).toBeDefined()
+    expect(a.bounds).toBeDefined()
   })
 
   test('--chain over the post-Prague blocks: one chain directory, replayed by both engines with every root verified', async () => {
