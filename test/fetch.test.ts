@@ -335,7 +335,13 @@ describe.each(['prague', 'osaka'])('megabench fetch against anvil --hardfork %s:
       const n = p.blobBlocks[0]!
       const noConfig = await startChaosProxy(anvil.url, { missingMethods: ['eth_config'] })
       const neither = await startChaosProxy(anvil.url, { missingMethods: ['eth_config', 'anvil_nodeInfo'] })
+      const draft = await startChaosProxy(anvil.url, { missingMethods: ['anvil_nodeInfo'], fault: (method) => (method === 'eth_config' ? 'wrong-shape' : 'pass') })
       try {
+        // An eth_config of another shape (a draft's) is not retried, and not taken.
+        const e = await fetchRange({ rpc: draft.url, from: n, to: n, out: await tempDir('megabench-fetch-draft-') }).catch((x: unknown) => x)
+        expect((e as Error).message).toBe(
+          `block ${n}: the header carries a requests hash (prague, osaka, bpo1, bpo2: the same header fields) and the node's eth_config answer is of a shape megabench does not know (EIP-7910's current.blobSchedule, precompiles, systemContracts), and it does not serve anvil_nodeInfo; give --fork`,
+        )
         const a = await fetchRange({ rpc: noConfig.url, from: n, to: n, out: await tempDir('megabench-fetch-nodeinfo-') })
         expect(a).toMatchObject({ fetched: 1, hardforks: ['prague'], fork: { source: 'anvil_nodeInfo', detail: 'hardFork Prague' } })
         const out = await tempDir('megabench-fetch-nofork-')
@@ -354,6 +360,7 @@ describe.each(['prague', 'osaka'])('megabench fetch against anvil --hardfork %s:
       } finally {
         await noConfig.close()
         await neither.close()
+        await draft.close()
       }
     })
 

@@ -100,21 +100,30 @@ export function forkOfEthConfig(current: z.infer<typeof forkConfigSchema>): { ha
   )
 }
 
+/** Why the node could not say which fork it runs (the end of a one-line refusal). */
+export type NoNodeFork = { none: string }
+
 /**
- * Asks the node which fork it runs (eth_config, else anvil_nodeInfo); undefined when it serves neither.
- * A node that answers but whose configuration is not one of mainnet's forks is one line (a FetchError
- * of block `n`) suggesting --fork.
+ * Asks the node which fork it runs (eth_config, else anvil_nodeInfo); `{ none }` when it serves neither
+ * (or an eth_config of a shape megabench does not know: it is read without retries, as it may be a draft's).
+ * A node that answers but whose configuration is not one of mainnet's forks is one line (a FetchError of
+ * block `n`) suggesting --fork.
  */
-export async function queryNodeFork(rpc: RpcClient, n: number): Promise<NodeFork | undefined> {
+export async function queryNodeFork(rpc: RpcClient, n: number): Promise<NodeFork | NoNodeFork> {
   const missing = (err: unknown) => err instanceof RpcError && (err.kind === 'method-missing' || err.kind === 'rpc')
+  let none = 'the node serves neither eth_config nor anvil_nodeInfo to tell which'
   try {
-    const config = await rpc.call('eth_config', [], ethConfigSchema)
-    try {
-      const { hardfork, detail } = forkOfEthConfig(config.current)
-      return { hardfork, source: 'eth_config', activationTime: config.current.activationTime, detail }
-    } catch (err) {
-      throw new FetchError(n, `the node's eth_config does not name a fork megabench replays a devnet at: ${(err as Error).message}; give --fork (${REQUESTS_HASH_FORKS.join(', ')})`)
+    const raw = await rpc.call('eth_config', [], z.unknown())
+    const parsed = ethConfigSchema.safeParse(raw)
+    if (parsed.success) {
+      try {
+        const { hardfork, detail } = forkOfEthConfig(parsed.data.current)
+        return { hardfork, source: 'eth_config', activationTime: parsed.data.current.activationTime, detail }
+      } catch (err) {
+        throw new FetchError(n, `the node's eth_config does not name a fork megabench replays a devnet at: ${(err as Error).message}; give --fork (${REQUESTS_HASH_FORKS.join(', ')})`)
+      }
     }
+    none = "the node's eth_config answer is of a shape megabench does not know (EIP-7910's current.blobSchedule, precompiles, systemContracts), and it does not serve anvil_nodeInfo"
   } catch (err) {
     if (!missing(err)) throw err
   }
@@ -128,7 +137,7 @@ export async function queryNodeFork(rpc: RpcClient, n: number): Promise<NodeFork
   } catch (err) {
     if (!missing(err)) throw err
   }
-  return undefined
+  return { none }
 }
 
 /**
@@ -141,7 +150,7 @@ export function devnetHardfork(
   n: number,
   b: RpcBlock,
   fork: string | undefined,
-  node: () => NodeFork | undefined,
+  node: () => NodeFork | NoNodeFork | undefined,
 ): { hardfork: string; source: ForkSource; detail?: string } {
   const family = headerFamily(b)
   if (!CHAIN_HARDFORKS.includes(family)) {
@@ -155,11 +164,8 @@ export function devnetHardfork(
   }
   if (family !== Hardfork.Prague) return { hardfork: family, source: 'header' }
   const nf = node()
-  if (nf === undefined) {
-    throw new FetchError(
-      n,
-      `the header carries a requests hash (${REQUESTS_HASH_FORKS.join(', ')}: the same header fields) and the node serves neither eth_config nor anvil_nodeInfo to tell which; give --fork`,
-    )
+  if (nf === undefined || 'none' in nf) {
+    throw new FetchError(n, `the header carries a requests hash (${REQUESTS_HASH_FORKS.join(', ')}: the same header fields) and ${nf?.none ?? 'the node was not asked'}; give --fork`)
   }
   if (BigInt(b.timestamp) < BigInt(nf.activationTime)) {
     throw new FetchError(n, `the block (time ${BigInt(b.timestamp)}) predates the node's current fork ${nf.hardfork} (${nf.source}: active from time ${nf.activationTime}), which names no earlier fork; give --fork`)

@@ -14,7 +14,7 @@ import { NETWORKS, networkName } from '../networks.js'
 import { parseFixture } from '../sources/fixtures.js'
 import { REALBLOCK_FORMAT, type RealBlockFile } from '../sources/realblock.js'
 import { initKeccak, keccak256 } from '../util/keccak.js'
-import { type ForkSource, type NodeFork, checkForkOption, devnetHardfork, headerFamily, queryNodeFork } from './devnetFork.js'
+import { type ForkSource, type NoNodeFork, type NodeFork, checkForkOption, devnetHardfork, headerFamily, queryNodeFork } from './devnetFork.js'
 import { discoverTouchedKeys } from './discover.js'
 import { RpcClient, type RpcOptions } from './rpc.js'
 import { type Proof, executionWitnessSchema, hash32, hexData, prestateTraceSchema, proofSchema, quantity, rpcBlockOrNull, type RpcBlock } from './schemas.js'
@@ -183,7 +183,7 @@ type Ctx = {
   /** --fork (a devnet's hardfork). */
   fork: string | undefined
   /** What the node says it runs (asked once, at the first devnet block whose header carries a requests hash). */
-  nodeFork: Promise<NodeFork | undefined> | undefined
+  nodeFork: Promise<NodeFork | NoNodeFork> | undefined
   /** Each fetched block's hardfork and where it came from. */
   forks: Map<number, { hardfork: string; source: ForkSource | 'schedule'; detail?: string }>
   rediscovered: number
@@ -380,7 +380,7 @@ function withoutBlobSidecars(b: RpcBlock): RpcBlock {
  * The node's own word on its fork, asked once per fetch and only when needed: a devnet block whose header
  * carries a requests hash (prague … bpo2 look the same) and no --fork.
  */
-async function askNodeIfNeeded(ctx: Ctx, n: number, blocks: RpcBlock[]): Promise<NodeFork | undefined> {
+async function askNodeIfNeeded(ctx: Ctx, n: number, blocks: RpcBlock[]): Promise<NodeFork | NoNodeFork | undefined> {
   if (networkName(ctx.chainId) !== undefined || ctx.fork !== undefined) return undefined
   if (!blocks.some((b) => headerFamily(b) === 'prague')) return undefined
   ctx.nodeFork ??= queryNodeFork(ctx.rpc, n)
@@ -398,7 +398,7 @@ function rulesFor(
   n: number,
   timestamp: bigint,
   b: RpcBlock,
-  nodeFork: NodeFork | undefined,
+  nodeFork: NodeFork | NoNodeFork | undefined,
 ): { common: Common; hardfork: string; source: ForkSource | 'schedule'; detail?: string } {
   const chainId = ctx.chainId
   const where = { origin: 'fetch', block: BigInt(n) }
