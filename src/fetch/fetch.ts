@@ -18,7 +18,7 @@ import { type ForkSource, type NoNodeFork, type NodeFork, checkForkOption, devne
 import { discoverTouchedKeys } from './discover.js'
 import { RpcClient, type RpcOptions } from './rpc.js'
 import { type Proof, executionWitnessSchema, hash32, hexData, prestateTraceSchema, proofSchema, quantity, rpcBlockOrNull, type RpcBlock } from './schemas.js'
-import { type TouchedKeys, accountHasCode, deriveCollapseSiblings, proofNodes, provesEmptyAccount, touch, touchBlockLevel, touchFromPrestate } from './witness.js'
+import { type TouchedKeys, accountHasCode, deriveCollapseSiblings, proofNodes, proofShowsAccount, provesEmptyAccount, touch, touchBlockLevel, touchFromPrestate } from './witness.js'
 
 import { type WitnessMethod } from './methods.js'
 export { WITNESS_METHODS, type WitnessMethod } from './methods.js'
@@ -416,7 +416,7 @@ type Witness = {
   parentStateRoot: string
   /** Post-state storage slots the node proves as present with a zero value (not Ethereum: anvil). */
   zeroLeaves?: string[]
-  /** Accounts absent before the block that the node proves present and empty after it (not Ethereum since EIP-161: anvil). */
+  /** Accounts absent before the block that the node proves present and empty after it (never Ethereum since EIP-161: anvil). */
   emptyAccounts?: string[]
 }
 
@@ -490,7 +490,9 @@ async function proofWitness(ctx: Ctx, f: Fetched, method: WitnessMethod, _ancest
       return code.toLowerCase()
     }),
   )
-  const emptyAccounts = post.filter(provesEmptyAccount).map((q) => q.address.toLowerCase())
+  // EIP-161: no account may go from absent to present-but-empty (an empty account that existed before, a
+  // pre-Spurious-Dragon remnant a block only reads, is Ethereum's state).
+  const emptyAccounts = post.filter((q, i) => provesEmptyAccount(q) && !proofShowsAccount(pre[i] as Proof)).map((q) => q.address.toLowerCase())
   return { nodes: [...nodes], codes: dedupe(codes), parentStateRoot, zeroLeaves: post.flatMap(zeroValuedLeaves), emptyAccounts }
 }
 
