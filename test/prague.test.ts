@@ -143,11 +143,14 @@ describe('forks and chains megabench has no rules for are refused in one line', 
     expect(later.message).toBe(`${later.bad} block 1151683: declares hardfork osaka but hoodi rules give prague for this block`)
   })
 
-  test('behavior: a chain id without a fork schedule (not a devnet fork either) names the chain; devnet wording, not "generated chains"', async () => {
-    const r = await refusal((j) => (j.chainId = 12345))
+  test('behavior: a chain id without a fork schedule at a fork devnets do not run names the chain; devnet wording, not "generated chains"', async () => {
+    const r = await refusal((j) => {
+      j.chainId = 12345
+      j.hardfork = 'paris'
+    })
     expect(r.message).toBe(
       `${r.bad} block 1151683: chain id 12345 is not a network megabench has a fork schedule for (mainnet (1), sepolia (11155111), holesky (17000), hoodi (560048)); ` +
-        'another chain (a devnet, a generated chain) replays at shanghai or cancun only, not prague',
+        'another chain (a devnet, a generated chain) replays at shanghai, cancun, prague, osaka, bpo1, bpo2 only, not paris',
     )
     expect(r.message).not.toContain('generated chains')
   })

@@ -129,3 +129,42 @@ function encodeHexPrefix(nibbles: number[], leaf: boolean): Uint8Array {
   for (let j = 1; i < nibbles.length; j++, i += 2) out[j] = ((nibbles[i] ?? 0) << 4) | (nibbles[i + 1] ?? 0)
   return out
 }
+
+/**
+ * Whether an account proof ends in the leaf of its own account (the account exists), rather than in a
+ * node showing its absence: the nibbles the branches and extensions on the way consume, plus the leaf's
+ * path, spell keccak256(address).
+ */
+export function proofShowsAccount(p: Proof): boolean {
+  const key = bytesToHex(keccak256(hexToBytes(p.address as `0x${string}`))).slice(2)
+  let at = 0
+  for (const [i, hex] of p.accountProof.entries()) {
+    const node = RLP.decode(hexToBytes(hex as `0x${string}`))
+    if (!Array.isArray(node)) return false
+    if (node.length === 17) {
+      at++
+      continue
+    }
+    if (node.length !== 2 || !(node[0] instanceof Uint8Array)) return false
+    const encoded = bytesToHex(node[0]).slice(2)
+    const flag = parseInt(encoded[0] ?? '0', 16)
+    const path = flag % 2 === 1 ? encoded.slice(1) : encoded.slice(2)
+    if (key.slice(at, at + path.length) !== path) return false
+    at += path.length
+    if (flag >= 2) return i === p.accountProof.length - 1 && at === key.length // a leaf
+  }
+  return false
+}
+
+const EMPTY_TRIE_ROOT = '0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421'
+
+/** An account that exists in the proven state and is empty (no nonce, balance, code or storage): what EIP-161 never leaves behind. */
+export function provesEmptyAccount(p: Proof): boolean {
+  return (
+    BigInt(p.nonce) === 0n &&
+    BigInt(p.balance) === 0n &&
+    p.codeHash.toLowerCase() === bytesToHex(KECCAK256_NULL) &&
+    p.storageHash.toLowerCase() === EMPTY_TRIE_ROOT &&
+    proofShowsAccount(p)
+  )
+}

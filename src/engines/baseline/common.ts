@@ -92,8 +92,12 @@ export function advanceNetworkCommon(common: Common, p: NetworkCommonParameters)
   return common
 }
 
-/** Hardforks another chain (a devnet megabench fetched from, or a generated chain) may run. */
-export const CHAIN_HARDFORKS: readonly string[] = [Hardfork.Shanghai, Hardfork.Cancun]
+/**
+ * Hardforks another chain (a devnet megabench fetched from, or a generated chain) may run: the post-merge
+ * forks with withdrawals (shanghai … bpo2), each under mainnet's parameters at that fork (its EIPs, its
+ * blob schedule).
+ */
+export const CHAIN_HARDFORKS: readonly string[] = [Hardfork.Shanghai, Hardfork.Cancun, Hardfork.Prague, Hardfork.Osaka, Hardfork.Bpo1, Hardfork.Bpo2]
 
 /**
  * A Common for a chain that is not a public network (a devnet, a generated chain): mainnet's parameters,
@@ -106,7 +110,9 @@ export function createChainCommon(chainId: bigint, hardfork: string, where: { or
   if (!CHAIN_HARDFORKS.includes(hardfork)) {
     throw new HardforkError(
       where,
-      `chain id ${chainId} is not a network megabench has a fork schedule for (${describeNetworks()}); another chain (a devnet, a generated chain) replays at ${CHAIN_HARDFORKS.join(' or ')} only, not ${hardfork}`,
+      SUPPORTED_HARDFORKS.includes(hardfork)
+        ? `chain id ${chainId} is not a network megabench has a fork schedule for (${describeNetworks()}); another chain (a devnet, a generated chain) replays at ${CHAIN_HARDFORKS.join(', ')} only, not ${hardfork}`
+        : `chain id ${chainId}: ${unsupportedReason(hardfork)}`,
     )
   }
   return createCustomCommon({ chainId: Number(chainId), name: 'megabench' }, Mainnet, { hardfork, customCrypto: replayCrypto() })
