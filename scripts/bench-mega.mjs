@@ -46,7 +46,8 @@ function ensureChain(dir, args) {
   if (existsSync(join(dir, 'chain.json'))) return dir
   mkdirSync(chainsDir, { recursive: true })
   console.error(`bench: generating ${dir} (${args.join(' ')})…`)
-  execFileSync(process.execPath, [bin, 'generate', ...args, '--out', dir], { stdio: ['ignore', 'ignore', 'inherit'] })
+  // At cancun: the fast EVM (--evm fast, the default here) runs forks up to cancun; later blocks fall back to @ethereumjs.
+  execFileSync(process.execPath, [bin, 'generate', ...args, '--hardfork', 'cancun', '--out', dir], { stdio: ['ignore', 'ignore', 'inherit'] })
   return dir
 }
 

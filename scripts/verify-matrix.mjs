@@ -5,7 +5,7 @@
 // compared for `--engine both`, wall seconds) and exits 1 if any block on any path does not verify,
 // any run fails, or (for `both`) any block's state diff is not compared or differs.
 //
-//   npm run build && npm run verify:matrix                    # fixtures/mainnet, fixtures/regressions, ../shared/data/mainnet if present
+//   npm run build && npm run verify:matrix                    # fixtures/mainnet, fixtures/regressions, fixtures/prague, ../shared/data/mainnet and ../shared/data/prague-osaka if present
 //   node scripts/verify-matrix.mjs --fixtures ../shared/data/mainnet --paths baseline/lmdb,both/fast
 //   node scripts/verify-matrix.mjs --json                     # the rows as JSON on stdout
 import { spawn } from 'node:child_process'
@@ -51,9 +51,11 @@ function parseArgs(argv) {
 }
 
 export function defaultFixtureDirs() {
-  const dirs = [join(root, 'fixtures', 'mainnet'), join(root, 'fixtures', 'regressions')]
-  const shared = join(root, '..', 'shared', 'data', 'mainnet')
-  if (existsSync(shared)) dirs.push(shared)
+  const dirs = [join(root, 'fixtures', 'mainnet'), join(root, 'fixtures', 'regressions'), join(root, 'fixtures', 'prague')]
+  for (const d of ['mainnet', 'prague-osaka']) {
+    const shared = join(root, '..', 'shared', 'data', d)
+    if (existsSync(shared)) dirs.push(shared)
+  }
   return dirs
 }
 

@@ -71,3 +71,6 @@ export {
   type EvmKind,
   type Outcome as ConformanceOutcome,
 } from './conformance/index.js'
+export { NETWORKS, describeNetworks, networkName, rulesFor, type NetworkName } from './networks.js'
+export { SUPPORTED_HARDFORKS, CHAIN_HARDFORKS } from './engines/baseline/common.js'
+export { KZG_BACKEND, KzgUnavailable, kzgBackend, kzgStatus } from './engines/baseline/crypto.js'

@@ -12,6 +12,8 @@ export interface ExpectedResult {
   logsBloom: Uint8Array
   gasUsed: bigint
   txCount: number
+  /** EIP-7685 requests hash (Prague and later; absent before, or when the source does not record it). */
+  requestsHash?: Uint8Array | undefined
 }
 
 /** One block to execute, as a source hands it to an engine. */
@@ -21,7 +23,7 @@ export interface BlockInput {
   number: bigint
   /** The block hash the source claims (checked against the decoded header). */
   hash: Uint8Array
-  /** Hardfork named by the source; engines check it against mainnet rules. */
+  /** Hardfork named by the source; engines check it against the network's schedule. */
   hardfork: string
   chainId: bigint
   /** Full block RLP: header, transactions, ommers, withdrawals. */
@@ -52,8 +54,11 @@ export interface GenesisState {
   spec: GenesisSpec
 }
 
-/** The rules blocks run under: mainnet's schedule, or one hardfork for a whole generated chain. */
-export type ChainRules = { kind: 'mainnet' } | { kind: 'custom'; chainId: bigint; hardfork: string }
+/**
+ * The rules blocks run under: a public network's fork schedule (mainnet, Sepolia, Holesky, Hoodi: by chain
+ * id, see src/networks.ts), or one hardfork for a whole other chain (a devnet, a generated chain).
+ */
+export type ChainRules = { kind: 'network'; chainId: bigint } | { kind: 'custom'; chainId: bigint; hardfork: string }
 
 /** A starting state and the contiguous blocks executed on top of it, in order. */
 export interface ReplayUnit {

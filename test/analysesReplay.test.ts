@@ -32,9 +32,16 @@ describe('access sets on a generated chain', () => {
     const { blocks, unverified } = await collectAccessSets({ source: await createChainSource({ dir: erc20 }) })
     expect(unverified).toEqual([])
     expect(blocks.map((b) => b.number)).toEqual([1, 2])
-    const common = createChainCommon(1337n, 'cancun', { origin: erc20, block: 0n })
+    // A generated chain is at bpo2 by default: its system calls are block-level work, not transactions'.
+    const common = createChainCommon(1337n, 'bpo2', { origin: erc20, block: 0n })
     let checked = 0
     for (const b of blocks) {
+      const history = b.access.prelude.slots.filter((x) => x.address === '0x0000f90827f1c53a10cb7a02335b175320002935')
+      expect(history.map((x) => [x.slot, x.written])).toEqual([[`0x${(b.number - 1).toString(16).padStart(64, '0')}`, true]]) // EIP-2935
+      expect(b.access.prelude.slots.some((x) => x.address === '0x000f3df6d732807ef1319fb7b8bb8522d0beac02' && x.written)).toBe(true) // EIP-4788
+      const postlude = new Set(b.access.postlude.accounts.map((a) => a.address))
+      expect(postlude.has('0x00000961ef480eb55e80d19ad83579a64c007002')).toBe(true) // EIP-7002 system call
+      expect(postlude.has('0x0000bbddc7ce488642fb579f8b00f3a590007251')).toBe(true) // EIP-7251 system call
       const block = createBlockFromRLP(await readFile(join(erc20, 'blocks', blockFileName(b.number))), { common })
       block.transactions.forEach((tx, i) => {
         const sender = tx.getSenderAddress().toString()

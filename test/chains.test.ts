@@ -17,7 +17,7 @@ const CHAINS_DIR = join(import.meta.dirname, '..', 'fixtures', 'chains')
 const WORKLOADS = ['eth-transfer', 'erc20-transfer', 'uniswap-swap', 'mixed'] as const
 
 const replayChain = async (dir: string, from?: number, to?: number) =>
-  replay({ source: await createChainSource({ dir, from, to }), sourcePaths: [dir], range: { from: from ?? null, to: to ?? null } })
+  replay({ source: await createChainSource({ dir, from, to }), sourcePaths: [dir], range: { from: from ?? null, to: to ?? null }, warmup: 0 })
 
 describe('bundled chains', () => {
   test.each(WORKLOADS)('default: %s replays with every header root verified', async (workload) => {

@@ -31,7 +31,7 @@ describe('fast EVM vs @ethereumjs: bundled blocks', () => {
     test(`chain ${chain}: every block verified, identical state diffs; both EVMs and every tier side by side`, async () => {
       const dir = join(CHAINS, chain)
       const mega = { ...DEFAULT_MEGA_SETTINGS, evm: ['ethereumjs', 'fast'] as const, evmTier: ['interpreter', 'compiled', 'tiered'] as const }
-      const r = await replay({ source: await createChainSource({ dir }), sourcePaths: [dir], modes: ['live'], engines: ['baseline', 'mega'], mega })
+      const r = await replay({ source: await createChainSource({ dir }), sourcePaths: [dir], modes: ['live'], engines: ['baseline', 'mega'], mega, warmup: 0 })
       expect(r.verification.failed).toEqual([])
       const blocks = r.engines[0]!.totals.blocks
       expect(r.differential).toMatchObject({ compared: 4 * blocks, expected: 4 * blocks, mismatches: 0, notCompared: [] })
@@ -55,7 +55,7 @@ describe('fast EVM vs @ethereumjs: bundled blocks', () => {
   // roots); these are the bundled real blocks the fast EVM executes.
   test('real blocks (Byzantium and later): verified, identical state diffs, interpreter and every block compiled', async () => {
     const files = ['mainnet-4370000.json', 'mainnet-15537394.json', 'mainnet-18884864.json', 'mainnet-21230867.json'].map((f) => join(MAINNET, f))
-    const r = await replay({ source: await createFixtureSource({ paths: files }), sourcePaths: files, modes: ['live'], engines: ['baseline', 'mega'], mega: FAST })
+    const r = await replay({ source: await createFixtureSource({ paths: files }), sourcePaths: files, modes: ['live'], engines: ['baseline', 'mega'], mega: FAST, warmup: 0 })
     expect(r.verification.blocks).toBe(4)
     expect(r.verification.failed).toEqual([])
     expect(r.differential).toMatchObject({ compared: 8, expected: 8, mismatches: 0, notCompared: [] })

@@ -2,10 +2,21 @@ import { spawn } from 'node:child_process'
 import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
+import { createBlockFromRLP } from '@ethereumjs/block'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
-import { NonCanonicalStateError, RpcError } from '../src/errors/index.js'
-import { type Anvil, type WorkloadResult, clearStorage, runDevnetWorkload, startAnvil } from '../src/fetch/devnet.js'
+import { createChainCommon } from '../src/engines/baseline/common.js'
+import { FetchError, NonCanonicalStateError, RpcError } from '../src/errors/index.js'
+import {
+  type Anvil,
+  type PragueWorkloadResult,
+  type WorkloadResult,
+  clearStorage,
+  runDevnetWorkload,
+  runPragueWorkload,
+  startAnvil,
+  touchEmptyAccount,
+} from '../src/fetch/devnet.js'
 import { fetchRange } from '../src/fetch/fetch.js'
 import { parseFixture } from '../src/sources/fixtures.js'
 import { type Fault, startChaosProxy } from './helpers/chaosProxy.js'
@@ -225,4 +236,143 @@ describe('megabench fetch against a real node (anvil on 127.0.0.1)', () => {
     expect((err as Error).message).toMatch(new RegExp(`^block ${n}: the node's state root is not Ethereum's: its storage tries keep zero-valued slots \\(0x`))
     expect(await readdir(out)).toEqual([])
   })
+})
+
+describe.each(['prague', 'osaka'])('megabench fetch against anvil --hardfork %s: EIP-7702 set-code and blob transactions', (hardfork) => {
+  let anvil: Anvil
+  let w: WorkloadResult
+  let p: PragueWorkloadResult
+  let dir: string
+
+  beforeAll(async () => {
+    anvil = await startAnvil({ hardfork })
+    w = await runDevnetWorkload(anvil.url, 1)
+    p = await runPragueWorkload(anvil.url, { osaka: hardfork === 'osaka' })
+  })
+  afterAll(async () => {
+    await anvil?.stop()
+  })
+
+  test(`every block fetched and verified at ${hardfork} (the fork from the node's eth_config); replayed by both engines, every root, requests hash and diff checked`, async () => {
+    dir = await tempDir(`megabench-fetch-${hardfork}-`)
+    const r = await runCli(['fetch', '--rpc', anvil.url, '--from', '1', '--to', String(p.last), '--out', dir, '--json'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const result = JSON.parse(r.stdout)
+    expect(result).toMatchObject({ chainId: 31337, fetched: p.last, hardforks: [hardfork], fork: { source: 'eth_config' } })
+    expect(result.fork.detail).toContain(hardfork === 'osaka' ? 'P256VERIFY (EIP-7951) among its precompiles' : 'no P256VERIFY')
+    expect(await expectWholeFixtures(dir)).toEqual(Array.from({ length: p.last }, (_, i) => i + 1))
+
+    // The blocks hold what the workload sent: a blob transaction (type 3) and set-code transactions (type 4).
+    const common = createChainCommon(31337n, hardfork, { origin: 'test', block: 0n })
+    const types = async (n: number) => {
+      const f = JSON.parse(await readFile(join(dir, `chain31337-${n}.json`), 'utf8')) as { hardfork: string; blockRlp: string; expected: { requestsHash?: string } }
+      expect(f.hardfork).toBe(hardfork)
+      expect(f.expected.requestsHash).toMatch(/^0x[0-9a-f]{64}$/)
+      return createBlockFromRLP(Buffer.from(f.blockRlp.slice(2), 'hex'), { common }).transactions.map((t) => t.type)
+    }
+    expect(await types(p.blobBlocks[0]!)).toContain(3)
+    for (const n of p.setCodeBlocks) expect(await types(n)).toContain(4)
+
+    const out = join(await tempDir('megabench-fetch-run-'), 'run')
+    const replay = await runCli(['replay', '--fixtures', dir, '--engine', 'both', '--out', out, '--warmup', '0', '--json'])
+    expect(replay.stderr).toBe('')
+    expect(replay.code).toBe(0)
+    const run = JSON.parse(replay.stdout.trim().split('\n').at(-1)!)
+    expect(run.verification).toMatchObject({ blocks: p.last, verified: p.last, failed: [] })
+    expect(run.differential).toMatchObject({ compared: p.last, mismatches: 0 })
+    for (const e of run.engines as { blocks: { hardfork: string; checks: { requestsHash: { status: string }; stateRoot: { status: string } } }[] }[]) {
+      for (const b of e.blocks) {
+        expect(b.hardfork).toBe(hardfork)
+        expect(b.checks.requestsHash.status).toBe('pass')
+      }
+    }
+    expect(run.engines[0].blocks.every((b: { checks: { stateRoot: { status: string } } }) => b.checks.stateRoot.status === 'pass')).toBe(true)
+    expect(w.last).toBeLessThan(p.first)
+    expect((await readFile(join(out, 'report.html'), 'utf8')).length).toBeGreaterThan(1000)
+  })
+
+  test('`megabench analyze all` on the fetched blocks: every block in the access pass, the probe rebuilds every block diff (system calls as block-level work)', async () => {
+    const r = await runCli(['analyze', 'all', '--fixtures', dir, '--json'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const a = JSON.parse(r.stdout.trim().split('\n').at(-1)!)
+    expect(a.statediff.check).toEqual({ compared: p.last, matched: p.last, mismatched: [] })
+    expect(a.parallelism.blocks.map((b: { number: number }) => b.number)).toEqual(Array.from({ length: p.last }, (_, i) => i + 1))
+    expect(a.jit).toBeDefined()
+    expect(a.bounds).toBeDefined()
+  })
+
+  test('--chain over the post-Prague blocks: one chain directory, replayed by both engines with every root verified', async () => {
+    const base = await tempDir(`megabench-fetch-${hardfork}-chain-`)
+    const out = join(base, 'devnet')
+    const r = await runCli(['fetch', '--rpc', anvil.url, '--from', String(p.first), '--to', String(p.last), '--out', out, '--chain', '--json'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ chain: { blocks: p.last - p.first + 1, txs: p.txs } })
+    expect(JSON.parse(await readFile(join(out, 'chain.json'), 'utf8')).hardfork).toBe(hardfork)
+    const replay = await runCli(['replay', '--chain', out, '--engine', 'both', '--out', join(base, 'run'), '--no-report', '--warmup', '0', '--json'])
+    expect(replay.stderr).toBe('')
+    expect(replay.code).toBe(0)
+    const run = JSON.parse(replay.stdout.trim().split('\n').at(-1)!)
+    expect(run.verification).toMatchObject({ blocks: p.last - p.first + 1, verified: p.last - p.first + 1, failed: [] })
+    expect(run.differential).toMatchObject({ mismatches: 0 })
+  })
+
+  if (hardfork === 'osaka') {
+    test('--fork prague on an Osaka chain: the block calling CLZ and P256VERIFY does not verify (the fork decides gas and state)', async () => {
+      const out = await tempDir('megabench-fetch-wrong-fork-')
+      const calls = p.last - 1 // block 3 of the Prague workload: CLZ and P256VERIFY
+      const err = await fetchRange({ rpc: anvil.url, from: calls, to: calls, out, fork: 'prague' }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(FetchError)
+      expect((err as Error).message).toMatch(new RegExp(`^block ${calls}: does not verify after fetching: `))
+      expect(await readdir(out)).toEqual([])
+      const ok = await fetchRange({ rpc: anvil.url, from: calls, to: calls, out, fork: 'osaka' })
+      expect(ok).toMatchObject({ fetched: 1, hardforks: ['osaka'], fork: { source: '--fork' } })
+    })
+  } else {
+    test('a node without eth_config: anvil_nodeInfo; without either: one line asking for --fork, and --fork works', async () => {
+      const n = p.blobBlocks[0]!
+      const noConfig = await startChaosProxy(anvil.url, { missingMethods: ['eth_config'] })
+      const neither = await startChaosProxy(anvil.url, { missingMethods: ['eth_config', 'anvil_nodeInfo'] })
+      const draft = await startChaosProxy(anvil.url, { missingMethods: ['anvil_nodeInfo'], fault: (method) => (method === 'eth_config' ? 'wrong-shape' : 'pass') })
+      try {
+        // An eth_config of another shape (a draft's) is not retried, and not taken.
+        const e = await fetchRange({ rpc: draft.url, from: n, to: n, out: await tempDir('megabench-fetch-draft-') }).catch((x: unknown) => x)
+        expect((e as Error).message).toBe(
+          `block ${n}: the header carries a requests hash (prague, osaka, bpo1, bpo2: the same header fields) and the node's eth_config answer is of a shape megabench does not know (EIP-7910's current.blobSchedule, precompiles, systemContracts), and it does not serve anvil_nodeInfo; give --fork`,
+        )
+        const a = await fetchRange({ rpc: noConfig.url, from: n, to: n, out: await tempDir('megabench-fetch-nodeinfo-') })
+        expect(a).toMatchObject({ fetched: 1, hardforks: ['prague'], fork: { source: 'anvil_nodeInfo', detail: 'hardFork Prague' } })
+        const out = await tempDir('megabench-fetch-nofork-')
+        const cli = await runCli(['fetch', '--rpc', neither.url, '--from', String(n), '--to', String(n), '--out', out])
+        expect(cli.code).toBe(2)
+        expect(cli.stderr).toBe(
+          `megabench: block ${n}: the header carries a requests hash (prague, osaka, bpo1, bpo2: the same header fields) and the node serves neither eth_config nor anvil_nodeInfo to tell which; give --fork\n`,
+        )
+        expect(await readdir(out)).toEqual([])
+        const forced = await runCli(['fetch', '--rpc', neither.url, '--from', String(n), '--to', String(n), '--out', out, '--fork', 'prague'])
+        expect(forced.stderr).toBe('')
+        expect(forced.stdout).toContain('hardfork prague (--fork)')
+        const bad = await runCli(['fetch', '--rpc', neither.url, '--from', String(n), '--to', String(n), '--out', await tempDir('megabench-fetch-badfork-'), '--fork', 'cancun'])
+        expect(bad.code).toBe(2)
+        expect(bad.stderr).toBe(`megabench: block ${n}: --fork cancun does not fit the header: it carries a requests hash (prague, osaka, bpo1, bpo2)\n`)
+      } finally {
+        await noConfig.close()
+        await neither.close()
+        await draft.close()
+      }
+    })
+
+    test('a zero-value call to an absent account on anvil: reported as a state root that is not Ethereum\'s (EIP-161), nothing written', async () => {
+      const n = await touchEmptyAccount(anvil.url)
+      const out = await tempDir('megabench-fetch-empty-')
+      const err = await fetchRange({ rpc: anvil.url, from: n, to: n, out }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(NonCanonicalStateError)
+      expect((err as Error).message).toBe(
+        `block ${n}: the node's state root is not Ethereum's: it keeps empty accounts the block touched (0x00000000000000000000000000000000dead0161), which EIP-161 deletes (as anvil does after a zero-value call to an absent account); no correct EVM reproduces this block`,
+      )
+      expect(await readdir(out)).toEqual([])
+    })
+  }
 })

@@ -4,6 +4,7 @@ import { ValueEncoding, bytesToHex, equalsBytes, hexToBytes, setLengthLeft } fro
 import { describe, expect, test } from 'vitest'
 
 import { NodeStore } from '../src/engines/baseline/nodeStore.js'
+import { forkOfEthConfig } from '../src/fetch/devnetFork.js'
 import { Redactor, redactUrl } from '../src/fetch/redact.js'
 import { deriveCollapseSiblings } from '../src/fetch/witness.js'
 import { initKeccak } from '../src/util/keccak.js'
@@ -75,5 +76,33 @@ describe('siblings of branch collapses, derived from post-state proofs', () => {
     }
     expect(collapses).toBeGreaterThan(0)
     expect(collapses + branchSiblings).toBeGreaterThan(0)
+  })
+})
+
+describe("a devnet's fork from its eth_config (EIP-7910)", () => {
+  const prague = {
+    activationTime: 0,
+    blobSchedule: { target: 6, max: 9, baseFeeUpdateFraction: 5007716 },
+    precompiles: { ECREC: '0x01', BLS12_G1ADD: '0x0b', KZG_POINT_EVALUATION: '0x0a' },
+    systemContracts: { HISTORY_STORAGE_ADDRESS: '0x0000f90827f1c53a10cb7a02335b175320002935' },
+  }
+  const osaka = { ...prague, precompiles: { ...prague.precompiles, P256VERIFY: '0x0100' } }
+
+  test('prague and osaka by P256VERIFY, the BPO forks by their blob schedule (mainnet values from @ethereumjs/common)', () => {
+    expect(forkOfEthConfig(prague).hardfork).toBe('prague')
+    expect(forkOfEthConfig(osaka)).toEqual({ hardfork: 'osaka', detail: 'P256VERIFY (EIP-7951) among its precompiles, blob schedule 6/9/5007716 (target/max/update fraction)' })
+    expect(forkOfEthConfig({ ...osaka, blobSchedule: { target: 10, max: 15, baseFeeUpdateFraction: 8346193 } }).hardfork).toBe('bpo1')
+    expect(forkOfEthConfig({ ...osaka, blobSchedule: { target: 14, max: 21, baseFeeUpdateFraction: 11684671 } }).hardfork).toBe('bpo2')
+  })
+
+  test('behavior: a schedule that is none of mainnet\'s, a pre-Prague config, no schedule: refused with the reason', () => {
+    expect(() => forkOfEthConfig({ ...osaka, blobSchedule: { target: 3, max: 6, baseFeeUpdateFraction: 3338477 } })).toThrowError(
+      "its blob schedule 3/6/3338477 (target/max/update fraction) is none of mainnet's at bpo2, bpo1, osaka (14/21/11684671, 10/15/8346193, 6/9/5007716; P256VERIFY (EIP-7951) among its precompiles)",
+    )
+    expect(() => forkOfEthConfig({ ...prague, blobSchedule: { target: 14, max: 21, baseFeeUpdateFraction: 11684671 } })).toThrowError(/none of mainnet's at prague/)
+    expect(() => forkOfEthConfig({ activationTime: 0, precompiles: { ECREC: '0x01' }, systemContracts: { BEACON_ROOTS_ADDRESS: '0x000f3df6d732807ef1319fb7b8bb8522d0beac02' } })).toThrowError(
+      'its current fork has neither the EIP-2935/7002 system contracts nor the BLS12-381 precompiles (not prague or later)',
+    )
+    expect(() => forkOfEthConfig({ ...prague, blobSchedule: null })).toThrowError('it gives no blob schedule (no P256VERIFY among its precompiles)')
   })
 })

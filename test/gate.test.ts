@@ -19,9 +19,9 @@ import { FIXTURES_DIR } from './helpers/fixtures.js'
 const CHAIN = join(import.meta.dirname, '..', 'fixtures', 'chains', 'eth-transfer')
 const SMALL = ['mainnet-97.json', 'mainnet-46147.json', 'mainnet-116524.json', 'mainnet-2463000.json', 'mainnet-2675000.json'].map((f) => join(FIXTURES_DIR, f))
 
-const replayFixtures = async (paths: string[]) => replay({ source: await createFixtureSource({ paths }), sourcePaths: paths })
+const replayFixtures = async (paths: string[]) => replay({ source: await createFixtureSource({ paths }), sourcePaths: paths, warmup: 0 })
 const replayChain = async (from: number | undefined, to: number) =>
-  replay({ source: await createChainSource({ dir: CHAIN, from, to }), sourcePaths: [CHAIN], range: { from: from ?? 1, to } })
+  replay({ source: await createChainSource({ dir: CHAIN, from, to }), sourcePaths: [CHAIN], range: { from: from ?? 1, to }, warmup: 0 })
 const side = (run: RunResult, name = 'run.json'): GateSide => sideFromRuns([{ file: name, run }])
 const sides = (runs: RunResult[], name = 'side'): GateSide => sideFromRuns(runs.map((run, i) => ({ file: `${name}-${i + 1}/run.json`, run })))
 const countersOnly = (run: RunResult): GateSide => ({ files: ['counters.json'], runs: null, counters: extractCounters(run) })

@@ -6,13 +6,26 @@ import { describe, expect, test } from 'vitest'
 
 import { createChainCommon } from '../src/engines/baseline/common.js'
 import { UsageError } from '../src/errors/index.js'
-import { blockFileName } from '../src/sources/chainFormat.js'
+import { blockFileName, genesisSpecSchema } from '../src/sources/chainFormat.js'
 import { AccountSet } from '../src/workloads/accounts.js'
 import { generateChain } from '../src/workloads/generate.js'
 import { resolveWorkload } from '../src/workloads/options.js'
-import { deployWorkloadContracts } from '../src/workloads/setup.js'
+import { BEACON_ROOTS, PRAGUE_SYSTEM_CONTRACTS, deployWorkloadContracts } from '../src/workloads/setup.js'
 import { TX_GAS_LIMIT, TxFactory } from '../src/workloads/transactions.js'
+import { runCli } from './helpers/cli.js'
 import { tempDir } from './helpers/fixtures.js'
+
+/** `replay --chain <dir> --engine both`: the run's JSON (every engine's blocks, the differential). */
+async function replayBoth(dir: string) {
+  const r = await runCli(['replay', '--chain', dir, '--engine', 'both', '--warmup', '0', '--no-report', '--out', join(await tempDir(), 'run'), '--json'])
+  expect(r.stderr).toBe('')
+  expect(r.code).toBe(0)
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+    verification: { blocks: number; verified: number; failed: unknown[] }
+    differential: { compared: number; mismatches: number }
+    engines: { label: string; blocks: { hardfork: string; checks: Record<string, { status: string }> }[] }[]
+  }
+}
 
 async function filesOf(dir: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>()
@@ -47,7 +60,7 @@ describe('generateChain', () => {
   test('behavior: --gas-per-block fills each block up to the target', async () => {
     const dir = join(await tempDir(), 'g')
     const stats = await generateChain({ workload: 'erc20-transfer', accounts: 300, blocks: 2, gasPerBlock: 1_000_000 }, dir)
-    const common = createChainCommon(1337n, 'cancun', { origin: dir, block: 0n })
+    const common = createChainCommon(1337n, stats.manifest.hardfork, { origin: dir, block: 0n })
     for (const n of [1, 2]) {
       const block = createBlockFromRLP(await readFile(join(dir, 'blocks', blockFileName(n))), { common })
       expect(block.header.gasUsed).toBeLessThanOrEqual(1_000_000n)
@@ -61,6 +74,71 @@ describe('generateChain', () => {
   test('behavior: nothing is written when generation fails', async () => {
     const root = await tempDir()
     await expect(generateChain({ workload: 'mixed', accounts: 0 }, join(root, 'x'))).rejects.toBeInstanceOf(UsageError)
+    expect(await readdir(root)).toEqual([])
+  })
+})
+
+describe('generate on the forks: the latest mainnet fork by default, --hardfork for an older one', () => {
+  const PRAGUE_FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'prague', 'mainnet-24647140.json')
+
+  test('default: bpo2, with the Prague system contracts (mainnet\'s code) in the genesis, requestsHash in every header; both engines verify every block and diff', async () => {
+    const dir = join(await tempDir(), 'bpo2')
+    const stats = await generateChain({ workload: 'mixed', accounts: 300, blocks: 3, txsPerBlock: 8 }, dir)
+    expect(stats.manifest.hardfork).toBe('bpo2')
+    const chain = JSON.parse(await readFile(join(dir, 'chain.json'), 'utf8'))
+    expect(chain.hardfork).toBe('bpo2')
+    const genesis = genesisSpecSchema.parse(JSON.parse(await readFile(join(dir, 'genesis.json'), 'utf8')))
+    expect(genesis.hardfork).toBe('bpo2')
+    // The system contracts carry the code mainnet runs (the witness of mainnet block 24,647,140 holds it).
+    const mainnetCodes = new Set((JSON.parse(await readFile(PRAGUE_FIXTURE, 'utf8')).witness.codes as string[]).map((c) => c.toLowerCase()))
+    for (const c of [BEACON_ROOTS, ...Object.values(PRAGUE_SYSTEM_CONTRACTS)]) {
+      expect(genesis.alloc[c.address]).toEqual({ nonce: '0x1', balance: '0x0', code: c.code })
+      expect(mainnetCodes.has(c.code), c.address).toBe(true)
+    }
+    const common = createChainCommon(1337n, 'bpo2', { origin: dir, block: 0n })
+    for (const n of [1, 2, 3]) {
+      const block = createBlockFromRLP(await readFile(join(dir, 'blocks', blockFileName(n))), { common })
+      // No requests: the hash of nothing (sha256 of the empty string).
+      expect(Buffer.from(block.header.requestsHash!).toString('hex')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
+      expect(block.header.parentBeaconBlockRoot).toBeDefined()
+    }
+    const run = await replayBoth(dir)
+    expect(run.verification).toMatchObject({ blocks: 3, verified: 3, failed: [] })
+    expect(run.differential).toMatchObject({ compared: 3, mismatches: 0 })
+    for (const e of run.engines) {
+      for (const b of e.blocks) {
+        expect(b.hardfork).toBe('bpo2')
+        expect(b.checks.requestsHash!.status).toBe('pass')
+      }
+    }
+  })
+
+  test('behavior: --hardfork cancun gives a cancun chain (no Prague system contracts, no requestsHash), verified on both engines', async () => {
+    const dir = join(await tempDir(), 'cancun')
+    const stats = await generateChain({ workload: 'erc20-transfer', accounts: 300, blocks: 2, txsPerBlock: 6, hardfork: 'cancun' }, dir)
+    expect(stats.manifest.hardfork).toBe('cancun')
+    const genesis = genesisSpecSchema.parse(JSON.parse(await readFile(join(dir, 'genesis.json'), 'utf8')))
+    expect(genesis.alloc[BEACON_ROOTS.address]).toBeDefined()
+    for (const c of Object.values(PRAGUE_SYSTEM_CONTRACTS)) expect(genesis.alloc[c.address]).toBeUndefined()
+    const common = createChainCommon(1337n, 'cancun', { origin: dir, block: 0n })
+    expect(createBlockFromRLP(await readFile(join(dir, 'blocks', blockFileName(1))), { common }).header.requestsHash).toBeUndefined()
+    const run = await replayBoth(dir)
+    expect(run.verification).toMatchObject({ blocks: 2, verified: 2, failed: [] })
+    expect(run.differential).toMatchObject({ compared: 2, mismatches: 0 })
+    expect(run.engines[0]!.blocks.map((b) => [b.hardfork, b.checks.requestsHash!.status])).toEqual([
+      ['cancun', 'skipped'],
+      ['cancun', 'skipped'],
+    ])
+  })
+
+  test('behavior: a fork generate does not build at, and shanghai with tokens, are refused in one line', async () => {
+    const root = await tempDir()
+    await expect(generateChain({ workload: 'eth-transfer', hardfork: 'london' }, join(root, 'x'))).rejects.toThrowError(
+      new UsageError('--hardfork london: generate builds chains at shanghai, cancun, prague, osaka, bpo1, bpo2 (default bpo2)'),
+    )
+    await expect(generateChain({ workload: 'mixed', hardfork: 'shanghai' }, join(root, 'y'))).rejects.toThrowError(
+      new UsageError("--hardfork shanghai: the workload's ERC20 is compiled for cancun (MCOPY), so a shanghai chain has no tokens (eth-transfer, or --tokens 0)"),
+    )
     expect(await readdir(root)).toEqual([])
   })
 })

@@ -18,7 +18,7 @@ import { FIXTURES_DIR, tempDir } from './helpers/fixtures.js'
 const CHAINS_DIR = join(import.meta.dirname, '..', 'fixtures', 'chains')
 
 const replayBoth = async (dir: string, mega: Partial<MegaSettings> = {}, modes: ('live' | 'historical')[] = ['live'], warmup?: number) =>
-  replay({ source: await createChainSource({ dir }), sourcePaths: [dir], modes, engines: ['baseline', 'mega'], mega: { ...DEFAULT_MEGA_SETTINGS, ...mega }, warmup })
+  replay({ source: await createChainSource({ dir }), sourcePaths: [dir], modes, engines: ['baseline', 'mega'], mega: { ...DEFAULT_MEGA_SETTINGS, ...mega }, warmup: warmup ?? 0 })
 
 /** Every variant verified every block, and every mega variant's per-block state diff equals the baseline's. */
 function expectSameState(r: RunResult, blocks: number): void {
@@ -40,7 +40,7 @@ describe('mega engine: differential against the baseline', () => {
   }
 
   test('default: every bundled real block gives the same state diff on both engines', async () => {
-    const r = await replay({ source: await createFixtureSource({ paths: [FIXTURES_DIR] }), sourcePaths: [FIXTURES_DIR], engines: ['baseline', 'mega'] })
+    const r = await replay({ source: await createFixtureSource({ paths: [FIXTURES_DIR] }), sourcePaths: [FIXTURES_DIR], engines: ['baseline', 'mega'], warmup: 0 })
     expectSameState(r, 13)
   }, 120_000)
 
@@ -78,6 +78,7 @@ describe('mega engine: --verify-mpt', () => {
       sourcePaths: [FIXTURES_DIR],
       engines: ['mega'],
       mega: { ...DEFAULT_MEGA_SETTINGS, verifyMpt: 'every' },
+      warmup: 0,
     })
     expect(r.verification).toEqual({ blocks: 13, verified: 13, failed: [] })
     expect(r.engines[0]!.mega!.verifyMptMs).toBeGreaterThan(0)
@@ -126,7 +127,7 @@ describe('mega engine: --state-diffs', () => {
     const dir = await tempDir()
     const file = join(dir, 'diffs.bin')
     const chain = join(CHAINS_DIR, 'erc20-transfer')
-    const r = await replay({ source: await createChainSource({ dir: chain }), sourcePaths: [chain], engines: ['mega'], mega: { ...DEFAULT_MEGA_SETTINGS, stateDiffs: file, threads: [0, 2] } })
+    const r = await replay({ source: await createChainSource({ dir: chain }), sourcePaths: [chain], engines: ['mega'], mega: { ...DEFAULT_MEGA_SETTINGS, stateDiffs: file, threads: [0, 2] }, warmup: 0 })
     const bytes = new Uint8Array(await readFile(file))
     const records = readDiffStream(bytes, file)
     const e = r.engines[0]!

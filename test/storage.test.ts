@@ -30,7 +30,7 @@ const lmdb = (memory: number | undefined, batch: number | null = null, dir?: str
 })
 
 const replayChain = async (dir: string, modes: ('live' | 'historical')[], storage = lmdb(undefined)) =>
-  replay({ source: await createChainSource({ dir }), sourcePaths: [dir], modes, storage })
+  replay({ source: await createChainSource({ dir }), sourcePaths: [dir], modes, storage, warmup: 0 })
 
 describe('sync modes on LMDB', () => {
   test('default: live and historical both verify every block of the bundled mixed chain; the decomposition is reported', async () => {
@@ -58,7 +58,7 @@ describe('sync modes on LMDB', () => {
   })
 
   test('behavior: every bundled real block verifies in live mode on LMDB (partial witness state, flat misses proven)', async () => {
-    const r = await replay({ source: await createFixtureSource({ paths: [FIXTURES_DIR] }), sourcePaths: [FIXTURES_DIR], storage: lmdb(undefined) })
+    const r = await replay({ source: await createFixtureSource({ paths: [FIXTURES_DIR] }), sourcePaths: [FIXTURES_DIR], storage: lmdb(undefined), warmup: 0 })
     expect(r.verification).toEqual({ blocks: 13, verified: 13, failed: [] })
     expect(r.engines[0]!.storage!.persistence.commits).toBe(13)
   })
@@ -120,7 +120,7 @@ describe('DB reuse', () => {
     const chain = join(root, 'chain')
     await cp(MIXED, chain, { recursive: true })
     const dir = join(root, 'db')
-    const first = await replay({ source: await createChainSource({ dir: chain, to: 4 }), sourcePaths: [chain], storage: lmdb(undefined, null, dir) })
+    const first = await replay({ source: await createChainSource({ dir: chain, to: 4 }), sourcePaths: [chain], storage: lmdb(undefined, null, dir), warmup: 0 })
     expect(first.engines[0]!.blocks.map((b) => b.number)).toEqual([1, 2, 3, 4])
     const second = await replayChain(chain, ['live'], lmdb(undefined, null, dir))
     expect(second.engines[0]!.blocks.map((b) => b.number)).toEqual([5, 6, 7, 8, 9, 10])

@@ -35,7 +35,7 @@ export async function collectAccessSets(p: CollectParameters): Promise<Collected
   const unverified: CollectedAccessSets['unverified'] = []
   try {
     for await (const unit of p.source.units()) {
-      const chain = unit.rules.kind === 'mainnet' ? 'mainnet' : `chain:${unit.rules.chainId}:${unit.origin}`
+      const chain = unit.rules.kind === 'network' ? `network:${unit.rules.chainId}` : `chain:${unit.rules.chainId}:${unit.origin}`
       const runs = engine.runUnit(unit, {
         storage,
         stateDiffs: true,

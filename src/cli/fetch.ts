@@ -7,7 +7,7 @@ import type { FetchParameters, FetchResult } from '../fetch/fetch.js'
 import { WITNESS_METHODS } from '../fetch/methods.js'
 import { parseCount } from './parse.js'
 
-export type FetchCliOptions = Pick<FetchParameters, 'rpc' | 'from' | 'to' | 'out' | 'concurrency' | 'chainId'> & {
+export type FetchCliOptions = Pick<FetchParameters, 'rpc' | 'from' | 'to' | 'out' | 'concurrency' | 'chainId' | 'fork'> & {
   witness: string
   retries?: number
   timeout?: number
@@ -26,6 +26,7 @@ export function registerFetchCommand(program: Command): void {
     .requiredOption('--out <dir>', 'directory of realblock-v1 files (a fetch into it resumes: blocks present are kept), or with --chain the chain directory')
     .option('--concurrency <n>', 'blocks fetched at once and RPC requests in flight (default 4)', parseCount('--concurrency'))
     .option('--chain-id <id>', 'refuse a node that serves another chain', parseCount('--chain-id'))
+    .option('--fork <name>', "a devnet's hardfork (shanghai … bpo2); default: read off the header, and within prague … bpo2 asked of the node (eth_config, anvil_nodeInfo)")
     .option('--witness <method>', `how touched state is found: auto, ${WITNESS_METHODS.join(', ')}`, 'auto')
     .option('--retries <n>', 'retries of a failed request (timeouts, 429, 5xx, dropped connections, garbage) (default 6)', parseCount('--retries'))
     .option('--timeout <ms>', 'per-request timeout in ms (default 30000)', parseCount('--timeout'))
@@ -59,6 +60,7 @@ export async function fetchCommand(opts: FetchCliOptions): Promise<number> {
       out: chain === undefined ? opts.out : chain.partsDirFor(opts.out),
       concurrency: opts.concurrency,
       chainId: opts.chainId,
+      fork: opts.fork,
       witness: opts.witness as 'auto',
       rpcOptions: { ...(opts.retries === undefined ? {} : { retries: opts.retries }), ...(opts.timeout === undefined ? {} : { timeoutMs: opts.timeout }) },
       onProgress: (p) => {
@@ -95,6 +97,10 @@ export function formatFetchSummary(r: FetchResult): string {
     `megabench fetch · chain ${r.chainId} · blocks ${r.from}…${r.to} from ${r.endpoint} (${r.witnessMethod})`,
     `fetched and verified ${r.fetched} block${r.fetched === 1 ? '' : 's'}${r.resumed > 0 ? ` (${r.resumed} already present, kept)` : ''} into ${r.out}`,
   ]
+  if (r.hardforks.length > 0) {
+    const how = r.fork === undefined ? 'the network\'s fork schedule' : r.fork.source === 'header' ? "the header's fields" : `${r.fork.source}${r.fork.detail === undefined ? '' : `: ${r.fork.detail}`}`
+    lines.push(`hardfork ${r.hardforks.join(', ')} (${how})`)
+  }
   if (r.fetched > 0) {
     lines.push(
       `${(r.fetched / r.seconds).toFixed(2)} blocks/s · ${(r.rpcCalls / n).toFixed(1)} RPC calls/block · ${Math.round(r.bytes / n).toLocaleString('en-US')} bytes/block · ${r.retries} retries`,

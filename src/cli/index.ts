@@ -162,6 +162,7 @@ export function buildProgram(): Command {
     .option('--block-gas-limit <gas>', 'block gas limit (default 30M, or 2 × --gas-per-block)', parseCount('--block-gas-limit'))
     .option('--seed <s>', 'seed: the same seed and options give byte-identical output (default 1)')
     .option('--mix <mix>', 'mixed only: percentages, e.g. eth=30,erc20=25,swap=45 (the default)', parseMix)
+    .option('--hardfork <name>', 'the chain\'s hardfork: shanghai, cancun, prague, osaka, bpo1, bpo2 (default bpo2, the newest on mainnet)')
     .option('--json', 'print the generation statistics as JSON', false)
     .action(async (workload: string, opts) => {
       if (opts.contracts !== undefined) {

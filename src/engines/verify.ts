@@ -13,6 +13,8 @@ export type ComputedResult = {
   logsBloom: Uint8Array
   gasUsed: bigint
   txCount: number
+  /** EIP-7685 requests hash (Prague and later); undefined before Prague. */
+  requestsHash?: Uint8Array | undefined
 }
 
 /** Compares what execution computed with what the block must produce. Empty = verified. */
@@ -30,6 +32,12 @@ export function verifyComputed(expected: ExpectedResult, computed: ComputedResul
   if (expected.txCount !== computed.txCount) {
     out.push({ field: 'txCount', expected: String(expected.txCount), actual: String(computed.txCount) })
   }
+  if (expected.requestsHash !== undefined || computed.requestsHash !== undefined) {
+    const hex = (b: Uint8Array | undefined) => (b === undefined ? '(none)' : bytesToHex(b))
+    if (expected.requestsHash === undefined || computed.requestsHash === undefined || !equalsBytes(expected.requestsHash, computed.requestsHash)) {
+      out.push({ field: 'requestsHash', expected: hex(expected.requestsHash), actual: hex(computed.requestsHash) })
+    }
+  }
   return out
 }
 
@@ -38,8 +46,16 @@ export function verifyComputed(expected: ExpectedResult, computed: ComputedResul
  * inconsistent, reported as a mismatch of `expected.<field>` (expected = header, actual = file).
  */
 export function checkExpectedAgainstHeader(expected: ExpectedResult, header: BlockHeader): FieldMismatch[] {
+  // A source that records no requests hash is not wrong about it (older fetches): only a recorded one is compared.
   return verifyComputed(
-    { stateRoot: header.stateRoot, receiptsRoot: header.receiptTrie, logsBloom: header.logsBloom, gasUsed: header.gasUsed, txCount: expected.txCount },
+    {
+      stateRoot: header.stateRoot,
+      receiptsRoot: header.receiptTrie,
+      logsBloom: header.logsBloom,
+      gasUsed: header.gasUsed,
+      txCount: expected.txCount,
+      requestsHash: expected.requestsHash === undefined ? undefined : header.requestsHash,
+    },
     { ...expected },
   ).map((m) => ({ ...m, field: `expected.${m.field}` }))
 }
@@ -69,6 +85,7 @@ export const CHECK_NAMES = [
   'txCount',
   'perTxRoots',
   'stateRoot',
+  'requestsHash',
   'fileMatchesHeader',
   'senders',
   'diffVsBaseline',
@@ -123,6 +140,7 @@ export function recordHeaderChecks(rec: CheckRecorder, expected: ExpectedResult,
   else rec.fail('gasUsed', { expected: expected.gasUsed.toString(), actual: computed.gasUsed.toString() })
   if (expected.txCount === computed.txCount) rec.pass('txCount')
   else rec.fail('txCount', { expected: String(expected.txCount), actual: String(computed.txCount) })
+  recordRequestsHash(rec, expected, computed, header)
   if (!preByzantium) rec.skip('perTxRoots', 'Byzantium and later receipts carry a status code, not a state root')
   else {
     const r = rec.checks.receiptsRoot!
@@ -132,6 +150,49 @@ export function recordHeaderChecks(rec: CheckRecorder, expected: ExpectedResult,
   const file = checkExpectedAgainstHeader(expected, header)
   if (file.length === 0) rec.pass('fileMatchesHeader')
   else for (const m of file) rec.fail('fileMatchesHeader', m)
+}
+
+/**
+ * EIP-7685 (Prague and later): the hash of the requests the block produced (deposit logs, the EIP-7002 and
+ * EIP-7251 system calls' return data) against the source's expected value, or the header's when the source
+ * records none. Before Prague there are no requests: skipped, with a note.
+ */
+export function recordRequestsHash(rec: CheckRecorder, expected: ExpectedResult, computed: ComputedResult, header: BlockHeader): void {
+  if (computed.requestsHash === undefined) {
+    rec.skip('requestsHash', 'before Prague: no EIP-7685 execution-layer requests')
+    return
+  }
+  const want = expected.requestsHash ?? header.requestsHash
+  if (want === undefined) rec.fail('requestsHash', { expected: '(none: the header has no requestsHash)', actual: bytesToHex(computed.requestsHash) })
+  else rec.compareBytes('requestsHash', want, computed.requestsHash, 'sha256 commitment to the deposit logs and the EIP-7002/7251 system calls\' return data')
+}
+
+/**
+ * Whether a block's failures involve what execution computed: a mismatch of a field whose expected value
+ * the source got wrong (the same field failed `fileMatchesHeader`: the file disagrees with the header)
+ * says nothing about execution.
+ */
+export function executionFailed(mismatches: readonly FieldMismatch[]): boolean {
+  const base = (f: string) => f.split(' ')[0]!
+  const fileWrong = new Set(mismatches.filter((m) => m.field.startsWith('expected.')).map((m) => base(m.field.slice('expected.'.length))))
+  return mismatches.some((m) => !m.field.startsWith('expected.') && !fileWrong.has(base(m.field)))
+}
+
+/**
+ * Accounts the witness holds no path to that the block read as absent (see UnprovenAccounts): named on
+ * the state-root check, which (with the other header checks) is what proves the block right anyway.
+ */
+export function noteUnproven(rec: CheckRecorder, all: readonly (string | undefined)[]): void {
+  // One account may be read, then deleted (a touched empty account): counted once, by its trie key.
+  const byKey = new Map<string, string | undefined>()
+  for (const r of all) byKey.set(/trie key (0x[0-9a-f]{64})/.exec(r ?? '')?.[1] ?? r ?? '', r)
+  const readings = [...byKey.values()]
+  if (readings.length === 0) return
+  const text = `${readings.length} account${readings.length === 1 ? '' : 's'} the witness holds no path to read as absent (${readings[0] ?? 'an account'}${readings.length > 1 ? ', …' : ''})`
+  const c = rec.checks.stateRoot
+  if (c === undefined) return
+  if (c.status === 'skipped') c.note = `${c.note ?? ''}; ${text}: proven by the next root checked`
+  else c.method = `${c.method ?? ''}; ${text}: proven by this root`
 }
 
 /** A state root compared with the header's (`method` says how and when it was computed). */

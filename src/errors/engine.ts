@@ -53,3 +53,11 @@ export class BlockExecutionError extends MegabenchError {
     super(message, { where: at(loc), cause })
   }
 }
+
+/** A block needs KZG (a blob transaction, or a point-evaluation call) and no KZG backend could be loaded. */
+export class KzgUnavailableError extends MegabenchError {
+  override name = 'KzgUnavailableError'
+  constructor(loc: BlockLocation, message: string, cause?: unknown) {
+    super(message, { where: at(loc), cause })
+  }
+}

@@ -3,6 +3,7 @@ export { FixtureError, NoFixturesError } from './fixture.js'
 export {
   BlockExecutionError,
   HardforkError,
+  KzgUnavailableError,
   MissingAncestorError,
   MissingTrieNodeError,
   type BlockLocation,

@@ -7,7 +7,7 @@ import { Common, Mainnet } from '@ethereumjs/common'
 import { type PrecompileInput, getActivePrecompiles, NobleBN254, paramsEVM } from '@ethereumjs/evm'
 import { bytesToHex, computeVersionedHash, setLengthLeft, bigIntToBytes, concatBytes } from '@ethereumjs/util'
 
-import { replayCrypto } from '../engines/baseline/crypto.js'
+import { KzgUnavailable, replayCrypto } from '../engines/baseline/crypto.js'
 import { type Fork, type Rules } from './forks.js'
 import type { CallResult } from './interpreter.js'
 
@@ -69,7 +69,7 @@ function pointEvaluation(common: Common, data: Uint8Array, gas: number): CallRes
   try {
     if (!kzg.verifyProof(commitment, bytesToHex(data.subarray(32, 64)), bytesToHex(data.subarray(64, 96)), bytesToHex(data.subarray(144, 192)))) return fail
   } catch (err) {
-    if ((err as Error).message.includes('not available')) throw err
+    if (err instanceof KzgUnavailable || (err as Error).message.includes('not available')) throw err
     return fail
   }
   return { status: 0, gasLeft: gas - 50000, output: concatBytes(setLengthLeft(bigIntToBytes(4096n), 32), setLengthLeft(bigIntToBytes(BLS_MODULUS), 32)) }

@@ -2,21 +2,23 @@ import { open, readFile, readdir, rename, rm, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { type Block, type BlockHeader, type JSONRPCBlock, createBlockFromRPC, createBlockHeaderFromRPC } from '@ethereumjs/block'
-import { type Common, Mainnet, Common as EthCommon } from '@ethereumjs/common'
+import type { Common } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToBigInt, bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { z } from 'zod'
 
-import { CHAIN_HARDFORKS, createChainCommon, createMainnetCommon } from '../engines/baseline/common.js'
+import { createChainCommon, createNetworkCommon, scheduledHardfork } from '../engines/baseline/common.js'
 import { createBaselineEngine } from '../engines/baseline/engine.js'
 import { FetchError, MegabenchError, MissingAncestorError, NonCanonicalStateError, RpcError, UsageError } from '../errors/index.js'
+import { NETWORKS, networkName } from '../networks.js'
 import { parseFixture } from '../sources/fixtures.js'
 import { REALBLOCK_FORMAT, type RealBlockFile } from '../sources/realblock.js'
 import { initKeccak, keccak256 } from '../util/keccak.js'
+import { type ForkSource, type NoNodeFork, type NodeFork, checkForkOption, devnetHardfork, headerFamily, queryNodeFork } from './devnetFork.js'
 import { discoverTouchedKeys } from './discover.js'
 import { RpcClient, type RpcOptions } from './rpc.js'
 import { type Proof, executionWitnessSchema, hash32, hexData, prestateTraceSchema, proofSchema, quantity, rpcBlockOrNull, type RpcBlock } from './schemas.js'
-import { type TouchedKeys, accountHasCode, deriveCollapseSiblings, proofNodes, touch, touchBlockLevel, touchFromPrestate } from './witness.js'
+import { type TouchedKeys, accountHasCode, deriveCollapseSiblings, proofNodes, proofShowsAccount, provesEmptyAccount, touch, touchBlockLevel, touchFromPrestate } from './witness.js'
 
 import { type WitnessMethod } from './methods.js'
 export { WITNESS_METHODS, type WitnessMethod } from './methods.js'
@@ -34,6 +36,12 @@ export type FetchParameters = {
   chainId?: number
   /** How touched state is found: auto (the best the node serves) or one method. */
   witness?: 'auto' | WitnessMethod
+  /**
+   * A devnet's hardfork (not a public network): shanghai … bpo2. Without it the header's fields give
+   * shanghai or cancun, and within prague … bpo2 (one header shape) the node's eth_config or
+   * anvil_nodeInfo decides (src/fetch/devnetFork.ts).
+   */
+  fork?: string
   /** Retry/timeout tuning (tests use short timeouts). */
   rpcOptions?: Partial<RpcOptions>
   onProgress?: (p: FetchProgress) => void
@@ -52,6 +60,10 @@ export type FetchResult = {
   /** Blocks already in the directory (a resumed fetch). */
   resumed: number
   witnessMethod: WitnessMethod
+  /** The hardforks of the blocks fetched by this run (sorted). */
+  hardforks: string[]
+  /** A devnet's blocks: where their hardfork came from (the header, --fork, the node's eth_config or anvil_nodeInfo), and why. */
+  fork?: { source: ForkSource; detail?: string }
   /** Blocks whose prestate-traced witness did not replay and were re-discovered by execution. */
   rediscovered: number
   seconds: number
@@ -69,7 +81,7 @@ const hexTag = (n: number | bigint) => `0x${n.toString(16)}`
 
 /** File name of block `n` of chain `chainId` in a fetch directory. */
 export function fixtureName(chainId: number, n: number): string {
-  return `${chainId === 1 ? 'mainnet' : `chain${chainId}`}-${n}.json`
+  return `${networkName(chainId) ?? `chain${chainId}`}-${n}.json`
 }
 
 /**
@@ -83,6 +95,7 @@ export async function fetchRange(p: FetchParameters): Promise<FetchResult> {
   await initKeccak()
   if (!Number.isSafeInteger(p.from) || !Number.isSafeInteger(p.to) || p.from < 1) throw new UsageError('--from must be a block number ≥ 1 (a block needs its parent state)')
   if (p.to < p.from) throw new UsageError(`--to ${p.to} is before --from ${p.from}`)
+  if (p.fork !== undefined) checkForkOption(p.fork)
   const concurrency = p.concurrency ?? 4
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be ≥ 1')
   const rpc = new RpcClient(p.rpc, { concurrency, ...p.rpcOptions })
@@ -90,6 +103,9 @@ export async function fetchRange(p: FetchParameters): Promise<FetchResult> {
   const chainId = Number(BigInt(await rpc.call('eth_chainId', [], quantity)))
   if (p.chainId !== undefined && p.chainId !== chainId) {
     throw new RpcError(rpc.endpoint, `the node serves chain id ${chainId}, not ${p.chainId} (--chain-id)`, 'chain')
+  }
+  if (p.fork !== undefined && networkName(chainId) !== undefined) {
+    throw new UsageError(`--fork applies to a devnet; chain id ${chainId} is ${networkName(chainId)}, whose blocks replay under its fork schedule`)
   }
   const head = Number(BigInt(await rpc.call('eth_blockNumber', [], quantity)))
   if (p.to > head) throw new UsageError(`--to ${p.to} is beyond the node's head (block ${head})`)
@@ -101,7 +117,17 @@ export async function fetchRange(p: FetchParameters): Promise<FetchResult> {
   let finished = done.size
   p.onProgress?.({ done: finished, total, resumed: done.size, block: null })
 
-  const ctx: Ctx = { rpc, chainId, method: p.witness === undefined || p.witness === 'auto' ? undefined : p.witness, rediscovered: 0, verifyMs: 0, engine: createBaselineEngine() }
+  const ctx: Ctx = {
+    rpc,
+    chainId,
+    method: p.witness === undefined || p.witness === 'auto' ? undefined : p.witness,
+    fork: p.fork,
+    nodeFork: undefined,
+    forks: new Map(),
+    rediscovered: 0,
+    verifyMs: 0,
+    engine: createBaselineEngine(),
+  }
   if (ctx.method === undefined && todo.length > 0) ctx.method = await probeWitnessMethod(rpc, todo[0] as number)
 
   const files: string[] = []
@@ -137,6 +163,8 @@ export async function fetchRange(p: FetchParameters): Promise<FetchResult> {
     fetched: files.length,
     resumed: done.size,
     witnessMethod: ctx.method ?? 'prestate',
+    hardforks: [...new Set([...ctx.forks.values()].map((f) => f.hardfork))].sort(),
+    ...devnetForkSummary(ctx),
     rediscovered: ctx.rediscovered,
     seconds: (performance.now() - t0) / 1000,
     verifySeconds: ctx.verifyMs / 1000,
@@ -148,7 +176,27 @@ export async function fetchRange(p: FetchParameters): Promise<FetchResult> {
   }
 }
 
-type Ctx = { rpc: RpcClient; chainId: number; method: WitnessMethod | undefined; rediscovered: number; verifyMs: number; engine: ReturnType<typeof createBaselineEngine> }
+type Ctx = {
+  rpc: RpcClient
+  chainId: number
+  method: WitnessMethod | undefined
+  /** --fork (a devnet's hardfork). */
+  fork: string | undefined
+  /** What the node says it runs (asked once, at the first devnet block whose header carries a requests hash). */
+  nodeFork: Promise<NodeFork | NoNodeFork> | undefined
+  /** Each fetched block's hardfork and where it came from. */
+  forks: Map<number, { hardfork: string; source: ForkSource | 'schedule'; detail?: string }>
+  rediscovered: number
+  verifyMs: number
+  engine: ReturnType<typeof createBaselineEngine>
+}
+
+/** A devnet fetch's fork source (the most specific one used), for the result. */
+function devnetForkSummary(ctx: Ctx): { fork?: { source: ForkSource; detail?: string } } {
+  const used = [...ctx.forks.values()].filter((f): f is { hardfork: string; source: ForkSource; detail?: string } => f.source !== 'schedule')
+  const best = used.find((f) => f.source !== 'header') ?? used[0]
+  return best === undefined ? {} : { fork: { source: best.source, ...(best.detail === undefined ? {} : { detail: best.detail }) } }
+}
 
 /** The best witness method the node serves, tried on block `n`. */
 async function probeWitnessMethod(rpc: RpcClient, n: number): Promise<WitnessMethod> {
@@ -180,9 +228,10 @@ async function scanOutput(out: string, chainId: number, from: number, to: number
       await rm(join(out, name), { force: true }) // a temporary file of a killed run
       continue
     }
-    const m = /^(mainnet|chain(\d+))-(\d+)\.json$/.exec(name)
+    const m = /^([a-z]+|chain(\d+))-(\d+)\.json$/.exec(name)
     if (m === null) continue
-    const fileChain = m[1] === 'mainnet' ? 1 : Number(m[2])
+    const fileChain = m[2] !== undefined ? Number(m[2]) : Number(NETWORKS.find((x) => x.name === m[1])?.chainId ?? -1)
+    if (fileChain < 0) continue
     if (fileChain !== chainId) {
       throw new FetchError(Number(m[3]), `--out ${out} holds fixtures of chain id ${fileChain} (${name}), but the node serves chain id ${chainId}`)
     }
@@ -254,13 +303,15 @@ async function buildVerified(ctx: Ctx, n: number): Promise<string> {
       ancestors.set(BigInt(problem.ancestor), a.hash)
       continue
     }
-    if ((witness.zeroLeaves?.length ?? 0) > 0) {
-      const z = witness.zeroLeaves ?? []
-      throw new NonCanonicalStateError(
-        n,
-        `the node's state root is not Ethereum's: its storage tries keep zero-valued slots (${z.slice(0, 2).join(', ')}${z.length > 2 ? ` and ${z.length - 2} more` : ''}), as anvil does for cleared and read-only unset slots; no correct EVM reproduces this block`,
-        { cause: problem },
-      )
+    const zeroSlots = witness.zeroLeaves ?? []
+    const empties = witness.emptyAccounts ?? []
+    if (zeroSlots.length > 0 || empties.length > 0) {
+      const list = (xs: string[]) => `${xs.slice(0, 2).join(', ')}${xs.length > 2 ? ` and ${xs.length - 2} more` : ''}`
+      const what = [
+        ...(zeroSlots.length > 0 ? [`its storage tries keep zero-valued slots (${list(zeroSlots)}), as anvil does for cleared and read-only unset slots`] : []),
+        ...(empties.length > 0 ? [`it keeps empty accounts the block touched (${list(empties)}), which EIP-161 deletes (as anvil does after a zero-value call to an absent account)`] : []),
+      ]
+      throw new NonCanonicalStateError(n, `the node's state root is not Ethereum's: ${what.join('; ')}; no correct EVM reproduces this block`, { cause: problem })
     }
     if (method === 'prestate' && extraKeys === undefined && !(problem instanceof FetchError)) {
       // The traced keys missed something (state read outside transactions, a precompile…):
@@ -283,14 +334,16 @@ async function fetchBlock(ctx: Ctx, n: number): Promise<Fetched> {
   if (rpcBlock === null || parent === null) throw new UsageError(`block ${rpcBlock === null ? n : n - 1}: the node does not have it (pruned, or beyond its head)`)
   if (rpcBlock.parentHash.toLowerCase() !== parent.hash.toLowerCase()) throw new FetchError(n, `parentHash ${rpcBlock.parentHash} is not block ${n - 1} (${parent.hash}): the chain reorganized during the fetch`)
   if (rpcBlock.transactions.some((t) => typeof t === 'string')) throw new FetchError(n, 'the node returned transaction hashes where full transactions were asked for')
-  const { common, hardfork } = rulesFor(ctx.chainId, n, BigInt(rpcBlock.timestamp), rpcBlock)
+  const nodeFork = await askNodeIfNeeded(ctx, n, [rpcBlock, parent])
+  const { common, hardfork, source, detail } = rulesFor(ctx, n, BigInt(rpcBlock.timestamp), rpcBlock, nodeFork)
+  ctx.forks.set(n, { hardfork, source, ...(detail === undefined ? {} : { detail }) })
   const uncles: unknown[] = []
   for (let i = 0; i < rpcBlock.uncles.length; i++) {
     uncles.push(await ctx.rpc.call('eth_getUncleByBlockNumberAndIndex', [hexTag(n), hexTag(i)], z.object({ hash: hash32 }).passthrough()))
   }
   let block: Block
   try {
-    block = createBlockFromRPC(rpcBlock as unknown as JSONRPCBlock, uncles, { common })
+    block = createBlockFromRPC(withoutBlobSidecars(rpcBlock) as unknown as JSONRPCBlock, uncles, { common })
   } catch (cause) {
     throw new FetchError(n, `malformed block from the node: ${firstLine(cause)}`, { cause })
   }
@@ -299,7 +352,7 @@ async function fetchBlock(ctx: Ctx, n: number): Promise<Fetched> {
   }
   let parentHeader: BlockHeader | undefined
   try {
-    const pc = rulesFor(ctx.chainId, n - 1, BigInt(parent.timestamp), parent).common
+    const pc = rulesFor(ctx, n - 1, BigInt(parent.timestamp), parent, nodeFork).common
     const h = createBlockHeaderFromRPC(parent as unknown as JSONRPCBlock, { common: pc })
     parentHeader = bytesToHex(h.hash()) === parent.hash.toLowerCase() ? h : undefined
   } catch {
@@ -309,22 +362,52 @@ async function fetchBlock(ctx: Ctx, n: number): Promise<Fetched> {
 }
 
 /**
- * Chain id 1: mainnet's fork schedule. Any other chain: mainnet's parameters at one hardfork, read
- * off the header's fields (a beacon root: cancun; a withdrawals root: shanghai).
+ * The block without the blob sidecars some nodes put into their blob transactions' JSON (anvil: `blobs`,
+ * `commitments`, `proofs`): block RLP never carries them, and @ethereumjs/tx would recompute every proof
+ * from them (at Osaka, 128 cell proofs per blob: seconds per blob in JS).
  */
-function rulesFor(chainId: number, n: number, timestamp: bigint, b: RpcBlock): { common: Common; hardfork: string } {
+function withoutBlobSidecars(b: RpcBlock): RpcBlock {
+  if (!b.transactions.some((t) => typeof t === 'object' && ('blobs' in t || 'sidecar' in t))) return b
+  const transactions = b.transactions.map((t) => {
+    if (typeof t !== 'object') return t
+    const { blobs: _b, commitments: _c, proofs: _p, sidecar: _s, ...rest } = t as Record<string, unknown>
+    return rest as typeof t
+  })
+  return { ...b, transactions }
+}
+
+/**
+ * The node's own word on its fork, asked once per fetch and only when needed: a devnet block whose header
+ * carries a requests hash (prague … bpo2 look the same) and no --fork.
+ */
+async function askNodeIfNeeded(ctx: Ctx, n: number, blocks: RpcBlock[]): Promise<NodeFork | NoNodeFork | undefined> {
+  if (networkName(ctx.chainId) !== undefined || ctx.fork !== undefined) return undefined
+  if (!blocks.some((b) => headerFamily(b) === 'prague')) return undefined
+  ctx.nodeFork ??= queryNodeFork(ctx.rpc, n)
+  return await ctx.nodeFork
+}
+
+/**
+ * A public network (mainnet, Sepolia, Holesky, Hoodi, by chain id): its fork schedule. Any other chain
+ * (a devnet): mainnet's parameters at one hardfork, read off the header's fields (a requests hash:
+ * prague or later, told apart by --fork or the node's eth_config / anvil_nodeInfo; a beacon root: cancun;
+ * a withdrawals root: shanghai); see src/fetch/devnetFork.ts.
+ */
+function rulesFor(
+  ctx: Ctx,
+  n: number,
+  timestamp: bigint,
+  b: RpcBlock,
+  nodeFork: NodeFork | NoNodeFork | undefined,
+): { common: Common; hardfork: string; source: ForkSource | 'schedule'; detail?: string } {
+  const chainId = ctx.chainId
   const where = { origin: 'fetch', block: BigInt(n) }
-  if (chainId === 1) {
-    const hardfork = new EthCommon({ chain: Mainnet }).setHardforkBy({ blockNumber: BigInt(n), timestamp })
-    return { common: createMainnetCommon({ origin: 'fetch', number: BigInt(n), timestamp, declaredHardfork: hardfork, chainId: 1n }), hardfork }
+  const hardfork = scheduledHardfork(BigInt(chainId), BigInt(n), timestamp)
+  if (hardfork !== undefined) {
+    return { common: createNetworkCommon({ origin: 'fetch', number: BigInt(n), timestamp, declaredHardfork: hardfork, chainId: BigInt(chainId) }), hardfork, source: 'schedule' }
   }
-  const fields = b as Record<string, unknown>
-  const hardfork =
-    fields.requestsHash !== undefined ? 'prague' : fields.parentBeaconBlockRoot !== undefined ? 'cancun' : fields.withdrawalsRoot !== undefined ? 'shanghai' : 'pre-shanghai'
-  if (!CHAIN_HARDFORKS.includes(hardfork)) {
-    throw new FetchError(n, `chain ${chainId} block ${n} runs ${hardfork} rules; megabench replays other chains at ${CHAIN_HARDFORKS.join(' or ')} only (e.g. anvil --hardfork cancun)`)
-  }
-  return { common: createChainCommon(BigInt(chainId), hardfork, where), hardfork }
+  const d = devnetHardfork(chainId, n, b, ctx.fork, () => nodeFork)
+  return { common: createChainCommon(BigInt(chainId), d.hardfork, where), ...d }
 }
 
 type Witness = {
@@ -333,6 +416,8 @@ type Witness = {
   parentStateRoot: string
   /** Post-state storage slots the node proves as present with a zero value (not Ethereum: anvil). */
   zeroLeaves?: string[]
+  /** Accounts absent before the block that the node proves present and empty after it (never Ethereum since EIP-161: anvil). */
+  emptyAccounts?: string[]
 }
 
 /** debug_executionWitness: the node's own witness (trie nodes, codes, ancestor headers). */
@@ -375,9 +460,11 @@ async function proofWitness(ctx: Ctx, f: Fetched, method: WitnessMethod, _ancest
   for (const [a, s] of extra ?? []) touch(keys, a, s)
   touchBlockLevel(keys, {
     miner: f.rpcBlock.miner,
+    number: f.block.header.number,
     timestamp: f.block.header.timestamp,
     withdrawals: (f.rpcBlock.withdrawals ?? []).map((w) => w.address),
     cancun: f.common.isActivatedEIP(4788),
+    prague: f.common.isActivatedEIP(2935),
   })
 
   const entries = [...keys]
@@ -403,7 +490,10 @@ async function proofWitness(ctx: Ctx, f: Fetched, method: WitnessMethod, _ancest
       return code.toLowerCase()
     }),
   )
-  return { nodes: [...nodes], codes: dedupe(codes), parentStateRoot, zeroLeaves: post.flatMap(zeroValuedLeaves) }
+  // EIP-161: no account may go from absent to present-but-empty (an empty account that existed before, a
+  // pre-Spurious-Dragon remnant a block only reads, is Ethereum's state).
+  const emptyAccounts = post.filter((q, i) => provesEmptyAccount(q) && !proofShowsAccount(pre[i] as Proof)).map((q) => q.address.toLowerCase())
+  return { nodes: [...nodes], codes: dedupe(codes), parentStateRoot, zeroLeaves: post.flatMap(zeroValuedLeaves), emptyAccounts }
 }
 
 /** Slots a proof shows as a leaf holding an empty value: a state Ethereum's rules never produce. */
@@ -456,6 +546,7 @@ function toFixture(ctx: Ctx, f: Fetched, w: Witness, ancestors: Map<bigint, stri
       logsBloom: bytesToHex(h.logsBloom),
       gasUsed: hexTag(h.gasUsed),
       txCount: f.block.transactions.length,
+      ...(h.requestsHash === undefined ? {} : { requestsHash: bytesToHex(h.requestsHash) }),
     },
   }
 }

@@ -9,6 +9,11 @@ export type TouchedKeys = Map<string, Set<string>>
 
 export const BEACON_ROOTS_ADDRESS = '0x000f3df6d732807ef1319fb7b8bb8522d0beac02'
 const HISTORY_BUFFER_LENGTH = 8191n
+/** EIP-2935 history contract (ring buffer of 8191 parent hashes). */
+export const HISTORY_STORAGE_ADDRESS = '0x0000f90827f1c53a10cb7a02335b175320002935'
+const HISTORY_SERVE_WINDOW = 8191n
+/** EIP-7002 and EIP-7251 request predeploys: excess (slot 0), count (1), queue head (2) and tail (3). */
+export const REQUEST_PREDEPLOYS = ['0x00000961ef480eb55e80d19ad83579a64c007002', '0x0000bbddc7ce488642fb579f8b00f3a590007251']
 
 export function slotKey(slot: string | bigint): string {
   const v = typeof slot === 'bigint' ? slot : BigInt(slot)
@@ -29,14 +34,21 @@ export function touchFromPrestate(keys: TouchedKeys, maps: Iterable<PrestateMap>
 
 /**
  * State the block reads outside any transaction, which prestate traces do not show: the coinbase,
- * withdrawal recipients, and the EIP-4788 beacon-roots ring buffer (both of its slots).
+ * withdrawal recipients, the EIP-4788 beacon-roots ring buffer (both of its slots), and from Prague on
+ * the EIP-2935 history slot of the parent's hash and the EIP-7002/7251 predeploys' queue counters their
+ * post-block system calls read and reset. (Queued requests' own slots, when the queues are not empty,
+ * are found by the replay check's rediscovery, which executes the system calls.)
  */
-export function touchBlockLevel(keys: TouchedKeys, block: { miner: string; timestamp: bigint; withdrawals: readonly string[]; cancun: boolean }): void {
+export function touchBlockLevel(keys: TouchedKeys, block: { miner: string; number: bigint; timestamp: bigint; withdrawals: readonly string[]; cancun: boolean; prague: boolean }): void {
   touch(keys, block.miner)
   for (const w of block.withdrawals) touch(keys, w)
   if (block.cancun) {
     const i = block.timestamp % HISTORY_BUFFER_LENGTH
     touch(keys, BEACON_ROOTS_ADDRESS, [slotKey(i), slotKey(i + HISTORY_BUFFER_LENGTH)])
+  }
+  if (block.prague) {
+    touch(keys, HISTORY_STORAGE_ADDRESS, [slotKey((block.number - 1n) % HISTORY_SERVE_WINDOW)])
+    for (const a of REQUEST_PREDEPLOYS) touch(keys, a, [0n, 1n, 2n, 3n].map((s) => slotKey(s)))
   }
 }
 
@@ -116,4 +128,43 @@ function encodeHexPrefix(nibbles: number[], leaf: boolean): Uint8Array {
   if (odd) out[0] |= nibbles[i++] ?? 0
   for (let j = 1; i < nibbles.length; j++, i += 2) out[j] = ((nibbles[i] ?? 0) << 4) | (nibbles[i + 1] ?? 0)
   return out
+}
+
+/**
+ * Whether an account proof ends in the leaf of its own account (the account exists), rather than in a
+ * node showing its absence: the nibbles the branches and extensions on the way consume, plus the leaf's
+ * path, spell keccak256(address).
+ */
+export function proofShowsAccount(p: Proof): boolean {
+  const key = bytesToHex(keccak256(hexToBytes(p.address as `0x${string}`))).slice(2)
+  let at = 0
+  for (const [i, hex] of p.accountProof.entries()) {
+    const node = RLP.decode(hexToBytes(hex as `0x${string}`))
+    if (!Array.isArray(node)) return false
+    if (node.length === 17) {
+      at++
+      continue
+    }
+    if (node.length !== 2 || !(node[0] instanceof Uint8Array)) return false
+    const encoded = bytesToHex(node[0]).slice(2)
+    const flag = parseInt(encoded[0] ?? '0', 16)
+    const path = flag % 2 === 1 ? encoded.slice(1) : encoded.slice(2)
+    if (key.slice(at, at + path.length) !== path) return false
+    at += path.length
+    if (flag >= 2) return i === p.accountProof.length - 1 && at === key.length // a leaf
+  }
+  return false
+}
+
+const EMPTY_TRIE_ROOT = '0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421'
+
+/** An account that exists in the proven state and is empty (no nonce, balance, code or storage): what EIP-161 never leaves behind. */
+export function provesEmptyAccount(p: Proof): boolean {
+  return (
+    BigInt(p.nonce) === 0n &&
+    BigInt(p.balance) === 0n &&
+    p.codeHash.toLowerCase() === bytesToHex(KECCAK256_NULL) &&
+    p.storageHash.toLowerCase() === EMPTY_TRIE_ROOT &&
+    proofShowsAccount(p)
+  )
 }

@@ -8,7 +8,7 @@ export function formatGenerateSummary(s: GenerateStats, out: string): string {
   const blocks = w.blocks
   const bytes = s.bytesOnDisk
   return [
-    `megabench generate · ${w.name} → ${out}`,
+    `megabench generate · ${w.name} → ${out} · chain ${s.manifest.chainId} at ${s.manifest.hardfork}`,
     `${w.accounts.toLocaleString('en-US')} accounts (${w.senders.toLocaleString('en-US')} senders), ${w.tokens} tokens, ${w.pairs} pairs, ` +
       `zipf ${w.zipf}, seed ${JSON.stringify(w.seed)}, mix eth ${w.mix.eth}% / erc20 ${w.mix.erc20}% / swap ${w.mix.swap}%`,
     `genesis: ${s.manifest.genesis.stateRoot} (${s.genesisNodes.toLocaleString('en-US')} trie nodes and codes, built in ${fmt(s.genesisMs / 1000, 2)} s; contracts deployed in ${fmt(s.setupMs / 1000, 2)} s)`,

@@ -76,9 +76,9 @@ export type BlockAccess = {
   hash: string
   coinbase: string
   txs: TxAccess[]
-  /** Accesses before the first transaction: the DAO fork, system calls (EIP-4788). */
+  /** Accesses before the first transaction: the DAO fork, system writes (EIP-4788 beacon root, EIP-2935 parent hash). */
   prelude: TxAccess
-  /** Accesses after the last transaction: withdrawals, block rewards. */
+  /** Accesses after the last transaction: withdrawals, block rewards, the EIP-7002/7251 system calls (Prague and later). */
   postlude: TxAccess
 }
 

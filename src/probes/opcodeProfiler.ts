@@ -340,24 +340,7 @@ export class OpcodeProfiler implements ExecutionProbe {
         childGas: this.childGas[op]!,
       })
     }
-    rows.sort((a, b) => b.totalNs - a.totalNs || a.opcode - b.opcode)
-    let cum = 0
-    for (const r of rows) {
-      r.pctTime = opcodeMs > 0 ? (r.totalNs / 1e6 / opcodeMs) * 100 : 0
-      cum += r.pctTime
-      r.cumulativePct = cum
-    }
-
-    const byCategory = new Map<OpcodeCategory, { totalNs: number; count: number }>()
-    for (const r of rows) {
-      const c = byCategory.get(r.category) ?? { totalNs: 0, count: 0 }
-      c.totalNs += r.totalNs
-      c.count += r.count
-      byCategory.set(r.category, c)
-    }
-    const categories = [...byCategory.entries()]
-      .map(([category, c]) => ({ category, totalNs: c.totalNs, count: c.count, pct: opcodeMs > 0 ? (c.totalNs / 1e6 / opcodeMs) * 100 : 0 }))
-      .sort((a, b) => b.totalNs - a.totalNs)
+    const { categories } = rankOpcodeRows<OpcodeCategory, OpcodeRow>(rows)
 
     const precompiles: PrecompileRow[] = []
     let precompilesMs = 0
@@ -390,4 +373,34 @@ export class OpcodeProfiler implements ExecutionProbe {
       },
     }
   }
+}
+
+/** The fields of an opcode row that ranking reads and fills. */
+type RankedRow<C extends string> = { opcode: number; category: C; count: number; totalNs: number; pctTime: number; cumulativePct: number }
+
+/**
+ * Ranks opcode rows in place: sorted by exclusive time (ties by opcode), each with its share of the opcode
+ * time and the cumulative share (the Pareto line); and the time per category. One definition for the
+ * profiler, merged shards and medians over passes.
+ */
+export function rankOpcodeRows<C extends string, R extends RankedRow<C>>(rows: R[]): { rows: R[]; categories: { category: C; totalNs: number; count: number; pct: number }[] } {
+  rows.sort((a, b) => b.totalNs - a.totalNs || a.opcode - b.opcode)
+  const totalNs = rows.reduce((s, r) => s + r.totalNs, 0)
+  let cum = 0
+  for (const r of rows) {
+    r.pctTime = totalNs > 0 ? (r.totalNs / totalNs) * 100 : 0
+    cum += r.pctTime
+    r.cumulativePct = cum
+  }
+  const byCategory = new Map<C, { totalNs: number; count: number }>()
+  for (const r of rows) {
+    const c = byCategory.get(r.category) ?? { totalNs: 0, count: 0 }
+    c.totalNs += r.totalNs
+    c.count += r.count
+    byCategory.set(r.category, c)
+  }
+  const categories = [...byCategory.entries()]
+    .map(([category, c]) => ({ category, totalNs: c.totalNs, count: c.count, pct: totalNs > 0 ? (c.totalNs / totalNs) * 100 : 0 }))
+    .sort((a, b) => b.totalNs - a.totalNs)
+  return { rows, categories }
 }

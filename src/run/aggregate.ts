@@ -1,4 +1,5 @@
 import { type Spread, median, spread } from '../protocol/index.js'
+import { rankOpcodeRows } from '../probes/opcodeProfiler.js'
 import { PHASES, type PhaseTimes, sumPhaseTimes } from '../probes/phases.js'
 import type { BlockRow, OpcodeProfileJson } from './schema.js'
 
@@ -109,24 +110,7 @@ export function mergeOpcodeProfiles(profiles: readonly OpcodeProfileJson[]): Opc
       cumulativePct: 0,
     }
   })
-  rows.sort((a, b) => b.totalNs - a.totalNs || a.opcode - b.opcode)
-  const opcodeNs = rows.reduce((s, r) => s + r.totalNs, 0)
-  let cum = 0
-  for (const r of rows) {
-    r.pctTime = opcodeNs > 0 ? (r.totalNs / opcodeNs) * 100 : 0
-    cum += r.pctTime
-    r.cumulativePct = cum
-  }
-  const byCategory = new Map<string, { totalNs: number; count: number }>()
-  for (const r of rows) {
-    const c = byCategory.get(r.category) ?? { totalNs: 0, count: 0 }
-    c.totalNs += r.totalNs
-    c.count += r.count
-    byCategory.set(r.category, c)
-  }
-  const categories = [...byCategory.entries()]
-    .map(([category, c]) => ({ category, totalNs: c.totalNs, count: c.count, pct: opcodeNs > 0 ? (c.totalNs / opcodeNs) * 100 : 0 }))
-    .sort((a, b) => b.totalNs - a.totalNs)
+  const { categories } = rankOpcodeRows(rows)
   const pre = new Map<number, { row: OpcodeProfileJson['precompiles'][number]; total: number[] }>()
   for (const p of profiles) {
     for (const r of p.precompiles) {

@@ -1,6 +1,7 @@
 import { RunResultError } from '../errors/index.js'
 import { LogHistogram } from '../storage/histogram.js'
 import type { Spread } from '../protocol/index.js'
+import { rankOpcodeRows } from '../probes/opcodeProfiler.js'
 import type { BlockRow, Decomposition, EngineResult, MegaReport, OpcodeProfileJson, RunResult, StorageReport } from './schema.js'
 
 type Histogram = StorageReport['missPenalty']['execution']
@@ -134,22 +135,9 @@ function mergeOpcodes(ps: readonly OpcodeProfileJson[]): OpcodeProfileJson {
       else for (const k of ['count', 'totalNs', 'inclusiveNs', 'staticGas', 'dynamicGas', 'childGas'] as const) a[k] += r[k]
     }
   }
-  const list = [...rows.values()].sort((a, b) => b.totalNs - a.totalNs || a.opcode - b.opcode)
-  const opcodeNs = sum(list, (r) => r.totalNs)
-  let cum = 0
-  for (const r of list) {
-    r.avgNs = r.count > 0 ? r.totalNs / r.count : 0
-    r.pctTime = opcodeNs > 0 ? (r.totalNs / opcodeNs) * 100 : 0
-    cum += r.pctTime
-    r.cumulativePct = cum
-  }
-  const cats = new Map<string, { totalNs: number; count: number }>()
-  for (const r of list) {
-    const c = cats.get(r.category) ?? { totalNs: 0, count: 0 }
-    c.totalNs += r.totalNs
-    c.count += r.count
-    cats.set(r.category, c)
-  }
+  const list = [...rows.values()]
+  for (const r of list) r.avgNs = r.count > 0 ? r.totalNs / r.count : 0
+  const { categories } = rankOpcodeRows(list)
   const pre = new Map<number, OpcodeProfileJson['precompiles'][number]>()
   for (const p of ps) {
     for (const x of p.precompiles) {
@@ -168,9 +156,7 @@ function mergeOpcodes(ps: readonly OpcodeProfileJson[]): OpcodeProfileJson {
   return {
     calibration: ps[0]!.calibration,
     rows: list,
-    categories: [...cats.entries()]
-      .map(([category, c]) => ({ category, totalNs: c.totalNs, count: c.count, pct: opcodeNs > 0 ? (c.totalNs / opcodeNs) * 100 : 0 }))
-      .sort((a, b) => b.totalNs - a.totalNs),
+    categories,
     precompiles: [...pre.values()].sort((a, b) => a.address - b.address),
     coverage: cov,
   }

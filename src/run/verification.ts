@@ -24,6 +24,7 @@ export const CHECK_LABELS: Record<string, string> = {
   txCount: 'tx count',
   perTxRoots: 'per-transaction state roots',
   stateRoot: 'state root',
+  requestsHash: 'requests hash',
   fileMatchesHeader: "the source's expected values = header",
   senders: 'senders',
   diffVsBaseline: 'state diff vs baseline',

@@ -7,6 +7,7 @@ import { keccak256 } from '../util/keccak.js'
 import type { z } from 'zod'
 
 import { FixtureError, UsageError } from '../errors/index.js'
+import { rulesFor } from '../networks.js'
 import type { BlockInput, BlockSource, ChainRules, ReplayUnit, WitnessState } from '../types.js'
 import {
   CHAIN_FORMAT,
@@ -61,8 +62,8 @@ export async function createChainSource(p: CreateChainSourceParameters): Promise
         const start = await readStart(p.dir, manifest)
         yield {
           origin: p.dir,
-          // As for realblock-v1 files: chain id 1 under mainnet's schedule, any other chain at its one hardfork.
-          rules: manifest.chainId === 1 ? { kind: 'mainnet' } : { kind: 'custom', chainId: BigInt(manifest.chainId), hardfork: manifest.hardfork },
+          // As for realblock-v1 files: a public network under its schedule, any other chain at its one hardfork.
+          rules: rulesFor(manifest.chainId, manifest.hardfork),
           state: start.state,
           blocks: readBlocks(p.dir, manifest, from, to, start.ancestors),
         }
@@ -197,6 +198,8 @@ async function* readBlocks(
         logsBloom: header.fields[6]!,
         gasUsed: bytesToBigInt(header.fields[10]!),
         txCount: header.txCount,
+        // EIP-7685: a Prague header's 21st field.
+        ...(header.fields[20] === undefined ? {} : { requestsHash: header.fields[20] }),
       },
       senders,
       warmup: n < from,

@@ -5,6 +5,7 @@ import { hexToBytes } from '@ethereumjs/util'
 import type { z } from 'zod'
 
 import { FixtureError, NoFixturesError } from '../errors/index.js'
+import { rulesFor } from '../networks.js'
 import type { BlockInput, BlockSource, ReplayUnit } from '../types.js'
 import { REALBLOCK_FORMAT, type RealBlockFile, realBlockSchema } from './realblock.js'
 
@@ -124,13 +125,14 @@ function toReplayUnit(file: string, f: RealBlockFile): ReplayUnit {
       logsBloom: hexToBytes(f.expected.logsBloom as `0x${string}`),
       gasUsed: BigInt(f.expected.gasUsed),
       txCount: f.expected.txCount,
+      ...(f.expected.requestsHash === undefined ? {} : { requestsHash: hexToBytes(f.expected.requestsHash as `0x${string}`) }),
     },
   }
   return {
     origin: file,
-    // Chain id 1 runs under mainnet's fork schedule; any other chain (a devnet or a local node that
-    // `megabench fetch` read) under mainnet's parameters at the one hardfork the file declares.
-    rules: f.chainId === 1 ? { kind: 'mainnet' } : { kind: 'custom', chainId: BigInt(f.chainId), hardfork: f.hardfork },
+    // A public network (mainnet, Sepolia, Holesky, Hoodi) runs under its fork schedule; any other chain (a
+    // devnet or a local node that `megabench fetch` read) under mainnet's parameters at the file's hardfork.
+    rules: rulesFor(f.chainId, f.hardfork),
     state: {
       kind: 'witness',
       stateRoot: hexToBytes(f.parentStateRoot as `0x${string}`),

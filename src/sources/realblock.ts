@@ -2,8 +2,9 @@ import { z } from 'zod'
 
 /**
  * The `realblock-v1` fixture format: one block with the Merkle witness of its pre-state.
- * See fixtures/mainnet/README.md. Chain id 1 replays under mainnet's fork schedule; any other chain id
- * (files `megabench fetch` wrote from a devnet) under mainnet's parameters at the one `hardfork` named.
+ * See fixtures/mainnet/README.md. A public network's chain id (mainnet 1, Sepolia 11155111, Holesky 17000,
+ * Hoodi 560048) replays under that network's fork schedule; any other chain id (files `megabench fetch`
+ * wrote from a devnet) under mainnet's parameters at the one `hardfork` named.
  */
 export const REALBLOCK_FORMAT = 'realblock-v1'
 
@@ -36,6 +37,8 @@ export const realBlockSchema = z.object({
     logsBloom: bloom,
     gasUsed: quantity,
     txCount: z.number().int().nonnegative(),
+    /** EIP-7685 (Prague and later): present iff the header has a requestsHash. */
+    requestsHash: hash32.optional(),
   }),
 })
 

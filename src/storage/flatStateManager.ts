@@ -24,7 +24,7 @@ import { keccak256 } from '../util/keccak.js'
 import { CacheKind, type StateStore, type StoreMeta, type TableName, type WriteOp } from './stateStore.js'
 import { type AccountUpdate, applyAccountUpdates } from './merkleize.js'
 import { TrieDb } from './trieDb.js'
-import { describeAccount, describeSlot, whileReading } from '../engines/baseline/nodeStore.js'
+import { UnprovenAccounts, describeAccount, describeSlot, unlessUnproven, whileReading } from '../engines/baseline/nodeStore.js'
 
 /** Marks "not in the overlay before the block": the block's original value is the persisted one. */
 const PERSISTED = Symbol('persisted')
@@ -122,6 +122,9 @@ export class FlatStateManager implements StateManagerInterface {
   get currentRoot(): Uint8Array {
     return this.root
   }
+
+  /** Accounts read as absent because the witness holds no path to them (taken per block by the engine). */
+  readonly unproven = new UnprovenAccounts()
 
   /** True if there are changes not yet merkleized. */
   get hasUnmerkleizedChanges(): boolean {
@@ -411,7 +414,7 @@ export class FlatStateManager implements StateManagerInterface {
           slots,
         })
       }
-      const result = await applyAccountUpdates(this.trie(this.accountTrieDb, this.root), (root) => this.trie(this.storageTrieDb, root), updates)
+      const result = await applyAccountUpdates(this.trie(this.accountTrieDb, this.root), (root) => this.trie(this.storageTrieDb, root), updates, { accounts: this.unproven, check: 'read' })
       for (const u of updates) {
         this.roots.set(u.hex, result.storageRoots.get(u)!)
         const leaf = result.leaves.get(u)!
@@ -535,9 +538,12 @@ export class FlatStateManager implements StateManagerInterface {
     const hashedAddress = keccak256(address)
     const v = equalsBytes(this.persistedRoot, KECCAK256_RLP)
       ? null
-      : await whileReading(
+      : await unlessUnproven(
+          this.unproven,
           () => `reading ${describeAccount(address, hashedAddress)}`,
+          null,
           () => this.trie(this.accountTrieDb, this.persistedRoot).get(hashedAddress, true),
+          hashedAddress,
         )
     this.store.l1.set(`a${bytesToUnprefixedHex(address)}`, v)
     return v

@@ -2,7 +2,7 @@ import type { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { createAccountFromRLP } from '@ethereumjs/util'
 
-import { describeAccount, describeSlot, whileReading } from '../engines/baseline/nodeStore.js'
+import { type UnprovenAccounts, describeAccount, describeSlot, unlessUnproven, whileReading } from '../engines/baseline/nodeStore.js'
 
 /** One account's changes since the last root, as merkleization applies them. */
 export type AccountUpdate = {
@@ -27,6 +27,13 @@ export async function applyAccountUpdates(
   accountTrie: MerklePatriciaTrie,
   openStorageTrie: (root: Uint8Array) => MerklePatriciaTrie,
   updates: AccountUpdate[],
+  /**
+   * Where a deletion of an account the witness holds no path to is recorded (and skipped): with `'read'`
+   * only accounts already read as absent without a proof are checked first (the LMDB state manager; every
+   * other deletion walks its path once, as before); with `'all'` every deletion is (the mega engine's
+   * mirror, whose state reads unknown accounts as absent without recording them).
+   */
+  unproven?: { accounts: UnprovenAccounts; check: 'read' | 'all' },
 ): Promise<{ root: Uint8Array; storageRoots: Map<AccountUpdate, Uint8Array>; leaves: Map<AccountUpdate, Uint8Array | null> }> {
   const storageRoots = new Map<AccountUpdate, Uint8Array>()
   const leaves = new Map<AccountUpdate, Uint8Array | null>()
@@ -46,7 +53,11 @@ export async function applyAccountUpdates(
     }
     storageRoots.set(u, storageRoot)
     if (u.account === null) {
-      await whileReading(() => `deleting ${who()} from the account trie`, () => accountTrie.del(u.hashedAddress))
+      const label = () => `deleting ${who()} from the account trie`
+      // The path is proven first: a failed del would leave @ethereumjs/mpt's write lock held.
+      const check = unproven !== undefined && u.slots.length === 0 && (unproven.check === 'all' || unproven.accounts.has(u.hashedAddress))
+      const present = check ? await unlessUnproven(unproven.accounts, label, null, () => accountTrie.get(u.hashedAddress, true)) : true
+      if (present !== null) await whileReading(label, () => accountTrie.del(u.hashedAddress))
       leaves.set(u, null)
       continue
     }

@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
-import { Block, type BlockHeader, createBlock, createBlockHeader, genTransactionsTrieRoot } from '@ethereumjs/block'
+import { Block, type BlockHeader, createBlock, createBlockHeader, genRequestsRoot, genTransactionsTrieRoot } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { Caches } from '@ethereumjs/statemanager'
 import type { TypedTransaction } from '@ethereumjs/tx'
@@ -17,6 +18,7 @@ import {
   utf8ToBytes,
 } from '@ethereumjs/util'
 import { createVM } from '@ethereumjs/vm'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { keccak256 } from '../util/keccak.js'
 
 import { AncestorChain } from '../engines/baseline/ancestors.js'
@@ -42,14 +44,13 @@ import {
 import { initKeccak } from '../util/keccak.js'
 import { AccountSet } from './accounts.js'
 import { buildGenesisState } from './genesis.js'
-import { type GenerateOptions, resolveWorkload } from './options.js'
+import { type GenerateOptions, resolveHardfork, resolveWorkload } from './options.js'
 import { ERC20_LAYOUT, deployWorkloadContracts } from './setup.js'
 import { TX_GAS_LIMIT, TxFactory } from './transactions.js'
 
-/** Chain parameters every generated chain shares. */
+/** Chain parameters every generated chain shares (the hardfork is an option: src/workloads/options.ts). */
 export const CHAIN_DEFAULTS = {
   chainId: 1337,
-  hardfork: 'cancun',
   genesisTimestamp: 1_700_000_000,
   blockTime: 12,
   /** The minimum base fee: blocks above the gas target raise it by ≤ 12.5% per block from here. */
@@ -92,21 +93,42 @@ export async function generateChain(
   output: OutputCheck = {},
 ): Promise<GenerateStats> {
   const spec = resolveWorkload(options)
+  const hardfork = resolveHardfork(options.hardfork, spec)
   // Checked and reserved before the (possibly long) genesis build: never replace what megabench did not write.
   const reservation = await OutputReservation.reserve(outDir, 'chain', output)
   try {
-    return await generateInto(spec, outDir, reservation, onProgress)
+    return await generateInto(spec, hardfork, outDir, reservation, onProgress)
   } catch (err) {
     await reservation.abort()
     throw err
   }
 }
 
-async function generateInto(spec: ReturnType<typeof resolveWorkload>, outDir: string, reservation: OutputReservation, onProgress?: (p: GenerateProgress) => void): Promise<GenerateStats> {
+/**
+ * The header fields a fork adds (each while its EIP is active): the withdrawals root (EIP-4895, here
+ * always of no withdrawals), the blob gas fields (EIP-4844: no blobs, the excess carried over by the
+ * fork's blob schedule), the parent beacon root (EIP-4788; a seed-derived stand-in). The requests hash
+ * (EIP-7685) is the executor's, added once the block is executed.
+ */
+function forkHeaderFields(common: Common, parent: BlockHeader | undefined, beaconRoot: Uint8Array) {
+  return {
+    ...(common.isActivatedEIP(4895) ? { withdrawalsRoot: KECCAK256_RLP } : {}),
+    ...(common.isActivatedEIP(4844) ? { blobGasUsed: 0n, excessBlobGas: parent === undefined ? 0n : parent.calcNextExcessBlobGas(common) } : {}),
+    ...(common.isActivatedEIP(4788) ? { parentBeaconBlockRoot: beaconRoot } : {}),
+  }
+}
+
+async function generateInto(
+  spec: ReturnType<typeof resolveWorkload>,
+  hardfork: string,
+  outDir: string,
+  reservation: OutputReservation,
+  onProgress?: (p: GenerateProgress) => void,
+): Promise<GenerateStats> {
   await initKeccak()
   const D = CHAIN_DEFAULTS
   const where = { origin: outDir, block: 0n }
-  const common = createChainCommon(BigInt(D.chainId), D.hardfork, where)
+  const common = createChainCommon(BigInt(D.chainId), hardfork, where)
 
   // 1. Contracts, deployed for real in a scratch EVM, become the explicit part of the genesis.
   let t = now()
@@ -155,10 +177,9 @@ async function generateInto(spec: ReturnType<typeof resolveWorkload>, outDir: st
       baseFeePerGas: D.genesisBaseFee,
       stateRoot: genesisBuild.stateRoot,
       extraData: utf8ToBytes('megabench genesis'),
-      withdrawalsRoot: KECCAK256_RLP,
-      blobGasUsed: 0n,
-      excessBlobGas: 0n,
-      parentBeaconBlockRoot: new Uint8Array(32),
+      ...forkHeaderFields(common, undefined, new Uint8Array(32)),
+      // EIP-7685: a genesis has no requests (sha256 of nothing).
+      ...(common.isActivatedEIP(7685) ? { requestsHash: genRequestsRoot([], sha256) } : {}),
       difficulty: 0n,
     },
     { common },
@@ -166,7 +187,7 @@ async function generateInto(spec: ReturnType<typeof resolveWorkload>, outDir: st
   const genesis: GenesisSpec = {
     format: GENESIS_FORMAT,
     chainId: D.chainId,
-    hardfork: D.hardfork,
+    hardfork,
     headerRlp: bytesToHex(genesisHeader.serialize()),
     stateRoot: bytesToHex(genesisBuild.stateRoot),
     ...stateSpec,
@@ -209,10 +230,7 @@ async function generateInto(spec: ReturnType<typeof resolveWorkload>, outDir: st
         gasLimit: BigInt(spec.blockGasLimit),
         baseFeePerGas: parent.calcNextBaseFee(),
         mixHash: keccak256(utf8ToBytes(`megabench/randao/${spec.seed}/${n}`)),
-        parentBeaconBlockRoot: keccak256(utf8ToBytes(`megabench/beacon/${spec.seed}/${n}`)),
-        withdrawalsRoot: KECCAK256_RLP,
-        blobGasUsed: 0n,
-        excessBlobGas: parent.calcNextExcessBlobGas(common),
+        ...forkHeaderFields(common, parent, keccak256(utf8ToBytes(`megabench/beacon/${spec.seed}/${n}`))),
         extraData: utf8ToBytes('megabench'),
         difficulty: 0n,
       }
@@ -242,6 +260,7 @@ async function generateInto(spec: ReturnType<typeof resolveWorkload>, outDir: st
           logsBloom: executed.logsBloom,
           gasUsed: executed.gasUsed,
           transactionsTrie: await genTransactionsTrieRoot(included),
+          ...(executed.requestsHash === undefined ? {} : { requestsHash: executed.requestsHash }),
         },
         { common },
       )

@@ -1,3 +1,4 @@
+import { CHAIN_HARDFORKS } from '../engines/baseline/common.js'
 import { UsageError } from '../errors/index.js'
 import { WORKLOADS, type WorkloadName, type WorkloadSpec } from '../sources/chainFormat.js'
 import { pairCandidates } from './setup.js'
@@ -18,6 +19,30 @@ export type GenerateOptions = {
   seed?: string
   /** Percentages, e.g. { eth: 30, erc20: 25, swap: 45 }; only for `mixed`. */
   mix?: { eth: number; erc20: number; swap: number }
+  /** The chain's one hardfork (shanghai … bpo2; default DEFAULT_GENERATE_HARDFORK). */
+  hardfork?: string
+}
+
+/**
+ * The hardfork `generate` builds chains at by default: the newest fork @ethereumjs/common 10.1.3 schedules
+ * on mainnet (bpo2, at 1767747671). A generated chain runs mainnet's parameters at one fork, and bpo2 is
+ * osaka's rules with mainnet's current blob schedule (target 14, max 21 blobs), so it is what mainnet
+ * executes today.
+ */
+export const DEFAULT_GENERATE_HARDFORK = 'bpo2'
+
+/**
+ * A generated chain's hardfork: `--hardfork`, else the default; one of CHAIN_HARDFORKS. The workload's
+ * ERC20 is compiled for cancun (evmVersion cancun: it uses MCOPY), so a shanghai chain has no tokens
+ * (the eth-transfer workload, or --tokens 0).
+ */
+export function resolveHardfork(hardfork: string | undefined, spec?: Pick<WorkloadSpec, 'tokens'>): string {
+  const h = hardfork ?? DEFAULT_GENERATE_HARDFORK
+  if (!CHAIN_HARDFORKS.includes(h)) throw new UsageError(`--hardfork ${h}: generate builds chains at ${CHAIN_HARDFORKS.join(', ')} (default ${DEFAULT_GENERATE_HARDFORK})`)
+  if (h === 'shanghai' && spec !== undefined && spec.tokens > 0) {
+    throw new UsageError('--hardfork shanghai: the workload\'s ERC20 is compiled for cancun (MCOPY), so a shanghai chain has no tokens (eth-transfer, or --tokens 0)')
+  }
+  return h
 }
 
 /**

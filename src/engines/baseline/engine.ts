@@ -12,7 +12,7 @@ import { ValueEncoding, bytesToBigInt, bytesToHex, equalsBytes, hexToBytes } fro
 import type { VM } from '@ethereumjs/vm'
 import { createVM } from '@ethereumjs/vm'
 
-import { BlockExecutionError, FixtureError, MegabenchError, MissingTrieNodeError } from '../../errors/index.js'
+import { BlockExecutionError, FixtureError, KzgUnavailableError, MegabenchError, MissingTrieNodeError } from '../../errors/index.js'
 import { now } from '../../probes/clock.js'
 import { PhaseClock } from '../../probes/phases.js'
 import { FlatStateManager } from '../../storage/flatStateManager.js'
@@ -23,10 +23,11 @@ import { initKeccak, keccak256 } from '../../util/keccak.js'
 import { buildGenesisState } from '../../workloads/genesis.js'
 import { summarizeDiff } from '../stateDiff.js'
 import type { BlockDiffSummary, BlockRun, BlockStorageDelta, Engine, RunUnitOptions, StorageOptions, UnitStorageStats } from '../types.js'
-import { CheckRecorder, recordHeaderChecks, recordStateRoot } from '../verify.js'
+import { CheckRecorder, executionFailed, noteUnproven, recordHeaderChecks, recordStateRoot } from '../verify.js'
 import { recordSenders, useCachedSenders } from '../senders.js'
 import { AncestorChain } from './ancestors.js'
-import { advanceMainnetCommon, createChainCommon, createMainnetCommon } from './common.js'
+import { KzgUnavailable, ensurePrecompileCrypto, kzgBackend } from './crypto.js'
+import { advanceNetworkCommon, createChainCommon, createNetworkCommon } from './common.js'
 import { executeBlock } from './executeBlock.js'
 import { MissingNodeSignal, NodeStore } from './nodeStore.js'
 import { ReplayStateManager, type StateReadCounts } from './stateManager.js'
@@ -92,10 +93,11 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       if (machine === undefined) {
         const ancestors = new AncestorChain(input.ancestorHashes, input.origin, number)
         const vm = await createVM({ common, stateManager: state.stateManager as StateManagerInterface, blockchain: ancestors })
+        ensurePrecompileCrypto(vm.evm)
         machine = { common, vm, ancestors }
         uninstallAccessSets = opts.accessSets?.install({ stateManager: state.stateManager as StateManagerInterface, evm: vm.evm })
-      } else if (unit.rules.kind === 'mainnet') {
-        advanceMainnetCommon(machine.common, { origin: input.origin, number, timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
+      } else if (unit.rules.kind === 'network') {
+        advanceNetworkCommon(machine.common, { origin: input.origin, number, timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
       }
       machine.ancestors.setBlock(input.ancestorHashes, input.origin, number)
       const sendersFromCache = opts.senders === 'cache'
@@ -140,7 +142,8 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
           }
         }
       } catch (err) {
-        throw asExecutionError(err, input, state.kind === 'memory' ? state.nodeStore : undefined)
+        // An account read as absent without a proof comes first: the block may have failed because of it.
+        throw unprovenError(state.stateManager.unproven.take(), input, err) ?? asExecutionError(err, input, state.kind === 'memory' ? state.nodeStore : undefined)
       } finally {
         profiler?.detach(evm)
         if (state.kind === 'memory') state.stateManager.probe = undefined
@@ -148,6 +151,12 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       recordHeaderChecks(rec, input.expected, executed, block.header, !machine.common.gteHardfork('byzantium'))
       if (state.kind === 'memory' && executed.stateRoot !== undefined) recordStateRoot(rec, input.expected.stateRoot, executed.stateRoot, 'MPT root after every block (in-memory trie)')
       recordSenders(rec, opts.senders ?? 'recover', block.transactions, input.senders, 'recovered with ecrecover before execution')
+      const unproven = state.stateManager.unproven.take()
+      if (executionFailed(rec.mismatches)) {
+        const e = unprovenError(unproven, input)
+        if (e !== undefined) throw e
+      }
+      noteUnproven(rec, unproven.map((u) => u.reading))
       const run: BlockRun = {
         origin: input.origin,
         number,
@@ -210,8 +219,8 @@ function isBatchEnd(storage: StorageOptions, size: number, next: BlockInput | un
 
 function createCommon(unit: ReplayUnit, input: BlockInput): Common {
   const { number, timestamp } = readHeaderNumbers(input)
-  return unit.rules.kind === 'mainnet'
-    ? createMainnetCommon({ origin: input.origin, number, timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
+  return unit.rules.kind === 'network'
+    ? createNetworkCommon({ origin: input.origin, number, timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
     : createChainCommon(unit.rules.chainId, unit.rules.hardfork, { origin: input.origin, block: number })
 }
 
@@ -369,7 +378,34 @@ function decodeBlock(input: BlockInput, common: Common, unfrozen = false): Block
       `field blockHash: ${bytesToHex(input.hash)} does not match the header in blockRlp (${bytesToHex(block.hash())})`,
     )
   }
+  requireKzg(block, input)
   return block
+}
+
+/**
+ * A block with a blob (type-3) transaction loads the KZG backend before it executes (construction needs
+ * `customCrypto.kzg`; the block's RLP carries no blobs, but the point-evaluation precompile may be called);
+ * without one it is refused in one line. Other blocks never load it.
+ */
+export function requireKzg(block: Block, input: BlockInput): void {
+  const i = block.transactions.findIndex((tx) => tx.type === 3)
+  if (i < 0) return
+  try {
+    kzgBackend()
+  } catch (err) {
+    if (!(err instanceof KzgUnavailable)) throw err
+    throw new KzgUnavailableError({ origin: input.origin, block: input.number }, `transaction ${i} is a blob transaction (type 3), which needs KZG: ${err.message}`, err)
+  }
+}
+
+/**
+ * The block read accounts the witness holds no path to as absent (UnprovenAccounts) and then failed: the
+ * first such read, as the MissingTrieNodeError it would have been in a strict replay.
+ */
+export function unprovenError(unproven: readonly MissingNodeSignal[], input: BlockInput, cause?: unknown): MissingTrieNodeError | undefined {
+  const first = unproven[0]
+  if (first === undefined) return undefined
+  return new MissingTrieNodeError({ origin: input.origin, block: input.number }, `0x${first.key}`, cause ?? first, first.reading)
 }
 
 /** Senders the source cached must be the ones recovered from the signatures. */
@@ -378,6 +414,8 @@ export function asExecutionError(err: unknown, input: BlockInput, store: NodeSto
   if (err instanceof MegabenchError) return err
   const chain: unknown[] = []
   for (let e = err; e instanceof Error; e = e.cause) chain.push(e)
+  const kzg = chain.find((e) => e instanceof KzgUnavailable)
+  if (kzg !== undefined) return new KzgUnavailableError(loc, `a point-evaluation (0x0a) call needs KZG: ${(kzg as KzgUnavailable).message}`, err)
   const signal = chain.find((e) => e instanceof MissingNodeSignal)
   if (signal !== undefined || chain.some((e) => (e as Error).message.includes('Missing node in DB'))) {
     const key = signal?.key ?? store?.lastMissingKey

@@ -1,20 +1,28 @@
-import type { Block } from '@ethereumjs/block'
+import { type Block, genRequestsRoot } from '@ethereumjs/block'
 import { ConsensusType, Hardfork } from '@ethereumjs/common'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import type { EVMInterface } from '@ethereumjs/evm'
 import {
   Account,
-  type Address,
+  Address,
+  CLRequest,
+  CLRequestType,
   KECCAK256_RLP,
+  bigIntToAddressBytes,
   bigIntToBytes,
+  bytesToBigInt,
+  bytesToHex,
+  concatBytes,
   createAddressFromString,
   setLengthLeft,
 } from '@ethereumjs/util'
+import { sha256 } from '@noble/hashes/sha2.js'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { Bloom, type RunTxResult, type TxReceipt, type VM, encodeReceipt, runTx } from '@ethereumjs/vm'
 
 import { Phase, type PhaseClock } from '../../probes/phases.js'
+import { takeUnseenKzgFailure } from './crypto.js'
 import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from './dao.js'
 
 /** What a transaction executed elsewhere produced, for its receipt and the block's gas (Byzantium+). */
@@ -59,6 +67,10 @@ export type ExecutedBlock = {
   gasUsed: bigint
   txCount: number
   receipts: TxReceipt[]
+  /** EIP-7685 (Prague and later): the commitment to the block's execution-layer requests; undefined before. */
+  requestsHash?: Uint8Array | undefined
+  /** The requests themselves (type byte ‖ data), Prague and later. */
+  requests?: Uint8Array[] | undefined
 }
 
 export type ExecuteBlockOptions = {
@@ -77,10 +89,13 @@ export type ExecuteBlockOptions = {
 const BEACON_ROOTS_ADDRESS = createAddressFromString('0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02')
 
 /**
- * Executes one block on `vm` with mainnet block rules (chainstart … cancun), mirroring
- * @ethereumjs/vm's runBlock, but with the phases apart so that each can be timed:
+ * Executes one block on `vm` with the block rules of chainstart … bpo2, mirroring @ethereumjs/vm
+ * 10.1.3's runBlock, but with the phases apart so that each can be timed:
  *   senderRecovery: every transaction's sender, recovered once and cached on the frozen tx;
- *   execution:      DAO fork, system calls, transactions (runTx), withdrawals, block rewards;
+ *   execution:      DAO fork, pre-block system calls (EIP-4788 beacon root, EIP-2935 parent hash),
+ *                   transactions (runTx: every type, incl. EIP-4844 blob and EIP-7702 set-code
+ *                   transactions), withdrawals, block rewards, EIP-7685 requests (EIP-6110 deposit
+ *                   logs, the EIP-7002 and EIP-7251 post-block system calls) and their hash;
  *   merkleization:  the state root (before Byzantium also inside execution: receipts carry roots);
  *   persistence:    the final commit, which writes new trie nodes to the node store.
  * Senders are recovered in a separate phase, as clients do in a pipeline stage before execution.
@@ -135,6 +150,7 @@ export class BlockExecution {
       }
       await evm.journal.checkpoint()
       if (common.isActivatedEIP(4788)) await storeParentBeaconBlockRoot(vm, block)
+      if (common.isActivatedEIP(2935)) await storeParentBlockHash(vm, block)
     })
     return e
   }
@@ -195,10 +211,15 @@ export class BlockExecution {
   /** Receipts of `addExecuted` transactions, put into the receipt trie in one go at `finish`. */
   private pendingReceipts: [Uint8Array, Uint8Array][] = []
 
-  /** Withdrawals and rewards, then the state root (unless deferred) and the commit. */
+  /**
+   * Withdrawals and rewards, the EIP-7685 requests (Prague and later: deposit logs, then the EIP-7002 and
+   * EIP-7251 system calls, as runBlock accumulates them after applying the block), then the state root
+   * (unless deferred) and the commit.
+   */
   async finish(): Promise<ExecutedBlock> {
     const { vm, block } = this
     const { common, evm } = vm
+    let requests: CLRequest<CLRequestType>[] | undefined
     await this.inExecution(async () => {
       for (const [k, v] of this.pendingReceipts.splice(0)) await this.receiptTrie.put(k, v)
       if (common.isActivatedEIP(4895)) {
@@ -206,7 +227,12 @@ export class BlockExecution {
         await evm.journal.cleanup()
       }
       if (common.consensusType() === ConsensusType.ProofOfWork) await payBlockRewards(vm, block)
+      if (common.isActivatedEIP(7685)) requests = await accumulateRequests(vm, block, this.receipts)
     })
+    // ethereumjs's point-evaluation precompile turns any exception into a revert: a KZG backend that
+    // could not be loaded during the block is the block's error, not a silently different result.
+    const kzgFailure = takeUnseenKzgFailure()
+    if (kzgFailure !== undefined) throw kzgFailure
     // getStateRoot is merkleization (MerkleStateManager flushes its caches into the trie and hashes).
     await this.opts.observer?.blockEnd(block)
     const stateRoot = this.opts.stateRoot === false ? undefined : await vm.stateManager.getStateRoot()
@@ -218,6 +244,8 @@ export class BlockExecution {
       gasUsed: this.gasUsed,
       txCount: this.txCount,
       receipts: this.receipts,
+      requestsHash: requests === undefined ? undefined : genRequestsRoot(requests, common.customCrypto.sha256 ?? sha256),
+      requests: requests?.map((r) => r.bytes),
     }
   }
 
@@ -269,6 +297,87 @@ async function storeParentBeaconBlockRoot(vm: VM, block: Block): Promise<void> {
     block.header.parentBeaconBlockRoot!,
   )
   await vm.evm.journal.cleanup()
+}
+
+/**
+ * EIP-2935: the parent's hash into the history contract's ring buffer (slot (n − 1) mod 8191), as
+ * @ethereumjs/vm's accumulateParentBlockHash: written directly, no EVM call; nothing if the contract
+ * has no code (before its deployment).
+ */
+async function storeParentBlockHash(vm: VM, block: Block): Promise<void> {
+  const history = new Address(bigIntToAddressBytes(vm.common.param('historyStorageAddress')))
+  const code = await vm.stateManager.getCode(history)
+  if (code.length === 0) return
+  const ring = (block.header.number - 1n) % vm.common.param('historyServeWindow')
+  await vm.stateManager.putStorage(history, setLengthLeft(bigIntToBytes(ring), 32), block.header.parentHash)
+  await vm.evm.journal.cleanup()
+}
+
+const DEPOSIT_TOPIC = '0x649bbc62d0e31342afea4e5cd82d4049e7e1ee912fc0889aa790803be39038c5'
+
+/**
+ * EIP-7685: the block's execution-layer requests in type order, as @ethereumjs/vm 10.1.3's
+ * accumulateRequests (not exported) makes them: EIP-6110 deposits from the deposit contract's logs in
+ * the receipts, then the EIP-7002 withdrawal and EIP-7251 consolidation requests, each the return data
+ * of a system call (caller 0xff…fe, 30M gas) to its predeploy.
+ */
+async function accumulateRequests(vm: VM, block: Block, receipts: readonly TxReceipt[]): Promise<CLRequest<CLRequestType>[]> {
+  const common = vm.common
+  const out: CLRequest<CLRequestType>[] = []
+  if (common.isActivatedEIP(6110)) {
+    const chainParams = (common as unknown as { _chainParams: { depositContractAddress?: string } })._chainParams
+    const deposit = (chainParams.depositContractAddress ?? '0x00000000219ab540356cBB839Cbe05303d7705Fa').toLowerCase()
+    let data = new Uint8Array(0)
+    for (const r of receipts) {
+      for (const [address, topics, logData] of r.logs) {
+        if (topics.length > 0 && bytesToHex(topics[0]!) === DEPOSIT_TOPIC && bytesToHex(address) === deposit) data = concatBytes(data, parseDepositLog(logData))
+      }
+    }
+    out.push(new CLRequest(CLRequestType.Deposit, data))
+  }
+  if (common.isActivatedEIP(7002)) out.push(await systemCallRequest(vm, block, CLRequestType.Withdrawal, 'withdrawalRequestPredeployAddress'))
+  if (common.isActivatedEIP(7251)) out.push(await systemCallRequest(vm, block, CLRequestType.Consolidation, 'consolidationRequestPredeployAddress'))
+  return out
+}
+
+/**
+ * An EIP-7002/7251 post-block system call: the predeploy's code run with caller 0xff…fe and 30M gas, in a
+ * checkpoint (reverted on an exception). Unlike ethereumjs's `evm.runCall` it never reads or writes the
+ * system account: the call transfers nothing and the account is restored afterwards anyway, and the
+ * clients whose witnesses megabench replays (reth, geth) do not read it, so their witnesses hold no proof
+ * of it. An absent predeploy gives an empty request (as ethereumjs).
+ */
+async function systemCallRequest(vm: VM, block: Block, type: CLRequestType, addressParam: string): Promise<CLRequest<CLRequestType>> {
+  const to = new Address(setLengthLeft(bigIntToBytes(vm.common.param(addressParam)), 20))
+  const system = new Address(bigIntToAddressBytes(vm.common.param('systemAddress')))
+  if ((await vm.stateManager.getAccount(to)) === undefined) return new CLRequest(type, new Uint8Array(0))
+  const code = await vm.stateManager.getCode(to)
+  const evm = vm.evm
+  await evm.journal.checkpoint()
+  const result = await evm.runCode({ code, data: new Uint8Array(0), caller: system, origin: system, to, gasLimit: vm.common.param('systemCallGasLimit'), block })
+  if (result.exceptionError === undefined) await evm.journal.commit()
+  else await evm.journal.revert()
+  return new CLRequest(type, result.exceptionError === undefined ? result.returnValue : new Uint8Array(0))
+}
+
+/** EIP-6110: a DepositEvent's data (576 bytes, ABI layout fixed by the deposit contract) → pubkey ‖ credentials ‖ amount ‖ signature ‖ index. */
+function parseDepositLog(data: Uint8Array): Uint8Array {
+  const layout: [offset: number, size: number][] = [
+    [160, 48],
+    [256, 32],
+    [320, 8],
+    [384, 96],
+    [512, 8],
+  ]
+  const invalid = () => new Error('invalid deposit log: unsupported data layout')
+  if (data.length !== 576) throw invalid()
+  const parts: Uint8Array[] = []
+  layout.forEach(([offset, size], i) => {
+    if (bytesToBigInt(data.subarray(i * 32, i * 32 + 32)) !== BigInt(offset)) throw invalid()
+    if (bytesToBigInt(data.subarray(offset, offset + 32)) !== BigInt(size)) throw invalid()
+    parts.push(data.subarray(offset + 32, offset + 32 + size))
+  })
+  return concatBytes(...parts)
 }
 
 /** EIP-779: the DAO fork's irregular state change. */

@@ -42,6 +42,56 @@ export async function whileReading<T>(reading: () => string, fn: () => Promise<T
   }
 }
 
+/** The MissingNodeSignal in an error's cause chain, if any. */
+export function missingNodeSignalOf(err: unknown): MissingNodeSignal | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof MissingNodeSignal) return e
+  return undefined
+}
+
+/**
+ * Accounts the witness holds no path to, read as absent ("unproven absence"). A source's witness may lack
+ * the proof of an account a client reads but never writes (go-ethereum's witness of Hoodi block 1151683
+ * lacks the blob transaction's recipient; ethereumjs, with a lenient trie, reads such accounts as absent).
+ * Reading one gives "absent", and removing it from the trie (ethereumjs deletes a touched empty account)
+ * leaves the missing subtree as it is. Nothing is assumed silently: the engine takes the list after each
+ * block, and if the block fails any check (or fails to execute) it reports the first such read as the
+ * MissingTrieNodeError it would have been; if the block verifies, its roots prove the assumption.
+ */
+export class UnprovenAccounts {
+  private list: MissingNodeSignal[] = []
+  /** Trie keys (hashed addresses, hex) read as absent without a proof: their deletions are checked first. */
+  private readonly keys = new Set<string>()
+  add(signal: MissingNodeSignal, hashedAddress?: Uint8Array): void {
+    this.list.push(signal)
+    if (hashedAddress !== undefined) this.keys.add(bytesToHex(hashedAddress))
+  }
+  /** Whether this account (trie key) was read as absent without a proof. */
+  has(hashedAddress: Uint8Array): boolean {
+    return this.keys.has(bytesToHex(hashedAddress))
+  }
+  /** The block's unproven reads (in order), cleared. */
+  take(): MissingNodeSignal[] {
+    const l = this.list
+    this.list = []
+    return l
+  }
+}
+
+/**
+ * Runs an account read or an account-trie deletion: a node the witness lacks makes it an unproven
+ * absence (recorded in `unproven`, `absent` returned) instead of an error. Labelled like `whileReading`.
+ */
+export async function unlessUnproven<T>(unproven: UnprovenAccounts, reading: () => string, absent: T, fn: () => Promise<T>, hashedAddress?: Uint8Array): Promise<T> {
+  try {
+    return await whileReading(reading, fn)
+  } catch (err) {
+    const signal = missingNodeSignalOf(err)
+    if (signal === undefined) throw err
+    unproven.add(signal, hashedAddress)
+    return absent
+  }
+}
+
 /** How a missing-node error names an account: address (when known) and its trie key. */
 export function describeAccount(address: Uint8Array | undefined, hashedAddress: Uint8Array): string {
   return address === undefined ? `account with trie key ${bytesToHex(hashedAddress)}` : `account ${bytesToHex(address)} (trie key ${bytesToHex(hashedAddress)})`

@@ -4,7 +4,7 @@ import { type Account, type Address, EthereumJSErrorWithoutCode, unpadBytes } fr
 
 import { Phase, type PhaseClock } from '../../probes/phases.js'
 import { keccak256 } from '../../util/keccak.js'
-import { describeAccount, describeSlot, whileReading } from './nodeStore.js'
+import { UnprovenAccounts, describeAccount, describeSlot, unlessUnproven, whileReading } from './nodeStore.js'
 import type { ExecutionProbe } from './executeBlock.js'
 
 /** Reads that missed the state caches and went to the trie (the `state_reads` of a slow-block line). */
@@ -29,6 +29,8 @@ export type ReplayStateManagerOpts = MerkleStateManagerOpts & {
  */
 export class ReplayStateManager extends MerkleStateManager {
   readonly reads: StateReadCounts = { accounts: 0, storageSlots: 0, code: 0, codeBytes: 0 }
+  /** Accounts read as absent because the witness holds no path to them (taken per block by the engine). */
+  readonly unproven = new UnprovenAccounts()
   private readonly clock: PhaseClock | undefined
   /** Set by the engine while a probe is attached. */
   probe: ExecutionProbe | undefined
@@ -44,7 +46,13 @@ export class ReplayStateManager extends MerkleStateManager {
     const put = trie.put.bind(trie)
     const del = trie.del.bind(trie)
     trie.put = (key, value, skip) => whileReading(() => `updating ${describeAccount(key, keccak256(key))} in the account trie`, () => put(key, value, skip))
-    trie.del = (key, skip) => whileReading(() => `deleting ${describeAccount(key, keccak256(key))} from the account trie`, () => del(key, skip))
+    const get = trie.get.bind(trie)
+    trie.del = async (key, skip) => {
+      const label = () => `deleting ${describeAccount(key, keccak256(key))} from the account trie`
+      // The path is proven first (a read takes no lock): a failed del would leave the trie's write lock held.
+      if (this.unproven.has(keccak256(key)) && (await unlessUnproven(this.unproven, label, null, () => get(key, true))) === null) return
+      return whileReading(label, () => del(key, skip))
+    }
   }
 
   override async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
@@ -59,7 +67,8 @@ export class ReplayStateManager extends MerkleStateManager {
 
   override async getAccount(address: Address): Promise<Account | undefined> {
     if (this._caches?.account?.get(address) !== undefined) return super.getAccount(address)
-    const read = () => whileReading(() => `reading ${describeAccount(address.bytes, keccak256(address.bytes))}`, () => super.getAccount(address))
+    const read = () =>
+      unlessUnproven(this.unproven, () => `reading ${describeAccount(address.bytes, keccak256(address.bytes))}`, undefined, () => super.getAccount(address), keccak256(address.bytes))
     if (this.readDepth > 0) return read()
     this.reads.accounts++
     return this.timedRead(read)

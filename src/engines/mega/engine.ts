@@ -13,12 +13,13 @@ import { Phase, PhaseClock } from '../../probes/phases.js'
 import type { BlockInput, ReplayUnit } from '../../types.js'
 import { initKeccak, keccak256 } from '../../util/keccak.js'
 import { AncestorChain } from '../baseline/ancestors.js'
-import { advanceMainnetCommon, createChainCommon, createMainnetCommon } from '../baseline/common.js'
-import { asExecutionError, readHeaderNumbers } from '../baseline/engine.js'
+import { ensurePrecompileCrypto } from '../baseline/crypto.js'
+import { advanceNetworkCommon, createChainCommon, createNetworkCommon } from '../baseline/common.js'
+import { asExecutionError, readHeaderNumbers, requireKzg, unprovenError } from '../baseline/engine.js'
 import { BlockExecution, type ExecutedBlock, executeBlock } from '../baseline/executeBlock.js'
 import { encodeDiff, encodeDiffRecord, summarizeDiff } from '../stateDiff.js'
 import type { BlockRun, Engine, MegaOptions, MegaUnitStats, RunUnitOptions } from '../types.js'
-import { CheckRecorder, recordHeaderChecks, recordStateRoot } from '../verify.js'
+import { CheckRecorder, executionFailed, noteUnproven, recordHeaderChecks, recordStateRoot } from '../verify.js'
 import { type SenderSource, recordSenders, setSender, useCachedSenders } from '../senders.js'
 import { BucketTree } from './bucketTree.js'
 import { executeBlockOnFastEvm, fastForkOf } from './fastEvm.js'
@@ -73,8 +74,8 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
   let input: BlockInput = r.value
   const first = readHeaderNumbers(input)
   const common =
-    unit.rules.kind === 'mainnet'
-      ? createMainnetCommon({ origin: input.origin, number: first.number, timestamp: first.timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
+    unit.rules.kind === 'network'
+      ? createNetworkCommon({ origin: input.origin, number: first.number, timestamp: first.timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
       : createChainCommon(unit.rules.chainId, unit.rules.hardfork, { origin: input.origin, block: first.number })
   // Workers start loading their replicas while this thread loads its own state.
   const parallel =
@@ -123,6 +124,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
     }
     const ancestors = new AncestorChain(input.ancestorHashes, input.origin, first.number)
     const vm = await createVM({ common, stateManager: sm as StateManagerInterface, blockchain: ancestors })
+    ensurePrecompileCrypto(vm.evm)
     uninstallAccessSets = opts.accessSets?.install({ stateManager: sm as StateManagerInterface, evm: vm.evm })
     const pool = await poolFor(mega.senderWorkers)
     stats.senderWorkers = pool?.size ?? 0
@@ -140,8 +142,8 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
       const next = r.done === true ? undefined : r.value
       const t1 = now()
       const { number, timestamp } = readHeaderNumbers(input)
-      if (unit.rules.kind === 'mainnet' && number !== first.number) {
-        advanceMainnetCommon(common, { origin: input.origin, number, timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
+      if (unit.rules.kind === 'network' && number !== first.number) {
+        advanceNetworkCommon(common, { origin: input.origin, number, timestamp, declaredHardfork: input.hardfork, chainId: input.chainId })
       }
       ancestors.setBlock(input.ancestorHashes, input.origin, number)
       // The next block is decoded, and its senders recovered, while this one executes.
@@ -164,7 +166,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
         if (input.warmup !== true) stats.evmBlocks[fastFork !== undefined ? 'fast' : 'ethereumjs']++
         executed =
           fastFork !== undefined
-            ? await clock.time(Phase.execution, () => executeBlockOnFastEvm(state, block, fastFork, common.chainId(), input.ancestorHashes, unit.rules.kind === 'mainnet' ? 1_920_000n : undefined, mega.evmTier))
+            ? await clock.time(Phase.execution, () => executeBlockOnFastEvm(state, block, fastFork, common.chainId(), input.ancestorHashes, common.chainId() === 1n ? 1_920_000n : undefined, mega.evmTier))
             : parallel !== undefined && common.gteHardfork('byzantium') && block.transactions.length > 1
             ? await executeParallel(vm, block, input, state, parallel, clock, stats.parallel)
             : await executeBlock(vm, block, { clock, probe: profiler, stateRoot: false, observer: input.warmup === true ? undefined : opts.accessSets })
@@ -210,6 +212,14 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
         }
         stats.verifyMptMs += now() - tv
       } else rec.skip('stateRoot', 'not checked (--verify-mpt off): the mega engine computes no MPT root of its own')
+      if (mirror !== undefined) {
+        const unproven = mirror.unproven.take()
+        if (executionFailed(rec.mismatches)) {
+          const e = unprovenError(unproven, input)
+          if (e !== undefined) throw e
+        }
+        noteUnproven(rec, unproven.map((u) => u.reading))
+      }
       const encoded = encodeDiff(diff)
       stats.stateDiffBytes += encoded.length
       if (log !== undefined) {
@@ -369,6 +379,7 @@ function decode(input: BlockInput, common: Common): Block {
   if (!equalsBytes(block.hash(), input.hash)) {
     throw new FixtureError(input.origin, `field blockHash: ${bytesToHex(input.hash)} does not match the header in blockRlp (${bytesToHex(block.hash())})`)
   }
+  requireKzg(block, input)
   return block
 }
 

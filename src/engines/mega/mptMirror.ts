@@ -3,7 +3,7 @@ import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { KECCAK256_RLP, ValueEncoding, bigIntToUnpaddedBytes, createAccountFromRLP, hexToBytes } from '@ethereumjs/util'
 
-import { type NodeStore, describeAccount, whileReading } from '../baseline/nodeStore.js'
+import { type NodeStore, UnprovenAccounts, describeAccount, whileReading } from '../baseline/nodeStore.js'
 import { type AccountUpdate, applyAccountUpdates } from '../../storage/merkleize.js'
 import type { MegaState, StateChange } from './megaState.js'
 
@@ -15,6 +15,8 @@ import type { MegaState, StateChange } from './megaState.js'
 export class MptMirror {
   private root: Uint8Array
   private readonly storageRoots = new Map<string, Uint8Array>()
+  /** Deleted accounts the witness holds no path to (the mega state read them as absent): left as they are. */
+  readonly unproven = new UnprovenAccounts()
 
   constructor(
     private readonly common: Common,
@@ -49,7 +51,9 @@ export class MptMirror {
     for (const [key, e] of byAccount) {
       const a = state.accounts.get(key)
       const hashedAddress = hexToBytes(`0x${key}`)
-      const base = e.wiped ? KECCAK256_RLP : (this.storageRoots.get(key) ?? (await this.leafStorageRoot(accountTrie, hashedAddress)))
+      const gone = (a === undefined || a === null) && e.slots.size === 0
+      // A deleted account with no slot changes needs no storage root (and may be one the witness does not reach).
+      const base = e.wiped || gone ? KECCAK256_RLP : (this.storageRoots.get(key) ?? (await this.leafStorageRoot(accountTrie, hashedAddress)))
       // After a wipe, every slot the account holds now was written since.
       const slots = e.wiped ? (state.storage.get(key) ?? new Map<string, Uint8Array>()) : e.slots
       updates.push({
@@ -60,7 +64,7 @@ export class MptMirror {
         slots: [...slots].map(([s, value]) => ({ hashedSlot: hexToBytes(`0x${s}`), value })),
       })
     }
-    const r = await applyAccountUpdates(accountTrie, (root) => this.trie(root), updates)
+    const r = await applyAccountUpdates(accountTrie, (root) => this.trie(root), updates, { accounts: this.unproven, check: 'all' })
     for (const u of updates) this.storageRoots.set(u.key, r.storageRoots.get(u)!)
     this.root = r.root
     return this.root

@@ -14,7 +14,8 @@ import { createVM, runTx } from '@ethereumjs/vm'
 import { PhaseClock } from '../../probes/phases.js'
 import { initKeccak } from '../../util/keccak.js'
 import { AncestorChain } from '../baseline/ancestors.js'
-import { advanceMainnetCommon, createChainCommon, createMainnetCommon } from '../baseline/common.js'
+import { ensurePrecompileCrypto } from '../baseline/crypto.js'
+import { advanceNetworkCommon, createChainCommon, createNetworkCommon } from '../baseline/common.js'
 import { BlockExecution } from '../baseline/executeBlock.js'
 import { loadMegaState } from './load.js'
 import { type MegaState, MegaStateManager, type StateChange } from './megaState.js'
@@ -72,13 +73,14 @@ const init = workerData as WorkerInit
 await initKeccak()
 const first = init.first
 const common: Common =
-  init.rules.kind === 'mainnet'
-    ? createMainnetCommon({ origin: first.origin, number: first.number, timestamp: first.timestamp, declaredHardfork: first.hardfork, chainId: first.chainId })
+  init.rules.kind === 'network'
+    ? createNetworkCommon({ origin: first.origin, number: first.number, timestamp: first.timestamp, declaredHardfork: first.hardfork, chainId: first.chainId })
     : createChainCommon(init.rules.chainId, init.rules.hardfork, { origin: first.origin, block: first.number })
 const { state } = loadMegaState(init.origin, init.state, { mirror: false })
 const sm = new RecordingStateManager(state)
 const ancestors = new AncestorChain(new Map(), first.origin, first.number)
 const vm = await createVM({ common, stateManager: sm as StateManagerInterface, blockchain: ancestors })
+ensurePrecompileCrypto(vm.evm)
 // Mark the top-level call (this worker's own EVM only): coinbase accesses inside it are EVM reads.
 const runCall = vm.evm.runCall.bind(vm.evm)
 vm.evm.runCall = async (opts) => {
@@ -91,8 +93,8 @@ vm.evm.runCall = async (opts) => {
 }
 
 async function executeJob(job: BlockJob): Promise<TxOutcome[]> {
-  if (init.rules.kind === 'mainnet') {
-    advanceMainnetCommon(common, { origin: job.origin, number: job.number, timestamp: job.timestamp, declaredHardfork: job.hardfork, chainId: job.chainId })
+  if (init.rules.kind === 'network') {
+    advanceNetworkCommon(common, { origin: job.origin, number: job.number, timestamp: job.timestamp, declaredHardfork: job.hardfork, chainId: job.chainId })
   }
   ancestors.setBlock(new Map(job.ancestorHashes), job.origin, job.number)
   const block = createBlockFromRLP(job.blockRlp, { common, freeze: false })
