@@ -220,6 +220,19 @@ describe('megabench conformance (CLI)', () => {
     expect(r.stdout).toMatch(/outcomes that differ between fast and ethereumjs \(0\):/)
   })
 
+  test('--evm-tier: the fast EVM with every block compiled passes the same tests; a bad tier or one without the fast EVM exits 2', async () => {
+    const r = await runCli(['conformance', PER_FORK, ALL_FORM, '--evm-tier', 'compiled', '--workers', '1'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/ on fast \(compiled\), 1 workers/)
+    expect(r.stdout).toMatch(/10 pass, 0 fail, 0 skip, 0 timeout/)
+    const bad = await runCli(['conformance', SMALL, '--evm-tier', 'jit'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toBe('megabench: --evm-tier must be interpreter, compiled, tiered (got "jit")\n')
+    const ejs = await runCli(['conformance', SMALL, '--evm', 'ethereumjs', '--evm-tier', 'compiled'])
+    expect(ejs.code).toBe(2)
+    expect(ejs.stderr).toBe('megabench: --evm-tier applies to the fast EVM (--evm fast or both)\n')
+  })
+
   test('bad input exits 2 with one line naming the file: a missing path, invalid JSON, invalid gzip, no test files', async () => {
     const dir = tempDir()
     const missing = join(dir, 'nope')

@@ -1,9 +1,9 @@
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
-import { Bloom } from '@ethereumjs/vm'
+import { Bloom, type TxReceipt, encodeReceipt } from '@ethereumjs/vm'
 import { describe, expect, it } from 'vitest'
 
-import { bloomAdd, receiptsRoot } from '../src/evm/block.js'
+import { bloomAdd, encodeReceiptFast, receiptsRoot } from '../src/evm/block.js'
 import { initKeccak } from '../src/util/keccak.js'
 
 /** Deterministic pseudo-random bytes (xorshift32). */
@@ -29,6 +29,30 @@ describe('fast EVM block helpers', () => {
       for (let i = 0; i < n; i++) await trie.put(RLP.encode(i), receipts[i]!)
       expect(Buffer.from(receiptsRoot(receipts)).toString('hex'), `n=${n}`).toBe(Buffer.from(trie.root()).toString('hex'))
     }
+  })
+
+  it('encodeReceiptFast is byte-equal to @ethereumjs/vm encodeReceipt (types, status/root, gas sizes, log and data lengths across RLP boundaries)', () => {
+    let n = 0
+    for (const type of [0, 1, 2, 3]) {
+      for (const gas of [0n, 1n, 0x7fn, 0x80n, 21000n, 2n ** 56n, 2n ** 63n - 1n]) {
+        for (const logCount of [0, 1, 3, 20]) {
+          for (const dataLen of [0, 1, 55, 56, 300, 70000]) {
+            const logs: TxReceipt['logs'] = Array.from({ length: logCount }, (_, i) => [bytes(i + 3, 20), Array.from({ length: i % 5 }, (_, j) => bytes(i * 7 + j + 1, 32)), bytes(i + dataLen, i === 0 ? dataLen : (dataLen + i) % 90)])
+            const bloom = bytes(logCount + 99, 256)
+            const receipts: TxReceipt[] = [
+              { status: 1, cumulativeBlockGasUsed: gas, bitvector: bloom, logs },
+              { status: 0, cumulativeBlockGasUsed: gas, bitvector: bloom, logs },
+              { stateRoot: bytes(5, 32), cumulativeBlockGasUsed: gas, bitvector: bloom, logs },
+            ]
+            for (const r of receipts) {
+              expect(Buffer.from(encodeReceiptFast(r, type)).equals(Buffer.from(encodeReceipt(r, type as 0 | 1 | 2 | 3)))).toBe(true)
+              n++
+            }
+          }
+        }
+      }
+    }
+    expect(n).toBe(4 * 7 * 4 * 6 * 3)
   })
 
   it('bloomAdd sets the same bits as @ethereumjs/vm Bloom.add', async () => {

@@ -17,7 +17,9 @@ import { loadArtifact } from '../src/workloads/artifacts.js'
 const ROOT = join(import.meta.dirname, '..')
 const CHAINS = join(ROOT, 'fixtures', 'chains')
 const MAINNET = join(ROOT, 'fixtures', 'mainnet')
-const FAST = { ...DEFAULT_MEGA_SETTINGS, evm: 'fast' as const }
+const FAST = { ...DEFAULT_MEGA_SETTINGS, evm: 'fast' as const, evmTier: ['interpreter', 'compiled'] as const }
+
+const TIERS = ['interpreter', 'compiled', 'tiered'] as const
 
 beforeAll(initKeccak)
 
@@ -26,22 +28,24 @@ describe('fast EVM vs @ethereumjs: bundled blocks', () => {
   // checked by `npm run bench:evm`'s verification step and by MEGABENCH_DIFFERENTIAL=all.
   const chains = process.env.MEGABENCH_DIFFERENTIAL === 'all' ? readdirSync(CHAINS).sort() : ['mixed']
   for (const chain of chains) {
-    test(`chain ${chain}: every block verified, identical state diffs; both EVMs side by side`, async () => {
+    test(`chain ${chain}: every block verified, identical state diffs; both EVMs and every tier side by side`, async () => {
       const dir = join(CHAINS, chain)
-      const mega = { ...DEFAULT_MEGA_SETTINGS, evm: ['ethereumjs', 'fast'] as const }
+      const mega = { ...DEFAULT_MEGA_SETTINGS, evm: ['ethereumjs', 'fast'] as const, evmTier: ['interpreter', 'compiled', 'tiered'] as const }
       const r = await replay({ source: await createChainSource({ dir }), sourcePaths: [dir], modes: ['live'], engines: ['baseline', 'mega'], mega, warmup: 0 })
       expect(r.verification.failed).toEqual([])
       const blocks = r.engines[0]!.totals.blocks
-      expect(r.differential).toMatchObject({ compared: 2 * blocks, expected: 2 * blocks, mismatches: 0, notCompared: [] })
+      expect(r.differential).toMatchObject({ compared: 4 * blocks, expected: 4 * blocks, mismatches: 0, notCompared: [] })
       expect(r.engines.map((e) => [e.label, e.mega?.evm])).toEqual([
         ['baseline/live', undefined],
         ['mega/live/ethereumjs', { requested: 'ethereumjs', fastBlocks: 0, ethereumjsBlocks: blocks }],
-        ['mega/live/fast EVM', { requested: 'fast', fastBlocks: blocks, ethereumjsBlocks: 0 }],
+        ['mega/live/fast EVM/interpreter', { requested: 'fast', tier: 'interpreter', fastBlocks: blocks, ethereumjsBlocks: 0 }],
+        ['mega/live/fast EVM/compiled', { requested: 'fast', tier: 'compiled', fastBlocks: blocks, ethereumjsBlocks: 0 }],
+        ['mega/live/fast EVM/tiered', { requested: 'fast', tier: 'tiered', fastBlocks: blocks, ethereumjsBlocks: 0 }],
       ])
       // The report's per-workload EVM speedup: execution time of the @ethereumjs variant ÷ the fast one's.
       const rows = megaRows([{ label: chain, result: r }])
       const [ejs, fast] = [r.engines[1]!, r.engines[2]!]
-      expect(rows.map((x) => x.evm)).toEqual(['ethereumjs', 'fast'])
+      expect(rows.map((x) => x.evm)).toEqual(['ethereumjs', 'fast, interpreter', 'fast, compiled', 'fast, tiered'])
       expect(rows[0]!.evmExecutionSpeedup).toBeNull()
       expect(rows[1]!.evmExecutionSpeedup).toBeCloseTo(ejs.totals.phases.execution / fast.totals.phases.execution, 6)
     })
@@ -49,12 +53,17 @@ describe('fast EVM vs @ethereumjs: bundled blocks', () => {
 
   // Blocks before Byzantium fall back to ethereumjs inside the mega engine (receipts need per-transaction
   // roots); these are the bundled real blocks the fast EVM executes.
-  test('real blocks (Byzantium and later): verified, identical state diffs', async () => {
+  test('real blocks (Byzantium and later): verified, identical state diffs, interpreter and every block compiled', async () => {
     const files = ['mainnet-4370000.json', 'mainnet-15537394.json', 'mainnet-18884864.json', 'mainnet-21230867.json'].map((f) => join(MAINNET, f))
     const r = await replay({ source: await createFixtureSource({ paths: files }), sourcePaths: files, modes: ['live'], engines: ['baseline', 'mega'], mega: FAST, warmup: 0 })
     expect(r.verification.blocks).toBe(4)
     expect(r.verification.failed).toEqual([])
-    expect(r.differential).toMatchObject({ compared: 4, expected: 4, mismatches: 0, notCompared: [] })
+    expect(r.differential).toMatchObject({ compared: 8, expected: 8, mismatches: 0, notCompared: [] })
+    expect(r.engines.map((e) => [e.label, e.mega?.evm?.tier])).toEqual([
+      ['baseline/live', undefined],
+      ['mega/live/interpreter', 'interpreter'],
+      ['mega/live/compiled', 'compiled'],
+    ])
   })
 })
 
@@ -85,6 +94,8 @@ describe('fast EVM vs @ethereumjs: randomized transactions against the bundled c
     let compared = 0
     let failures = 0
     for (let i = 0; i < 160; i++) {
+      // The fast EVM's tiers in turn on the one state (ERC20 and Uniswap code gets hot: the tiered tier compiles it).
+      wb.tier = TIERS[i % TIERS.length]!
       const [to, data] = calls[int(calls.length)]!()
       const gasLimit = BigInt(21_000 + data.length * 16 + int(250_000))
       const tx = wb.tx({ to, data, gasLimit, nonce: wb.nextNonce() })

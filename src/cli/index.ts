@@ -3,6 +3,7 @@ import { Command } from 'commander'
 import { UsageError, formatErrorLine } from '../errors/index.js'
 import { parseSize } from '../storage/memory.js'
 import { parseCount, parseMix, parseNumber } from './parse.js'
+import { DEFAULT_EVM_TIER } from '../evm/tiers.js'
 import { toolInfo } from '../run/environment.js'
 import { registerAnalyses } from './analyzeOptions.js'
 import { registerFetchCommand } from './fetch.js'
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     .option('--verify-mpt [when]', 'mega: prove the state root with Ethereum\'s MPT kept beside the mega state: every block (bare flag), final (default: the range\'s last block) or off')
     .option('--state-diffs <file>', 'mega: append every block\'s state diff (megabench-diff-v1, length-prefixed) to this file')
     .option('--evm <evm>', 'mega: ethereumjs (default) or fast (src/evm/; Byzantium+ blocks executed in order, others use ethereumjs); ethereumjs,fast runs both side by side')
+    .option('--evm-tier <tier>', `mega --evm fast: interpreter, compiled (every basic block compiled on first entry) or tiered (hot blocks compiled; default ${DEFAULT_EVM_TIER}); a comma list runs each side by side`)
     .option('--sender-workers <n>', 'mega: worker threads recovering senders ahead of execution (default 1; 0 = during execution)', parseCount('--sender-workers'))
     .option('--storage <kind>', 'lmdb (flat state + tries on LMDB) or memory (trie in memory, live only)', 'lmdb')
     .option('--db <dir>', 'keep the LMDB state here and resume at its head (default: a temporary DB)')
@@ -177,6 +179,7 @@ export function buildProgram(): Command {
     .description('run BlockchainTests (ethereum/tests, legacytests, EEST fixtures: .json / .json.gz) on the fast EVM and/or @ethereumjs (exit 0 all pass or skip, 1 a test failed or timed out, 2 bad input)')
     .argument('<paths...>', 'test files or directories (searched recursively for .json and .json.gz)')
     .option('--evm <evm>', 'fast, ethereumjs, or both (lists the tests whose outcome differs)', 'fast')
+    .option('--evm-tier <tier>', `the fast EVM's tier: interpreter, compiled (every basic block compiled on first entry) or tiered (default ${DEFAULT_EVM_TIER})`)
     .option('--json', 'print {totals, folders, failures[, differences]} as JSON (see README)', false)
     .option('--workers <n>', 'worker threads (default: the number of cores; 0 = in this thread, no time limit)', parseCount('--workers'))
     .option('--timeout <seconds>', 'per-test limit on each EVM, in CPU seconds of its worker thread (wall seconds off Linux); a test stopped by it counts as timeout (0 = none)', parseNumber('--timeout'), 90)

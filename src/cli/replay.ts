@@ -13,6 +13,7 @@ import { DEFAULT_MEGA_SETTINGS, type MegaSettings, type ReplayStorage, countPass
 import { enforceMemoryLimit } from '../storage/cgroup.js'
 import { splitBudget } from '../storage/memory.js'
 import { UsageError } from '../errors/index.js'
+import { EVM_TIERS, type EvmTier, isEvmTier } from '../evm/tiers.js'
 import { createChainSource, measuredBlockCount } from '../sources/chain.js'
 import { createFixtureSource } from '../sources/fixtures.js'
 import type { BlockSource } from '../types.js'
@@ -54,6 +55,8 @@ export type ReplayCliOptions = {
   stateDiffs?: string
   senderWorkers?: number
   evm?: string
+  /** --evm-tier interpreter|compiled|tiered, or a comma list (one fast-EVM variant per tier). */
+  evmTier?: string
   /** commander's --no-report sets this false */
   report?: boolean
   /** Replace an earlier megabench output at --out (never anything else). */
@@ -102,11 +105,16 @@ export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineNam
   if (evms !== undefined && (evms.length === 0 || evms.some((x) => x !== 'ethereumjs' && x !== 'fast'))) {
     throw new UsageError(`--evm takes ethereumjs, fast or both comma-separated (got ${JSON.stringify(opts.evm)})`)
   }
+  const tiers = opts.evmTier === undefined ? undefined : [...new Set(opts.evmTier.split(',').filter((x) => x !== ''))]
+  if (tiers !== undefined && (tiers.length === 0 || !tiers.every(isEvmTier))) {
+    throw new UsageError(`--evm-tier takes ${EVM_TIERS.join(', ')} or several comma-separated (got ${JSON.stringify(opts.evmTier)})`)
+  }
   if (!engines.includes('mega')) {
-    for (const [flag, set] of [['--threads', opts.threads !== undefined], ['--verify-mpt', opts.verifyMpt !== undefined], ['--state-diffs', opts.stateDiffs !== undefined], ['--sender-workers', opts.senderWorkers !== undefined], ['--evm', opts.evm !== undefined]] as const) {
+    for (const [flag, set] of [['--threads', opts.threads !== undefined], ['--verify-mpt', opts.verifyMpt !== undefined], ['--state-diffs', opts.stateDiffs !== undefined], ['--sender-workers', opts.senderWorkers !== undefined], ['--evm', opts.evm !== undefined], ['--evm-tier', opts.evmTier !== undefined]] as const) {
       if (set) throw new UsageError(`${flag} applies to --engine mega or both`)
     }
   }
+  if (tiers !== undefined && !(evms ?? []).includes('fast')) throw new UsageError('--evm-tier applies to the fast EVM (--evm fast or ethereumjs,fast)')
   return {
     engines,
     mega: {
@@ -115,6 +123,7 @@ export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineNam
       stateDiffs: opts.stateDiffs,
       threads: [...new Set(threads.length > 0 ? threads : [0])],
       evm: evms === undefined ? undefined : evms.length === 1 ? (evms[0] as 'ethereumjs' | 'fast') : (evms as ('ethereumjs' | 'fast')[]),
+      evmTier: tiers === undefined ? undefined : tiers.length === 1 ? (tiers[0] as EvmTier) : (tiers as EvmTier[]),
     },
   }
 }

@@ -18,6 +18,7 @@ import { PhaseClock } from '../probes/phases.js'
 import { keccak256 } from '../util/keccak.js'
 import { executeBlockFast, receiptsRoot } from '../evm/block.js'
 import { type Fork, rulesFor } from '../evm/forks.js'
+import type { EvmTier } from '../evm/tiers.js'
 import { bytesToWord } from '../evm/interpreter.js'
 import { stateRoot, trieRoot } from '../evm/mptRoot.js'
 import { MemoryBackend, WorldState } from '../evm/state.js'
@@ -42,9 +43,9 @@ export interface EvmDriver<S> {
   check(state: S): Promise<string | undefined>
 }
 
-/** `genesisCommon`: the Common of the test's genesis fork. */
-export function driverFor(evm: EvmKind, t: BlockchainTest, genesisCommon: Common): EvmDriver<unknown> {
-  return (evm === 'fast' ? fastDriver(t) : ethereumjsDriver(t, genesisCommon)) as EvmDriver<unknown>
+/** `genesisCommon`: the Common of the test's genesis fork; `tier`: the fast EVM's (default DEFAULT_EVM_TIER). */
+export function driverFor(evm: EvmKind, t: BlockchainTest, genesisCommon: Common, tier?: EvmTier): EvmDriver<unknown> {
+  return (evm === 'fast' ? fastDriver(t, tier) : ethereumjsDriver(t, genesisCommon)) as EvmDriver<unknown>
 }
 
 function toKey(addr: string): string {
@@ -115,7 +116,7 @@ function compareHeader(h: Block['header'], gasUsed: bigint, logsBloom: Uint8Arra
   return undefined
 }
 
-function fastDriver(t: BlockchainTest): EvmDriver<MemoryBackend> {
+function fastDriver(t: BlockchainTest, tier: EvmTier | undefined): EvmDriver<MemoryBackend> {
   return {
     async genesis() {
       return loadAccounts(t.pre)
@@ -133,6 +134,7 @@ function fastDriver(t: BlockchainTest): EvmDriver<MemoryBackend> {
             return h === undefined ? 0n : bytesToWord(h)
           },
           daoForkBlock: ctx.daoBlock,
+          tier,
           intermediateRoot: rulesFor(ctx.fork).byzantium ? undefined : () => stateRoot(trial),
         })
       } catch (err) {

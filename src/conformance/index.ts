@@ -9,12 +9,15 @@ import { collectTestFiles, readTestFile } from './files.js'
 import { type Unit, runOnWorkers } from './pool.js'
 import { type ConformanceSummary, type TestResult, summarize } from './report.js'
 import { safeRunBlockchainTest, skipReason } from './runTest.js'
+import type { EvmTier } from '../evm/tiers.js'
 import type { BlockchainTest, EvmKind } from './types.js'
 
 export type ConformanceParameters = {
   /** Test files (.json, .json.gz) or directories searched recursively. */
   paths: readonly string[]
   evms: readonly EvmKind[]
+  /** The fast EVM's tier: interpreter, compiled or tiered (default DEFAULT_EVM_TIER). */
+  evmTier?: EvmTier | undefined
   /** Worker threads (default: the number of cores); 0 runs every test in this thread (no time limit). */
   workers?: number | undefined
   /** Per-test limit on each EVM, CPU time of the worker thread (workers only; see pool.ts); a test stopped by it is a `timeout`. */
@@ -66,7 +69,7 @@ export async function runConformance(p: ConformanceParameters): Promise<Conforma
         continue
       }
       const text = JSON.stringify(t)
-      for (const evm of p.evms) units.push({ id: units.length, evm, test: text, result: r, cost: estimateCost(t, text.length, evm) })
+      for (const evm of p.evms) units.push({ id: units.length, evm, test: text, tier: p.evmTier, result: r, cost: estimateCost(t, text.length, evm) })
     }
   }
   units.sort((a, b) => b.cost - a.cost)
@@ -82,7 +85,7 @@ export async function runConformance(p: ConformanceParameters): Promise<Conforma
     await initKeccak()
     for (const u of units) {
       const t0 = performance.now()
-      const outcome = await safeRunBlockchainTest(JSON.parse(u.test) as BlockchainTest, u.evm)
+      const outcome = await safeRunBlockchainTest(JSON.parse(u.test) as BlockchainTest, u.evm, u.tier)
       record(u, outcome, performance.now() - t0)
     }
   } else {

@@ -15,9 +15,10 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 
 import { PACKAGE_ROOT } from '../util/paths.js'
+import type { EvmTier } from '../evm/tiers.js'
 import type { EvmKind, Outcome } from './types.js'
 
-export type Unit = { id: number; evm: EvmKind; /** The test as JSON text. */ test: string }
+export type Unit = { id: number; evm: EvmKind; /** The test as JSON text. */ test: string; /** The fast EVM's tier (default DEFAULT_EVM_TIER). */ tier?: EvmTier | undefined }
 /** `ms`: wall time; `cpuMs`: CPU time of the worker's thread (Linux), when known. */
 export type UnitResult = { id: number; outcome: Outcome; ms: number; cpuMs?: number | undefined }
 /** A worker's first message: the /proc stat file of its thread, if there is one. */

@@ -13,6 +13,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 
 import { type Fork, rulesFor } from '../evm/forks.js'
+import type { EvmTier } from '../evm/tiers.js'
 import { bytesToWord } from '../evm/interpreter.js'
 import { type ChainNode, checkHeader, checkUncles, uncleHash } from './checks.js'
 import { commonFor } from './common.js'
@@ -52,7 +53,8 @@ export function skipReason(t: unknown): string | undefined {
   return undefined
 }
 
-export async function runBlockchainTest(t: BlockchainTest, evm: EvmKind): Promise<Outcome> {
+/** `tier`: the fast EVM's tier (default DEFAULT_EVM_TIER; ignored on @ethereumjs). */
+export async function runBlockchainTest(t: BlockchainTest, evm: EvmKind, tier?: EvmTier): Promise<Outcome> {
   const skip = skipReason(t)
   if (skip !== undefined) return { status: 'skip', reason: skip }
   const scheduled = forkSchedule(t.network)
@@ -63,7 +65,7 @@ export async function runBlockchainTest(t: BlockchainTest, evm: EvmKind): Promis
   const genesisFork = forkAt(0n, 0n, 0n)
   const g = genesisBlock(t, common(genesisFork))
   if ('reason' in g) return { status: 'skip', reason: g.reason }
-  const driver = driverFor(evm, t, common(genesisFork))
+  const driver = driverFor(evm, t, common(genesisFork), tier)
   const genesis: Node = { block: g.block, fork: genesisFork, parent: undefined, uncleHashes: [], state: await driver.genesis(), totalDifficulty: g.block.header.difficulty }
   const nodes = new Map<string, Node>([[bytesToHex(g.block.hash()), genesis]])
   let head = genesis
@@ -128,9 +130,9 @@ function ancestorHashes(parent: Node): Map<bigint, Uint8Array> {
 }
 
 /** `runBlockchainTest` that never throws: an exception is the test's failure (`crash: …`). */
-export async function safeRunBlockchainTest(t: BlockchainTest, evm: EvmKind): Promise<Outcome> {
+export async function safeRunBlockchainTest(t: BlockchainTest, evm: EvmKind, tier?: EvmTier): Promise<Outcome> {
   try {
-    return await runBlockchainTest(t, evm)
+    return await runBlockchainTest(t, evm, tier)
   } catch (err) {
     return { status: 'fail', reason: `crash: ${firstLine(err)}` }
   }

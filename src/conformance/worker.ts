@@ -22,7 +22,7 @@ const stat = threadStat()
 port.on('message', (unit: Unit) => {
   const started = performance.now()
   const cpu0 = stat === undefined ? undefined : threadCpuMs(stat)
-  void safeRunBlockchainTest(JSON.parse(unit.test) as BlockchainTest, unit.evm).then((outcome) => {
+  void safeRunBlockchainTest(JSON.parse(unit.test) as BlockchainTest, unit.evm, unit.tier).then((outcome) => {
     const cpu1 = stat === undefined ? undefined : threadCpuMs(stat)
     const result: UnitResult = { id: unit.id, outcome, ms: performance.now() - started, cpuMs: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0 }
     port.postMessage(result)

@@ -1,3 +1,4 @@
+import type { EvmTier } from '../evm/tiers.js'
 import type { PhaseTimes } from '../probes/phases.js'
 import type { AccessSetProbe } from '../probes/accessSets.js'
 import type { OpcodeProfiler } from '../probes/opcodeProfiler.js'
@@ -93,6 +94,8 @@ export type MegaOptions = {
    * Byzantium-and-later blocks executed in order without a profiler (others fall back to ethereumjs).
    */
   evm?: 'ethereumjs' | 'fast' | undefined
+  /** The fast EVM's tier (interpreter, compiled, tiered; default DEFAULT_EVM_TIER in src/evm/compiler.ts). */
+  evmTier?: EvmTier | undefined
 }
 
 /** Statistics of one mega-engine unit. */

@@ -8,6 +8,8 @@ import { RLP } from '@ethereumjs/rlp'
 import { keccak256 } from '../util/keccak.js'
 import type { Rules } from './forks.js'
 import { type Precompiles } from './precompiles.js'
+import { type Program, runTiered } from './compiler.js'
+import { DEFAULT_EVM_TIER, type EvmTier, compileThreshold } from './tiers.js'
 import { type Acct, EMPTY_CODE_HASH, WorldState, fromHex, hex } from './state.js'
 
 const EMPTY = new Uint8Array(0)
@@ -32,7 +34,7 @@ export const enum HaltReason {
 export class Halt {
   constructor(readonly reason: HaltReason) {}
 }
-const OOG = new Halt(HaltReason.OutOfGas)
+export const OOG = new Halt(HaltReason.OutOfGas)
 
 export interface BlockEnv {
   coinbase: string
@@ -68,6 +70,10 @@ export interface CodeInfo {
   jumpdests: Uint8Array
   /** PUSH immediates by pc (PUSH1..PUSH32). */
   pushes: (bigint | undefined)[]
+  /** The compiler's program for this code last run (compiled blocks, entry counts), made on its first compiled or tiered run. */
+  program?: Program | undefined
+  /** Every program of this code (one per fork and compile threshold run). */
+  programs?: Program[] | undefined
 }
 
 export function analyze(code: Uint8Array): CodeInfo {
@@ -117,8 +123,20 @@ export class Frame {
   returnData: Uint8Array = EMPTY
   output: Uint8Array = EMPTY
   status: 0 | 1 | 2 = 0
+  /** False once the frame stopped, returned, reverted, halted, or while it waits for a call it made. */
   running = true
   readonly code: Uint8Array
+  /** Journal length, log count and refund when the frame began (restored if it fails). */
+  snap = 0
+  logsMark = 0
+  refundMark = 0
+  /** Where the output of a call this frame makes goes in its memory. */
+  retOff = 0
+  retSize = 0
+  /** The frame that made the call or create this frame runs (undefined for the outermost). */
+  parent: Frame | undefined = undefined
+  /** A CREATE/CREATE2 (or creation transaction) frame: its output is the new code. */
+  isCreate = false
   constructor(
     readonly info: CodeInfo,
     readonly address: string,
@@ -144,9 +162,9 @@ export class Frame {
   }
 }
 
-type Handler = (e: Evm, f: Frame) => void
+export type Handler = (e: Evm, f: Frame) => void
 
-function useGas(f: Frame, g: number): void {
+export function useGas(f: Frame, g: number): void {
   if (g > f.gas) throw OOG
   f.gas -= g
 }
@@ -156,7 +174,7 @@ function memCost(words: number): number {
 }
 
 /** Expands memory to cover [off, off+size), charging for it; returns off as a number (0 if size = 0). */
-function memExpand(f: Frame, off: bigint, size: bigint): number {
+export function memExpand(f: Frame, off: bigint, size: bigint): number {
   if (size === 0n) return 0
   const end = off + size
   if (end > MAX_MEMORY) throw OOG
@@ -178,15 +196,15 @@ function memExpand(f: Frame, off: bigint, size: bigint): number {
   return Number(off)
 }
 
-function words(size: number): number {
+export function words(size: number): number {
   return Math.ceil(size / 32)
 }
 
-function readWord(v: DataView, o: number): bigint {
+export function readWord(v: DataView, o: number): bigint {
   return (v.getBigUint64(o) << 192n) | (v.getBigUint64(o + 8) << 128n) | (v.getBigUint64(o + 16) << 64n) | v.getBigUint64(o + 24)
 }
 
-function writeWord(v: DataView, o: number, w: bigint): void {
+export function writeWord(v: DataView, o: number, w: bigint): void {
   v.setBigUint64(o, w >> 192n)
   v.setBigUint64(o + 8, BigInt.asUintN(64, w >> 128n))
   v.setBigUint64(o + 16, BigInt.asUintN(64, w >> 64n))
@@ -216,11 +234,11 @@ export function addrKey(w: bigint): string {
   return (w & MASK160).toString(16).padStart(40, '0')
 }
 
-function addrWord(k: string): bigint {
+export function addrWord(k: string): bigint {
   return BigInt('0x' + k)
 }
 
-function toSigned(x: bigint): bigint {
+export function toSigned(x: bigint): bigint {
   return x & SIGN ? x - TWO256 : x
 }
 
@@ -245,7 +263,9 @@ function push(f: Frame, v: bigint): void {
 // ---------------------------------------------------------------------------------------------
 // Handlers. Stack bounds are checked by the loop from the tables below; handlers trust them.
 
-const h: Handler[] = new Array(256)
+/** Every opcode's handler (all forks); `tablesFor` picks a fork's. */
+export const HANDLERS: Handler[] = new Array(256)
+const h = HANDLERS
 
 h[0x00] = (_e, f) => {
   f.running = false
@@ -310,7 +330,7 @@ h[0x0a] = (e, f) => {
   if (exp !== 0n) useGas(f, e.rules.expByte * Math.ceil(exp.toString(16).length / 2))
   s[f.sp - 1] = modPow(base, exp)
 }
-function modPow(base: bigint, exp: bigint): bigint {
+export function modPow(base: bigint, exp: bigint): bigint {
   if (exp === 0n) return 1n
   if (base === 0n) return 0n
   if (base === 2n) return exp >= 256n ? 0n : 1n << exp
@@ -413,18 +433,16 @@ h[0x33] = (_e, f) => push(f, addrWord(f.caller))
 h[0x34] = (_e, f) => push(f, f.value)
 h[0x35] = (_e, f) => {
   const s = f.stack
-  const off = s[f.sp - 1]!
+  s[f.sp - 1] = calldataload(f, s[f.sp - 1]!)
+}
+export function calldataload(f: Frame, off: bigint): bigint {
   const d = f.data
-  if (off >= BigInt(d.length)) s[f.sp - 1] = 0n
-  else {
-    const o = Number(off)
-    if (o + 32 <= d.length) s[f.sp - 1] = bytesToWord(d.subarray(o, o + 32))
-    else {
-      const b = new Uint8Array(32)
-      b.set(d.subarray(o))
-      s[f.sp - 1] = bytesToWord(b)
-    }
-  }
+  if (off >= BigInt(d.length)) return 0n
+  const o = Number(off)
+  if (o + 32 <= d.length) return bytesToWord(d.subarray(o, o + 32))
+  const b = new Uint8Array(32)
+  b.set(d.subarray(o))
+  return bytesToWord(b)
 }
 h[0x36] = (_e, f) => push(f, BigInt(f.data.length))
 const copyOp = (src: (e: Evm, f: Frame) => Uint8Array): Handler => (e, f) => {
@@ -523,12 +541,14 @@ h[0x53] = (_e, f) => {
 }
 h[0x54] = (e, f) => {
   const s = f.stack
-  const slot = s[f.sp - 1]!
-  const key = slot.toString(16)
-  if (e.rules.berlin) useGas(f, e.state.warmSlot(f.address, key) ? 2100 : 100)
-  s[f.sp - 1] = e.state.sload(f.self, key, slot)
+  s[f.sp - 1] = sload(e, f, s[f.sp - 1]!)
 }
-h[0x55] = (e, f) => sstore(e, f)
+h[0x55] = (e, f) => {
+  const s = f.stack
+  const slot = s[--f.sp]!
+  const value = s[--f.sp]!
+  sstore(e, f, slot, value)
+}
 h[0x56] = (_e, f) => {
   const dest = f.stack[--f.sp]!
   if (dest >= BigInt(f.code.length) || f.info.jumpdests[Number(dest)] !== 1) throw new Halt(HaltReason.InvalidJump)
@@ -640,13 +660,17 @@ function accountAccess(e: Evm, f: Frame, a: string): void {
   if (e.rules.berlin && e.state.warmAddress(a)) useGas(f, 2500)
 }
 
-function sstore(e: Evm, f: Frame): void {
+export function sload(e: Evm, f: Frame, slot: bigint): bigint {
+  const key = slot.toString(16)
+  if (e.rules.berlin) useGas(f, e.state.warmSlot(f.address, key) ? 2100 : 100)
+  return e.state.sload(f.self, key, slot)
+}
+
+/** SSTORE of `value` at `slot` (its gas is all dynamic; it reads the gas left: EIP-2200's stipend check). */
+export function sstore(e: Evm, f: Frame, slot: bigint, value: bigint): void {
   if (f.isStatic) throw new Halt(HaltReason.StaticViolation)
   const r = e.rules
   if (r.sstore === 'eip2200' && f.gas <= 2300) throw OOG
-  const s = f.stack
-  const slot = s[--f.sp]!
-  const value = s[--f.sp]!
   const key = slot.toString(16)
   const st = e.state
   let cost = 0
@@ -729,17 +753,32 @@ function call(e: Evm, f: Frame, kind: CallKind): void {
     return
   }
   const data = f.mem.slice(i, i + Number(inSize))
-  let res: CallResult
-  if (kind === CallKind.Call) res = e.callMessage(f.address, to, to, value, data, callGas, f.depth + 1, f.isStatic, 'call')
-  else if (kind === CallKind.CallCode) res = e.callMessage(f.address, f.address, to, value, data, callGas, f.depth + 1, f.isStatic, 'none')
-  else if (kind === CallKind.DelegateCall) res = e.callMessage(f.caller, f.address, to, f.value, data, callGas, f.depth + 1, f.isStatic, 'none')
-  else res = e.callMessage(f.address, to, to, 0n, data, callGas, f.depth + 1, true, 'touch')
+  f.retOff = o
+  f.retSize = Number(outSize)
+  let x: CallResult | Frame
+  if (kind === CallKind.Call) x = e.enterCall(f.address, to, to, value, data, callGas, f.depth + 1, f.isStatic, 'call')
+  else if (kind === CallKind.CallCode) x = e.enterCall(f.address, f.address, to, value, data, callGas, f.depth + 1, f.isStatic, 'none')
+  else if (kind === CallKind.DelegateCall) x = e.enterCall(f.caller, f.address, to, f.value, data, callGas, f.depth + 1, f.isStatic, 'none')
+  else x = e.enterCall(f.address, to, to, 0n, data, callGas, f.depth + 1, true, 'touch')
+  if (x instanceof Frame) e.suspend(f, x)
+  else returnFromCall(f, x)
+}
+
+/** A call's outcome in the calling frame: gas back, output copied, return data, success flag pushed. */
+function returnFromCall(f: Frame, res: CallResult): void {
   f.gas += res.gasLeft
   const out = res.output
-  const n = Math.min(Number(outSize), out.length)
-  if (n > 0) f.mem.set(out.subarray(0, n), o)
+  const n = Math.min(f.retSize, out.length)
+  if (n > 0) f.mem.set(out.subarray(0, n), f.retOff)
   f.returnData = out
   push(f, res.status === 0 ? 1n : 0n)
+}
+
+/** A create's outcome in the creating frame: gas back, revert data as return data, the address (or 0) pushed. */
+function returnFromCreate(f: Frame, addr: string, res: CallResult): void {
+  f.gas += res.gasLeft
+  f.returnData = res.status === 1 ? res.output : EMPTY
+  push(f, res.status === 0 ? addrWord(addr) : 0n)
 }
 
 function create(e: Evm, f: Frame, isCreate2: boolean): void {
@@ -770,10 +809,9 @@ function create(e: Evm, f: Frame, isCreate2: boolean): void {
   const nonce = me.nonce
   e.state.setNonce(me, nonce + 1n)
   const addr = isCreate2 ? create2Address(f.address, salt, initcode) : createAddress(f.address, nonce)
-  const res = e.createMessage(f.address, addr, value, initcode, callGas, f.depth + 1)
-  f.gas += res.gasLeft
-  f.returnData = res.status === 1 ? res.output : EMPTY
-  push(f, res.status === 0 ? addrWord(addr) : 0n)
+  const x = e.enterCreate(f.address, addr, value, initcode, callGas, f.depth + 1)
+  if (x instanceof Frame) e.suspend(f, x)
+  else returnFromCreate(f, addr, x)
 }
 
 function selfdestruct(e: Evm, f: Frame): void {
@@ -840,7 +878,7 @@ const INTRODUCED: [number[], (r: Rules) => boolean][] = [
 ]
 
 /** [stack inputs, stack outputs] per opcode. */
-const STACK: [number, number][] = new Array(256)
+export const STACK: [number, number][] = new Array(256)
 function io(ops: number[], inp: number, out: number) {
   for (const op of ops) STACK[op] = [inp, out]
 }
@@ -947,6 +985,11 @@ function staticGas(op: number, r: Rules): number {
   }
 }
 
+/** The handler of every opcode a fork does not have. */
+export const INVALID_OPCODE: Handler = () => {
+  throw new Halt(HaltReason.InvalidOpcode)
+}
+
 export interface ForkTables {
   handlers: Handler[]
   gas: Int32Array
@@ -963,9 +1006,7 @@ export function tablesFor(r: Rules): ForkTables {
   const enabled = new Array<boolean>(256).fill(false)
   for (let op = 0; op < 256; op++) if (h[op] !== undefined) enabled[op] = true
   for (const [ops, on] of INTRODUCED) if (!on(r)) for (const op of ops) enabled[op] = false
-  const invalid: Handler = () => {
-    throw new Halt(HaltReason.InvalidOpcode)
-  }
+  const invalid = INVALID_OPCODE
   t = { handlers: new Array(256), gas: new Int32Array(256), stackIn: new Int16Array(256), stackMax: new Int16Array(256) }
   for (let op = 0; op < 256; op++) {
     if (enabled[op]) {
@@ -985,8 +1026,8 @@ export function tablesFor(r: Rules): ForkTables {
   return t
 }
 
-/** Runs a frame to completion. */
-function run(e: Evm, f: Frame): void {
+/** The interpreter: runs `f` op by op until it stops, returns, reverts, halts or waits for a call it made. */
+export function interpret(e: Evm, f: Frame): void {
   const t = e.tables
   const handlers = t.handlers
   const gasT = t.gas
@@ -994,25 +1035,76 @@ function run(e: Evm, f: Frame): void {
   const stackMax = t.stackMax
   const code = f.code
   const n = code.length
-  try {
-    while (f.running) {
-      const pc = f.pc
-      if (pc >= n) break
-      const op = code[pc]!
-      const g = gasT[op]!
-      if (g > f.gas) throw OOG
-      f.gas -= g
-      const sp = f.sp
-      if (sp < stackIn[op]!) throw new Halt(HaltReason.StackUnderflow)
-      if (sp > stackMax[op]!) throw new Halt(HaltReason.StackOverflow)
-      f.pc = pc + 1
-      handlers[op]!(e, f)
+  while (f.running) {
+    const pc = f.pc
+    if (pc >= n) {
+      f.running = false
+      return
     }
+    const op = code[pc]!
+    const g = gasT[op]!
+    if (g > f.gas) throw OOG
+    f.gas -= g
+    const sp = f.sp
+    if (sp < stackIn[op]!) throw new Halt(HaltReason.StackUnderflow)
+    if (sp > stackMax[op]!) throw new Halt(HaltReason.StackOverflow)
+    f.pc = pc + 1
+    handlers[op]!(e, f)
+  }
+}
+
+/**
+ * The interpreter as the tiered runner's cold tier: as `interpret`, and after every JUMP and JUMPI it
+ * counts an entry of the block jumped to (taken or not, JUMPI lands on a block start), returning to
+ * the runner (compiler.ts `runTiered`) when that block is compiled or has just become hot.
+ */
+export function interpretTiered(e: Evm, f: Frame, prog: Program): void {
+  const t = e.tables
+  const handlers = t.handlers
+  const gasT = t.gas
+  const stackIn = t.stackIn
+  const stackMax = t.stackMax
+  const code = f.code
+  const n = code.length
+  const blocks = prog.blocks
+  const hits = prog.hits
+  const threshold = prog.threshold
+  while (f.running) {
+    const pc = f.pc
+    if (pc >= n) {
+      f.running = false
+      return
+    }
+    const op = code[pc]!
+    const g = gasT[op]!
+    if (g > f.gas) throw OOG
+    f.gas -= g
+    const sp = f.sp
+    if (sp < stackIn[op]!) throw new Halt(HaltReason.StackUnderflow)
+    if (sp > stackMax[op]!) throw new Halt(HaltReason.StackOverflow)
+    f.pc = pc + 1
+    handlers[op]!(e, f)
+    if (op === 0x56 || op === 0x57) {
+      const to = f.pc
+      if (blocks[to] !== undefined) return
+      const h = hits[to]!
+      if (h >= threshold) return
+      hits[to] = h + 1
+    }
+  }
+}
+
+/** Runs a frame until it ends or calls (an exceptional halt ends it with status 2, no gas, no output). */
+function runFrame(e: Evm, f: Frame): void {
+  try {
+    if (e.compileThreshold < 0) interpret(e, f)
+    else runTiered(e, f)
   } catch (err) {
     if (!(err instanceof Halt)) throw err
     f.status = 2
     f.gas = 0
     f.output = EMPTY
+    f.running = false
   }
 }
 
@@ -1027,14 +1119,22 @@ export class Evm {
   origin = ''
   originWord = 0n
   blobHashes: bigint[] = []
+  /** A frame waiting to run for the frame that just called (see `execute`). */
+  child: Frame | undefined = undefined
+  /** Entries of a basic block before the compiler tier compiles it (-1: never; see compiler.ts). */
+  readonly compileThreshold: number
 
   constructor(
     readonly state: WorldState,
     readonly rules: Rules,
     readonly block: BlockEnv,
     readonly precompiles: Precompiles,
+    readonly tier: EvmTier = DEFAULT_EVM_TIER,
+    /** Overrides the tier's compile threshold (tests). */
+    threshold?: number,
   ) {
     this.tables = tablesFor(rules)
+    this.compileThreshold = tier === 'interpreter' ? -1 : (threshold ?? compileThreshold(tier))
   }
 
   setTx(origin: string, gasPrice: bigint, blobHashes: bigint[]): void {
@@ -1046,11 +1146,56 @@ export class Evm {
     this.refund = 0
   }
 
+  /** A frame that called waits for `child` (the runner of `execute` switches to it). */
+  suspend(f: Frame, child: Frame): void {
+    this.child = child
+    f.running = false
+  }
+
   /**
-   * A message call. `transfer`: 'call' moves value (creating the recipient as the fork says),
-   * 'touch' (STATICCALL) touches the recipient, 'none' neither (CALLCODE, DELEGATECALL).
+   * A message call, run to completion. `transfer`: 'call' moves value (creating the recipient as the
+   * fork says), 'touch' (STATICCALL) touches the recipient, 'none' neither (CALLCODE, DELEGATECALL).
    */
   callMessage(caller: string, to: string, codeAddr: string, value: bigint, data: Uint8Array, gas: number, depth: number, isStatic: boolean, transfer: 'call' | 'touch' | 'none'): CallResult {
+    const x = this.enterCall(caller, to, codeAddr, value, data, gas, depth, isStatic, transfer)
+    return x instanceof Frame ? this.execute(x) : x
+  }
+
+  /** A contract creation at `addr` (the creator's nonce is already incremented), run to completion. */
+  createMessage(caller: string, addr: string, value: bigint, initcode: Uint8Array, gas: number, depth: number): CallResult {
+    const x = this.enterCreate(caller, addr, value, initcode, gas, depth)
+    return x instanceof Frame ? this.execute(x) : x
+  }
+
+  /**
+   * Runs `root` and every frame it calls, without recursion: a frame that calls is suspended and its
+   * callee run; when a frame ends, its outcome goes back to the frame that called it, which resumes.
+   * The EVM's call depth (1024) therefore never meets the JavaScript stack.
+   */
+  private execute(root: Frame): CallResult {
+    let f = root
+    for (;;) {
+      runFrame(this, f)
+      const child = this.child
+      if (child !== undefined) {
+        this.child = undefined
+        child.parent = f
+        f = child
+        continue
+      }
+      const parent = f.parent
+      const created = f.isCreate ? f.address : undefined
+      const res = created !== undefined ? this.leaveCreate(f) : this.leaveCall(f)
+      if (parent === undefined) return res
+      f = parent
+      f.running = true
+      if (created !== undefined) returnFromCreate(f, created, res)
+      else returnFromCall(f, res)
+    }
+  }
+
+  /** Starts a message call: its result if it needs no frame (precompile, no code), else the frame to run. */
+  enterCall(caller: string, to: string, codeAddr: string, value: bigint, data: Uint8Array, gas: number, depth: number, isStatic: boolean, transfer: 'call' | 'touch' | 'none'): CallResult | Frame {
     const st = this.state
     const snap = st.journal.length
     const logs = this.logs.length
@@ -1073,29 +1218,24 @@ export class Evm {
         st.setBalance(target, target.balance + value)
       } else st.touch(from)
     } else if (transfer === 'touch') st.touch(target)
-    let res: CallResult
-    if (pre !== undefined) res = pre(data, gas)
-    else {
-      const codeAcct = codeAddr === to ? target : st.get(codeAddr)
-      const code = st.code(codeAcct)
-      if (code.length === 0) return { status: 0, gasLeft: gas, output: EMPTY }
-      const info = codeAcct.codeInfo ?? (codeAcct.codeInfo = codeInfoFor(codeAcct.codeHash, code))
-      const f = new Frame(info, to, caller, value, data, gas, depth, isStatic, target)
-      run(this, f)
-      res = { status: f.status, gasLeft: f.gas, output: f.output }
-      f.release()
+    if (pre !== undefined) {
+      const res = pre(data, gas)
+      if (res.status !== 0) this.undo(snap, logs, refund, res)
+      return res
     }
-    if (res.status !== 0) {
-      st.revertTo(snap)
-      this.logs.length = logs
-      this.refund = refund
-      if (res.status === 2) res.gasLeft = 0
-    }
-    return res
+    const codeAcct = codeAddr === to ? target : st.get(codeAddr)
+    const code = st.code(codeAcct)
+    if (code.length === 0) return { status: 0, gasLeft: gas, output: EMPTY }
+    const info = codeAcct.codeInfo ?? (codeAcct.codeInfo = codeInfoFor(codeAcct.codeHash, code))
+    const f = new Frame(info, to, caller, value, data, gas, depth, isStatic, target)
+    f.snap = snap
+    f.logsMark = logs
+    f.refundMark = refund
+    return f
   }
 
-  /** A contract creation at `addr` (the creator's nonce is already incremented). */
-  createMessage(caller: string, addr: string, value: bigint, initcode: Uint8Array, gas: number, depth: number): CallResult {
+  /** Starts a contract creation: a collision's result at once, else the initcode's frame. */
+  enterCreate(caller: string, addr: string, value: bigint, initcode: Uint8Array, gas: number, depth: number): CallResult | Frame {
     const st = this.state
     const r = this.rules
     if (r.berlin) st.warmAddress(addr)
@@ -1110,8 +1250,24 @@ export class Evm {
     st.setBalance(from, from.balance - value)
     st.setBalance(a, a.balance + value)
     const f = new Frame(analyze(initcode), addr, caller, value, EMPTY, gas, depth, false, a)
-    run(this, f)
+    f.snap = snap
+    f.logsMark = logs
+    f.refundMark = refund
+    f.isCreate = true
+    return f
+  }
+
+  private leaveCall(f: Frame): CallResult {
+    const res: CallResult = { status: f.status, gasLeft: f.gas, output: f.output }
     f.release()
+    if (res.status !== 0) this.undo(f.snap, f.logsMark, f.refundMark, res)
+    return res
+  }
+
+  /** The end of a creation: the code deposit (or its failure), then as a call. */
+  private leaveCreate(f: Frame): CallResult {
+    f.release()
+    const r = this.rules
     let status = f.status
     let gasLeft = f.gas
     let output = f.output
@@ -1125,17 +1281,21 @@ export class Evm {
           if (r.homestead) status = 2
         } else {
           gasLeft -= deposit
-          st.setCode(a, code)
+          this.state.setCode(f.self, code)
         }
       }
     }
-    if (status !== 0) {
-      st.revertTo(snap)
-      this.logs.length = logs
-      this.refund = refund
-      if (status === 2) gasLeft = 0
-    }
-    return { status, gasLeft, output }
+    const res: CallResult = { status, gasLeft, output }
+    if (status !== 0) this.undo(f.snap, f.logsMark, f.refundMark, res)
+    return res
+  }
+
+  /** A failed frame: its state changes, logs and refund undone; an exceptional halt keeps no gas. */
+  private undo(snap: number, logs: number, refund: number, res: CallResult): void {
+    this.state.revertTo(snap)
+    this.logs.length = logs
+    this.refund = refund
+    if (res.status === 2) res.gasLeft = 0
   }
 
   private hasStorage(a: Acct): boolean {

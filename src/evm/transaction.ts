@@ -6,6 +6,7 @@
  */
 import type { TypedTransaction } from '@ethereumjs/tx'
 
+import { DEFAULT_EVM_TIER, type EvmTier } from './tiers.js'
 import { type Rules } from './forks.js'
 import { type BlockEnv, type CallResult, Evm, type Log, bytesToWord, createAddress } from './interpreter.js'
 import type { Precompiles } from './precompiles.js'
@@ -105,7 +106,7 @@ export function blobBaseFee(excessBlobGas: bigint): bigint {
  * `state.flush()` hands them to the backend). Throws InvalidTransactionError for an invalid one.
  * `gasAvailable`: the block's gas left (a transaction above it is invalid).
  */
-export function runTransaction(state: WorldState, rules: Rules, block: BlockEnv, precompiles: Precompiles, tx: TxInput, gasAvailable: bigint): TxResult {
+export function runTransaction(state: WorldState, rules: Rules, block: BlockEnv, precompiles: Precompiles, tx: TxInput, gasAvailable: bigint, tier: EvmTier = DEFAULT_EVM_TIER): TxResult {
   const r = rules
   state.beginTx()
   const sender = state.get(tx.from)
@@ -138,16 +139,16 @@ export function runTransaction(state: WorldState, rules: Rules, block: BlockEnv,
   state.setNonce(sender, tx.nonce + 1n)
 
   if (r.berlin) {
-    state.warmAddress(tx.from)
-    if (tx.to !== undefined) state.warmAddress(tx.to)
-    for (const a of precompiles.keys()) state.warmAddress(a)
+    state.warmAtStart(tx.from)
+    if (tx.to !== undefined) state.warmAtStart(tx.to)
+    for (const a of precompiles.keys()) state.warmAtStart(a)
     for (const e of tx.accessList) {
-      state.warmAddress(e.address)
-      for (const k of e.storageKeys) state.warmSlot(e.address, k.toString(16))
+      state.warmAtStart(e.address)
+      for (const k of e.storageKeys) state.warmSlotAtStart(e.address, k.toString(16))
     }
-    if (r.shanghai) state.warmAddress(block.coinbase)
+    if (r.shanghai) state.warmAtStart(block.coinbase)
   }
-  const evm = new Evm(state, r, block, precompiles)
+  const evm = new Evm(state, r, block, precompiles, tier)
   evm.setTx(tx.from, gasPrice, tx.blobVersionedHashes)
   // Frame gas is a double: beyond 2^53 the excess is held back and returned unless the call halts
   // exceptionally (exact unless a nested frame forwarding more than 2^53 gas runs out of it).
@@ -186,14 +187,14 @@ export function runTransaction(state: WorldState, rules: Rules, block: BlockEnv,
  * A system call (EIP-4788 beacon root): from SYSTEM_ADDRESS, 30M gas, no fee, no value; the system
  * address is neither charged nor touched. Does nothing if the contract has no code.
  */
-export function systemCall(state: WorldState, rules: Rules, block: BlockEnv, precompiles: Precompiles, to: string, data: Uint8Array): void {
+export function systemCall(state: WorldState, rules: Rules, block: BlockEnv, precompiles: Precompiles, to: string, data: Uint8Array, tier: EvmTier = DEFAULT_EVM_TIER): void {
   state.beginTx()
   const target = state.get(to)
   if (target.codeHash === EMPTY_CODE_HASH) {
     state.finalizeTx(false)
     return
   }
-  const evm = new Evm(state, rules, block, precompiles)
+  const evm = new Evm(state, rules, block, precompiles, tier)
   const system = 'fffffffffffffffffffffffffffffffffffffffe'
   evm.setTx(system, 0n, [])
   evm.callMessage(system, to, to, 0n, data, 30_000_000, 0, false, 'none')

@@ -17,6 +17,7 @@ import { MegaState, MegaStateManager } from '../engines/mega/megaState.js'
 import { keccak256 } from '../util/keccak.js'
 import { type SetupResult, deployWorkloadContracts } from '../workloads/setup.js'
 import { blockEnvOf } from './block.js'
+import { DEFAULT_EVM_TIER, type EvmTier } from './tiers.js'
 import { type Rules, rulesFor } from './forks.js'
 import { type BlockEnv, Evm, type Log } from './interpreter.js'
 import { stateRoot } from './mptRoot.js'
@@ -39,6 +40,8 @@ export class Workbench {
   readonly rules: Rules
   readonly env: BlockEnv
   readonly precompiles: Precompiles
+  /** The fast EVM's tier for the next calls and transactions (the benchmark switches it). */
+  tier: EvmTier = DEFAULT_EVM_TIER
 
   private constructor(
     readonly common: Common,
@@ -123,7 +126,7 @@ export class Workbench {
 
   /** Runs a transaction on the fast EVM (its changes flushed to the backend). */
   txFast(tx: TypedTransaction): TxResult {
-    const r = runTransaction(this.state, this.rules, this.env, this.precompiles, txInputFromEthereumjs(tx, hex(this.sender.bytes)), this.block.header.gasLimit)
+    const r = runTransaction(this.state, this.rules, this.env, this.precompiles, txInputFromEthereumjs(tx, hex(this.sender.bytes)), this.block.header.gasLimit, this.tier)
     this.state.flush()
     this.nonceFast++
     return r
@@ -151,7 +154,7 @@ export class Workbench {
     // @ethereumjs's runCall increments the caller's nonce: so does this, to keep the states equal.
     const caller = st.get(from)
     st.setNonce(caller, caller.nonce + 1n)
-    const evm = new Evm(st, this.rules, this.env, this.precompiles)
+    const evm = new Evm(st, this.rules, this.env, this.precompiles, this.tier)
     evm.setTx(from, 7n, [])
     const res = evm.callMessage(from, to, to, 0n, data, gas, 0, false, 'call')
     st.finalizeTx(true)

@@ -7,7 +7,7 @@ import { basename } from 'node:path'
  * It is generic on purpose: the whole `config` object of run.json is deep-compared (fields added by later
  * schema versions are covered without a change here) except the fields listed in FINGERPRINT_EXCLUDED,
  * which cannot affect the numbers; per engine run, the settings a run result records beside its numbers
- * (sync mode, storage budgets, the EVM asked for, threads, and any `config` object an engine result
+ * (sync mode, storage budgets, the EVM asked for and the fast EVM's tier, threads, and any `config` object an engine result
  * carries); and the block set: every block row's (origin file name, number, hash). The source is compared
  * by its blocks, not by its path (checkouts differ in absolute paths).
  */
@@ -61,7 +61,7 @@ function engineSettings(e: unknown): unknown {
   if (!isObj(e)) return e
   const storage = isObj(e.storage) ? e.storage.config : null
   const mega = isObj(e.mega)
-    ? { threads: e.mega.threads, senderWorkers: e.mega.senderWorkers, evm: isObj(e.mega.evm) ? e.mega.evm.requested : null }
+    ? { threads: e.mega.threads, senderWorkers: e.mega.senderWorkers, evm: isObj(e.mega.evm) ? e.mega.evm.requested : null, evmTier: isObj(e.mega.evm) ? e.mega.evm.tier : undefined }
     : null
   return normalize({ label: e.label, name: e.name, mode: e.mode, storage: storage ?? null, mega, config: e.config }, '')
 }

@@ -157,7 +157,7 @@ function megaSummary(m: MegaReport, txs: number): string[] {
       `${fmt(m.hashesPerUpdate, 2)} hashes per update, 0 storage reads; ${m.commits} commits`,
   )
   if (m.evm !== undefined && m.evm.requested === 'fast') {
-    out.push(`EVM: the fast EVM executed ${m.evm.fastBlocks} block${m.evm.fastBlocks === 1 ? '' : 's'}, @ethereumjs/evm ${m.evm.ethereumjsBlocks} (parallel workers, pre-Byzantium blocks or opcode profiling)`)
+    out.push(`EVM: the fast EVM${m.evm.tier === undefined ? '' : ` (${m.evm.tier})`} executed ${m.evm.fastBlocks} block${m.evm.fastBlocks === 1 ? '' : 's'}, @ethereumjs/evm ${m.evm.ethereumjsBlocks} (parallel workers, pre-Byzantium blocks or opcode profiling)`)
   }
   const p = m.parallel
   if (m.threads > 0) {

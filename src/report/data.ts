@@ -644,7 +644,7 @@ export function megaRows(runs: readonly LabeledRun[]): MegaRow[] {
           mptLmdbReadsPerKey: mk ? mk.lmdbReadsPerKey : null,
           diffBytesPerTx: e.totals.txs > 0 ? m.stateDiffBytes / e.totals.txs : null,
           differential: d === null || d === undefined ? null : `${d.compared - d.mismatches} of ${d.compared} per-block state diffs equal the baseline's`,
-          evm: ev === undefined || ev.requested === 'ethereumjs' ? 'ethereumjs' : ev.ethereumjsBlocks > 0 ? `fast (${ev.fastBlocks} blocks; ethereumjs ${ev.ethereumjsBlocks})` : 'fast',
+          evm: ev === undefined || ev.requested === 'ethereumjs' ? 'ethereumjs' : `fast${ev.tier === undefined ? '' : `, ${ev.tier}`}${ev.ethereumjsBlocks > 0 ? ` (${ev.fastBlocks} blocks; ethereumjs ${ev.ethereumjsBlocks})` : ''}`,
           evmExecutionSpeedup: ejs !== undefined && hasVerified(ejs) && e.totals.phases.execution > 0 ? ejs.totals.phases.execution / e.totals.phases.execution : null,
           evmThroughputRatio: ejs !== undefined && hasVerified(ejs) && ejs.totals.txPerSec > 0 ? e.totals.txPerSec / ejs.totals.txPerSec : null,
           besides: base === undefined ? [] : engineDifferences(e, base).map(describeDifference),

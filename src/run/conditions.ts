@@ -46,6 +46,8 @@ export function blockSetDifference(a: ReadonlySet<string>, b: ReadonlySet<string
 
 const EVM_NAMES: Record<string, string> = { ethereumjs: '@ethereumjs/evm', fast: 'fast EVM' }
 const evmName = (x: string) => EVM_NAMES[x] ?? x
+/** An engine run's EVM, with the fast EVM's tier where recorded: "fast EVM (tiered)". */
+const engineEvmName = (e: EngineResult) => (e.evm === 'fast' && e.mega?.evm?.tier !== undefined ? `${evmName(e.evm)} (${e.mega.evm.tier})` : evmName(e.evm))
 const SENDER_NAMES: Record<string, string> = { recover: 'recovered from signatures', cache: "the source's cache" }
 
 /** An engine run's memory budget as a sentence fragment (null without LMDB storage: nothing is budgeted). */
@@ -65,7 +67,7 @@ function pushIf(out: Difference[], what: string, value: string, reference: strin
  */
 export function engineDifferences(e: EngineResult, base: EngineResult): Difference[] {
   const out: Difference[] = []
-  pushIf(out, 'EVM', evmName(e.evm), evmName(base.evm))
+  pushIf(out, 'EVM', engineEvmName(e), engineEvmName(base))
   const blocks = blockSetDifference(verifiedBlockSet(e), verifiedBlockSet(base))
   if (blocks !== null) out.push(blocks)
   pushIf(out, 'senders', e.senders, base.senders)
@@ -90,7 +92,7 @@ export function differences(e: EngineResult, base: EngineResult): string[] {
 }
 
 const machineOf = (r: RunResult) => `${r.machine.cpuModel}, ${r.machine.cores} cores, Node ${r.machine.nodeVersion}`
-const evmsOf = (r: RunResult) => [...new Set(r.engines.map((e) => evmName(e.evm)))].sort().join(', ')
+const evmsOf = (r: RunResult) => [...new Set(r.engines.map(engineEvmName))].sort().join(', ')
 const budgetsOf = (r: RunResult) => {
   const b = [...new Set(r.engines.map(memoryBudget).filter((x): x is string => x !== null))]
   return b.length === 0 ? 'none (no LMDB storage)' : b.join(', ')

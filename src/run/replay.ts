@@ -8,6 +8,7 @@ import type { SenderSource } from '../engines/senders.js'
 import { STATE_DIFFS_MAGIC } from '../engines/stateDiff.js'
 import type { BlockRun, Engine, EngineName, MegaOptions, MegaUnitStats, StorageOptions, SyncMode, UnitStorageStats, VerifyMpt } from '../engines/types.js'
 import { BlockExecutionError, UsageError } from '../errors/index.js'
+import { DEFAULT_EVM_TIER, type EvmTier } from '../evm/tiers.js'
 import { now } from '../probes/clock.js'
 import { OpcodeProfiler } from '../probes/opcodeProfiler.js'
 import { type PhaseTimes, addPhaseTimes, emptyPhaseTimes, sumPhaseTimes } from '../probes/phases.js'
@@ -80,12 +81,14 @@ export type MegaSettings = {
   threads: readonly number[]
   /** The mega engine's EVM (default ethereumjs); several: one mega variant per EVM, side by side. */
   evm?: 'ethereumjs' | 'fast' | readonly ('ethereumjs' | 'fast')[] | undefined
+  /** The fast EVM's tier (default DEFAULT_EVM_TIER); several: one fast-EVM variant per tier, side by side. */
+  evmTier?: EvmTier | readonly EvmTier[] | undefined
 }
 
 export const DEFAULT_MEGA_SETTINGS: MegaSettings = { verifyMpt: 'final', senderWorkers: 1, stateDiffs: undefined, threads: [0] }
 
 /** One engine configuration; `profiled` passes feed only the opcode profile. */
-type Variant = { engine: Engine; mode: SyncMode; threads: number; label: string; evm: 'ethereumjs' | 'fast'; profiled: boolean }
+type Variant = { engine: Engine; mode: SyncMode; threads: number; label: string; evm: 'ethereumjs' | 'fast'; /** The fast EVM's tier (fast variants only). */ tier?: EvmTier; profiled: boolean }
 
 /** What one pass of a variant produced. */
 type Pass = { rows: BlockRow[]; units: UnitStorageStats[]; megaUnits: MegaUnitStats[]; profile: OpcodeProfileJson | null; wallMs: number }
@@ -143,7 +146,7 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
         // Warm-up passes and profiled twins never touch a --db directory (only the measured pass resumes it).
         const passStorage: ReplayStorage = storage.kind === 'lmdb' && (step.warmup || v.profiled) ? { ...storage, dir: undefined } : storage
         const pass = await runPass(v, passStorage, p, senders, {
-          mega: { mode: v.mode, batch: storage.kind === 'lmdb' ? storage.batch : null, verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, stateDiffs: writeDiffs, threads: v.threads, evm: v.evm },
+          mega: { mode: v.mode, batch: storage.kind === 'lmdb' ? storage.batch : null, verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, stateDiffs: writeDiffs, threads: v.threads, evm: v.evm, evmTier: v.tier },
           stateDiffs: compare && v.engine.name === 'baseline',
           label: `${step.warmup ? 'warm-up ' : ''}${v.label}${v.profiled ? ' (profiled)' : ''}`,
         })
@@ -159,7 +162,7 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
   }
 
   const results = variants.map((v) => {
-    const twin = twins.find((t) => t.engine === v.engine && t.mode === v.mode && t.threads === v.threads && t.evm === v.evm)
+    const twin = twins.find((t) => t.engine === v.engine && t.mode === v.mode && t.threads === v.threads && t.evm === v.evm && t.tier === v.tier)
     return engineResult(v, passes.get(v) ?? [], twin === undefined ? undefined : (passes.get(twin) ?? []), storage, senders)
   })
   const differential = compare ? compareDiffs(results) : null
@@ -213,21 +216,29 @@ function evmsOf(mega: MegaSettings): readonly ('ethereumjs' | 'fast')[] {
   return mega.evm === undefined ? ['ethereumjs'] : typeof mega.evm === 'string' ? [mega.evm] : mega.evm
 }
 
+/** The tiers the fast-EVM variants run. */
+function tiersOf(mega: MegaSettings): readonly EvmTier[] {
+  return mega.evmTier === undefined ? [DEFAULT_EVM_TIER] : typeof mega.evmTier === 'string' ? [mega.evmTier] : mega.evmTier
+}
+
 /**
  * The variants of a run (engine × mode × EVM × threads) and, with opcodes, their profiled twins: the fast
  * EVM has no opcode probe (yet), and parallel workers run unprofiled, so those variants have none.
  */
 function buildVariants(modes: readonly SyncMode[], engineNames: readonly EngineName[], mega: MegaSettings, opcodes: boolean): { variants: Variant[]; twins: Variant[] } {
   const evms = evmsOf(mega)
+  const tiers = tiersOf(mega)
   const variants: Variant[] = []
   for (const mode of modes) {
     for (const name of engineNames) {
       if (name === 'baseline') variants.push({ engine: createBaselineEngine(), mode, threads: 0, label: `baseline/${mode}`, evm: 'ethereumjs', profiled: false })
       else {
         for (const evm of evms) {
-          for (const threads of mega.threads) {
-            const label = `mega/${mode}${threads > 0 ? `/${threads} threads` : ''}${evms.length > 1 ? `/${evm === 'fast' ? 'fast EVM' : 'ethereumjs'}` : ''}`
-            variants.push({ engine: createMegaEngine(), mode, threads, label, evm, profiled: false })
+          for (const tier of evm === 'fast' ? tiers : [undefined]) {
+            for (const threads of mega.threads) {
+              const label = `mega/${mode}${threads > 0 ? `/${threads} threads` : ''}${evms.length > 1 ? `/${evm === 'fast' ? 'fast EVM' : 'ethereumjs'}` : ''}${tier !== undefined && tiers.length > 1 ? `/${tier}` : ''}`
+              variants.push({ engine: createMegaEngine(), mode, threads, label, evm, ...(tier === undefined ? {} : { tier }), profiled: false })
+            }
           }
         }
       }
@@ -321,7 +332,7 @@ function engineResult(v: Variant, measured: readonly Pass[], profiled: readonly 
     name: v.engine.name,
     label: v.label,
     description: isMega
-      ? `${v.engine.description}, ${evmDescription(v.evm, v.threads)}${v.threads > 0 ? `, ${v.threads} parallel-execution workers` : ', transactions in order on one thread'}`
+      ? `${v.engine.description}, ${evmDescription(v.evm, v.threads, v.tier)}${v.threads > 0 ? `, ${v.threads} parallel-execution workers` : ', transactions in order on one thread'}`
       : storage.kind === 'memory'
         ? `${v.engine.description}, in-memory node store`
         : `${v.engine.description}, flat state + tries on LMDB`,
@@ -344,7 +355,7 @@ function engineResult(v: Variant, measured: readonly Pass[], profiled: readonly 
     repeats: spreads,
     profilerOverhead,
     opcodes,
-    mega: isMega ? megaReport(median?.megaUnits ?? [], phases.merkleization, v.evm) : null,
+    mega: isMega ? megaReport(median?.megaUnits ?? [], phases.merkleization, v.evm, v.tier) : null,
     storage:
       storage.kind === 'memory' || isMega
         ? null
@@ -413,13 +424,13 @@ function refreshTotals(e: EngineResult): void {
 }
 
 /** Which EVM the mega engine runs (the fast EVM does not run on parallel workers, nor before Byzantium). */
-function evmDescription(evm: 'ethereumjs' | 'fast', threads: number): string {
+function evmDescription(evm: 'ethereumjs' | 'fast', threads: number, tier: EvmTier | undefined): string {
   if (evm === 'ethereumjs') return '@ethereumjs/evm'
-  return threads > 0 ? '@ethereumjs/evm (the fast EVM does not run with parallel workers)' : 'fast EVM (src/evm; @ethereumjs/evm for blocks it does not cover)'
+  return threads > 0 ? '@ethereumjs/evm (the fast EVM does not run with parallel workers)' : `fast EVM (src/evm, ${tier ?? DEFAULT_EVM_TIER}; @ethereumjs/evm for blocks it does not cover)`
 }
 
 /** The mega engine's counters summed over units. */
-function megaReport(units: readonly MegaUnitStats[], merkleizationMs: number, evm: 'ethereumjs' | 'fast'): MegaReport {
+function megaReport(units: readonly MegaUnitStats[], merkleizationMs: number, evm: 'ethereumjs' | 'fast', tier: EvmTier | undefined): MegaReport {
   const sum = (f: (u: MegaUnitStats) => number) => units.reduce((s, u) => s + f(u), 0)
   const tree = (k: string) => sum((u) => u.tree[k] ?? 0)
   const updates = tree('updates')
@@ -440,7 +451,7 @@ function megaReport(units: readonly MegaUnitStats[], merkleizationMs: number, ev
     threads: Math.max(0, ...units.map((u) => u.threads)),
     parallel: { txs: par('txs'), accepted: par('accepted'), conflicts: par('conflicts'), coinbase: par('coinbase'), failed: par('failed'), sequential: par('sequential') },
     stateDiffBytes: sum((u) => u.stateDiffBytes),
-    evm: { requested: evm, fastBlocks: sum((u) => u.evmBlocks.fast), ethereumjsBlocks: sum((u) => u.evmBlocks.ethereumjs) },
+    evm: { requested: evm, ...(evm === 'fast' ? { tier: tier ?? DEFAULT_EVM_TIER } : {}), fastBlocks: sum((u) => u.evmBlocks.fast), ethereumjsBlocks: sum((u) => u.evmBlocks.ethereumjs) },
   }
 }
 

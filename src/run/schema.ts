@@ -212,7 +212,15 @@ export const megaReportSchema = z.object({
   }),
   stateDiffBytes: z.number(),
   /** The EVM asked for, and the (measured) blocks each EVM executed: the fast EVM falls back to @ethereumjs/evm where it does not apply. */
-  evm: z.object({ requested: z.enum(['ethereumjs', 'fast']), fastBlocks: z.number(), ethereumjsBlocks: z.number() }).optional(),
+  evm: z
+    .object({
+      requested: z.enum(['ethereumjs', 'fast']),
+      /** The fast EVM's tier (--evm-tier; fast only; absent in runs from before the compiler tier: the interpreter). */
+      tier: z.enum(['interpreter', 'compiled', 'tiered']).optional(),
+      fastBlocks: z.number(),
+      ethereumjsBlocks: z.number(),
+    })
+    .optional(),
 })
 export type MegaReport = z.infer<typeof megaReportSchema>
 

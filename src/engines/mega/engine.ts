@@ -166,7 +166,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
         if (input.warmup !== true) stats.evmBlocks[fastFork !== undefined ? 'fast' : 'ethereumjs']++
         executed =
           fastFork !== undefined
-            ? await clock.time(Phase.execution, () => executeBlockOnFastEvm(state, block, fastFork, common.chainId(), input.ancestorHashes, common.chainId() === 1n ? 1_920_000n : undefined))
+            ? await clock.time(Phase.execution, () => executeBlockOnFastEvm(state, block, fastFork, common.chainId(), input.ancestorHashes, common.chainId() === 1n ? 1_920_000n : undefined, mega.evmTier))
             : parallel !== undefined && common.gteHardfork('byzantium') && block.transactions.length > 1
             ? await executeParallel(vm, block, input, state, parallel, clock, stats.parallel)
             : await executeBlock(vm, block, { clock, probe: profiler, stateRoot: false, observer: input.warmup === true ? undefined : opts.accessSets })

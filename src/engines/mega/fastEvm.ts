@@ -9,6 +9,7 @@ import type { Common } from '@ethereumjs/common'
 import { KECCAK256_RLP, bytesToUnprefixedHex, unpadBytes } from '@ethereumjs/util'
 
 import { executeBlockFast } from '../../evm/block.js'
+import type { EvmTier } from '../../evm/tiers.js'
 import type { Fork } from '../../evm/forks.js'
 import { bigToBytes, bytesToWord } from '../../evm/interpreter.js'
 import { forkOfEthereumjs } from '../../evm/precompiles.js'
@@ -95,12 +96,13 @@ export function fastForkOf(common: Common): Fork | undefined {
 }
 
 /** One block on the fast EVM over the mega state (Byzantium and later). */
-export async function executeBlockOnFastEvm(state: MegaState, block: Block, fork: Fork, chainId: bigint, ancestors: ReadonlyMap<bigint, Uint8Array>, daoForkBlock?: bigint): Promise<ExecutedBlock> {
+export async function executeBlockOnFastEvm(state: MegaState, block: Block, fork: Fork, chainId: bigint, ancestors: ReadonlyMap<bigint, Uint8Array>, daoForkBlock?: bigint, tier?: EvmTier): Promise<ExecutedBlock> {
   const world = new WorldState(new MegaBackend(state))
   const r = executeBlockFast(world, block, {
     fork,
     chainId,
     daoForkBlock,
+    tier,
     blockHash: (n) => {
       const h = ancestors.get(n)
       if (h === undefined) throw new Error(`BLOCKHASH of block ${n}: not among the recorded ancestors`)
