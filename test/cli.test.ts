@@ -157,6 +157,78 @@ describe('LMDB storage through the CLI (spawned binary)', () => {
     expect(none.stderr).toBe('megabench: --cgroup needs --memory (the limit to enforce)\n')
   })
 
+  test('behavior: --cgroup records its binding per run: a limit re-set before blocks, major page faults counted', async () => {
+    const out = join(await tempDir(), 'run')
+    const r = await runCli(['replay', '--chain', MIXED, '--memory', '1MB', '--cgroup', '--json', '--out', out])
+    expect(r.code).toBe(0)
+    const run = runResultSchema.parse(JSON.parse(r.stdout))
+    const binding = run.engines[0]!.storage!.binding
+    if (r.stderr.includes('not enforced')) {
+      expect(binding).toBeUndefined() // this machine gives no memory cgroup: the run says so and claims no binding
+      return
+    }
+    expect(binding).toMatchObject({ kind: 'cgroup', budgetBytes: 1024 * 1024, refused: 0 })
+    if (binding?.kind !== 'cgroup') throw new Error('unreachable')
+    expect(binding.updates).toBeGreaterThan(1)
+    expect(binding.limitMinBytes).toBeGreaterThanOrEqual(binding.budgetBytes + binding.headroomBytes)
+    expect(binding.limitMaxBytes).toBeGreaterThanOrEqual(binding.limitMinBytes)
+    expect(Number.isInteger(binding.majorFaults) && binding.majorFaults >= 0).toBe(true)
+    expect(r.stderr).toMatch(/updated before every block/)
+  })
+
+  test('behavior: --miss-latency is a declared disk model: modelled totals beside unchanged measured ones', async () => {
+    const out = join(await tempDir(), 'run')
+    const r = await runCli(['replay', '--chain', MIXED, '--memory', '64KB', '--miss-latency', '250', '--no-report', '--out', out])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/MODELLED disk \(declared 250\.0 µs per level-2 miss\): [\d,]+ misses/)
+    const run = runResultSchema.parse(JSON.parse(await readFile(join(out, 'run.json'), 'utf8')))
+    const e = run.engines[0]!
+    const st = e.storage!
+    const b = st.binding
+    if (b?.kind !== 'model') throw new Error(`expected a model binding, got ${JSON.stringify(b)}`)
+    const misses = st.missPenalty.execution.count + st.missPenalty.merkleization.count
+    expect(misses).toBeGreaterThan(0)
+    expect(b.misses).toBe(misses)
+    expect(b.missLatencyNs).toBe(250_000)
+    expect(b.modelledMs).toBeCloseTo((misses * 250_000) / 1e6, 6)
+    expect(b.measuredMs).toBeCloseTo(st.missPenalty.execution.totalMs + st.missPenalty.merkleization.totalMs, 6)
+    expect(b.modelledProcessingMs).toBeCloseTo(e.totals.processingMs - b.measuredMs + b.modelledMs, 6)
+    expect(b.modelledTxPerSec).toBeCloseTo((e.totals.txs * 1000) / b.modelledProcessingMs, 6)
+    for (const [args, msg] of [
+      [['--storage', 'memory', '--miss-latency', '18'], '--miss-latency applies to --storage lmdb'],
+      [['--memory', '1MB', '--cgroup', '--miss-latency', '18'], 'give --cgroup (bind the real page cache) or --miss-latency (a declared disk model), not both'],
+      [['--miss-latency', '-1'], '--miss-latency must be a number of µs >= 0 (got -1)'],
+    ] as const) {
+      const bad = await runCli(['replay', '--chain', MIXED, ...args])
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toBe(`megabench: ${msg}\n`)
+    }
+  })
+
+  test('behavior: sweep --bind model draws MODELLED totals; --bind is checked before any run', async () => {
+    const out = join(await tempDir(), 'sweep')
+    const chain = join(import.meta.dirname, '..', 'fixtures', 'chains', 'eth-transfer')
+    const r = await runCli(['sweep', '--memory', '32KB,4MB', '--bind', 'model', '--miss-latency', '100', '--chain', chain, '--no-report', '--out', out])
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/^sweep: binding model \(declared: 100 µs per level-2 miss\)/)
+    expect(r.stdout).toMatch(/MODELLED total ms/)
+    const sweep = sweepResultSchema.parse(JSON.parse(await readFile(join(out, 'sweep.json'), 'utf8')))
+    expect(sweep.config.bind).toMatchObject({ kind: 'model', missLatencyNs: 100_000 })
+    for (const p of sweep.points) {
+      expect(p.median.modelledTotalMs).toBeGreaterThan(0)
+      expect(p.runs[0]!.modelledTotalMs).toBe(p.median.modelledTotalMs)
+    }
+    for (const [args, msg] of [
+      [['--bind', 'disk'], '--bind must be auto, cgroup, model or caches (got "disk")'],
+      [['--bind', 'caches', '--miss-latency', '5'], '--miss-latency applies to --bind model (got --bind caches)'],
+      [['--cgroup'], '--cgroup is set by sweep for every run; remove it'],
+    ] as const) {
+      const bad = await runCli(['sweep', '--memory', '32KB', '--chain', chain, ...args])
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toBe(`megabench: ${msg}\n`)
+    }
+  })
+
   test('behavior: --mode historical with --storage memory is refused', async () => {
     const r = await runCli(['replay', '--chain', MIXED, '--mode', 'historical', '--storage', 'memory'])
     expect(r.code).toBe(2)

@@ -43,6 +43,8 @@ export type ReplayCliOptions = {
   l2?: number
   db?: string
   cgroup?: boolean
+  /** --miss-latency: the disk model's cost per level-2 miss, µs. */
+  missLatency?: number
   engine?: string
   threads?: string[]
   /** --verify-mpt [every|final|off]: true when given bare (= every). */
@@ -160,7 +162,7 @@ export function storageFromOptions(opts: ReplayCliOptions): { storage: ReplaySto
   if (kind !== 'lmdb' && kind !== 'memory') throw new UsageError(`--storage must be lmdb or memory (got ${JSON.stringify(kind)})`)
   if (kind === 'memory') {
     if (mode !== 'live') throw new UsageError('--storage memory supports --mode live only (historical sync needs LMDB)')
-    for (const [flag, v] of [['--memory', opts.memory], ['--l1', opts.l1], ['--l2', opts.l2], ['--db', opts.db], ['--batch', opts.batch]] as const) {
+    for (const [flag, v] of [['--memory', opts.memory], ['--l1', opts.l1], ['--l2', opts.l2], ['--db', opts.db], ['--batch', opts.batch], ['--miss-latency', opts.missLatency]] as const) {
       if (v !== undefined) throw new UsageError(`${flag} applies to --storage lmdb`)
     }
     return { storage: { kind: 'memory' }, modes }
@@ -168,7 +170,10 @@ export function storageFromOptions(opts: ReplayCliOptions): { storage: ReplaySto
   if (opts.batch !== undefined && !modes.includes('historical')) throw new UsageError('--batch applies to --mode historical (or both)')
   if (opts.db !== undefined && modes.length > 1) throw new UsageError('--db keeps one DB: use it with a single --mode')
   const memory = splitBudget({ memory: opts.memory, l1: opts.l1, l2: opts.l2 })
-  return { storage: { kind: 'lmdb', batch: opts.batch ?? null, memory, dir: opts.db }, modes }
+  const lat = opts.missLatency
+  if (lat !== undefined && !(Number.isFinite(lat) && lat >= 0)) throw new UsageError(`--miss-latency must be a number of µs >= 0 (got ${lat})`)
+  if (lat !== undefined && opts.cgroup === true) throw new UsageError('give --cgroup (bind the real page cache) or --miss-latency (a declared disk model), not both')
+  return { storage: { kind: 'lmdb', batch: opts.batch ?? null, memory, dir: opts.db, missLatencyNs: lat === undefined ? undefined : lat * 1000 }, modes }
 }
 
 /** --fixtures | --chain [--from --to] → the block source, its paths, block count, range and workload name. */

@@ -5,7 +5,8 @@ import Table from 'cli-table3'
 import { UsageError } from '../errors/index.js'
 import { buildReserved } from '../output/files.js'
 import { OutputReservation, inputPathsOfArgs } from '../output/guard.js'
-import { sweep } from '../run/sweep.js'
+import { type SweepBind, sweep } from '../run/sweep.js'
+import { cgroupAvailable } from '../storage/cgroup.js'
 import type { SweepResult } from '../run/sweepSchema.js'
 import { formatSize, parseSize } from '../storage/memory.js'
 import { renderHtml } from '../report/html.js'
@@ -13,9 +14,33 @@ import { loadResult } from '../report/load.js'
 import { timestampForPath } from './replay.js'
 import { writeFile } from 'node:fs/promises'
 
-export type SweepCliOptions = { memory: string; repeat?: number; out?: string; json?: boolean; report?: boolean; force?: boolean }
+export type SweepCliOptions = { memory: string; repeat?: number; out?: string; json?: boolean; report?: boolean; force?: boolean; bind?: string; missLatency?: number }
 
-const RESERVED = ['--memory', '--l1', '--l2', '--json', '--out', '--db', '--cgroup', '--mode']
+const RESERVED = ['--memory', '--l1', '--l2', '--json', '--out', '--db', '--cgroup', '--miss-latency', '--mode']
+
+/** The study's mean miss penalty (µs): the disk model's default latency. */
+export const STUDY_MISS_PENALTY_US = 18
+
+/**
+ * --bind auto|cgroup|model|caches → what each run binds beside the caches. auto: a memory cgroup where
+ * this machine lets megabench make one (the page cache is then really bounded), else the disk model.
+ */
+export function sweepBind(opts: Pick<SweepCliOptions, 'bind' | 'missLatency'>): SweepBind {
+  const kind = opts.bind ?? 'auto'
+  if (!['auto', 'cgroup', 'model', 'caches'].includes(kind)) throw new UsageError(`--bind must be auto, cgroup, model or caches (got ${JSON.stringify(kind)})`)
+  const lat = opts.missLatency
+  if (lat !== undefined && !(Number.isFinite(lat) && lat >= 0)) throw new UsageError(`--miss-latency must be a number of µs >= 0 (got ${lat})`)
+  if (lat !== undefined && kind !== 'model' && kind !== 'auto') throw new UsageError(`--miss-latency applies to --bind model (got --bind ${kind})`)
+  const model = (why: string): SweepBind => ({ kind: 'model', missLatencyNs: (lat ?? STUDY_MISS_PENALTY_US) * 1000, why })
+  if (kind === 'model') return model(`declared: ${lat ?? STUDY_MISS_PENALTY_US} µs per level-2 miss${lat === undefined ? ' (the study\'s mean miss penalty)' : ''}`)
+  if (kind === 'caches') return { kind: 'caches', why: 'the caches\' byte budgets only (--bind caches): the OS page cache is not bounded' }
+  const cg = cgroupAvailable()
+  if (kind === 'cgroup') {
+    if (!cg.ok) throw new UsageError(`--bind cgroup: no memory cgroup can be made here (${cg.why}); use --bind model`)
+    return { kind: 'cgroup', why: cg.why }
+  }
+  return cg.ok && lat === undefined ? { kind: 'cgroup', why: `auto: ${cg.why}` } : model(lat !== undefined ? `auto with --miss-latency: ${lat} µs per level-2 miss` : `auto: no memory cgroup here (${cg.why}); ${STUDY_MISS_PENALTY_US} µs per level-2 miss, the study's mean penalty`)
+}
 
 /** `megabench sweep`: one fresh replay process per memory limit and repetition; sweep.json + table. */
 export async function sweepCommand(opts: SweepCliOptions, replayArgs: string[]): Promise<number> {
@@ -29,6 +54,8 @@ export async function sweepCommand(opts: SweepCliOptions, replayArgs: string[]):
   if (engine === 'mega') throw new UsageError('sweep varies the baseline\'s cache budgets: use --engine both to see the mega engine beside it')
   const modeIndex = replayArgs.indexOf('--mode')
   if (modeIndex >= 0 && replayArgs[modeIndex + 1] === 'both') throw new UsageError('sweep runs one --mode (live or historical)')
+  const bind = sweepBind(opts)
+  if (opts.json !== true) process.stderr.write(`sweep: binding ${bind.kind} (${bind.why})\n`)
   const repeat = opts.repeat ?? 1
   if (!(Number.isInteger(repeat) && repeat >= 1)) throw new UsageError('--repeat must be a whole number >= 1')
   const outDir = opts.out ?? join('reports', `sweep-${timestampForPath(new Date())}`)
@@ -40,11 +67,14 @@ export async function sweepCommand(opts: SweepCliOptions, replayArgs: string[]):
       repeat,
       replayArgs,
       runsDir: join(tmp, 'runs'),
+      bind,
       onRun: (limit, r, s) => {
         if (opts.json !== true) {
           process.stderr.write(
             `sweep: --memory ${formatSize(limit)} run ${r}/${repeat}: ${s.totalMs.toFixed(0)} ms, ${s.txPerSec.toFixed(0)} tx/s, ` +
-              `L1 miss ${(s.l1MissRatio * 100).toFixed(1)}%, L2 miss ${(s.l2MissRatio * 100).toFixed(1)}%${s.verified ? '' : ' (VERIFICATION FAILED)'}\n`,
+              `L1 miss ${(s.l1MissRatio * 100).toFixed(1)}%, L2 miss ${(s.l2MissRatio * 100).toFixed(1)}%` +
+              `${s.majorFaults !== undefined ? `, ${s.majorFaults} major faults` : ''}${s.modelledTotalMs !== undefined ? `, MODELLED ${s.modelledTotalMs.toFixed(0)} ms` : ''}` +
+              `${s.verified ? '' : ' (VERIFICATION FAILED)'}\n`,
           )
         }
       },
@@ -69,11 +99,13 @@ export async function sweepCommand(opts: SweepCliOptions, replayArgs: string[]):
 export function formatSweep(r: SweepResult): string {
   // Engines beside the one whose caches vary (e.g. mega/live with --engine both): their tx/s per limit.
   const others = (r.points[0]?.median.engines ?? []).slice(1).map((e) => e.label)
+  const bind = r.config.bind
+  const extra = bind?.kind === 'model' ? ['MODELLED total ms', 'MODELLED tx/s'] : bind?.kind === 'cgroup' ? ['major faults'] : []
   const t = new Table({
-    head: ['memory', 'total ms', 'execution', 'miss penalty', 'merkleization', 'write', 'tx/s', 'L1 miss', 'L2 miss', 'mean penalty', ...others.map((l) => `${l} tx/s`)],
+    head: ['memory', 'total ms', 'execution', 'miss penalty', 'merkleization', 'write', 'tx/s', 'L1 miss', 'L2 miss', 'mean penalty', ...extra, ...others.map((l) => `${l} tx/s`)],
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    colAligns: Array(10 + others.length).fill('right'),
+    colAligns: Array(10 + extra.length + others.length).fill('right'),
   })
   for (const p of r.points) {
     const m = p.median
@@ -88,11 +120,14 @@ export function formatSweep(r: SweepResult): string {
       `${(m.l1MissRatio * 100).toFixed(1)}%`,
       `${(m.l2MissRatio * 100).toFixed(1)}%`,
       `${(m.meanPenaltyNs / 1000).toFixed(1)} µs`,
+      ...(bind?.kind === 'model' ? [(m.modelledTotalMs ?? Number.NaN).toFixed(0), (m.modelledTxPerSec ?? Number.NaN).toFixed(0)] : []),
+      ...(bind?.kind === 'cgroup' ? [(m.majorFaults ?? Number.NaN).toFixed(0)] : []),
       ...others.map((l) => (m.engines.find((e) => e.label === l)?.txPerSec ?? Number.NaN).toFixed(0)),
     ])
   }
   return [
-    `megabench sweep · ${r.config.mode} sync, ${r.config.limits.length} limits × ${r.config.repeat} repetitions (medians), working set ${formatSize(r.workingSetBytes)}`,
+    `megabench sweep · ${r.config.mode} sync, ${r.config.limits.length} limits × ${r.config.repeat} repetitions (medians), working set ${formatSize(r.workingSetBytes)}; ` +
+      `bound by ${bind === undefined ? 'the caches only' : `${bind.kind}: ${bind.why}`}`,
     t.toString(),
   ].join('\n')
 }

@@ -230,6 +230,19 @@ function storageSummary(st: StorageReport): string[] {
     `miss penalty (an LMDB read on a level-2 miss) during execution: ${p.count.toLocaleString('en-US')} reads, mean ${fmt(p.meanNs / 1000, 1)} µs, ` +
       `p50 ≤ ${fmt(p.p50Ns / 1000, 1)} µs, p99 ≤ ${fmt(p.p99Ns / 1000, 1)} µs, ${fmt(p.totalMs)} ms in all`,
   )
+  const b = st.binding
+  if (b?.kind === 'cgroup') {
+    out.push(
+      `page cache bound by a memory cgroup (v${b.version}): limit ${formatSize(b.limitMinBytes)}–${formatSize(b.limitMaxBytes)} ` +
+        `(anonymous memory − caches + budget + ${formatSize(b.headroomBytes)} headroom, ${b.updates} updates${b.refused > 0 ? `, ${b.refused} refused by the kernel` : ''}); ` +
+        `${b.majorFaults.toLocaleString('en-US')} major page faults (pages read from disk, whole process)`,
+    )
+  } else if (b?.kind === 'model') {
+    out.push(
+      `MODELLED disk (declared ${fmt(b.missLatencyNs / 1000, 1)} µs per level-2 miss): ${b.misses.toLocaleString('en-US')} misses, measured ${fmt(b.measuredMs)} ms → ` +
+        `modelled ${fmt(b.modelledMs)} ms; modelled processing ${fmt(b.modelledProcessingMs)} ms, ${fmt(b.modelledTxPerSec, 1)} tx/s (measured numbers above are unchanged)`,
+    )
+  }
   const m = st.merkleization
   out.push(
     `merkleization: ${m.roots} roots, ${(m.updatedAccounts + m.updatedSlots).toLocaleString('en-US')} keys updated; per key ` +

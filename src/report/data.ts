@@ -198,14 +198,20 @@ export type SweepCurvePoint = { memoryBytes: number; memory: string; curve: stri
 
 /** The study's memory-sweep curves: total, execution, miss penalty, merkleization, write time per limit. */
 export function sweepCurves(s: SweepResult): SweepCurvePoint[] {
-  const curves: [string, Exclude<keyof SweepResult['points'][number]['median'], 'engines'>][] = [
+  const curves: [string, 'totalMs' | 'executionMs' | 'missPenaltyMs' | 'merkleizationMs' | 'writeMs'][] = [
     ['total', 'totalMs'],
     ['execution', 'executionMs'],
     ['miss penalty', 'missPenaltyMs'],
     ['merkleization', 'merkleizationMs'],
     ['write', 'writeMs'],
   ]
-  return verifiedSweepPoints(s).flatMap((p) => curves.map(([curve, k]) => ({ memoryBytes: p.memoryBytes, memory: formatSize(p.memoryBytes), curve, ms: p.median[k] })))
+  const bind = s.config.bind
+  const modelled = bind?.kind === 'model' ? `total, MODELLED disk (${((bind.missLatencyNs ?? 0) / 1000).toFixed(1)} µs per miss)` : null
+  return verifiedSweepPoints(s).flatMap((p) => {
+    const at = { memoryBytes: p.memoryBytes, memory: formatSize(p.memoryBytes) }
+    const measured = curves.map(([curve, k]) => ({ ...at, curve, ms: p.median[k] }))
+    return modelled !== null && p.median.modelledTotalMs !== undefined ? [...measured, { ...at, curve: modelled, ms: p.median.modelledTotalMs }] : measured
+  })
 }
 
 export type SweepEnginePoint = { memoryBytes: number; memory: string; engine: string; txPerSec: number }

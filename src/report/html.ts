@@ -385,7 +385,7 @@ function storageTable(engines: { e: EngineResult; name: string }[]): string {
     const pen = s.missPenalty.execution
     rows.push([
       esc(name),
-      s.config.memoryBytes === null ? 'unbounded' : `${formatSize(s.config.memoryBytes)} (L1 ${formatSize(s.config.l1Bytes ?? 0)}, L2 ${formatSize(s.config.l2Bytes ?? 0)})`,
+      s.config.memoryBytes === null ? 'unbounded' : `${esc(memoryBudget(e) ?? '')} (L1 ${formatSize(s.config.l1Bytes ?? 0)}, L2 ${formatSize(s.config.l2Bytes ?? 0)})`,
       formatSize(s.workingSetBytes),
       `${num(s.l1.missRatio * 100)}%`,
       `${num(s.l2.missRatio * 100)}%`,

@@ -54,7 +54,15 @@ const SENDER_NAMES: Record<string, string> = { recover: 'recovered from signatur
 export function memoryBudget(e: EngineResult): string | null {
   const c = e.storage?.config
   if (c === undefined) return null
-  return c.memoryBytes === null ? 'unbounded caches' : `--memory ${formatSize(c.memoryBytes)}`
+  if (c.memoryBytes === null) return 'unbounded caches'
+  const b = e.storage?.binding
+  const bound =
+    b?.kind === 'cgroup'
+      ? ', page cache bound by a memory cgroup'
+      : b?.kind === 'model'
+        ? `, MODELLED disk at ${(b.missLatencyNs / 1000).toFixed(1)} µs per miss`
+        : ', caches only (the OS page cache unbounded)'
+  return `--memory ${formatSize(c.memoryBytes)}${bound}`
 }
 
 function pushIf(out: Difference[], what: string, value: string, reference: string): void {

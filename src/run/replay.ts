@@ -26,8 +26,10 @@ import {
   type OpcodeProfileJson,
   RUN_SCHEMA_VERSION,
   type RunResult,
+  type StorageReport,
 } from './schema.js'
 import { storageReport } from './storageReport.js'
+import { cgroupBindingReport } from '../storage/cgroup.js'
 
 /** Where state lives and how the caches are bounded. */
 export type ReplayStorage =
@@ -40,6 +42,11 @@ export type ReplayStorage =
       memory: { total: number | null; l1: number; l2: number }
       /** Keep the DB here (and resume at its head); default a temporary DB per run. */
       dir?: string | undefined
+      /**
+       * A declared disk model: every level-2 miss (an LMDB read) is charged this many ns in the run's
+       * modelled totals (`storage.binding`, kind model), instead of its measured time. Measured numbers stay as measured.
+       */
+      missLatencyNs?: number | undefined
     }
 
 export type ReplayParameters = {
@@ -359,15 +366,32 @@ function engineResult(v: Variant, measured: readonly Pass[], profiled: readonly 
     storage:
       storage.kind === 'memory' || isMega
         ? null
-        : storageReport(median?.units ?? [], {
+        : withBinding(storageReport(median?.units ?? [], {
             mode: v.mode,
             batch: storage.batch,
             memoryBytes: storage.memory.total,
             l1Bytes: storage.memory.total === null ? null : storage.memory.l1,
             l2Bytes: storage.memory.total === null ? null : storage.memory.l2,
             rule: `level 1 (client state cache) ${L1_SHARE * 100}% of --memory, level 2 (DB read cache) the rest; --l1/--l2 override`,
-          }),
+          }), storage.missLatencyNs, processingMs, txs),
   }
+}
+
+/**
+ * The storage report with what bound the read path beyond the caches: the declared disk model (its
+ * modelled totals), or the process's memory cgroup (--cgroup), or neither (field absent).
+ */
+function withBinding(report: StorageReport, missLatencyNs: number | undefined, processingMs: number, txs: number): StorageReport {
+  if (missLatencyNs !== undefined) {
+    const { execution, merkleization } = report.missPenalty
+    const misses = execution.count + merkleization.count
+    const measuredMs = execution.totalMs + merkleization.totalMs
+    const modelledMs = (misses * missLatencyNs) / 1e6
+    const modelledProcessingMs = processingMs - measuredMs + modelledMs
+    return { ...report, binding: { kind: 'model', missLatencyNs, misses, measuredMs, modelledMs, modelledProcessingMs, modelledTxPerSec: rate(txs, modelledProcessingMs) } }
+  }
+  const cgroup = cgroupBindingReport()
+  return cgroup === null ? report : { ...report, binding: cgroup }
 }
 
 /**

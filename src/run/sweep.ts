@@ -18,6 +18,17 @@ export type SweepParameters = {
   /** Where each run writes its run directory: `<runsDir>/<limit>-<repetition>`. */
   runsDir: string
   onRun?: (limit: number, repetition: number, summary: SweepRunSummary) => void
+  /** What binds the read path beside the caches (default caches only); see sweepSchema `config.bind`. */
+  bind?: SweepBind
+}
+
+export type SweepBind = { kind: 'cgroup' | 'model' | 'caches'; missLatencyNs?: number; why: string }
+
+/** The replay flags that apply a binding to one run. */
+function bindArgs(b: SweepBind | undefined): string[] {
+  if (b?.kind === 'cgroup') return ['--cgroup']
+  if (b?.kind === 'model') return ['--miss-latency', String((b.missLatencyNs ?? 0) / 1000)]
+  return []
 }
 
 const BIN = join(PACKAGE_ROOT, 'bin', 'megabench.js')
@@ -38,7 +49,10 @@ export async function sweep(p: SweepParameters): Promise<SweepResult> {
       const limit = step.variant
       const r = step.pass + 1
       const out = join(p.runsDir, `${limit}-${r}`)
-      const result = await runReplay([...p.replayArgs, '--memory', String(limit), '--json', '--no-report', '--out', out], limit)
+      const result = await runReplay([...p.replayArgs, ...bindArgs(p.bind), '--memory', String(limit), '--json', '--no-report', '--out', out], limit)
+      if (p.bind?.kind === 'cgroup' && storageEngine(result).storage?.binding?.kind !== 'cgroup') {
+        throw new MegabenchError(`replay at --memory ${formatSize(limit)} could not bind a memory cgroup (see \`megabench replay --cgroup\`); use --bind model or caches`)
+      }
       first ??= result
       const summary = summarize(result, out)
       runs.set(limit, [...(runs.get(limit) ?? []), summary])
@@ -61,6 +75,9 @@ export async function sweep(p: SweepParameters): Promise<SweepResult> {
         l1MissRatio: med((s) => s.l1MissRatio),
         l2MissRatio: med((s) => s.l2MissRatio),
         meanPenaltyNs: med((s) => s.meanPenaltyNs),
+        ...optionalMedian('modelledTotalMs', rs),
+        ...optionalMedian('modelledTxPerSec', rs),
+        ...optionalMedian('majorFaults', rs),
         engines: rs[0]!.engines.map((e, i) => ({
           label: e.label,
           totalMs: med((s) => s.engines[i]?.totalMs ?? Number.NaN),
@@ -76,7 +93,7 @@ export async function sweep(p: SweepParameters): Promise<SweepResult> {
     createdAt: new Date().toISOString(),
     tool: toolInfo(),
     machine: machineInfo(),
-    config: { replayArgs: [...p.replayArgs], limits: [...p.limits], repeat: p.repeat, mode: storageEngine(f).mode, source: f.config.source },
+    config: { replayArgs: [...p.replayArgs], limits: [...p.limits], repeat: p.repeat, mode: storageEngine(f).mode, source: f.config.source, bind: p.bind ?? { kind: 'caches', why: 'the caches\' byte budgets only' } },
     workingSetBytes: Math.max(...[...runs.values()].flat().map((s) => s.workingSetBytes)),
     penaltyHistogram: storageEngine(f).storage?.missPenalty.execution.buckets ?? [],
     points,
@@ -108,6 +125,8 @@ function summarize(r: RunResult, dir: string): SweepRunSummary {
     meanPenaltyNs: st.missPenalty.execution.meanNs,
     lmdbReads: Object.values(st.lmdbReads).reduce((a, b) => a + b, 0),
     workingSetBytes: st.workingSetBytes,
+    ...(st.binding?.kind === 'model' ? { modelledTotalMs: st.binding.modelledProcessingMs, modelledTxPerSec: st.binding.modelledTxPerSec } : {}),
+    ...(st.binding?.kind === 'cgroup' ? { majorFaults: st.binding.majorFaults } : {}),
     engines: r.engines.map((x) => ({
       label: x.label,
       totalMs: x.totals.processingMs,
@@ -140,6 +159,12 @@ function runReplay(args: string[], limit: number): Promise<RunResult> {
       }
     })
   })
+}
+
+/** The median of an optional summary field, present only when every run has it. */
+function optionalMedian<K extends 'modelledTotalMs' | 'modelledTxPerSec' | 'majorFaults'>(k: K, rs: readonly SweepRunSummary[]): Partial<Record<K, number>> {
+  const xs = rs.map((r) => r[k])
+  return xs.every((x): x is number => x !== undefined) ? ({ [k]: median(xs) } as Partial<Record<K, number>>) : {}
 }
 
 function median(xs: readonly number[]): number {

@@ -30,6 +30,11 @@ const runSummary = z.object({
   meanPenaltyNs: z.number(),
   lmdbReads: z.number(),
   workingSetBytes: z.number(),
+  /** --bind model: total time and tx/s with every level-2 miss at the declared latency (MODELLED). */
+  modelledTotalMs: z.number().optional(),
+  modelledTxPerSec: z.number().optional(),
+  /** --bind cgroup: major page faults of the run's process (pages read from disk). */
+  majorFaults: z.number().optional(),
   /** Every engine of the run (with --engine both: the baseline and the mega engine side by side). */
   engines: z.array(engineSummary),
 })
@@ -47,6 +52,9 @@ const point = z.object({
     l1MissRatio: z.number(),
     l2MissRatio: z.number(),
     meanPenaltyNs: z.number(),
+    modelledTotalMs: z.number().optional(),
+    modelledTxPerSec: z.number().optional(),
+    majorFaults: z.number().optional(),
     /** Medians per engine label, in run order. */
     engines: z.array(engineSummary.pick({ label: true, totalMs: true, txPerSec: true })),
   }),
@@ -64,6 +72,12 @@ export const sweepResultSchema = z.object({
     repeat: z.number().int(),
     mode: z.enum(['live', 'historical']),
     source: z.record(z.string(), z.unknown()),
+    /**
+     * What bound the read path beside the caches' budgets: `cgroup` (each run's process in a memory cgroup,
+     * so the OS page cache is bounded too), `model` (a declared latency per level-2 miss, modelled totals
+     * beside the measured ones), or `caches` (the budgets only). Absent in sweeps before this field: caches.
+     */
+    bind: z.object({ kind: z.enum(['cgroup', 'model', 'caches']), missLatencyNs: z.number().optional(), why: z.string() }).optional(),
   }),
   /** The largest working set any run measured (distinct state bytes touched). */
   workingSetBytes: z.number(),

@@ -6,59 +6,153 @@ import { formatSize } from './memory.js'
 export type CgroupResult = { applied: boolean; version: 1 | 2 | null; path: string | null; limitBytes: number; message: string }
 
 /**
- * Puts this process into a new memory cgroup limited to its current resident size plus `budget`
- * bytes, so that the OS page cache it can fill (LMDB pages are charged to it) is bounded like the
- * caches are. Uses cgroup v2 (`memory.max`) where the memory controller is delegated to us, else the
- * v1 memory controller if it is writable. Where neither is possible, says why and changes nothing:
- * the byte budgets of the two cache levels still apply.
+ * Room above the process's anonymous memory for what it allocates within one block (V8 garbage between
+ * collections), so that the kernel reclaims page cache before it would OOM-kill the replay. It is page
+ * cache the replay may use beyond its budget, and recorded with every run.
  */
-export function enforceMemoryLimit(budget: number): CgroupResult {
-  const limitBytes = process.memoryUsage().rss + budget
+export const CGROUP_HEADROOM_BYTES = 32 * 1024 * 1024
+
+/** What the binding did over the run, for run.json (`storage.binding`, kind `cgroup`). */
+export type CgroupBindingReport = {
+  kind: 'cgroup'
+  version: 1 | 2
+  path: string
+  budgetBytes: number
+  headroomBytes: number
+  /** The limit written before the first and at every later block: anonymous memory − cache bytes + budget + headroom. */
+  limitMinBytes: number
+  limitMaxBytes: number
+  updates: number
+  /** Updates the kernel refused (it could not reclaim down to the new limit; the previous limit stayed). */
+  refused: number
+  /** Major page faults of the process since the binding (pages read from disk: LMDB's mmap misses). */
+  majorFaults: number
+}
+
+type Active = { version: 1 | 2; dir: string; file: string; budget: number; min: number; max: number; last: number; updates: number; refused: number; faults0: number }
+let active: Active | undefined
+
+type Location = { version: 1 | 2; parent: string; file: string } | { reasons: string[] }
+
+/** Where a child memory cgroup could be made for this process (v2 where delegated, else v1), or why not. */
+function locate(): Location {
   const lines = safeRead('/proc/self/cgroup')?.split('\n') ?? []
   const reasons: string[] = []
-
   const v2Path = lines.find((l) => l.startsWith('0::'))?.slice(3)
   const v2Mount = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup'].find((m) => existsSync(join(m, 'cgroup.controllers')))
   if (v2Path !== undefined && v2Mount !== undefined) {
     const parent = join(v2Mount, v2Path)
     const controllers = safeRead(join(parent, 'cgroup.subtree_control')) ?? ''
-    if (!controllers.split(/\s+/).includes('memory')) {
-      reasons.push(`cgroup v2: the memory controller is not enabled for children of ${parent} (cgroup.subtree_control: "${controllers.trim()}")`)
-    } else {
-      const r = attempt(join(parent, `megabench-${process.pid}`), 'memory.max', limitBytes)
-      if (r === null) return ok(2, join(parent, `megabench-${process.pid}`), limitBytes)
-      reasons.push(`cgroup v2: ${r}`)
-    }
+    if (controllers.split(/\s+/).includes('memory')) return { version: 2, parent, file: 'memory.max' }
+    reasons.push(`cgroup v2: the memory controller is not enabled for children of ${parent} (cgroup.subtree_control: "${controllers.trim()}")`)
   } else {
     reasons.push('cgroup v2: no unified hierarchy mounted')
   }
-
   const v1Path = lines.find((l) => /^\d+:(?:[^:]*,)?memory(?:,[^:]*)?:/.test(l))?.split(':')[2]
-  if (v1Path !== undefined && existsSync('/sys/fs/cgroup/memory')) {
-    const dir = join('/sys/fs/cgroup/memory', v1Path, `megabench-${process.pid}`)
-    const r = attempt(dir, 'memory.limit_in_bytes', limitBytes)
-    if (r === null) return ok(1, dir, limitBytes)
-    reasons.push(`cgroup v1: ${r}`)
-  } else {
-    reasons.push('cgroup v1: no memory controller')
-  }
-  return {
-    applied: false,
-    version: null,
-    path: null,
-    limitBytes,
-    message: `--cgroup: not enforced (${reasons.join('; ')}); continuing with the cache budgets only`,
+  if (v1Path !== undefined && existsSync('/sys/fs/cgroup/memory')) return { version: 1, parent: join('/sys/fs/cgroup/memory', v1Path), file: 'memory.limit_in_bytes' }
+  reasons.push('cgroup v1: no memory controller')
+  return { reasons }
+}
+
+/**
+ * Whether this process could bind a budget with a memory cgroup: a child group is made and removed
+ * again (nothing else changes). `why` says what was found either way.
+ */
+export function cgroupAvailable(): { ok: boolean; why: string } {
+  const loc = locate()
+  if ('reasons' in loc) return { ok: false, why: loc.reasons.join('; ') }
+  const dir = join(loc.parent, `megabench-probe-${process.pid}`)
+  try {
+    mkdirSync(dir)
+    rmdirSync(dir)
+    return { ok: true, why: `a memory cgroup (v${loc.version}) can be made below ${loc.parent}` }
+  } catch (err) {
+    return { ok: false, why: `cgroup v${loc.version}: cannot make a group below ${loc.parent} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` }
   }
 }
 
-function ok(version: 1 | 2, path: string, limitBytes: number): CgroupResult {
-  return {
-    applied: true,
-    version,
-    path,
-    limitBytes,
-    message: `--cgroup: this process now runs in ${path} (cgroup v${version}), memory limited to ${formatSize(limitBytes)} (resident size at start + --memory)`,
+/**
+ * Puts this process into a new memory cgroup so that the OS page cache it can fill (LMDB's pages are
+ * charged to it) is bounded like the caches are: the limit is the process's anonymous memory, less
+ * the bytes its two caches hold, plus `budget` and CGROUP_HEADROOM_BYTES. The storage layer calls
+ * `rebindMemoryLimit` before every block, so the limit follows the heap and the page cache stays
+ * within the budget (with the caches) all run long. Uses cgroup v2 (`memory.max`) where the memory
+ * controller is delegated to us, else the v1 memory controller if it is writable. Where neither is
+ * possible, says why and changes nothing: the byte budgets of the two cache levels still apply.
+ */
+export function enforceMemoryLimit(budget: number): CgroupResult {
+  const limitBytes = anonymousBytes() + budget + CGROUP_HEADROOM_BYTES
+  const loc = locate()
+  const reasons = 'reasons' in loc ? loc.reasons : []
+  if (!('reasons' in loc)) {
+    const dir = join(loc.parent, `megabench-${process.pid}`)
+    const r = attempt(dir, loc.file, limitBytes)
+    if (r === null) {
+      active = { version: loc.version, dir, file: loc.file, budget, min: limitBytes, max: limitBytes, last: limitBytes, updates: 1, refused: 0, faults0: majorFaults() }
+      return {
+        applied: true,
+        version: loc.version,
+        path: dir,
+        limitBytes,
+        message: `--cgroup: this process now runs in ${dir} (cgroup v${loc.version}), memory limited to ${formatSize(limitBytes)} (anonymous memory − cache bytes + --memory + ${formatSize(CGROUP_HEADROOM_BYTES)} headroom, updated before every block)`,
+      }
+    }
+    reasons.push(`cgroup v${loc.version}: ${r}`)
   }
+  return { applied: false, version: null, path: null, limitBytes, message: `--cgroup: not enforced (${reasons.join('; ')}); continuing with the cache budgets only` }
+}
+
+/**
+ * Before a block: sets the limit to anonymous memory − `cacheBytes` + budget + headroom (a no-op when no
+ * binding is in force). A limit the kernel cannot reclaim down to is refused by it; the old one stays.
+ */
+export function rebindMemoryLimit(cacheBytes: number): void {
+  const a = active
+  if (a === undefined) return
+  const limit = Math.max(anonymousBytes() - cacheBytes, 0) + a.budget + CGROUP_HEADROOM_BYTES
+  if (limit === a.last) return
+  try {
+    writeFileSync(join(a.dir, a.file), String(limit))
+    a.last = limit
+    a.updates++
+    if (limit < a.min) a.min = limit
+    if (limit > a.max) a.max = limit
+  } catch {
+    a.refused++
+  }
+}
+
+/** The binding in force (null without one), for the run result. */
+export function cgroupBindingReport(): CgroupBindingReport | null {
+  const a = active
+  if (a === undefined) return null
+  return {
+    kind: 'cgroup',
+    version: a.version,
+    path: a.dir,
+    budgetBytes: a.budget,
+    headroomBytes: CGROUP_HEADROOM_BYTES,
+    limitMinBytes: a.min,
+    limitMaxBytes: a.max,
+    updates: a.updates,
+    refused: a.refused,
+    majorFaults: majorFaults() - a.faults0,
+  }
+}
+
+/** RssAnon of this process (bytes): its heap and other private memory, without mapped files. */
+function anonymousBytes(): number {
+  const m = /RssAnon:\s+(\d+) kB/.exec(safeRead('/proc/self/status') ?? '')
+  return m === null ? process.memoryUsage().rss : Number(m[1]) * 1024
+}
+
+/** Major page faults of this process so far (/proc/self/stat field 12); 0 where unknown. */
+function majorFaults(): number {
+  const stat = safeRead('/proc/self/stat') ?? ''
+  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const n = Number(fields[9])
+  return Number.isFinite(n) ? n : 0
 }
 
 /**

@@ -8,6 +8,7 @@ import { MegabenchError } from '../errors/index.js'
 import { now } from '../probes/clock.js'
 import { Phase, type PhaseClock } from '../probes/phases.js'
 import { ByteLru } from './byteLru.js'
+import { rebindMemoryLimit } from './cgroup.js'
 import { EtlCollector } from './etl.js'
 import { LogHistogram } from './histogram.js'
 
@@ -311,6 +312,14 @@ export class StateStore {
       out[t] = { entries: st.entryCount, bytes: (st.treeBranchPageCount + st.treeLeafPageCount + st.overflowPages) * st.pageSize }
     }
     return out
+  }
+
+  /**
+   * Before each block: a memory cgroup in force (--cgroup) is re-limited to the process's anonymous
+   * memory less what the two caches hold, plus the budget, so the page cache LMDB's reads fill stays bound.
+   */
+  beginBlock(): void {
+    rebindMemoryLimit(this.l1.bytesUsed + this.l2.bytesUsed)
   }
 
   stats(): StoreStats {

@@ -103,6 +103,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       const sendersFromCache = opts.senders === 'cache'
       const block = decodeBlock(input, machine.common, sendersFromCache)
       if (sendersFromCache) useCachedSenders(block.transactions, input.senders)
+      if (state.kind === 'lmdb') state.store.beginBlock() // re-limits a --cgroup binding (setup time, not the block's)
       setupMs += now() - t1
 
       const before = state.kind === 'lmdb' ? state.store.stats() : undefined
