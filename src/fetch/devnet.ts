@@ -203,9 +203,15 @@ export async function touchEmptyAccount(url: string, address: Address = '0x00000
 
 const DEADLINE = 2n ** 40n
 
+/**
+ * The workloads' RPC: no retries (a sent transaction retried after a slow answer is refused as "already
+ * imported") and a long timeout (anvil takes seconds for a blob transaction on a loaded machine).
+ */
+const WORKLOAD_HTTP = { retryCount: 0, timeout: 120_000 } as const
+
 async function devnet(url: string) {
-  const pub = createPublicClient({ transport: http(url), cacheTime: 0 })
-  const wallet = createWalletClient({ transport: http(url) })
+  const pub = createPublicClient({ transport: http(url, WORKLOAD_HTTP), cacheTime: 0 })
+  const wallet = createWalletClient({ transport: http(url, WORKLOAD_HTTP) })
   const accounts = (await pub.request({ method: 'eth_accounts' } as never)) as Address[]
   const [deployer, ...users] = accounts.slice(0, 6) as [Address, ...Address[]]
   let txs = 0
@@ -306,7 +312,7 @@ export type PragueWorkloadResult = {
  * (anvil keeps zero-valued slots in its tries; see runDevnetWorkload).
  */
 export async function runPragueWorkload(url: string, opts: { osaka?: boolean } = {}): Promise<PragueWorkloadResult> {
-  const pub = createPublicClient({ transport: http(url), cacheTime: 0 })
+  const pub = createPublicClient({ transport: http(url, WORKLOAD_HTTP), cacheTime: 0 })
   const chainId = await pub.getChainId()
   const [a6, a7, a8, a9] = [6, 7, 8, 9].map(devAccount) as [ReturnType<typeof devAccount>, ReturnType<typeof devAccount>, ReturnType<typeof devAccount>, ReturnType<typeof devAccount>]
   const nonces = new Map<Address, number>()

@@ -25,7 +25,7 @@ export type CgroupBindingReport = {
   updates: number
   /** Updates the kernel refused (it could not reclaim down to the new limit; the previous limit stayed). */
   refused: number
-  /** Major page faults of the process since the binding (pages read from disk: LMDB's mmap misses). */
+  /** Major page faults of the process since the first block (pages read from disk: LMDB's mmap misses). */
   majorFaults: number
 }
 
@@ -86,15 +86,17 @@ export function enforceMemoryLimit(budget: number): CgroupResult {
   const reasons = 'reasons' in loc ? loc.reasons : []
   if (!('reasons' in loc)) {
     const dir = join(loc.parent, `megabench-${process.pid}`)
-    const r = attempt(dir, loc.file, limitBytes)
+    // No limit until the first block: the state import before it (not measured) builds its structures
+    // in memory and would be OOM-killed under a limit that does not follow it.
+    const r = attempt(dir, loc.file, loc.version === 2 ? 'max' : '-1')
     if (r === null) {
-      active = { version: loc.version, dir, file: loc.file, budget, min: limitBytes, max: limitBytes, last: limitBytes, updates: 1, refused: 0, faults0: majorFaults() }
+      active = { version: loc.version, dir, file: loc.file, budget, min: Number.POSITIVE_INFINITY, max: 0, last: -1, updates: 0, refused: 0, faults0: majorFaults() }
       return {
         applied: true,
         version: loc.version,
         path: dir,
         limitBytes,
-        message: `--cgroup: this process now runs in ${dir} (cgroup v${loc.version}), memory limited to ${formatSize(limitBytes)} (anonymous memory − cache bytes + --memory + ${formatSize(CGROUP_HEADROOM_BYTES)} headroom, updated before every block)`,
+        message: `--cgroup: this process now runs in ${dir} (cgroup v${loc.version}); from the first block on, its memory is limited to anonymous memory − cache bytes + --memory + ${formatSize(CGROUP_HEADROOM_BYTES)} headroom (now ${formatSize(limitBytes)}), updated before every block`,
       }
     }
     reasons.push(`cgroup v${loc.version}: ${r}`)
@@ -109,6 +111,7 @@ export function enforceMemoryLimit(budget: number): CgroupResult {
 export function rebindMemoryLimit(cacheBytes: number): void {
   const a = active
   if (a === undefined) return
+  if (a.updates === 0 && a.refused === 0) a.faults0 = majorFaults() // count from the first block, not the import
   const limit = Math.max(anonymousBytes() - cacheBytes, 0) + a.budget + CGROUP_HEADROOM_BYTES
   if (limit === a.last) return
   try {
@@ -132,7 +135,7 @@ export function cgroupBindingReport(): CgroupBindingReport | null {
     path: a.dir,
     budgetBytes: a.budget,
     headroomBytes: CGROUP_HEADROOM_BYTES,
-    limitMinBytes: a.min,
+    limitMinBytes: a.updates > 0 ? a.min : 0,
     limitMaxBytes: a.max,
     updates: a.updates,
     refused: a.refused,
@@ -159,10 +162,10 @@ function majorFaults(): number {
  * Creates `dir`, sets the limit and moves this process in; returns null on success or why it failed.
  * At exit the process moves back to the parent group and removes `dir`.
  */
-function attempt(dir: string, limitFile: string, limit: number): string | null {
+function attempt(dir: string, limitFile: string, limit: string): string | null {
   try {
     mkdirSync(dir, { recursive: true })
-    writeFileSync(join(dir, limitFile), String(limit))
+    writeFileSync(join(dir, limitFile), limit)
     writeFileSync(join(dir, 'cgroup.procs'), String(process.pid))
     process.on('exit', () => {
       try {
