@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 
 import { MegabenchError } from '../errors/index.js'
+import { removeCgroupOf } from '../storage/cgroup.js'
 import { formatSize } from '../storage/memory.js'
 import { machineInfo, PACKAGE_ROOT, toolInfo } from './environment.js'
 import { type RunResult, runResultSchema } from './schema.js'
@@ -147,7 +148,12 @@ function runReplay(args: string[], limit: number): Promise<RunResult> {
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
     child.on('error', reject)
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
+      if (child.pid !== undefined) removeCgroupOf(child.pid)
+      if (signal === 'SIGKILL') {
+        reject(new MegabenchError(`replay at --memory ${formatSize(limit)} was killed (SIGKILL${args.includes('--cgroup') ? ': the memory cgroup\'s OOM killer, most likely; the budget is below what the replay needs besides its page cache' : ''})`))
+        return
+      }
       if (code !== 0 && code !== 1) {
         reject(new MegabenchError(`replay at --memory ${formatSize(limit)} failed: ${stderr.trim().split('\n')[0] ?? `exit ${code}`}`))
         return

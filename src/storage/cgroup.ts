@@ -125,6 +125,20 @@ export function rebindMemoryLimit(cacheBytes: number): void {
   }
 }
 
+/**
+ * Removes the memory cgroup a `replay --cgroup` child made for itself, if it is left (a child killed by
+ * SIGKILL, e.g. by the OOM killer, cannot remove it). Best effort; a group with processes stays.
+ */
+export function removeCgroupOf(pid: number): void {
+  const loc = locate()
+  if ('reasons' in loc) return
+  try {
+    rmdirSync(join(loc.parent, `megabench-${pid}`))
+  } catch {
+    // absent (the child removed it) or busy
+  }
+}
+
 /** The binding in force (null without one), for the run result. */
 export function cgroupBindingReport(): CgroupBindingReport | null {
   const a = active
