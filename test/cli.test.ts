@@ -151,7 +151,7 @@ describe('LMDB storage through the CLI (spawned binary)', () => {
   test('behavior: --cgroup enforces --memory where a memory cgroup is writable, and otherwise says why', async () => {
     const r = await runCli(['replay', '--fixtures', SMALL_FIXTURE, '--memory', '256MB', '--cgroup', '--json', '--out', join(await tempDir(), 'run')])
     expect(r.code).toBe(0)
-    expect(r.stderr).toMatch(/^megabench: --cgroup: (this process now runs in \S+ \(cgroup v[12]\), memory limited to|not enforced \()/)
+    expect(r.stderr).toMatch(/^megabench: --cgroup: (this process now runs in \S+ \(cgroup v[12]\); from the first block on, its memory is limited to|not enforced \()/)
     const none = await runCli(['replay', '--fixtures', SMALL_FIXTURE, '--cgroup'])
     expect(none.code).toBe(2)
     expect(none.stderr).toBe('megabench: --cgroup needs --memory (the limit to enforce)\n')
