@@ -22,6 +22,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import { Bloom, type RunTxResult, type TxReceipt, type VM, encodeReceipt, runTx } from '@ethereumjs/vm'
 
 import { Phase, type PhaseClock } from '../../probes/phases.js'
+import { DEFAULT_DEPOSIT_CONTRACT, DEPOSIT_TOPIC, parseDepositLog } from '../../evm/requests.js'
 import { takeUnseenKzgFailure } from './crypto.js'
 import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from './dao.js'
 
@@ -313,8 +314,6 @@ async function storeParentBlockHash(vm: VM, block: Block): Promise<void> {
   await vm.evm.journal.cleanup()
 }
 
-const DEPOSIT_TOPIC = '0x649bbc62d0e31342afea4e5cd82d4049e7e1ee912fc0889aa790803be39038c5'
-
 /**
  * EIP-7685: the block's execution-layer requests in type order, as @ethereumjs/vm 10.1.3's
  * accumulateRequests (not exported) makes them: EIP-6110 deposits from the deposit contract's logs in
@@ -326,7 +325,7 @@ async function accumulateRequests(vm: VM, block: Block, receipts: readonly TxRec
   const out: CLRequest<CLRequestType>[] = []
   if (common.isActivatedEIP(6110)) {
     const chainParams = (common as unknown as { _chainParams: { depositContractAddress?: string } })._chainParams
-    const deposit = (chainParams.depositContractAddress ?? '0x00000000219ab540356cBB839Cbe05303d7705Fa').toLowerCase()
+    const deposit = (chainParams.depositContractAddress ?? DEFAULT_DEPOSIT_CONTRACT).toLowerCase()
     let data = new Uint8Array(0)
     for (const r of receipts) {
       for (const [address, topics, logData] of r.logs) {
@@ -358,26 +357,6 @@ async function systemCallRequest(vm: VM, block: Block, type: CLRequestType, addr
   if (result.exceptionError === undefined) await evm.journal.commit()
   else await evm.journal.revert()
   return new CLRequest(type, result.exceptionError === undefined ? result.returnValue : new Uint8Array(0))
-}
-
-/** EIP-6110: a DepositEvent's data (576 bytes, ABI layout fixed by the deposit contract) → pubkey ‖ credentials ‖ amount ‖ signature ‖ index. */
-function parseDepositLog(data: Uint8Array): Uint8Array {
-  const layout: [offset: number, size: number][] = [
-    [160, 48],
-    [256, 32],
-    [320, 8],
-    [384, 96],
-    [512, 8],
-  ]
-  const invalid = () => new Error('invalid deposit log: unsupported data layout')
-  if (data.length !== 576) throw invalid()
-  const parts: Uint8Array[] = []
-  layout.forEach(([offset, size], i) => {
-    if (bytesToBigInt(data.subarray(i * 32, i * 32 + 32)) !== BigInt(offset)) throw invalid()
-    if (bytesToBigInt(data.subarray(offset, offset + 32)) !== BigInt(size)) throw invalid()
-    parts.push(data.subarray(offset + 32, offset + 32 + size))
-  })
-  return concatBytes(...parts)
 }
 
 /** EIP-779: the DAO fork's irregular state change. */
