@@ -20,7 +20,7 @@ import { trieRoot } from './mptRoot.js'
 import { type Precompiles, precompilesFor } from './precompiles.js'
 import { DEFAULT_DEPOSIT_CONTRACT, DEPOSIT_TOPIC, parseDepositLog, requestsHash } from './requests.js'
 import { type WorldState, fromHex, hex } from './state.js'
-import { type TxResult, runTransaction, systemCall, txInputFromEthereumjs } from './transaction.js'
+import { InvalidBlockError, type TxResult, runTransaction, systemCall, txInputFromEthereumjs } from './transaction.js'
 
 export const BEACON_ROOTS = '000f3df6d732807ef1319fb7b8bb8522d0beac02'
 /** EIP-2935: the block-hash history contract and its ring buffer's size. */
@@ -214,9 +214,10 @@ export class FastBlockRun {
   }
 
   /**
-   * EIP-7685: the block's requests in type order, as @ethereumjs/vm 10.1.3 makes them: deposits from
-   * the deposit contract's logs (EIP-6110), then the return data of the EIP-7002 and EIP-7251 system
-   * calls (empty if the call fails or the predeploy is absent).
+   * EIP-7685: the block's requests in type order: deposits from the deposit contract's logs
+   * (EIP-6110), then the return data of the EIP-7002 and EIP-7251 system calls (the block is invalid
+   * if a predeploy has no code or its call fails, as the EIPs say; @ethereumjs/vm 10.1.3 would use
+   * empty requests instead, the baseline engine follows the EIPs too).
    */
   private requests(): { type: CLRequestType; data: Uint8Array }[] {
     const deposit = (this.opts.depositContract ?? DEFAULT_DEPOSIT_CONTRACT).toLowerCase()
@@ -232,12 +233,19 @@ export class FastBlockRun {
       deposits.set(p, o)
       o += p.length
     }
-    const { state, rules, env, pre, tier } = this
     return [
       { type: CLRequestType.Deposit, data: deposits },
-      { type: CLRequestType.Withdrawal, data: systemCall(state, rules, env, pre, WITHDRAWAL_REQUESTS, EMPTY_BYTES, tier) },
-      { type: CLRequestType.Consolidation, data: systemCall(state, rules, env, pre, CONSOLIDATION_REQUESTS, EMPTY_BYTES, tier) },
+      { type: CLRequestType.Withdrawal, data: this.checkedSystemCall(WITHDRAWAL_REQUESTS, 'EIP-7002') },
+      { type: CLRequestType.Consolidation, data: this.checkedSystemCall(CONSOLIDATION_REQUESTS, 'EIP-7251') },
     ]
+  }
+
+  /** A post-block system call whose failure invalidates the block (EIP-7002/7251): the predeploy must have code and the call must succeed. */
+  private checkedSystemCall(to: string, eip: string): Uint8Array {
+    const res = systemCall(this.state, this.rules, this.env, this.pre, to, EMPTY_BYTES, this.tier)
+    if (res === undefined) throw new InvalidBlockError(`the ${eip} system contract 0x${to} has no code`)
+    if (res.status !== 0) throw new InvalidBlockError(`the ${eip} system call to 0x${to} failed`)
+    return res.output
   }
 }
 

@@ -9,6 +9,7 @@ import { RLP } from '@ethereumjs/rlp'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 
+import { MegabenchError } from '../errors/base.js'
 import { keccak256 } from '../util/keccak.js'
 
 import { DEFAULT_EVM_TIER, type EvmTier } from './tiers.js'
@@ -63,7 +64,14 @@ export interface TxResult {
 }
 
 /** The transaction is invalid (the block containing it is invalid). */
-export class InvalidTransactionError extends Error {}
+export class InvalidTransactionError extends MegabenchError {
+  override name = 'InvalidTransactionError'
+}
+
+/** The block is invalid for a reason of its own (e.g. a failing EIP-7002/7251 system call). */
+export class InvalidBlockError extends MegabenchError {
+  override name = 'InvalidBlockError'
+}
 
 export const GAS_PER_BLOB = 131072n
 const MAX_FRAME_GAS = BigInt(Number.MAX_SAFE_INTEGER)
@@ -296,19 +304,19 @@ export function runTransaction(state: WorldState, rules: Rules, block: BlockEnv,
 /**
  * A system call (EIP-4788 beacon root, EIP-7002 / EIP-7251 requests): from SYSTEM_ADDRESS, 30M gas,
  * no fee, no value; the system address is neither charged nor touched. Does nothing if the contract
- * has no code. Returns the call's output (empty if it failed).
+ * has no code (returns undefined); else the call's outcome.
  */
-export function systemCall(state: WorldState, rules: Rules, block: BlockEnv, precompiles: Precompiles, to: string, data: Uint8Array, tier: EvmTier = DEFAULT_EVM_TIER): Uint8Array {
+export function systemCall(state: WorldState, rules: Rules, block: BlockEnv, precompiles: Precompiles, to: string, data: Uint8Array, tier: EvmTier = DEFAULT_EVM_TIER): CallResult | undefined {
   state.beginTx()
   const target = state.get(to)
   if (target.codeHash === EMPTY_CODE_HASH) {
     state.finalizeTx(false)
-    return EMPTY
+    return undefined
   }
   const evm = new Evm(state, rules, block, precompiles, tier)
   const system = 'fffffffffffffffffffffffffffffffffffffffe'
   evm.setTx(system, 0n, [])
   const res = evm.callMessage(system, to, to, 0n, data, 30_000_000, 0, false, 'none')
   state.finalizeTx(false)
-  return res.status === 0 ? res.output : EMPTY
+  return res
 }

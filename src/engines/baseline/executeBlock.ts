@@ -23,6 +23,7 @@ import { Bloom, type RunTxResult, type TxReceipt, type VM, encodeReceipt, runTx 
 
 import { Phase, type PhaseClock } from '../../probes/phases.js'
 import { DEFAULT_DEPOSIT_CONTRACT, DEPOSIT_TOPIC, parseDepositLog } from '../../evm/requests.js'
+import { InvalidBlockError } from '../../evm/transaction.js'
 import { takeUnseenKzgFailure } from './crypto.js'
 import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from './dao.js'
 
@@ -344,19 +345,23 @@ async function accumulateRequests(vm: VM, block: Block, receipts: readonly TxRec
  * checkpoint (reverted on an exception). Unlike ethereumjs's `evm.runCall` it never reads or writes the
  * system account: the call transfers nothing and the account is restored afterwards anyway, and the
  * clients whose witnesses megabench replays (reth, geth) do not read it, so their witnesses hold no proof
- * of it. An absent predeploy gives an empty request (as ethereumjs).
+ * of it. As the EIPs say (and unlike @ethereumjs/vm 10.1.3, which would take an empty request), a
+ * predeploy without code or a failing call (exception or revert) makes the block invalid.
  */
 async function systemCallRequest(vm: VM, block: Block, type: CLRequestType, addressParam: string): Promise<CLRequest<CLRequestType>> {
   const to = new Address(setLengthLeft(bigIntToBytes(vm.common.param(addressParam)), 20))
   const system = new Address(bigIntToAddressBytes(vm.common.param('systemAddress')))
-  if ((await vm.stateManager.getAccount(to)) === undefined) return new CLRequest(type, new Uint8Array(0))
-  const code = await vm.stateManager.getCode(to)
+  const code = (await vm.stateManager.getAccount(to)) === undefined ? new Uint8Array(0) : await vm.stateManager.getCode(to)
+  if (code.length === 0) throw new InvalidBlockError(`the system contract ${to.toString()} has no code (EIP-${type === CLRequestType.Withdrawal ? 7002 : 7251})`)
   const evm = vm.evm
   await evm.journal.checkpoint()
   const result = await evm.runCode({ code, data: new Uint8Array(0), caller: system, origin: system, to, gasLimit: vm.common.param('systemCallGasLimit'), block })
-  if (result.exceptionError === undefined) await evm.journal.commit()
-  else await evm.journal.revert()
-  return new CLRequest(type, result.exceptionError === undefined ? result.returnValue : new Uint8Array(0))
+  if (result.exceptionError !== undefined) {
+    await evm.journal.revert()
+    throw new InvalidBlockError(`the system call to ${to.toString()} failed (EIP-${type === CLRequestType.Withdrawal ? 7002 : 7251}): ${result.exceptionError.error}`)
+  }
+  await evm.journal.commit()
+  return new CLRequest(type, result.returnValue)
 }
 
 /** EIP-779: the DAO fork's irregular state change. */
