@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The post-Prague precompiles and KZG on the fast EVM (issue 19):
-//   blocks:   the post-Prague blocks (fixtures/prague and, if present, ../shared/data/prague-osaka) replayed on
+//   blocks:   the post-Prague blocks (../shared/data/prague-osaka if present, else fixtures/prague) replayed on
 //             the mega engine with the fast EVM, every precompile call counted and timed
 //             (src/evm/precompiles.ts `timePrecompiles`), and the KZG backend's load time if a block loaded it;
 //   per call: each precompile Prague and Osaka add (BLS12-381 0x0b-0x11, P256VERIFY 0x100), MODEXP at Osaka
@@ -76,7 +76,9 @@ function inputs() {
 }
 
 async function blocks() {
-  const paths = [join(root, 'fixtures', 'prague'), join(root, '..', 'shared', 'data', 'prague-osaka')].filter(existsSync)
+  // ../shared/data/prague-osaka holds fixtures/prague's two blocks and two more: the union, each block once.
+  const shared = join(root, '..', 'shared', 'data', 'prague-osaka')
+  const paths = [existsSync(shared) ? shared : join(root, 'fixtures', 'prague')]
   precompileTimes.clear()
   timePrecompiles.on = true
   const t0 = performance.now()
