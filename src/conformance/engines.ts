@@ -139,6 +139,7 @@ function fastDriver(t: BlockchainTest, tier: EvmTier | undefined): EvmDriver<Mem
           },
           daoForkBlock: ctx.daoBlock,
           tier,
+          strictSystemCalls: true,
           intermediateRoot: rulesFor(ctx.fork).byzantium ? undefined : () => stateRoot(trial),
         })
       } catch (err) {
@@ -195,7 +196,7 @@ function ethereumjsDriver(t: BlockchainTest, genesisCommon: Common): EvmDriver<U
       await v.vm.stateManager.setStateRoot(parent)
       let ex
       try {
-        const e = await BlockExecution.begin(v.vm, block, { clock: new PhaseClock(), stateRoot: true })
+        const e = await BlockExecution.begin(v.vm, block, { clock: new PhaseClock(), stateRoot: true, strictSystemCalls: true })
         for (const tx of block.transactions) await e.addTransaction(tx)
         ex = await e.finish()
       } catch (err) {

@@ -43,6 +43,12 @@ export interface FastBlockOptions {
   tier?: EvmTier | undefined
   /** EIP-6110: the chain's deposit contract (0x-prefixed; default mainnet's). */
   depositContract?: string | undefined
+  /**
+   * EIP-7002/7251 system calls as the EIPs say: a predeploy without code or a failing call makes the block
+   * invalid (InvalidBlockError). Default false: an empty request, as @ethereumjs/vm 10.1.3 and the baseline
+   * engine by default (devnets without the predeploys, e.g. anvil, produce those).
+   */
+  strictSystemCalls?: boolean | undefined
 }
 
 export interface FastBlockResult {
@@ -215,9 +221,8 @@ export class FastBlockRun {
 
   /**
    * EIP-7685: the block's requests in type order: deposits from the deposit contract's logs
-   * (EIP-6110), then the return data of the EIP-7002 and EIP-7251 system calls (the block is invalid
-   * if a predeploy has no code or its call fails, as the EIPs say; @ethereumjs/vm 10.1.3 would use
-   * empty requests instead, the baseline engine follows the EIPs too).
+   * (EIP-6110), then the return data of the EIP-7002 and EIP-7251 system calls (see `strictSystemCalls`
+   * for a predeploy without code or a failing call).
    */
   private requests(): { type: CLRequestType; data: Uint8Array }[] {
     const deposit = (this.opts.depositContract ?? DEFAULT_DEPOSIT_CONTRACT).toLowerCase()
@@ -240,11 +245,18 @@ export class FastBlockRun {
     ]
   }
 
-  /** A post-block system call whose failure invalidates the block (EIP-7002/7251): the predeploy must have code and the call must succeed. */
+  /** A post-block system call (EIP-7002/7251): its output; empty, or with `strictSystemCalls` an invalid block, if the predeploy has no code or the call fails. */
   private checkedSystemCall(to: string, eip: string): Uint8Array {
     const res = systemCall(this.state, this.rules, this.env, this.pre, to, EMPTY_BYTES, this.tier)
-    if (res === undefined) throw new InvalidBlockError(`the ${eip} system contract 0x${to} has no code`)
-    if (res.status !== 0) throw new InvalidBlockError(`the ${eip} system call to 0x${to} failed`)
+    const strict = this.opts.strictSystemCalls === true
+    if (res === undefined) {
+      if (strict) throw new InvalidBlockError(`the ${eip} system contract 0x${to} has no code`)
+      return EMPTY_BYTES
+    }
+    if (res.status !== 0) {
+      if (strict) throw new InvalidBlockError(`the ${eip} system call to 0x${to} failed`)
+      return EMPTY_BYTES
+    }
     return res.output
   }
 }
