@@ -11,10 +11,11 @@ import { secp256k1 } from '@noble/curves/secp256k1.js'
 
 import { MegabenchError } from '../errors/base.js'
 import { keccak256 } from '../util/keccak.js'
+import { publicKeyRecover } from '../util/secp256k1.js'
 
 import { DEFAULT_EVM_TIER, type EvmTier } from './tiers.js'
 import { type Rules } from './forks.js'
-import { type BlockEnv, type CallResult, DELEGATION_PREFIX, Evm, type Log, bytesToWord, createAddress, delegateOf } from './interpreter.js'
+import { type BlockEnv, type CallResult, DELEGATION_PREFIX, Evm, type Log, bytesToWord, createAddress, delegateOf, wordToBytes } from './interpreter.js'
 import type { Precompiles } from './precompiles.js'
 import { type WorldState, EMPTY_CODE_HASH, fromHex, hex } from './state.js'
 
@@ -124,7 +125,7 @@ export function calldataFloor(tx: TxInput): bigint {
   return 21000n + 10n * BigInt(zeros + (tx.data.length - zeros) * 4)
 }
 
-/** EIP-7702: the authority that signed an authorization (keccak256(0x05 ‖ rlp([chain id, address, nonce]))), or undefined if the signature is invalid. */
+/** EIP-7702: the authority that signed an authorization (keccak256(0x05 ‖ rlp([chain id, address, nonce])); libsecp256k1 when it loads, as sender recovery), or undefined if the signature is invalid. */
 export function recoverAuthority(a: Authorization): string | undefined {
   if (a.yParity > 1n) return undefined
   const r = bytesToWord(a.r)
@@ -135,9 +136,7 @@ export function recoverAuthority(a: Authorization): string | undefined {
   payload[0] = 0x05
   payload.set(msg, 1)
   try {
-    const sig = new secp256k1.Signature(r, s).addRecoveryBit(Number(a.yParity))
-    const pub = sig.recoverPublicKey(keccak256(payload)).toBytes(false)
-    return hex(keccak256(pub.subarray(1)).subarray(12))
+    return hex(keccak256(publicKeyRecover(keccak256(payload), Number(a.yParity), wordToBytes(r), wordToBytes(s))).subarray(12))
   } catch {
     return undefined
   }
