@@ -127,17 +127,22 @@ describe('networks', () => {
     expect(at('ShanghaiToCancunAtTime15k', 9n, 15_000n)).toBe('cancun')
     expect(at('ArrowGlacierToParisAtDiffC0000', 6n, 0n, 0xbffffn)).toBe('arrowGlacier')
     expect(at('ArrowGlacierToParisAtDiffC0000', 6n, 0n, 0xc0000n)).toBe('paris')
-    expect(at('Prague', 1n)).toBe('fork Prague not supported')
-    expect(at('CancunToPragueAtTime15k', 1n)).toBe('fork Prague not supported')
-    expect(at('BPO1ToBPO2AtTime15k', 1n)).toBe('fork BPO1 not supported')
+    expect(at('Prague', 1n)).toBe('prague')
+    expect(at('CancunToPragueAtTime15k', 1n, 14_999n)).toBe('cancun')
+    expect(at('CancunToPragueAtTime15k', 1n, 15_000n)).toBe('prague')
+    expect(at('PragueToOsakaAtTime15k', 1n, 15_000n)).toBe('osaka')
+    expect(at('OsakaToBPO1AtTime15k', 1n, 15_000n)).toBe('bpo1')
+    expect(at('BPO1ToBPO2AtTime15k', 1n, 15_000n)).toBe('bpo2')
+    expect(at('BPO2ToBPO3AtTime15k', 1n)).toBe('fork BPO3 not supported')
+    expect(at('Amsterdam', 1n)).toBe('fork Amsterdam not supported')
     expect(at('Nonsense', 1n)).toBe('network Nonsense not supported')
     const dao = forkSchedule('HomesteadToDaoAt5')
     expect(dao.ok && dao.schedule.daoBlock).toBe(5n)
   })
 
-  test('a Prague or Osaka test is a skip with "fork X not supported", not a failure or a crash', async () => {
+  test('a test of a fork after BPO2 is a skip with "fork X not supported", not a failure or a crash', async () => {
     const [, base] = Object.entries(readTestFile(SMALL))[0]!
-    for (const [network, fork] of [['Prague', 'Prague'], ['Osaka', 'Osaka'], ['PragueToOsakaAtTime15k', 'Prague'], ['CancunToPragueAtTime15k', 'Prague']]) {
+    for (const [network, fork] of [['BPO3', 'BPO3'], ['Amsterdam', 'Amsterdam'], ['BPO2ToBPO3AtTime15k', 'BPO3'], ['OsakaToAmsterdamAtTime15k', 'Amsterdam']]) {
       for (const evm of ['fast', 'ethereumjs'] as const) {
         expect(await runBlockchainTest({ ...base, network: network! }, evm)).toEqual({ status: 'skip', reason: `fork ${fork} not supported` })
       }
@@ -183,7 +188,7 @@ describe('megabench conformance (CLI)', () => {
     const dir = tempDir()
     const [name, t] = Object.entries(readTestFile(SMALL))[0]!
     const broken = { ...t, postState: { ...t.postState, '0x00000000000000000000000000000000000000aa': { balance: '0x01', nonce: '0x00', code: '0x', storage: {} } } }
-    writeFileSync(join(dir, 'tests.json'), JSON.stringify({ [name]: t, broken, prague: { ...t, network: 'Prague' } }))
+    writeFileSync(join(dir, 'tests.json'), JSON.stringify({ [name]: t, broken, later: { ...t, network: 'BPO3' } }))
     const both = await runCli(['conformance', dir, '--evm', 'both', '--json', '--workers', '2'])
     expect(both.code).toBe(1)
     const k = JSON.parse(both.stdout)
@@ -192,8 +197,8 @@ describe('megabench conformance (CLI)', () => {
     expect(k.folders).toEqual([
       {
         folder: '.',
-        fast: { pass: 1, fail: 1, skip: 1, timeout: 0, skipReasons: { 'fork Prague not supported': 1 } },
-        ethereumjs: { pass: 1, fail: 1, skip: 1, timeout: 0, skipReasons: { 'fork Prague not supported': 1 } },
+        fast: { pass: 1, fail: 1, skip: 1, timeout: 0, skipReasons: { 'fork BPO3 not supported': 1 } },
+        ethereumjs: { pass: 1, fail: 1, skip: 1, timeout: 0, skipReasons: { 'fork BPO3 not supported': 1 } },
       },
     ])
     expect(k.failures).toEqual([

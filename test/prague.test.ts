@@ -12,7 +12,7 @@ import { KzgUnavailable, kzgStatus, replayCrypto, setKzgLoaderForTesting } from 
 import { HardforkError, KzgUnavailableError } from '../src/errors/index.js'
 import { precompilesFor } from '../src/evm/precompiles.js'
 import { rulesFor } from '../src/evm/forks.js'
-import { type ReplayParameters, replay } from '../src/run/replay.js'
+import { DEFAULT_MEGA_SETTINGS, type ReplayParameters, replay } from '../src/run/replay.js'
 import { createFixtureSource } from '../src/sources/fixtures.js'
 import { runCli } from './helpers/cli.js'
 import { SMALL_FIXTURE, flipLastHexDigit, tempDir, writeVariant } from './helpers/fixtures.js'
@@ -26,6 +26,7 @@ const PRAGUE_DIR = join(import.meta.dirname, '..', 'fixtures', 'prague')
 const HOODI_BLOB = join(PRAGUE_DIR, 'hoodi-1151683.json')
 const MAINNET_7702 = join(PRAGUE_DIR, 'mainnet-24647140.json')
 const MEMORY = { storage: { kind: 'memory' } } as const
+const LMDB = { kind: 'lmdb', batch: null, memory: { total: null, l1: Number.MAX_SAFE_INTEGER, l2: Number.MAX_SAFE_INTEGER } } as const
 
 const replayFiles = async (paths: string[], p: Partial<ReplayParameters> = {}) =>
   replay({ source: await createFixtureSource({ paths }), sourcePaths: paths, warmup: 0, ...p })
@@ -124,6 +125,26 @@ describe('the requests hash (EIP-7685)', () => {
       expect(block.checks.requestsHash).toMatchObject({ status: 'fail', field: 'requestsHash', expected: flipLastHexDigit(json.expected.requestsHash), actual: json.expected.requestsHash })
       expect(r.verification.failed.map((m) => m.field)).toEqual(expect.arrayContaining(['requestsHash', 'expected.requestsHash']))
     }
+  })
+})
+
+describe('the fast EVM runs Prague and later (no fallback to @ethereumjs/evm)', () => {
+  test('default: `--engine both --evm fast` on the bundled post-Prague blocks: the fast EVM executes every block, requests hash checked, every state diff equal to the baseline\'s', async () => {
+    const r = await replayFiles([PRAGUE_DIR], { storage: LMDB, engines: ['baseline', 'mega'], mega: { ...DEFAULT_MEGA_SETTINGS, evm: 'fast' } })
+    expect(r.verification.failed).toEqual([])
+    const mega = r.engines.find((e) => e.name === 'mega')!
+    expect(mega.totals.verifiedBlocks).toBe(2)
+    expect(mega.mega!.evm).toMatchObject({ requested: 'fast', fastBlocks: 2, ethereumjsBlocks: 0 })
+    for (const b of mega.blocks) expect(b.checks.requestsHash?.status).toBe('pass')
+    expect(r.differential).toMatchObject({ compared: 2, mismatches: 0 })
+  })
+
+  test('behavior: a flipped expected.requestsHash fails the block on the fast EVM too', async () => {
+    const bad = await writeVariant(await tempDir(), 'flipped-requests.json', (j) => (j.expected.requestsHash = flipLastHexDigit(j.expected.requestsHash)), HOODI_BLOB)
+    const r = await replayFiles([bad], { engines: ['mega'], mega: { ...DEFAULT_MEGA_SETTINGS, evm: 'fast' } })
+    expect(r.engines[0]!.mega!.evm).toMatchObject({ fastBlocks: 1 })
+    expect(r.verification.verified).toBe(0)
+    expect(r.engines[0]!.blocks[0]!.checks.requestsHash).toMatchObject({ status: 'fail', field: 'requestsHash' })
   })
 })
 

@@ -14,6 +14,9 @@ import { GAS_PER_BLOB } from '../evm/transaction.js'
 import { keccak256 } from '../util/keccak.js'
 import { firstLine } from './genesis.js'
 
+/** EIP-7934 (Osaka): MAX_BLOCK_SIZE (10 MiB) minus SAFETY_MARGIN (2 MiB). */
+const MAX_RLP_BLOCK_SIZE = 10_485_760 - 2_097_152
+
 /** A block of the test's block tree (accepted blocks only), for uncle and ancestor checks. */
 export interface ChainNode {
   block: Block
@@ -36,8 +39,11 @@ export async function checkHeader(block: Block, rawUncles: readonly Uint8Array[]
     let blobs = 0n
     for (const tx of block.transactions) blobs += BigInt((tx as { blobVersionedHashes?: unknown[] }).blobVersionedHashes?.length ?? 0)
     if (blobs * GAS_PER_BLOB !== h.blobGasUsed) return 'blobGasUsed'
-    if (blobs * GAS_PER_BLOB > 786432n) return 'too many blobs'
+    // The fork's maximum (EIP-4844, EIP-7691, EIP-7892 BPO schedule), from the chain's Common.
+    if (blobs * GAS_PER_BLOB > h.common.getBlobGasSchedule().maxBlobGasPerBlock) return 'too many blobs'
   }
+  if (r.prague && h.requestsHash === undefined) return 'requestsHash missing'
+  if (r.osaka && block.serialize().length > MAX_RLP_BLOCK_SIZE) return `block RLP size ${block.serialize().length} above ${MAX_RLP_BLOCK_SIZE} (EIP-7934)`
   if (!(await block.transactionsTrieIsValid())) return 'transactionsTrie'
   if (!unclesHashIsValid(block, rawUncles)) return 'uncleHash'
   if (r.shanghai && !(await block.withdrawalsTrieIsValid())) return 'withdrawalsRoot'

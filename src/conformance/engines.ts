@@ -108,11 +108,15 @@ function storageRoot(storage: Record<string, string>): Uint8Array {
   return trieRoot(entries)
 }
 
-function compareHeader(h: Block['header'], gasUsed: bigint, logsBloom: Uint8Array, receipts: Uint8Array, root: Uint8Array): string | undefined {
+function compareHeader(h: Block['header'], gasUsed: bigint, logsBloom: Uint8Array, receipts: Uint8Array, root: Uint8Array, requestsHash: Uint8Array | undefined): string | undefined {
   if (gasUsed !== h.gasUsed) return `gasUsed ${gasUsed} != ${h.gasUsed}`
   if (!equalsBytes(logsBloom, h.logsBloom)) return 'logsBloom'
   if (!equalsBytes(receipts, h.receiptTrie)) return 'receiptsRoot'
   if (!equalsBytes(root, h.stateRoot)) return 'stateRoot'
+  // EIP-7685 (Prague and later): the requests' commitment.
+  if (requestsHash !== undefined || h.requestsHash !== undefined) {
+    if (requestsHash === undefined || h.requestsHash === undefined || !equalsBytes(requestsHash, h.requestsHash)) return 'requestsHash'
+  }
   return undefined
 }
 
@@ -135,12 +139,13 @@ function fastDriver(t: BlockchainTest, tier: EvmTier | undefined): EvmDriver<Mem
           },
           daoForkBlock: ctx.daoBlock,
           tier,
+          strictSystemCalls: true,
           intermediateRoot: rulesFor(ctx.fork).byzantium ? undefined : () => stateRoot(trial),
         })
       } catch (err) {
         return { reason: `execution: ${firstLine(err)}` }
       }
-      const reason = compareHeader(block.header, res.gasUsed, res.logsBloom, await receiptsRoot(res.encodedReceipts), stateRoot(trial))
+      const reason = compareHeader(block.header, res.gasUsed, res.logsBloom, await receiptsRoot(res.encodedReceipts), stateRoot(trial), res.requestsHash)
       return reason === undefined ? { state: trial } : { reason }
     },
     async check(state) {
@@ -191,14 +196,14 @@ function ethereumjsDriver(t: BlockchainTest, genesisCommon: Common): EvmDriver<U
       await v.vm.stateManager.setStateRoot(parent)
       let ex
       try {
-        const e = await BlockExecution.begin(v.vm, block, { clock: new PhaseClock(), stateRoot: true })
+        const e = await BlockExecution.begin(v.vm, block, { clock: new PhaseClock(), stateRoot: true, strictSystemCalls: true })
         for (const tx of block.transactions) await e.addTransaction(tx)
         ex = await e.finish()
       } catch (err) {
         return { reason: `execution: ${firstLine(err)}` }
       }
       vm = v
-      const reason = compareHeader(block.header, ex.gasUsed, ex.logsBloom, ex.receiptsRoot, ex.stateRoot!)
+      const reason = compareHeader(block.header, ex.gasUsed, ex.logsBloom, ex.receiptsRoot, ex.stateRoot!, ex.requestsHash)
       return reason === undefined ? { state: ex.stateRoot! } : { reason }
     },
     async check(root) {

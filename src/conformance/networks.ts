@@ -28,10 +28,14 @@ const FORK_NAMES: Record<string, Fork> = {
   Merge: 'paris',
   Shanghai: 'shanghai',
   Cancun: 'cancun',
+  Prague: 'prague',
+  Osaka: 'osaka',
+  BPO1: 'bpo1',
+  BPO2: 'bpo2',
 }
 
-/** Forks after Cancun that megabench does not run yet (its EVMs stop at Cancun). */
-const UNSUPPORTED = /^(Prague|Osaka|BPO\d+|Amsterdam|Verkle|EIP\d+)$/
+/** Forks after BPO2 that megabench does not run (its EVMs stop at BPO2). */
+const UNSUPPORTED = /^(BPO\d+|Amsterdam|Verkle|EIP\d+)$/
 
 export type ForkSchedule = {
   /** The fork of a block (its number and timestamp, and its parent's total difficulty). */

@@ -1,12 +1,15 @@
 /**
- * A whole block on the fast EVM: DAO fork, EIP-4788 beacon root (system call), transactions,
- * withdrawals (EIP-4895), proof-of-work rewards; receipts, bloom and receipts root as @ethereumjs/vm
- * builds them (byte-equal to its `encodeReceipt` and `Bloom`: tested in test/evmBlock.test.ts).
+ * A whole block on the fast EVM: DAO fork, EIP-4788 beacon root (system call), EIP-2935 parent hash,
+ * transactions, withdrawals (EIP-4895), proof-of-work rewards, EIP-7685 requests (EIP-6110 deposit
+ * logs, EIP-7002 / EIP-7251 post-block system calls) and their hash; receipts, bloom and receipts
+ * root as @ethereumjs/vm builds them (byte-equal to its `encodeReceipt` and `Bloom`: tested in
+ * test/evmBlock.test.ts).
  */
 import type { Block } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { RLP } from '@ethereumjs/rlp'
 import type { TxReceipt } from '@ethereumjs/vm'
+import { CLRequestType, bytesToHex } from '@ethereumjs/util'
 
 import { keccak256 } from '../util/keccak.js'
 import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from '../engines/baseline/dao.js'
@@ -15,10 +18,17 @@ import { type Fork, type Rules, rulesFor } from './forks.js'
 import { type BlockEnv, bytesToWord } from './interpreter.js'
 import { trieRoot } from './mptRoot.js'
 import { type Precompiles, precompilesFor } from './precompiles.js'
+import { DEFAULT_DEPOSIT_CONTRACT, DEPOSIT_TOPIC, parseDepositLog, requestsHash } from './requests.js'
 import { type WorldState, fromHex, hex } from './state.js'
-import { type TxResult, blobBaseFee, runTransaction, systemCall, txInputFromEthereumjs } from './transaction.js'
+import { InvalidBlockError, type TxResult, runTransaction, systemCall, txInputFromEthereumjs } from './transaction.js'
 
 export const BEACON_ROOTS = '000f3df6d732807ef1319fb7b8bb8522d0beac02'
+/** EIP-2935: the block-hash history contract and its ring buffer's size. */
+export const HISTORY_STORAGE = '0000f90827f1c53a10cb7a02335b175320002935'
+const HISTORY_SERVE_WINDOW = 8191n
+/** EIP-7002 withdrawal and EIP-7251 consolidation request predeploys. */
+export const WITHDRAWAL_REQUESTS = '00000961ef480eb55e80d19ad83579a64c007002'
+export const CONSOLIDATION_REQUESTS = '0000bbddc7ce488642fb579f8b00f3a590007251'
 
 export interface FastBlockOptions {
   fork: Fork
@@ -31,6 +41,14 @@ export interface FastBlockOptions {
   intermediateRoot?: (() => Uint8Array) | undefined
   /** Which tier runs the code (default DEFAULT_EVM_TIER; see compiler.ts). */
   tier?: EvmTier | undefined
+  /** EIP-6110: the chain's deposit contract (0x-prefixed; default mainnet's). */
+  depositContract?: string | undefined
+  /**
+   * EIP-7002/7251 system calls as the EIPs say: a predeploy without code or a failing call makes the block
+   * invalid (InvalidBlockError). Default false: an empty request, as @ethereumjs/vm 10.1.3 and the baseline
+   * engine by default (devnets without the predeploys, e.g. anvil, produce those).
+   */
+  strictSystemCalls?: boolean | undefined
 }
 
 export interface FastBlockResult {
@@ -41,6 +59,9 @@ export interface FastBlockResult {
   /** Encoded receipts (the receipts root is over these). */
   encodedReceipts: Uint8Array[]
   blobGasUsed: bigint
+  /** EIP-7685 (Prague and later): the requests' commitment, and the requests (type byte ‖ data); undefined before. */
+  requestsHash?: Uint8Array | undefined
+  requests?: Uint8Array[] | undefined
 }
 
 export function blockEnvOf(block: Block, chainId: bigint, blockHash: (n: bigint) => bigint): BlockEnv {
@@ -54,7 +75,8 @@ export function blockEnvOf(block: Block, chainId: bigint, blockHash: (n: bigint)
     prevRandao: bytesToWord(h.mixHash),
     baseFee: h.baseFeePerGas ?? 0n,
     chainId,
-    blobBaseFee: h.excessBlobGas === undefined ? 0n : blobBaseFee(h.excessBlobGas),
+    // The fork's EIP-4844 / EIP-7691 / EIP-7892 update fraction, from the block's Common (the chain's schedule).
+    blobBaseFee: h.excessBlobGas === undefined ? 0n : h.getBlobGasPrice(),
     blockHash,
   }
 }
@@ -121,6 +143,17 @@ export class FastBlockRun {
       state.finalizeTx(false)
     }
     if (rules.cancun && h.parentBeaconBlockRoot !== undefined) systemCall(state, rules, env, pre, BEACON_ROOTS, h.parentBeaconBlockRoot, this.tier)
+    if (rules.prague) {
+      // EIP-2935: the parent's hash into the history contract's ring buffer, written directly as
+      // @ethereumjs/vm does (the contract's system-caller path stores exactly this), if it has code.
+      state.beginTx()
+      const history = state.get(HISTORY_STORAGE)
+      if (state.code(history).length > 0) {
+        const slot = (h.number - 1n) % HISTORY_SERVE_WINDOW
+        state.sstore(history, slot.toString(16), bytesToWord(h.parentHash))
+      }
+      state.finalizeTx(false)
+    }
   }
 
   /** Runs the next transaction (before Byzantium, its changes are flushed to the backend: the receipt needs the root). */
@@ -171,10 +204,68 @@ export class FastBlockRun {
       state.setBalance(c, c.balance + reward + (reward / 32n) * BigInt(block.uncleHeaders.length))
     }
     state.finalizeTx(this.rules.eip158)
+    const requests = this.rules.prague ? this.requests() : undefined
     state.flush()
     const { gasUsed, receipts, txResults, blockBloom: logsBloom, encodedReceipts, blobGasUsed } = this
-    return { gasUsed, receipts, txResults, logsBloom, encodedReceipts, blobGasUsed }
+    return {
+      gasUsed,
+      receipts,
+      txResults,
+      logsBloom,
+      encodedReceipts,
+      blobGasUsed,
+      requestsHash: requests === undefined ? undefined : requestsHash(requests),
+      requests: requests?.map((r) => concatType(r.type, r.data)),
+    }
   }
+
+  /**
+   * EIP-7685: the block's requests in type order: deposits from the deposit contract's logs
+   * (EIP-6110), then the return data of the EIP-7002 and EIP-7251 system calls (see `strictSystemCalls`
+   * for a predeploy without code or a failing call).
+   */
+  private requests(): { type: CLRequestType; data: Uint8Array }[] {
+    const deposit = (this.opts.depositContract ?? DEFAULT_DEPOSIT_CONTRACT).toLowerCase()
+    const parts: Uint8Array[] = []
+    for (const r of this.receipts) {
+      for (const [address, topics, data] of r.logs) {
+        if (topics.length > 0 && bytesToHex(topics[0]!) === DEPOSIT_TOPIC && bytesToHex(address) === deposit) parts.push(parseDepositLog(data))
+      }
+    }
+    const deposits = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+    let o = 0
+    for (const p of parts) {
+      deposits.set(p, o)
+      o += p.length
+    }
+    return [
+      { type: CLRequestType.Deposit, data: deposits },
+      { type: CLRequestType.Withdrawal, data: this.checkedSystemCall(WITHDRAWAL_REQUESTS, 'EIP-7002') },
+      { type: CLRequestType.Consolidation, data: this.checkedSystemCall(CONSOLIDATION_REQUESTS, 'EIP-7251') },
+    ]
+  }
+
+  /** A post-block system call (EIP-7002/7251): its output; empty, or with `strictSystemCalls` an invalid block, if the predeploy has no code or the call fails. */
+  private checkedSystemCall(to: string, eip: string): Uint8Array {
+    const res = systemCall(this.state, this.rules, this.env, this.pre, to, EMPTY_BYTES, this.tier)
+    const strict = this.opts.strictSystemCalls === true
+    if (res === undefined) {
+      if (strict) throw new InvalidBlockError(`the ${eip} system contract 0x${to} has no code`)
+      return EMPTY_BYTES
+    }
+    if (res.status !== 0) {
+      if (strict) throw new InvalidBlockError(`the ${eip} system call to 0x${to} failed`)
+      return EMPTY_BYTES
+    }
+    return res.output
+  }
+}
+
+function concatType(type: number, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.length + 1)
+  out[0] = type
+  out.set(data, 1)
+  return out
 }
 
 /**

@@ -21,6 +21,10 @@ export const FORKS = [
   'paris',
   'shanghai',
   'cancun',
+  'prague',
+  'osaka',
+  'bpo1',
+  'bpo2',
 ] as const
 
 export type Fork = (typeof FORKS)[number]
@@ -50,6 +54,14 @@ export interface Rules {
   readonly paris: boolean
   readonly shanghai: boolean
   readonly cancun: boolean
+  /** EIP-7702 set-code transactions, EIP-7623 calldata floor, EIP-2935, EIP-7685 requests, EIP-2537 BLS. */
+  readonly prague: boolean
+  /** EIP-7825 transaction gas cap, EIP-7594 blobs per transaction, EIP-7939 CLZ, EIP-7951 P256VERIFY, MODEXP repricing. */
+  readonly osaka: boolean
+  /** EIP-7825: a transaction's gas limit above this is invalid (Infinity before Osaka). */
+  readonly txGasCap: bigint | undefined
+  /** EIP-7594: blobs one transaction may carry (undefined before Osaka: only the block limit applies). */
+  readonly maxBlobsPerTx: number | undefined
   readonly sstore: SstoreMode
   /** SLOAD cost (pre-Berlin), the SLOAD_GAS of net metering (Berlin: the warm read cost). */
   readonly sload: number
@@ -67,7 +79,7 @@ export interface Rules {
   readonly refundQuotient: number
   readonly maxCodeSize: number
   readonly maxInitcodeSize: number
-  /** Precompile addresses active (1..n). */
+  /** Precompile addresses active (1..n); Osaka adds P256VERIFY at 0x100 besides. */
   readonly precompiles: number
 }
 
@@ -94,6 +106,10 @@ export function rulesFor(fork: Fork): Rules {
     paris: at('paris'),
     shanghai: at('shanghai'),
     cancun: at('cancun'),
+    prague: at('prague'),
+    osaka: at('osaka'),
+    txGasCap: at('osaka') ? 1n << 24n : undefined,
+    maxBlobsPerTx: at('osaka') ? 6 : undefined,
     sstore: istanbul ? 'eip2200' : fork === 'constantinople' ? 'eip1283' : 'legacy',
     sload: berlin ? 100 : istanbul ? 800 : eip150 ? 200 : 50,
     sstoreSet: 20000,
@@ -110,7 +126,7 @@ export function rulesFor(fork: Fork): Rules {
     refundQuotient: at('london') ? 5 : 2,
     maxCodeSize: at('spuriousDragon') ? 24576 : Infinity,
     maxInitcodeSize: at('shanghai') ? 49152 : Infinity,
-    precompiles: at('cancun') ? 10 : istanbul ? 9 : at('byzantium') ? 8 : 4,
+    precompiles: at('prague') ? 0x11 : at('cancun') ? 10 : istanbul ? 9 : at('byzantium') ? 8 : 4,
   }
   cache.set(fork, r)
   return r

@@ -412,6 +412,12 @@ h[0x1d] = (_e, f) => {
   const x = toSigned(s[f.sp - 1]!)
   s[f.sp - 1] = shift >= 256n ? (x < 0n ? MASK256 : 0n) : BigInt.asUintN(256, x >> shift)
 }
+/** EIP-7939 CLZ: the number of leading zero bits (256 for 0). */
+h[0x1e] = (_e, f) => {
+  const s = f.stack
+  const x = s[f.sp - 1]!
+  s[f.sp - 1] = x === 0n ? 256n : BigInt(256 - x.toString(2).length)
+}
 h[0x20] = (_e, f) => {
   const s = f.stack
   const off = s[--f.sp]!
@@ -729,6 +735,11 @@ function call(e: Evm, f: Frame, kind: CallKind): void {
   let cost = 0
   if (r.berlin && e.state.warmAddress(to)) cost += 2500
   if (value !== 0n) cost += 9000
+  // EIP-7702: a call to a delegated account also pays for accessing the delegate (warm or cold).
+  if (r.prague) {
+    const d = delegateOf(e.state.code(e.state.get(to)))
+    if (d !== undefined) cost += e.state.warmAddress(d) ? 2600 : 100
+  }
   if (kind === CallKind.Call) {
     const target = e.state.get(to)
     if (r.eip158) {
@@ -845,6 +856,15 @@ function selfdestruct(e: Evm, f: Frame): void {
   f.running = false
 }
 
+/** EIP-7702: the delegation designator's prefix (0xef0100 ‖ address). */
+export const DELEGATION_PREFIX = Uint8Array.of(0xef, 0x01, 0x00)
+
+/** EIP-7702: the address an account's code delegates to (a 23-byte designator), else undefined. */
+export function delegateOf(code: Uint8Array): string | undefined {
+  if (code.length !== 23 || code[0] !== 0xef || code[1] !== 0x01 || code[2] !== 0x00) return undefined
+  return hex(code.subarray(3))
+}
+
 export function createAddress(sender: string, nonce: bigint): string {
   return hex(keccak256(RLP.encode([fromHex(sender), nonce === 0n ? new Uint8Array(0) : bigToBytes(nonce)])).subarray(12))
 }
@@ -875,6 +895,7 @@ const INTRODUCED: [number[], (r: Rules) => boolean][] = [
   [[0x48], (r) => r.london],
   [[0x5f], (r) => r.shanghai],
   [[0x5c, 0x5d, 0x5e, 0x49, 0x4a], (r) => r.cancun],
+  [[0x1e], (r) => r.osaka],
 ]
 
 /** [stack inputs, stack outputs] per opcode. */
@@ -885,7 +906,7 @@ function io(ops: number[], inp: number, out: number) {
 io([0x00, 0x5b, 0xfe], 0, 0)
 io([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x0a, 0x0b, 0x10, 0x11, 0x12, 0x13, 0x14, 0x16, 0x17, 0x18, 0x1a, 0x1b, 0x1c, 0x1d, 0x20], 2, 1)
 io([0x08, 0x09], 3, 1)
-io([0x15, 0x19, 0x31, 0x35, 0x3b, 0x3f, 0x40, 0x49, 0x51, 0x54, 0x5c], 1, 1)
+io([0x15, 0x19, 0x1e, 0x31, 0x35, 0x3b, 0x3f, 0x40, 0x49, 0x51, 0x54, 0x5c], 1, 1)
 io([0x30, 0x32, 0x33, 0x34, 0x36, 0x38, 0x3a, 0x3d, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x4a, 0x58, 0x59, 0x5a, 0x5f], 0, 1)
 io([0x37, 0x39, 0x3e, 0x5e], 3, 0)
 io([0x3c], 4, 0)
@@ -916,6 +937,7 @@ function staticGas(op: number, r: Rules): number {
     case 0x06:
     case 0x07:
     case 0x0b:
+    case 0x1e:
       return 5
     case 0x08:
     case 0x09:
@@ -1223,8 +1245,16 @@ export class Evm {
       if (res.status !== 0) this.undo(snap, logs, refund, res)
       return res
     }
-    const codeAcct = codeAddr === to ? target : st.get(codeAddr)
-    const code = st.code(codeAcct)
+    let codeAcct = codeAddr === to ? target : st.get(codeAddr)
+    let code = st.code(codeAcct)
+    if (this.rules.prague) {
+      // EIP-7702: a delegated account runs its delegate's code (never a precompile's, one level only).
+      const d = delegateOf(code)
+      if (d !== undefined) {
+        codeAcct = st.get(d)
+        code = st.code(codeAcct)
+      }
+    }
     if (code.length === 0) return { status: 0, gasLeft: gas, output: EMPTY }
     const info = codeAcct.codeInfo ?? (codeAcct.codeInfo = codeInfoFor(codeAcct.codeHash, code))
     const f = new Frame(info, to, caller, value, data, gas, depth, isStatic, target)

@@ -1,19 +1,39 @@
 /**
  * Transaction-level rules of the fast EVM: validity (nonce, EIP-3607 sender code, intrinsic gas,
- * fee caps, balance, EIP-3860 initcode, blob fees), gas purchase, access lists (EIP-2929/2930, warm
- * coinbase EIP-3651), execution, refund cap (EIP-3529), fee burn and tip (EIP-1559), and the
- * end-of-transaction deletions (self-destructs, EIP-161 empty accounts).
+ * EIP-7623 calldata floor, EIP-7825 gas cap, fee caps, balance, EIP-3860 initcode, blob fees and
+ * EIP-7594 blobs per transaction), gas purchase, access lists (EIP-2929/2930, warm coinbase
+ * EIP-3651), EIP-7702 authorizations, execution, refund cap (EIP-3529), fee burn and tip (EIP-1559),
+ * and the end-of-transaction deletions (self-destructs, EIP-161 empty accounts).
  */
+import { RLP } from '@ethereumjs/rlp'
 import type { TypedTransaction } from '@ethereumjs/tx'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+
+import { MegabenchError } from '../errors/base.js'
+import { keccak256 } from '../util/keccak.js'
+import { publicKeyRecover } from '../util/secp256k1.js'
 
 import { DEFAULT_EVM_TIER, type EvmTier } from './tiers.js'
 import { type Rules } from './forks.js'
-import { type BlockEnv, type CallResult, Evm, type Log, bytesToWord, createAddress } from './interpreter.js'
+import { type BlockEnv, type CallResult, DELEGATION_PREFIX, Evm, type Log, bytesToWord, createAddress, delegateOf, wordToBytes } from './interpreter.js'
 import type { Precompiles } from './precompiles.js'
-import { type WorldState, EMPTY_CODE_HASH, hex } from './state.js'
+import { type WorldState, EMPTY_CODE_HASH, fromHex, hex } from './state.js'
+
+const EMPTY = new Uint8Array(0)
+
+/** One EIP-7702 authorization tuple, as signed (fields as the transaction carries them). */
+export interface Authorization {
+  chainId: bigint
+  /** The delegate (bare lowercase hex). */
+  address: string
+  nonce: bigint
+  yParity: bigint
+  r: Uint8Array
+  s: Uint8Array
+}
 
 export interface TxInput {
-  /** 0 legacy, 1 EIP-2930, 2 EIP-1559, 3 EIP-4844. */
+  /** 0 legacy, 1 EIP-2930, 2 EIP-1559, 3 EIP-4844, 4 EIP-7702. */
   type: number
   from: string
   /** undefined = contract creation. */
@@ -28,6 +48,8 @@ export interface TxInput {
   accessList: { address: string; storageKeys: bigint[] }[]
   blobVersionedHashes: bigint[]
   maxFeePerBlobGas: bigint
+  /** EIP-7702 (type 4). */
+  authorizationList: Authorization[]
 }
 
 export interface TxResult {
@@ -43,7 +65,14 @@ export interface TxResult {
 }
 
 /** The transaction is invalid (the block containing it is invalid). */
-export class InvalidTransactionError extends Error {}
+export class InvalidTransactionError extends MegabenchError {
+  override name = 'InvalidTransactionError'
+}
+
+/** The block is invalid for a reason of its own (e.g. a failing EIP-7002/7251 system call). */
+export class InvalidBlockError extends MegabenchError {
+  override name = 'InvalidBlockError'
+}
 
 export const GAS_PER_BLOB = 131072n
 const MAX_FRAME_GAS = BigInt(Number.MAX_SAFE_INTEGER)
@@ -56,6 +85,7 @@ export function txInputFromEthereumjs(tx: TypedTransaction, from: string): TxInp
     accessList?: [Uint8Array, Uint8Array[]][]
     blobVersionedHashes?: (Uint8Array | string)[]
     maxFeePerBlobGas?: bigint
+    authorizationList?: Uint8Array[][]
   }
   const fee = t.maxFeePerGas ?? t.gasPrice ?? 0n
   return {
@@ -71,7 +101,77 @@ export function txInputFromEthereumjs(tx: TypedTransaction, from: string): TxInp
     accessList: (t.accessList ?? []).map(([a, keys]) => ({ address: hex(a), storageKeys: keys.map(bytesToWord) })),
     blobVersionedHashes: (t.blobVersionedHashes ?? []).map((h) => (typeof h === 'string' ? BigInt(h) : bytesToWord(h))),
     maxFeePerBlobGas: t.maxFeePerBlobGas ?? 0n,
+    authorizationList: (t.authorizationList ?? []).map(([chainId, address, nonce, yParity, r, s]) => ({
+      chainId: bytesToWord(chainId!),
+      address: hex(address!),
+      nonce: bytesToWord(nonce!),
+      yParity: bytesToWord(yParity!),
+      r: r!,
+      s: s!,
+    })),
   }
+}
+
+/** EIP-7702: gas per authorization in the intrinsic gas, and what an existing authority refunds of it. */
+const PER_EMPTY_ACCOUNT_COST = 25000n
+const PER_AUTH_BASE_COST = 12500n
+const SECP256K1_N = secp256k1.Point.CURVE().n
+const MAX_NONCE = 0xffffffffffffffffn
+
+/** EIP-7623: the calldata floor (21000 + 10 per token; a zero byte is one token, any other four). */
+export function calldataFloor(tx: TxInput): bigint {
+  let zeros = 0
+  for (let i = 0; i < tx.data.length; i++) if (tx.data[i] === 0) zeros++
+  return 21000n + 10n * BigInt(zeros + (tx.data.length - zeros) * 4)
+}
+
+/** EIP-7702: the authority that signed an authorization (keccak256(0x05 ‖ rlp([chain id, address, nonce])); libsecp256k1 when it loads, as sender recovery), or undefined if the signature is invalid. */
+export function recoverAuthority(a: Authorization): string | undefined {
+  if (a.yParity > 1n) return undefined
+  const r = bytesToWord(a.r)
+  const s = bytesToWord(a.s)
+  if (r === 0n || r >= SECP256K1_N || s === 0n || s > SECP256K1_N / 2n) return undefined
+  const msg = RLP.encode([a.chainId, fromHex(a.address), a.nonce])
+  const payload = new Uint8Array(msg.length + 1)
+  payload[0] = 0x05
+  payload.set(msg, 1)
+  try {
+    return hex(keccak256(publicKeyRecover(keccak256(payload), Number(a.yParity), wordToBytes(r), wordToBytes(s))).subarray(12))
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * EIP-7702: applies the authorizations in order (after the sender's nonce increment), as
+ * @ethereumjs/vm 10.1.3's processAuthorizationList: an invalid one is skipped; each valid one warms
+ * its authority, sets its code to the designator (or clears it for the zero address) and increments
+ * its nonce. Returns the refund for authorities that already existed.
+ */
+function applyAuthorizations(state: WorldState, tx: TxInput, chainId: bigint): bigint {
+  let refund = 0n
+  for (const a of tx.authorizationList) {
+    if (a.chainId !== 0n && a.chainId !== chainId) continue
+    if (a.nonce >= MAX_NONCE) continue
+    const authority = recoverAuthority(a)
+    if (authority === undefined) continue
+    state.warmAddress(authority)
+    const acct = state.get(authority)
+    const code = state.code(acct)
+    if (code.length > 0 && delegateOf(code) === undefined) continue
+    if (acct.nonce !== a.nonce) continue
+    if (acct.exists) refund += PER_EMPTY_ACCOUNT_COST - PER_AUTH_BASE_COST
+    if (!acct.exists) state.create(acct)
+    state.setNonce(acct, acct.nonce + 1n)
+    if (/^0+$/.test(a.address)) state.setCode(acct, EMPTY)
+    else {
+      const designator = new Uint8Array(23)
+      designator.set(DELEGATION_PREFIX)
+      designator.set(fromHex(a.address), 3)
+      state.setCode(acct, designator)
+    }
+  }
+  return refund
 }
 
 export function intrinsicGas(tx: TxInput, r: Rules): bigint {
@@ -83,6 +183,7 @@ export function intrinsicGas(tx: TxInput, r: Rules): bigint {
   g += BigInt(zeros * 4 + (tx.data.length - zeros) * r.txDataNonZero)
   for (const e of tx.accessList) g += 2400n + 1900n * BigInt(e.storageKeys.length)
   if (create && r.shanghai) g += 2n * BigInt(Math.ceil(tx.data.length / 32))
+  g += PER_EMPTY_ACCOUNT_COST * BigInt(tx.authorizationList.length)
   return g
 }
 
@@ -116,9 +217,17 @@ export function runTransaction(state: WorldState, rules: Rules, block: BlockEnv,
   if (tx.gasLimit > gasAvailable) invalid(`gas limit ${tx.gasLimit} above the block's gas left ${gasAvailable}`)
   if (sender.nonce !== tx.nonce) invalid(`nonce ${tx.nonce}, sender has ${sender.nonce}`)
   if (sender.nonce >= 0xffffffffffffffffn) invalid('sender nonce at its maximum')
-  if (state.code(sender).length > 0) invalid('sender has code (EIP-3607)')
+  if (state.code(sender).length > 0 && !(r.prague && delegateOf(state.code(sender)) !== undefined)) invalid('sender has code (EIP-3607)')
+  if (r.txGasCap !== undefined && tx.gasLimit > r.txGasCap) invalid(`gas limit ${tx.gasLimit} above the cap ${r.txGasCap} (EIP-7825)`)
   const intrinsic = intrinsicGas(tx, r)
   if (tx.gasLimit < intrinsic) invalid(`gas limit ${tx.gasLimit} below intrinsic gas ${intrinsic}`)
+  const floor = r.prague ? calldataFloor(tx) : 0n
+  if (tx.gasLimit < floor) invalid(`gas limit ${tx.gasLimit} below the calldata floor ${floor} (EIP-7623)`)
+  if (tx.type === 4) {
+    if (!r.prague) invalid('set-code transaction before Prague')
+    if (tx.to === undefined) invalid('set-code transaction without a recipient')
+    if (tx.authorizationList.length === 0) invalid('set-code transaction with an empty authorization list')
+  }
   if (tx.to === undefined && tx.data.length > r.maxInitcodeSize) invalid('initcode too large (EIP-3860)')
   let gasPrice = tx.maxFeePerGas
   if (r.london) {
@@ -130,6 +239,7 @@ export function runTransaction(state: WorldState, rules: Rules, block: BlockEnv,
   const blobGas = GAS_PER_BLOB * BigInt(tx.blobVersionedHashes.length)
   if (tx.type === 3) {
     if (tx.maxFeePerBlobGas < block.blobBaseFee) invalid('blob fee cap below blob base fee')
+    if (r.maxBlobsPerTx !== undefined && tx.blobVersionedHashes.length > r.maxBlobsPerTx) invalid(`${tx.blobVersionedHashes.length} blobs, at most ${r.maxBlobsPerTx} per transaction (EIP-7594)`)
   }
   const maxCost = tx.gasLimit * tx.maxFeePerGas + tx.value + blobGas * tx.maxFeePerBlobGas
   if (sender.balance < maxCost) invalid(`sender balance ${sender.balance} below ${maxCost}`)
@@ -148,6 +258,12 @@ export function runTransaction(state: WorldState, rules: Rules, block: BlockEnv,
     }
     if (r.shanghai) state.warmAtStart(block.coinbase)
   }
+  const authRefund = tx.authorizationList.length > 0 ? applyAuthorizations(state, tx, block.chainId) : 0n
+  if (r.prague && tx.to !== undefined) {
+    // EIP-7702: a delegated recipient's delegate is accessed (warm, free) to run its code.
+    const d = delegateOf(state.code(state.get(tx.to)))
+    if (d !== undefined) state.warmAddress(d)
+  }
   const evm = new Evm(state, r, block, precompiles, tier)
   evm.setTx(tx.from, gasPrice, tx.blobVersionedHashes)
   // Frame gas is a double: beyond 2^53 the excess is held back and returned unless the call halts
@@ -165,8 +281,9 @@ export function runTransaction(state: WorldState, rules: Rules, block: BlockEnv,
   }
   let gasUsed = tx.gasLimit - BigInt(res.gasLeft) - (res.status === 2 ? 0n : reserve)
   const refundCap = gasUsed / BigInt(r.refundQuotient)
-  const refund = evm.refund > 0 ? BigInt(evm.refund) : 0n
+  const refund = (evm.refund > 0 ? BigInt(evm.refund) : 0n) + authRefund
   gasUsed -= refund < refundCap ? refund : refundCap
+  if (gasUsed < floor) gasUsed = floor
   const s = state.get(tx.from)
   state.setBalance(s, s.balance + (tx.gasLimit - gasUsed) * gasPrice)
   const coinbase = state.get(block.coinbase)
@@ -184,19 +301,21 @@ export function runTransaction(state: WorldState, rules: Rules, block: BlockEnv,
 }
 
 /**
- * A system call (EIP-4788 beacon root): from SYSTEM_ADDRESS, 30M gas, no fee, no value; the system
- * address is neither charged nor touched. Does nothing if the contract has no code.
+ * A system call (EIP-4788 beacon root, EIP-7002 / EIP-7251 requests): from SYSTEM_ADDRESS, 30M gas,
+ * no fee, no value; the system address is neither charged nor touched. Does nothing if the contract
+ * has no code (returns undefined); else the call's outcome.
  */
-export function systemCall(state: WorldState, rules: Rules, block: BlockEnv, precompiles: Precompiles, to: string, data: Uint8Array, tier: EvmTier = DEFAULT_EVM_TIER): void {
+export function systemCall(state: WorldState, rules: Rules, block: BlockEnv, precompiles: Precompiles, to: string, data: Uint8Array, tier: EvmTier = DEFAULT_EVM_TIER): CallResult | undefined {
   state.beginTx()
   const target = state.get(to)
   if (target.codeHash === EMPTY_CODE_HASH) {
     state.finalizeTx(false)
-    return
+    return undefined
   }
   const evm = new Evm(state, rules, block, precompiles, tier)
   const system = 'fffffffffffffffffffffffffffffffffffffffe'
   evm.setTx(system, 0n, [])
-  evm.callMessage(system, to, to, 0n, data, 30_000_000, 0, false, 'none')
+  const res = evm.callMessage(system, to, to, 0n, data, 30_000_000, 0, false, 'none')
   state.finalizeTx(false)
+  return res
 }

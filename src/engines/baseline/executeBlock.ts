@@ -22,6 +22,8 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import { Bloom, type RunTxResult, type TxReceipt, type VM, encodeReceipt, runTx } from '@ethereumjs/vm'
 
 import { Phase, type PhaseClock } from '../../probes/phases.js'
+import { DEFAULT_DEPOSIT_CONTRACT, DEPOSIT_TOPIC, parseDepositLog } from '../../evm/requests.js'
+import { InvalidBlockError } from '../../evm/transaction.js'
 import { takeUnseenKzgFailure } from './crypto.js'
 import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from './dao.js'
 
@@ -84,6 +86,12 @@ export type ExecuteBlockOptions = {
   stateRoot?: boolean
   /** Told where each transaction starts and ends (the access-set probe); off when undefined. */
   observer?: TxObserver | undefined
+  /**
+   * EIP-7002/7251 system calls as the EIPs say: a predeploy without code, or a call that fails, makes the
+   * block invalid (the conformance runner; EEST tests it). Default false: as @ethereumjs/vm 10.1.3, an
+   * empty request instead, which is what devnets without the predeploys (anvil) produce.
+   */
+  strictSystemCalls?: boolean | undefined
 }
 
 const BEACON_ROOTS_ADDRESS = createAddressFromString('0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02')
@@ -227,7 +235,7 @@ export class BlockExecution {
         await evm.journal.cleanup()
       }
       if (common.consensusType() === ConsensusType.ProofOfWork) await payBlockRewards(vm, block)
-      if (common.isActivatedEIP(7685)) requests = await accumulateRequests(vm, block, this.receipts)
+      if (common.isActivatedEIP(7685)) requests = await accumulateRequests(vm, block, this.receipts, this.opts.strictSystemCalls === true)
     })
     // ethereumjs's point-evaluation precompile turns any exception into a revert: a KZG backend that
     // could not be loaded during the block is the block's error, not a silently different result.
@@ -313,20 +321,18 @@ async function storeParentBlockHash(vm: VM, block: Block): Promise<void> {
   await vm.evm.journal.cleanup()
 }
 
-const DEPOSIT_TOPIC = '0x649bbc62d0e31342afea4e5cd82d4049e7e1ee912fc0889aa790803be39038c5'
-
 /**
  * EIP-7685: the block's execution-layer requests in type order, as @ethereumjs/vm 10.1.3's
  * accumulateRequests (not exported) makes them: EIP-6110 deposits from the deposit contract's logs in
  * the receipts, then the EIP-7002 withdrawal and EIP-7251 consolidation requests, each the return data
  * of a system call (caller 0xff…fe, 30M gas) to its predeploy.
  */
-async function accumulateRequests(vm: VM, block: Block, receipts: readonly TxReceipt[]): Promise<CLRequest<CLRequestType>[]> {
+async function accumulateRequests(vm: VM, block: Block, receipts: readonly TxReceipt[], strict: boolean): Promise<CLRequest<CLRequestType>[]> {
   const common = vm.common
   const out: CLRequest<CLRequestType>[] = []
   if (common.isActivatedEIP(6110)) {
     const chainParams = (common as unknown as { _chainParams: { depositContractAddress?: string } })._chainParams
-    const deposit = (chainParams.depositContractAddress ?? '0x00000000219ab540356cBB839Cbe05303d7705Fa').toLowerCase()
+    const deposit = (chainParams.depositContractAddress ?? DEFAULT_DEPOSIT_CONTRACT).toLowerCase()
     let data = new Uint8Array(0)
     for (const r of receipts) {
       for (const [address, topics, logData] of r.logs) {
@@ -335,8 +341,8 @@ async function accumulateRequests(vm: VM, block: Block, receipts: readonly TxRec
     }
     out.push(new CLRequest(CLRequestType.Deposit, data))
   }
-  if (common.isActivatedEIP(7002)) out.push(await systemCallRequest(vm, block, CLRequestType.Withdrawal, 'withdrawalRequestPredeployAddress'))
-  if (common.isActivatedEIP(7251)) out.push(await systemCallRequest(vm, block, CLRequestType.Consolidation, 'consolidationRequestPredeployAddress'))
+  if (common.isActivatedEIP(7002)) out.push(await systemCallRequest(vm, block, CLRequestType.Withdrawal, 'withdrawalRequestPredeployAddress', strict))
+  if (common.isActivatedEIP(7251)) out.push(await systemCallRequest(vm, block, CLRequestType.Consolidation, 'consolidationRequestPredeployAddress', strict))
   return out
 }
 
@@ -345,39 +351,28 @@ async function accumulateRequests(vm: VM, block: Block, receipts: readonly TxRec
  * checkpoint (reverted on an exception). Unlike ethereumjs's `evm.runCall` it never reads or writes the
  * system account: the call transfers nothing and the account is restored afterwards anyway, and the
  * clients whose witnesses megabench replays (reth, geth) do not read it, so their witnesses hold no proof
- * of it. An absent predeploy gives an empty request (as ethereumjs).
+ * of it. An absent predeploy or a failing call (exception or revert) gives an empty request, as
+ * @ethereumjs/vm 10.1.3 does, unless `strict`: then, as the EIPs say, it makes the block invalid.
  */
-async function systemCallRequest(vm: VM, block: Block, type: CLRequestType, addressParam: string): Promise<CLRequest<CLRequestType>> {
+async function systemCallRequest(vm: VM, block: Block, type: CLRequestType, addressParam: string, strict: boolean): Promise<CLRequest<CLRequestType>> {
   const to = new Address(setLengthLeft(bigIntToBytes(vm.common.param(addressParam)), 20))
   const system = new Address(bigIntToAddressBytes(vm.common.param('systemAddress')))
-  if ((await vm.stateManager.getAccount(to)) === undefined) return new CLRequest(type, new Uint8Array(0))
-  const code = await vm.stateManager.getCode(to)
+  const code = (await vm.stateManager.getAccount(to)) === undefined ? new Uint8Array(0) : await vm.stateManager.getCode(to)
+  const eip = type === CLRequestType.Withdrawal ? 7002 : 7251
+  if (code.length === 0) {
+    if (strict) throw new InvalidBlockError(`the system contract ${to.toString()} has no code (EIP-${eip})`)
+    return new CLRequest(type, new Uint8Array(0))
+  }
   const evm = vm.evm
   await evm.journal.checkpoint()
   const result = await evm.runCode({ code, data: new Uint8Array(0), caller: system, origin: system, to, gasLimit: vm.common.param('systemCallGasLimit'), block })
-  if (result.exceptionError === undefined) await evm.journal.commit()
-  else await evm.journal.revert()
-  return new CLRequest(type, result.exceptionError === undefined ? result.returnValue : new Uint8Array(0))
-}
-
-/** EIP-6110: a DepositEvent's data (576 bytes, ABI layout fixed by the deposit contract) → pubkey ‖ credentials ‖ amount ‖ signature ‖ index. */
-function parseDepositLog(data: Uint8Array): Uint8Array {
-  const layout: [offset: number, size: number][] = [
-    [160, 48],
-    [256, 32],
-    [320, 8],
-    [384, 96],
-    [512, 8],
-  ]
-  const invalid = () => new Error('invalid deposit log: unsupported data layout')
-  if (data.length !== 576) throw invalid()
-  const parts: Uint8Array[] = []
-  layout.forEach(([offset, size], i) => {
-    if (bytesToBigInt(data.subarray(i * 32, i * 32 + 32)) !== BigInt(offset)) throw invalid()
-    if (bytesToBigInt(data.subarray(offset, offset + 32)) !== BigInt(size)) throw invalid()
-    parts.push(data.subarray(offset + 32, offset + 32 + size))
-  })
-  return concatBytes(...parts)
+  if (result.exceptionError !== undefined) {
+    await evm.journal.revert()
+    if (strict) throw new InvalidBlockError(`the system call to ${to.toString()} failed (EIP-${eip}): ${result.exceptionError.error}`)
+    return new CLRequest(type, new Uint8Array(0))
+  }
+  await evm.journal.commit()
+  return new CLRequest(type, result.returnValue)
 }
 
 /** EIP-779: the DAO fork's irregular state change. */

@@ -95,14 +95,16 @@ export function fastForkOf(common: Common): Fork | undefined {
   return f
 }
 
-/** One block on the fast EVM over the mega state (Byzantium and later). */
+/** One block on the fast EVM over the mega state (Byzantium … BPO2), with its EIP-7685 requests hash from Prague on. */
 export async function executeBlockOnFastEvm(state: MegaState, block: Block, fork: Fork, chainId: bigint, ancestors: ReadonlyMap<bigint, Uint8Array>, daoForkBlock?: bigint, tier?: EvmTier): Promise<ExecutedBlock> {
   const world = new WorldState(new MegaBackend(state))
+  const chainParams = (block.common as unknown as { _chainParams?: { depositContractAddress?: string } })._chainParams
   const r = executeBlockFast(world, block, {
     fork,
     chainId,
     daoForkBlock,
     tier,
+    depositContract: chainParams?.depositContractAddress,
     blockHash: (n) => {
       const h = ancestors.get(n)
       if (h === undefined) throw new Error(`BLOCKHASH of block ${n}: not among the recorded ancestors`)
@@ -111,5 +113,14 @@ export async function executeBlockOnFastEvm(state: MegaState, block: Block, fork
   })
   // MegaState's journal is only for ethereumjs's checkpoints; the fast EVM journals itself.
   state.journal = []
-  return { stateRoot: undefined, receiptsRoot: receiptsRoot(r.encodedReceipts), logsBloom: r.logsBloom, gasUsed: r.gasUsed, txCount: block.transactions.length, receipts: r.receipts }
+  return {
+    stateRoot: undefined,
+    receiptsRoot: receiptsRoot(r.encodedReceipts),
+    logsBloom: r.logsBloom,
+    gasUsed: r.gasUsed,
+    txCount: block.transactions.length,
+    receipts: r.receipts,
+    requestsHash: r.requestsHash,
+    requests: r.requests,
+  }
 }
