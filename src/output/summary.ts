@@ -98,7 +98,7 @@ function engineSummary(e: EngineResult, top: number): string[] {
       `opcode probe overhead: ${fmt(o.ratio, 2)}x (profiled ${fmt(o.profiledMs.median, 0)} ms vs unprofiled ${fmt(o.unprofiledMs.median, 0)} ms of block processing, same warm blocks` +
         `${o.profiledMs.n > 1 ? `, medians of ${o.profiledMs.n} passes` : ''})`,
     )
-  } else if (e.name === 'mega' && e.evm === 'fast') out.push('opcode profile: none (the fast EVM has no opcode probe yet)')
+  }
   if (prof) {
     const c = prof.coverage
     out.push(

@@ -222,8 +222,9 @@ function tiersOf(mega: MegaSettings): readonly EvmTier[] {
 }
 
 /**
- * The variants of a run (engine × mode × EVM × threads) and, with opcodes, their profiled twins: the fast
- * EVM has no opcode probe (yet), and parallel workers run unprofiled, so those variants have none.
+ * The variants of a run (engine × mode × EVM × threads) and, with opcodes, their profiled twins (the fast
+ * EVM's run its instrumented interpreter, whatever the tier); parallel workers run unprofiled, so those
+ * variants have none.
  */
 function buildVariants(modes: readonly SyncMode[], engineNames: readonly EngineName[], mega: MegaSettings, opcodes: boolean): { variants: Variant[]; twins: Variant[] } {
   const evms = evmsOf(mega)
@@ -244,7 +245,7 @@ function buildVariants(modes: readonly SyncMode[], engineNames: readonly EngineN
       }
     }
   }
-  const twins = opcodes ? variants.filter((v) => !(v.engine.name === 'mega' && (v.evm === 'fast' || v.threads > 0))).map((v) => ({ ...v, profiled: true })) : []
+  const twins = opcodes ? variants.filter((v) => !(v.engine.name === 'mega' && v.threads > 0)).map((v) => ({ ...v, profiled: true })) : []
   return { variants, twins }
 }
 

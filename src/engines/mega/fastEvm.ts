@@ -8,7 +8,8 @@ import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { KECCAK256_RLP, bytesToUnprefixedHex, unpadBytes } from '@ethereumjs/util'
 
-import { executeBlockFast } from '../../evm/block.js'
+import { type FastBlockOptions, executeBlockFast } from '../../evm/block.js'
+import { type FastBlockProbe, executeBlockFastProfiled } from '../../evm/profile.js'
 import type { EvmTier } from '../../evm/tiers.js'
 import type { Fork } from '../../evm/forks.js'
 import { bigToBytes, bytesToWord } from '../../evm/interpreter.js'
@@ -96,9 +97,10 @@ export function fastForkOf(common: Common): Fork | undefined {
 }
 
 /** One block on the fast EVM over the mega state (Byzantium and later). */
-export async function executeBlockOnFastEvm(state: MegaState, block: Block, fork: Fork, chainId: bigint, ancestors: ReadonlyMap<bigint, Uint8Array>, daoForkBlock?: bigint, tier?: EvmTier): Promise<ExecutedBlock> {
+/** With `probe`, the block runs in the fast EVM's instrumented interpreter (src/evm/profile.ts), whatever the tier. */
+export async function executeBlockOnFastEvm(state: MegaState, block: Block, fork: Fork, chainId: bigint, ancestors: ReadonlyMap<bigint, Uint8Array>, daoForkBlock?: bigint, tier?: EvmTier, probe?: FastBlockProbe): Promise<ExecutedBlock> {
   const world = new WorldState(new MegaBackend(state))
-  const r = executeBlockFast(world, block, {
+  const opts: FastBlockOptions = {
     fork,
     chainId,
     daoForkBlock,
@@ -108,7 +110,8 @@ export async function executeBlockOnFastEvm(state: MegaState, block: Block, fork
       if (h === undefined) throw new Error(`BLOCKHASH of block ${n}: not among the recorded ancestors`)
       return bytesToWord(h)
     },
-  })
+  }
+  const r = probe === undefined ? executeBlockFast(world, block, opts) : executeBlockFastProfiled(world, block, opts, probe)
   // MegaState's journal is only for ethereumjs's checkpoints; the fast EVM journals itself.
   state.journal = []
   return { stateRoot: undefined, receiptsRoot: receiptsRoot(r.encodedReceipts), logsBloom: r.logsBloom, gasUsed: r.gasUsed, txCount: block.transactions.length, receipts: r.receipts }
