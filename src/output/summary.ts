@@ -56,12 +56,12 @@ export function formatSummary(
   if (result.engines.length > 1 && result.engines.some((e) => e.name !== 'baseline')) out.push('', ...comparisonSummary(result))
   const d = result.decomposition
   if (d !== null) {
-    const hist = result.engines.find((e) => e.name === 'baseline' && e.mode === 'historical')
-    const live = result.engines.find((e) => e.name === 'baseline' && e.mode === 'live')
+    const hist = result.engines.find((e) => e.name === 'baseline' && e.mode === 'historical' && (d.evm === undefined || e.evm === d.evm))
+    const live = result.engines.find((e) => e.name === 'baseline' && e.mode === 'live' && (d.evm === undefined || e.evm === d.evm))
     const besides = hist !== undefined && live !== undefined ? differences(live, hist).filter((x) => !x.startsWith('mode:')) : []
     out.push('')
     out.push(
-      `live vs historical sync ${besides.length === 0 ? 'on the same blocks' : `(differing besides the mode: ${besides.join('; ')})`}: live ${timeRatioWords(d.slowdown, 'historical')} = merkleization ${fmt(d.merkleizationFactor, 2)}x ` +
+      `live vs historical sync${d.evm === undefined ? '' : ` (baseline on ${d.evm === 'fast' ? 'the fast EVM' : '@ethereumjs/evm'})`} ${besides.length === 0 ? 'on the same blocks' : `(differing besides the mode: ${besides.join('; ')})`}: live ${timeRatioWords(d.slowdown, 'historical')} = merkleization ${fmt(d.merkleizationFactor, 2)}x ` +
         `× persistence ${fmt(d.persistenceFactor, 2)}x (historical ${fmt(d.historicalTxPerSec, 0)} tx/s, live ${fmt(d.liveTxPerSec, 0)} tx/s; ` +
         `the study's Reth values: 14x = 9.3x × 1.5x)`,
     )
@@ -88,6 +88,13 @@ function engineSummary(e: EngineResult, top: number): string[] {
   for (const p of PHASES) phases.push([PHASE_LABELS[p], fmt(t.phases[p]), pct(t.phases[p], t.processingMs)])
   phases.push(['total', fmt(t.processingMs), '100.0%'])
   out.push(phases.toString())
+  const be = e.baseline?.evm
+  if (be !== undefined && be.requested === 'fast') {
+    out.push(
+      `EVM: the fast EVM${be.tier === undefined ? '' : ` (${be.tier})`} executed ${be.fastBlocks} block${be.fastBlocks === 1 ? '' : 's'}, @ethereumjs/evm ${be.ethereumjsBlocks} ` +
+        `(pre-Byzantium blocks, forks the fast EVM does not run, memory storage, the access-set pass)`,
+    )
+  }
   if (e.storage !== null) out.push(...storageSummary(e.storage))
   if (e.mega !== null) out.push(...megaSummary(e.mega, t.txs))
 
@@ -157,7 +164,7 @@ function megaSummary(m: MegaReport, txs: number): string[] {
       `${fmt(m.hashesPerUpdate, 2)} hashes per update, 0 storage reads; ${m.commits} commits`,
   )
   if (m.evm !== undefined && m.evm.requested === 'fast') {
-    out.push(`EVM: the fast EVM${m.evm.tier === undefined ? '' : ` (${m.evm.tier})`} executed ${m.evm.fastBlocks} block${m.evm.fastBlocks === 1 ? '' : 's'}, @ethereumjs/evm ${m.evm.ethereumjsBlocks} (parallel workers, pre-Byzantium blocks or opcode profiling)`)
+    out.push(`EVM: the fast EVM${m.evm.tier === undefined ? '' : ` (${m.evm.tier})`} executed ${m.evm.fastBlocks} block${m.evm.fastBlocks === 1 ? '' : 's'}, @ethereumjs/evm ${m.evm.ethereumjsBlocks} (parallel workers, pre-Byzantium blocks or forks the fast EVM does not run)`)
   }
   const p = m.parallel
   if (m.threads > 0) {

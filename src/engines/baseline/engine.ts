@@ -14,7 +14,7 @@ import { createVM } from '@ethereumjs/vm'
 
 import { BlockExecutionError, FixtureError, KzgUnavailableError, MegabenchError, MissingTrieNodeError } from '../../errors/index.js'
 import { now } from '../../probes/clock.js'
-import { PhaseClock } from '../../probes/phases.js'
+import { Phase, PhaseClock } from '../../probes/phases.js'
 import { FlatStateManager } from '../../storage/flatStateManager.js'
 import { type ImportStats, importGenesis, importWitness } from '../../storage/import.js'
 import { CACHE_KINDS, type StateStore, StateStore as Store, type StoreStats } from '../../storage/stateStore.js'
@@ -28,7 +28,12 @@ import { recordSenders, useCachedSenders } from '../senders.js'
 import { AncestorChain } from './ancestors.js'
 import { KzgUnavailable, ensurePrecompileCrypto, kzgBackend } from './crypto.js'
 import { advanceNetworkCommon, createChainCommon, createNetworkCommon } from './common.js'
-import { executeBlock } from './executeBlock.js'
+import { type ExecutedBlock, executeBlock } from './executeBlock.js'
+import { FlatBackend } from './fastBackend.js'
+import { fastForkOf, runFastBlock } from '../fastBlock.js'
+import type { Fork } from '../../evm/forks.js'
+import type { EvmTier } from '../../evm/tiers.js'
+import type { OpcodeProfiler } from '../../probes/opcodeProfiler.js'
 import { MissingNodeSignal, NodeStore } from './nodeStore.js'
 import { ReplayStateManager, type StateReadCounts } from './stateManager.js'
 import { onInterrupt } from '../../util/interrupt.js'
@@ -111,6 +116,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       if (state.kind === 'memory') state.stateManager.probe = profiler
       profiler?.attach(evm)
       let executed
+      let evmUsed: 'ethereumjs' | 'fast' = 'ethereumjs'
       let diff: BlockDiffSummary | undefined
       let batchEnded = false
       const rec = new CheckRecorder()
@@ -118,7 +124,13 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         // On LMDB the engine computes the root itself (live: every block; historical: per batch),
         // after taking the block's net diff: the diff reads pre-block values the root would move.
         const observer = input.warmup === true ? undefined : opts.accessSets
-        executed = await executeBlock(machine.vm, block, { clock, probe: profiler, stateRoot: state.kind === 'memory', observer })
+        // --evm fast: the fast EVM over the same flat state (LMDB only; the access-set probe hooks @ethereumjs).
+        const fastFork = opts.baseline?.evm === 'fast' && state.kind === 'lmdb' && observer === undefined ? fastForkOf(machine.common) : undefined
+        evmUsed = fastFork !== undefined ? 'fast' : 'ethereumjs'
+        executed =
+          fastFork !== undefined && state.kind === 'lmdb'
+            ? executeOnFastEvm(state.stateManager, block, fastFork, machine.common, input.ancestorHashes, clock, opts.baseline?.evmTier, profiler)
+            : await executeBlock(machine.vm, block, { clock, probe: profiler, stateRoot: state.kind === 'memory', observer })
         if (state.kind === 'lmdb') {
           if (opts.stateDiffs === true) diff = summarizeDiff(await state.stateManager.takeBlockDiff())
           else state.stateManager.resetBlockDiff()
@@ -172,6 +184,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         warmup: input.warmup === true,
         storage: before !== undefined && state.kind === 'lmdb' ? storageDelta(before, state.store.stats()) : undefined,
         diff,
+        evm: evmUsed,
       }
       setupMs = 0
       if (!historical) {
@@ -207,6 +220,26 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       })
       await state.close()
     }
+  }
+}
+
+/**
+ * A block on the fast EVM over the flat state: senders first (their own phase, as `executeBlock` does), then
+ * execution (LMDB misses inside it are timed as stateLoad by the store), the changes left in the overlay for
+ * the engine's merkleization and persistence.
+ */
+function executeOnFastEvm(sm: FlatStateManager, block: Block, fork: Fork, common: Common, ancestors: ReadonlyMap<bigint, Uint8Array>, clock: PhaseClock, tier: EvmTier | undefined, probe: OpcodeProfiler | undefined): ExecutedBlock {
+  clock.enter(Phase.senderRecovery)
+  try {
+    for (const tx of block.transactions) tx.getSenderAddress()
+  } finally {
+    clock.exit()
+  }
+  clock.enter(Phase.execution)
+  try {
+    return runFastBlock(new FlatBackend(sm), block, { fork, chainId: common.chainId(), ancestors, daoForkBlock: common.chainId() === 1n ? 1_920_000n : undefined, tier, probe })
+  } finally {
+    clock.exit()
   }
 }
 
