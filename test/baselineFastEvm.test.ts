@@ -61,11 +61,18 @@ describe('baseline --evm fast (the fast EVM over flat state, caches and tries on
     for (const b of e.blocks) expect(b.evm).toBe(b.number >= 4_370_000 ? 'fast' : 'ethereumjs')
   }, 300_000)
 
-  test('behavior: memory storage runs @ethereumjs/evm and says so (the fast EVM needs the flat state on LMDB)', async () => {
+  test('behavior: memory storage: the fast EVM over the in-memory trie; every block and every bundled real block verifies', async () => {
     const r = await replay({ source: await createChainSource({ dir: MIXED }), sourcePaths: [MIXED], storage: { kind: 'memory' }, engines: ['baseline'], baseline: { evm: 'fast' }, warmup: 0 })
     expect(r.verification.failed).toEqual([])
-    expect(r.engines[0]!.baseline!.evm).toMatchObject({ requested: 'fast', fastBlocks: 0, ethereumjsBlocks: 10 })
-    expect(r.engines[0]!.description).toMatch(/fast EVM runs on LMDB only/)
+    const e = r.engines[0]!
+    expect(e.baseline!.evm).toMatchObject({ requested: 'fast', fastBlocks: 10, ethereumjsBlocks: 0 })
+    expect(e.blocks.every((b) => b.checks.stateRoot?.status === 'pass')).toBe(true)
+    expect(e.totals.phases.merkleization).toBeGreaterThan(0)
+    expect(e.blocks.reduce((s, b) => s + b.stateReads.accounts, 0)).toBeGreaterThan(0)
+    const files = readdirSync(FIXTURES_DIR).filter((f) => f.endsWith('.json')).map((f) => join(FIXTURES_DIR, f))
+    const real = await replay({ source: await createFixtureSource({ paths: files }), sourcePaths: files, storage: { kind: 'memory' }, engines: ['baseline'], baseline: { evm: 'fast' }, warmup: 0 })
+    expect(real.verification.failed).toEqual([])
+    expect(real.engines[0]!.baseline!.evm).toMatchObject({ fastBlocks: 4, ethereumjsBlocks: files.length - 4 })
   }, 300_000)
 
   test('behavior: the gate fingerprint tells the baseline EVMs apart', async () => {

@@ -76,8 +76,8 @@ export type BlockRun = {
 export type BaselineOptions = {
   /**
    * The EVM executing transactions: @ethereumjs/evm (default) or the fast EVM (src/evm/) over the same
-   * flat state, caches and tries on LMDB (Byzantium-and-later blocks; others, and memory storage, fall
-   * back to @ethereumjs/evm).
+   * flat state, caches and tries on LMDB, or over the in-memory trie (Byzantium-and-later blocks; others
+   * fall back to @ethereumjs/evm).
    */
   evm?: 'ethereumjs' | 'fast' | undefined
   /** The fast EVM's tier (default DEFAULT_EVM_TIER). */

@@ -92,7 +92,7 @@ function engineSummary(e: EngineResult, top: number): string[] {
   if (be !== undefined && be.requested === 'fast') {
     out.push(
       `EVM: the fast EVM${be.tier === undefined ? '' : ` (${be.tier})`} executed ${be.fastBlocks} block${be.fastBlocks === 1 ? '' : 's'}, @ethereumjs/evm ${be.ethereumjsBlocks} ` +
-        `(pre-Byzantium blocks, forks the fast EVM does not run, memory storage, the access-set pass)`,
+        `(pre-Byzantium blocks, forks the fast EVM does not run, the access-set pass)`,
     )
   }
   if (e.storage !== null) out.push(...storageSummary(e.storage))

@@ -361,7 +361,7 @@ function engineResult(v: Variant, measured: readonly Pass[], profiled: readonly 
     description: isMega
       ? `${v.engine.description}, ${evmDescription(v.evm, v.threads, v.tier)}${v.threads > 0 ? `, ${v.threads} parallel-execution workers` : ', transactions in order on one thread'}`
       : storage.kind === 'memory'
-        ? `${v.engine.description}, in-memory node store${v.evm === 'fast' ? ' (the fast EVM runs on LMDB only: @ethereumjs/evm here)' : ''}`
+        ? `${v.engine.description}, in-memory node store${v.evm === 'fast' ? `, ${evmDescription('fast', 0, v.tier)}` : ''}`
         : `${v.engine.description}, flat state + tries on LMDB${v.evm === 'fast' ? `, ${evmDescription('fast', 0, v.tier)}` : ''}`,
     mode: v.mode,
     totals: {

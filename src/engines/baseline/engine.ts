@@ -29,7 +29,8 @@ import { AncestorChain } from './ancestors.js'
 import { KzgUnavailable, ensurePrecompileCrypto, kzgBackend } from './crypto.js'
 import { advanceNetworkCommon, createChainCommon, createNetworkCommon } from './common.js'
 import { type ExecutedBlock, executeBlock } from './executeBlock.js'
-import { FlatBackend } from './fastBackend.js'
+import { FlatBackend, TrieBackend } from './fastBackend.js'
+import type { StateBackend } from '../../evm/state.js'
 import { fastForkOf, runFastBlock } from '../fastBlock.js'
 import type { Fork } from '../../evm/forks.js'
 import type { EvmTier } from '../../evm/tiers.js'
@@ -125,12 +126,15 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         // after taking the block's net diff: the diff reads pre-block values the root would move.
         const observer = input.warmup === true ? undefined : opts.accessSets
         // --evm fast: the fast EVM over the same flat state (LMDB only; the access-set probe hooks @ethereumjs).
-        const fastFork = opts.baseline?.evm === 'fast' && state.kind === 'lmdb' && observer === undefined ? fastForkOf(machine.common) : undefined
+        const fastFork = opts.baseline?.evm === 'fast' && observer === undefined ? fastForkOf(machine.common) : undefined
         evmUsed = fastFork !== undefined ? 'fast' : 'ethereumjs'
+        const fast = { fork: fastFork!, common: machine.common, ancestors: input.ancestorHashes, clock, tier: opts.baseline?.evmTier, probe: profiler }
         executed =
-          fastFork !== undefined && state.kind === 'lmdb'
-            ? executeOnFastEvm(state.stateManager, block, fastFork, machine.common, input.ancestorHashes, clock, opts.baseline?.evmTier, profiler)
-            : await executeBlock(machine.vm, block, { clock, probe: profiler, stateRoot: state.kind === 'memory', observer })
+          fastFork === undefined
+            ? await executeBlock(machine.vm, block, { clock, probe: profiler, stateRoot: state.kind === 'memory', observer })
+            : state.kind === 'lmdb'
+              ? executeOnFastEvm(new FlatBackend(state.stateManager), block, fast)
+              : await executeOnFastEvmInMemory(state.stateManager, state.nodeStore, block, fast)
         if (state.kind === 'lmdb') {
           if (opts.stateDiffs === true) diff = summarizeDiff(await state.stateManager.takeBlockDiff())
           else state.stateManager.resetBlockDiff()
@@ -228,7 +232,10 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
  * execution (LMDB misses inside it are timed as stateLoad by the store), the changes left in the overlay for
  * the engine's merkleization and persistence.
  */
-function executeOnFastEvm(sm: FlatStateManager, block: Block, fork: Fork, common: Common, ancestors: ReadonlyMap<bigint, Uint8Array>, clock: PhaseClock, tier: EvmTier | undefined, probe: OpcodeProfiler | undefined): ExecutedBlock {
+type FastRun = { fork: Fork; common: Common; ancestors: ReadonlyMap<bigint, Uint8Array>; clock: PhaseClock; tier: EvmTier | undefined; probe: OpcodeProfiler | undefined }
+
+function executeOnFastEvm(backend: StateBackend, block: Block, p: FastRun): ExecutedBlock {
+  const { clock } = p
   clock.enter(Phase.senderRecovery)
   try {
     for (const tx of block.transactions) tx.getSenderAddress()
@@ -237,10 +244,25 @@ function executeOnFastEvm(sm: FlatStateManager, block: Block, fork: Fork, common
   }
   clock.enter(Phase.execution)
   try {
-    return runFastBlock(new FlatBackend(sm), block, { fork, chainId: common.chainId(), ancestors, daoForkBlock: common.chainId() === 1n ? 1_920_000n : undefined, tier, probe })
+    return runFastBlock(backend, block, { fork: p.fork, chainId: p.common.chainId(), ancestors: p.ancestors, daoForkBlock: p.common.chainId() === 1n ? 1_920_000n : undefined, tier: p.tier, probe: p.probe })
   } finally {
     clock.exit()
   }
+}
+
+/**
+ * `--storage memory`: the fast EVM reads the trie in the node store; its changes then go through the
+ * state manager (execution), whose state root (merkleization) and commit into the node store
+ * (persistence) follow, as `executeBlock` does them.
+ */
+async function executeOnFastEvmInMemory(sm: ReplayStateManager, nodes: NodeStore, block: Block, p: FastRun): Promise<ExecutedBlock> {
+  const backend = new TrieBackend(sm, nodes, p.clock)
+  const executed = executeOnFastEvm(backend, block, p)
+  await sm.checkpoint()
+  await p.clock.time(Phase.execution, () => backend.writeTo())
+  const stateRoot = await sm.getStateRoot()
+  await p.clock.time(Phase.persistence, () => sm.commit())
+  return { ...executed, stateRoot }
 }
 
 /** The end of a historical batch: the batch is full, the unit ends, or the warm-up range ends. */
