@@ -27,7 +27,22 @@ const KINDS = 293
  * "Opcode profiling"): timing every opcode made profiled fast-EVM passes ~1.8x slower on the mixed chain,
  * as a clock read costs about as much as a cheap opcode there.
  */
-export const FAST_EVM_SAMPLE_STRIDE = 8
+export const FAST_EVM_SAMPLE_STRIDE = strideFromEnv(process.env.MEGABENCH_OPCODE_SAMPLE_STRIDE, 8)
+
+/**
+ * Opcodes the fast EVM's loop times on every execution besides the CALL family and CREATE: those whose cost
+ * is state access, hashing or logs (rare, expensive, and where cache misses show up). Every other opcode,
+ * cheap environment reads included, is sampled.
+ */
+const ALWAYS_TIMED: readonly number[] = [0x20, 0x31, 0x3b, 0x3c, 0x3f, 0x40, 0x54, 0x55, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xff]
+
+/** MEGABENCH_OPCODE_SAMPLE_STRIDE overrides the stride (1 = time every opcode), for measuring the policy. */
+function strideFromEnv(v: string | undefined, dflt: number): number {
+  if (v === undefined || v === '') return dflt
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new Error(`MEGABENCH_OPCODE_SAMPLE_STRIDE must be an integer 1…1000000 (got ${JSON.stringify(v)})`)
+  return n
+}
 
 /** Wrapped opcode maps → the EVM's own map they replaced. */
 const WRAPPED = new WeakMap<OpcodeMapEntry[], OpcodeMapEntry[]>()
@@ -130,7 +145,7 @@ export class OpcodeProfiler implements ExecutionProbe, FastBlockProbe {
   /** Executions the fast EVM's loop ran outside an opcode region (sampling), per opcode. */
   private readonly untimed = new Float64Array(256)
   readonly calibration: TimerCalibration
-  /** The fast EVM's loop: opcodes timed on every execution (host, system: state access, hashing, calls, logs). */
+  /** The fast EVM's loop: opcodes timed on every execution (calls, creates, state access, hashing, logs). */
   readonly alwaysTimed: Uint8Array
   /** The fast EVM's loop: other opcodes are timed on about one execution in this many (1 = all). */
   readonly sampleStride: number
@@ -139,10 +154,7 @@ export class OpcodeProfiler implements ExecutionProbe, FastBlockProbe {
     this.calibration = calibration
     this.sampleStride = Math.max(1, Math.floor(opts.sampleStride ?? FAST_EVM_SAMPLE_STRIDE))
     this.alwaysTimed = new Uint8Array(256)
-    for (let op = 0; op < 256; op++) {
-      const c = OPCODES[op]!.category
-      if (c === 'host' || c === 'system' || FRAME_OPCODES.has(op)) this.alwaysTimed[op] = 1
-    }
+    for (const op of [...FRAME_OPCODES, ...ALWAYS_TIMED]) this.alwaysTimed[op] = 1
   }
 
   /** Installs the wrappers on `evm`. */
