@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 
 import { enginesFromOptions } from '../src/cli/replay.js'
+import { extractCounters } from '../src/gate/counters.js'
 import { fingerprint, fingerprintKey } from '../src/gate/fingerprint.js'
 import { formatSummary } from '../src/output/summary.js'
 import { replay } from '../src/run/replay.js'
@@ -75,8 +76,15 @@ describe('baseline --evm fast (the fast EVM over flat state, caches and tries on
     expect(real.engines[0]!.baseline!.evm).toMatchObject({ fastBlocks: 4, ethereumjsBlocks: files.length - 4 })
   }, 300_000)
 
-  test('behavior: the gate fingerprint tells the baseline EVMs apart', async () => {
+  test('behavior: gate counters of the fast baseline are deterministic; the fingerprint tells the baseline EVMs apart', async () => {
     const fast = await replay({ source: await createChainSource({ dir: MIXED, to: 2 }), sourcePaths: [MIXED], engines: ['baseline'], baseline: { evm: 'fast' }, warmup: 0 })
+    const again = await replay({ source: await createChainSource({ dir: MIXED, to: 2 }), sourcePaths: [MIXED], engines: ['baseline'], baseline: { evm: 'fast' }, warmup: 0 })
+    const [a, b] = [extractCounters(fast).engines[0]!, extractCounters(again).engines[0]!]
+    expect(a.config).toMatchObject({ evm: 'fast' })
+    expect(a.totals).toEqual(b.totals)
+    expect(a.blocks).toEqual(b.blocks)
+    expect(a.blocks.every((x) => x.values['block.evm.fast'] === 1 && x.values['block.cache.l2.account.misses'] !== undefined)).toBe(true)
+    expect(fingerprintKey(fingerprint(fast))).toBe(fingerprintKey(fingerprint(again)))
     const ejs = await replay({ source: await createChainSource({ dir: MIXED, to: 2 }), sourcePaths: [MIXED], engines: ['baseline'], warmup: 0 })
     expect(fingerprintKey(fingerprint(fast))).not.toBe(fingerprintKey(fingerprint(ejs)))
     // The default run's fingerprint has no baseline EVM fields (earlier runs stay comparable).

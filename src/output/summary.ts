@@ -108,6 +108,14 @@ function engineSummary(e: EngineResult, top: number): string[] {
   }
   if (prof) {
     const c = prof.coverage
+    const ev = e.mega?.evm ?? e.baseline?.evm
+    if (ev !== undefined && ev.requested === 'fast') {
+      // Which probe measured which blocks: the fast EVM's (sampled timing, exact counts) or @ethereumjs's where it fell back.
+      out.push(
+        `opcode profile from the fast EVM's instrumented interpreter (${ev.fastBlocks} block${ev.fastBlocks === 1 ? '' : 's'}; cheap opcodes timed on a 1-in-N sample, counts exact)` +
+          `${ev.ethereumjsBlocks > 0 ? ` and @ethereumjs/evm's probe (${ev.ethereumjsBlocks} block${ev.ethereumjsBlocks === 1 ? '' : 's'})` : ''}`,
+      )
+    }
     out.push(
       `top ${Math.min(top, prof.rows.length)} opcodes by exclusive time (child frames excluded; ` +
         `timer cost of ${fmt(prof.calibration.inRegionMs * 1e6, 0)}–${fmt(prof.calibration.perRegionMs * 1e6, 0)} ns per region subtracted)`,

@@ -165,6 +165,11 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   private async storageValue(address: Uint8Array, key: Uint8Array): Promise<Uint8Array> {
+    return this.knownStorageValue(address, key) ?? this.proveSlot(address, key)
+  }
+
+  /** A slot's value from the overlay or flat state; undefined when a witness DB must prove it with the trie. */
+  private knownStorageValue(address: Uint8Array, key: Uint8Array): Uint8Array | undefined {
     const hex = bytesToUnprefixedHex(address)
     const slot = bytesToUnprefixedHex(key)
     const v = this.storage.get(hex)?.get(slot)
@@ -175,7 +180,7 @@ export class FlatStateManager implements StateManagerInterface {
     const flat = this.store.read(CacheKind.storage, `s${hex}${slot}`, 'storage', () => concatBytes(keccak256(address), keccak256(key)))
     if (flat !== null) return flat
     if (this.complete) return new Uint8Array(0)
-    return this.proveSlot(address, key)
+    return undefined
   }
 
   async getCode(address: Address): Promise<Uint8Array> {
@@ -608,16 +613,10 @@ export class FlatStateManager implements StateManagerInterface {
 
   /** A slot's value as execution sees it (unpadded bytes; empty = zero), synchronously. `key`: 32 bytes. */
   storageValueSync(address: Uint8Array, key: Uint8Array): Uint8Array {
-    const hex = bytesToUnprefixedHex(address)
-    const slot = bytesToUnprefixedHex(key)
-    const v = this.storage.get(hex)?.get(slot)
-    if (v !== undefined) return v
-    if (this.wiped.has(hex)) return new Uint8Array(0)
-    const e = this.accounts.get(hex)
-    if (e !== undefined && e.rlp === null) return new Uint8Array(0)
-    const flat = this.store.read(CacheKind.storage, `s${hex}${slot}`, 'storage', () => concatBytes(keccak256(address), keccak256(key)))
-    if (flat !== null) return flat
-    if (this.complete) return new Uint8Array(0)
+    return this.knownStorageValue(address, key) ?? this.proveSlotSync(address, key)
+  }
+
+  private proveSlotSync(address: Uint8Array, key: Uint8Array): Uint8Array {
     const rlp = this.persistedAccountRlpSync(address)
     let value: Uint8Array = new Uint8Array(0)
     const storageRoot = rlp === null ? KECCAK256_RLP : (RLP.decode(rlp) as Uint8Array[])[2]!
@@ -631,7 +630,7 @@ export class FlatStateManager implements StateManagerInterface {
         throw err
       }
     }
-    this.store.l1.set(`s${hex}${slot}`, value)
+    this.store.l1.set(`s${bytesToUnprefixedHex(address)}${bytesToUnprefixedHex(key)}`, value)
     return value
   }
 
