@@ -528,6 +528,8 @@ export function withSpread(value: number, spread: Spread | null | undefined, dig
 
 export type SummaryRow = {
   series: string
+  /** Which EVM executed the blocks: @ethereumjs/evm, or the fast EVM (its tier) with any fallbacks counted. */
+  evm: string
   verified: number
   blocks: number
   txs: number
@@ -544,8 +546,13 @@ export function summaryRows(runs: readonly LabeledRun[]): SummaryRow[] {
     r.result.engines.map((e) => {
       const ok = hasVerified(e)
       const t = e.totals
+      const ev = e.mega?.evm ?? e.baseline?.evm
       return {
         series: seriesName(runs, r, e),
+        evm:
+          e.evm !== 'fast' || ev === undefined
+            ? '@ethereumjs/evm'
+            : `fast EVM${ev.tier === undefined ? '' : ` (${ev.tier})`}${ev.ethereumjsBlocks > 0 ? `: ${ev.fastBlocks} blocks; @ethereumjs/evm ${ev.ethereumjsBlocks}` : ''}`,
         verified: t.verifiedBlocks,
         blocks: t.blocks,
         txs: t.txs,
