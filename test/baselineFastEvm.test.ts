@@ -94,6 +94,9 @@ describe('baseline --evm fast (the fast EVM over flat state, caches and tries on
 
   test('CLI: --evm and --evm-tier apply to the baseline; replay through bin and sweep', async () => {
     expect(enginesFromOptions({ evm: 'fast', evmTier: 'interpreter' }).baseline).toEqual({ evm: 'fast', evmTier: 'interpreter' })
+    // With the mega engine, --evm is the mega engine's: the baseline stays the @ethereumjs reference of the differential.
+    expect(enginesFromOptions({ engine: 'both', evm: 'fast' }).baseline).toEqual({})
+    expect(enginesFromOptions({ engine: 'both', evm: 'fast' }).mega.evm).toBe('fast')
     const dir = await tempDir()
     const r = await runCli(['replay', '--chain', MIXED, '--to', '3', '--evm', 'fast', '--mode', 'historical', '--warmup', '0', '--out', join(dir, 'run'), '--no-report', '--json'])
     expect(r.stderr).toBe('')

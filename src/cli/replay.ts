@@ -115,11 +115,12 @@ export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineNam
     }
   }
   if (tiers !== undefined && !(evms ?? []).includes('fast')) throw new UsageError('--evm-tier applies to the fast EVM (--evm fast or ethereumjs,fast)')
-  // --evm and --evm-tier apply to every engine run: baseline and mega variants per EVM (and tier).
+  // --evm and --evm-tier choose the EVM of the engine being measured: the baseline's when it runs alone; with
+  // the mega engine, the mega engine's, while the baseline stays on @ethereumjs/evm, the differential's reference.
   const evmSetting = evms === undefined ? undefined : evms.length === 1 ? (evms[0] as 'ethereumjs' | 'fast') : (evms as ('ethereumjs' | 'fast')[])
   return {
     engines,
-    baseline: { evm: evmSetting, evmTier: tiers?.[0] as EvmTier | undefined },
+    baseline: engines.includes('mega') ? {} : { evm: evmSetting, evmTier: tiers?.[0] as EvmTier | undefined },
     mega: {
       verifyMpt: parseVerifyMpt(opts.verifyMpt),
       senderWorkers: opts.senderWorkers ?? DEFAULT_MEGA_SETTINGS.senderWorkers,
