@@ -28,7 +28,7 @@ import { recordSenders, useCachedSenders } from '../senders.js'
 import { AncestorChain } from './ancestors.js'
 import { KzgUnavailable, ensurePrecompileCrypto, kzgBackend } from './crypto.js'
 import { advanceNetworkCommon, createChainCommon, createNetworkCommon } from './common.js'
-import { type ExecutedBlock, executeBlock } from './executeBlock.js'
+import { type ExecutedBlock, executeBlock, recoverSenders } from './executeBlock.js'
 import { FlatBackend, TrieBackend } from './fastBackend.js'
 import type { StateBackend } from '../../evm/state.js'
 import { fastForkOf, runFastBlock } from '../fastBlock.js'
@@ -236,12 +236,7 @@ type FastRun = { fork: Fork; common: Common; ancestors: ReadonlyMap<bigint, Uint
 
 function executeOnFastEvm(backend: StateBackend, block: Block, p: FastRun): ExecutedBlock {
   const { clock } = p
-  clock.enter(Phase.senderRecovery)
-  try {
-    for (const tx of block.transactions) tx.getSenderAddress()
-  } finally {
-    clock.exit()
-  }
+  recoverSenders(block, clock)
   clock.enter(Phase.execution)
   try {
     return runFastBlock(backend, block, { fork: p.fork, chainId: p.common.chainId(), ancestors: p.ancestors, daoForkBlock: p.common.chainId() === 1n ? 1_920_000n : undefined, tier: p.tier, probe: p.probe })
