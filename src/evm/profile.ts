@@ -35,6 +35,11 @@ export interface FastEvmProbe {
   enterPrecompile(address: number): void
   exit(): void
   /**
+   * Closes a sampled opcode's region; false if the probe dropped the sample (an outlier: the time stays with
+   * the enclosing region, and the execution counts as untimed).
+   */
+  exitSample(): boolean
+  /**
    * One counted execution of `op`, with its static and dynamic gas; `timed` false if it ran outside an
    * opcode region (sampling: its time is then in the interpreter's region, for the probe to apportion).
    */
@@ -199,11 +204,15 @@ function interpretProfiled(e: Evm, f: Frame, p: FastEvmProbe, pending: Pending[]
       if (err instanceof Halt && haltCounts(op, err.reason)) p.counted(op, g, 0, timed)
       throw err
     }
+    let kept = timed
     if (timed) {
-      p.exit()
-      if (sampler.skip < 0) sampler.skip = nextSkip(p.sampleStride)
+      if (always[op] === 1) p.exit()
+      else {
+        kept = p.exitSample()
+        sampler.skip = nextSkip(p.sampleStride)
+      }
     }
-    p.counted(op, g, before - f.gas, timed)
+    p.counted(op, g, before - f.gas, kept)
   }
 }
 

@@ -44,6 +44,13 @@ function strideFromEnv(v: string | undefined, dflt: number): number {
   return n
 }
 
+/**
+ * A sampled execution of a cheap opcode taking longer than this (ms) was interrupted (preemption, a
+ * garbage collection): scaled up by the sampling it would count many times over, so it is dropped (its
+ * time stays in the interpreter's region, the rest of the window).
+ */
+const SAMPLE_OUTLIER_MS = 0.25
+
 /** Wrapped opcode maps → the EVM's own map they replaced. */
 const WRAPPED = new WeakMap<OpcodeMapEntry[], OpcodeMapEntry[]>()
 
@@ -223,6 +230,16 @@ export class OpcodeProfiler implements ExecutionProbe, FastBlockProbe {
   exit(): void {
     this.close()
   }
+  exitSample(): boolean {
+    const kind = this.stack.kindAt(0)
+    const exclusive = this.stack.exit()
+    if (this.stack.lastInclusive > SAMPLE_OUTLIER_MS) {
+      this.stack.returnLastToParent()
+      return false
+    }
+    this.account(kind, exclusive)
+    return true
+  }
   counted(op: number, staticGas: number, dynamicGas: number, timed: boolean): void {
     this.count[op]! += 1
     if (!timed) this.untimed[op]! += 1
@@ -235,7 +252,12 @@ export class OpcodeProfiler implements ExecutionProbe, FastBlockProbe {
 
   private close(): void {
     const kind = this.stack.kindAt(0)
-    this.exclusiveMs[kind]! += this.stack.exit()
+    this.account(kind, this.stack.exit())
+  }
+
+  /** The region of `kind` just closed (`exclusive` ms): its times, count and nesting. */
+  private account(kind: number, exclusive: number): void {
+    this.exclusiveMs[kind]! += exclusive
     this.inclusiveMs[kind]! += this.stack.lastInclusive
     this.regions[kind]! += 1
     this.children[kind]! += this.stack.lastChildren
