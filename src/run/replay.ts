@@ -240,8 +240,8 @@ function tiersOf(mega: MegaSettings): readonly EvmTier[] {
 }
 
 /**
- * The variants of a run (engine × mode × EVM × threads) and, with opcodes, their profiled twins (the fast
- * EVM's run its instrumented interpreter, whatever the tier); parallel workers run unprofiled, so those
+ * The variants of a run (engine × mode × EVM × threads) and, with opcodes, their profiled twins (those of
+ * the fast EVM run its instrumented interpreter, whatever the tier); parallel workers run unprofiled, so those
  * variants have none.
  */
 function buildVariants(modes: readonly SyncMode[], engineNames: readonly EngineName[], mega: MegaSettings, opcodes: boolean, baseline?: BaselineSettings): { variants: Variant[]; twins: Variant[] } {

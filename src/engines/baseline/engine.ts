@@ -125,7 +125,8 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         // On LMDB the engine computes the root itself (live: every block; historical: per batch),
         // after taking the block's net diff: the diff reads pre-block values the root would move.
         const observer = input.warmup === true ? undefined : opts.accessSets
-        // --evm fast: the fast EVM over the same flat state (LMDB only; the access-set probe hooks @ethereumjs).
+        // --evm fast: the fast EVM over the same state (flat state on LMDB, or the in-memory trie); not in the
+        // access pass, whose probe hooks @ethereumjs.
         const fastFork = opts.baseline?.evm === 'fast' && observer === undefined ? fastForkOf(machine.common) : undefined
         evmUsed = fastFork !== undefined ? 'fast' : 'ethereumjs'
         const fast = { fork: fastFork!, common: machine.common, ancestors: input.ancestorHashes, clock, tier: opts.baseline?.evmTier, probe: profiler }
@@ -227,13 +228,13 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
   }
 }
 
-/**
- * A block on the fast EVM over the flat state: senders first (their own phase, as `executeBlock` does), then
- * execution (LMDB misses inside it are timed as stateLoad by the store), the changes left in the overlay for
- * the engine's merkleization and persistence.
- */
 type FastRun = { fork: Fork; common: Common; ancestors: ReadonlyMap<bigint, Uint8Array>; clock: PhaseClock; tier: EvmTier | undefined; probe: OpcodeProfiler | undefined }
 
+/**
+ * A block on the fast EVM over `backend`: senders first (their own phase, as `executeBlock` does), then
+ * execution (on LMDB, misses inside it are timed as stateLoad by the store); on LMDB the changes are left in
+ * the overlay for the engine's merkleization and persistence.
+ */
 function executeOnFastEvm(backend: StateBackend, block: Block, p: FastRun): ExecutedBlock {
   const { clock } = p
   recoverSenders(block, clock)
