@@ -17,7 +17,12 @@
  *   invalid opcode; counted when @ethereumjs's logic throws (invalid jump, initcode too large, TSTORE in a
  *   static frame, stack overflow, underflow of an opcode without a dynamic-gas handler).
  * - gas: static (the fast EVM's static table) and dynamic (what the handler charged beyond it; for
- *   CALL-family and CREATE excluding the gas given to the child frame), and the gas child frames used.
+ *   CALL-family and CREATE excluding the gas given to the child frame), and the gas child frames used
+ *   (precompiles included). Each opcode's static + dynamic sum equals @ethereumjs's (their split differs
+ *   for some opcodes, e.g. LOGn's topics); one known difference: the gas a CREATE forfeits to an address
+ *   collision (EIP-7610, no frame runs) is dynamic gas here and child gas there.
+ * - the rules above mirror @ethereumjs/evm 10.1.3 (where its gas and logic handlers throw): a new opcode or
+ *   halt (e.g. Prague's) needs `EJS_DYNAMIC` and `haltCounts` checked against it.
  */
 import { type CallResult, type Evm, Frame, Halt, HaltReason, OOG, returnFromCall, returnFromCreate } from './interpreter.js'
 import type { Precompiles } from './precompiles.js'
