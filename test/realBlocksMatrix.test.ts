@@ -236,6 +236,9 @@ describe('scripts/verify-matrix.mjs (npm run verify:matrix)', () => {
       'baseline/lmdb',
       'baseline/memory',
       'historical/lmdb',
+      'baseline/lmdb/fast',
+      'baseline/memory/fast',
+      'historical/lmdb/fast',
       'mega/ethereumjs',
       'mega/fast',
       'both/ethereumjs',
@@ -246,7 +249,7 @@ describe('scripts/verify-matrix.mjs (npm run verify:matrix)', () => {
       expect(c[5]).toBe(c[1]!.startsWith('both/') ? '3' : '-')
       expect(Number(c[6])).toBeGreaterThan(0)
     }
-    expect(r.stdout).toContain('every block verified on every path (7 runs)')
+    expect(r.stdout).toContain('every block verified on every path (10 runs)')
     expect(await readdir(tmp)).toEqual([])
   })
 
