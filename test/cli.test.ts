@@ -245,7 +245,7 @@ describe('megabench report (spawned binary)', () => {
     const md = await runCli(['report', join(dir, 'run'), '--format', 'md'])
     expect(md.code).toBe(0)
     expect(md.stdout).toMatch(/^# megabench report/)
-    expect(md.stdout).toContain('| baseline/live | 1/1 |')
+    expect(md.stdout).toContain('| baseline/live | @ethereumjs/evm | 1/1 |')
     const html = await runCli(['report', join(dir, 'run', 'run.json'), '--out', join(dir, 'r.html')])
     expect(html.code).toBe(0)
     expect(html.stdout).toBe(`wrote ${join(dir, 'r.html')}\n`)

@@ -44,6 +44,9 @@ const PATHS: { name: string; flags: string; p: Partial<ReplayParameters> }[] = [
   { name: 'baseline on LMDB', flags: '(default)', p: { storage: LMDB } },
   { name: 'baseline in memory', flags: '--storage memory', p: { storage: { kind: 'memory' } } },
   { name: 'baseline on LMDB, historical', flags: '--mode historical', p: { storage: LMDB, modes: ['historical'] } },
+  { name: 'baseline on LMDB, fast EVM', flags: '--evm fast', p: { storage: LMDB, baseline: { evm: 'fast' } } },
+  { name: 'baseline in memory, fast EVM', flags: '--storage memory --evm fast', p: { storage: { kind: 'memory' }, baseline: { evm: 'fast' } } },
+  { name: 'baseline on LMDB, historical, fast EVM', flags: '--mode historical --evm fast', p: { storage: LMDB, modes: ['historical'], baseline: { evm: 'fast' } } },
   { name: 'mega on @ethereumjs/evm', flags: '--engine mega --evm ethereumjs', p: { engines: ['mega'], mega: mega('ethereumjs') } },
   { name: 'mega on the fast EVM', flags: '--engine mega --evm fast', p: { engines: ['mega'], mega: mega('fast') } },
   { name: 'both engines', flags: '--engine both', p: { storage: LMDB, engines: ['baseline', 'mega'], mega: mega('ethereumjs') } },
@@ -233,6 +236,9 @@ describe('scripts/verify-matrix.mjs (npm run verify:matrix)', () => {
       'baseline/lmdb',
       'baseline/memory',
       'historical/lmdb',
+      'baseline/lmdb/fast',
+      'baseline/memory/fast',
+      'historical/lmdb/fast',
       'mega/ethereumjs',
       'mega/fast',
       'both/ethereumjs',
@@ -243,7 +249,7 @@ describe('scripts/verify-matrix.mjs (npm run verify:matrix)', () => {
       expect(c[5]).toBe(c[1]!.startsWith('both/') ? '3' : '-')
       expect(Number(c[6])).toBeGreaterThan(0)
     }
-    expect(r.stdout).toContain('every block verified on every path (7 runs)')
+    expect(r.stdout).toContain('every block verified on every path (10 runs)')
     expect(await readdir(tmp)).toEqual([])
   })
 

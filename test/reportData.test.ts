@@ -130,7 +130,7 @@ describe('report data shaping', () => {
     const failed = runResult([live], [{ engine: 'baseline/live', block: 3, origin: 'b3', field: 'stateRoot', expected: '0x1', actual: '0x2' }])
     const md = renderMarkdown([{ label: 'f', result: failed }], [])
     expect(md).toContain('> **VERIFICATION FAILED**: baseline/live: 1 of 3 blocks not verified (state root 2/3 match, 1 FAIL (MPT on LMDB, root after every block))')
-    expect(md).toContain('| baseline/live | 2/3 |')
+    expect(md).toContain('| baseline/live | @ethereumjs/evm | 2/3 |')
     // The profile also covers the failed block: no opcode table from it.
     expect(md).not.toContain('## Top 15 opcodes')
     expect(md).toContain('No data: the opcode profile of baseline/live also covers its 1 failed block')
@@ -165,7 +165,7 @@ describe('reports tell the truth (issue 18)', () => {
     const study = studyVsMeasured(runs, [])
     expect(study.find((r) => r.id === 1)).toMatchObject({ measured: null, measuredOn: 'replay --mode historical' })
     const md = renderMarkdown(runs, [])
-    expect(md).toContain('| baseline/live | 0/2 | no data: no verified block | – | – | – | – | – | – | – |')
+    expect(md).toContain('| baseline/live | @ethereumjs/evm | 0/2 | no data: no verified block | – | – | – | – | – | – | – |')
 
     // Verified blocks without transactions: an all-zero tx/s chart is not drawn either.
     const empty = [{ label: 'e', result: runResult([engine('live', hist100, { blocks: [block(1, true, 0), block(2, true, 0)] })]) }]
@@ -290,7 +290,7 @@ describe('reports tell the truth (issue 18)', () => {
     const c = comparisons([{ label: 'r', result: runResult([e, engine('live', hist100, { blocks: OK() })]) }])
     expect(c.rows[0]!.spreads).toEqual([spreadOf(200, 160, 250), null])
     const md = renderMarkdown(runs, [])
-    expect(md).toContain('| baseline/historical | 2/2 | 200 ±22.5% (160–250, 2 passes) | 20.00 | 100 ±22.5% (80–125, 2 passes) ms |')
+    expect(md).toContain('| baseline/historical | @ethereumjs/evm | 2/2 | 200 ±22.5% (160–250, 2 passes) | 20.00 | 100 ±22.5% (80–125, 2 passes) ms |')
     expect(md).toContain('| avg ns (range over 2 passes) |')
     expect(md).toContain('| 1 | SLOAD | host | 10 | 6.00 | 60.0 | 60.0 | 600,000 (500,000–700,000) |')
     expect(md).toContain('Opcode-probe overhead: baseline/historical: profiled passes took 1.20x the time of unprofiled ones (slower)')

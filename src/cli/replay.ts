@@ -9,7 +9,7 @@ import { DEFAULT_FIXTURES } from '../run/environment.js'
 import type { EngineName, SyncMode, VerifyMpt } from '../engines/types.js'
 import type { SenderSource } from '../engines/senders.js'
 import { DEFAULT_REPEATS, DEFAULT_WARMUP_PASSES } from '../protocol/index.js'
-import { DEFAULT_MEGA_SETTINGS, type MegaSettings, type ReplayStorage, countPasses, replay } from '../run/replay.js'
+import { type BaselineSettings, DEFAULT_MEGA_SETTINGS, type MegaSettings, type ReplayStorage, countPasses, replay } from '../run/replay.js'
 import { enforceMemoryLimit } from '../storage/cgroup.js'
 import { splitBudget } from '../storage/memory.js'
 import { UsageError } from '../errors/index.js'
@@ -91,7 +91,7 @@ export function analysisOptions(opts: Pick<ReplayCliOptions, 'analyze' | 'tps' |
 }
 
 /** --engine, --threads, --verify-mpt, --state-diffs, --sender-workers → engines and mega settings. */
-export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineName[]; mega: MegaSettings } {
+export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineName[]; mega: MegaSettings; baseline: BaselineSettings } {
   const e = opts.engine ?? 'baseline'
   // both = baseline,mega; a comma list names the engines in the order their variants run (src/protocol).
   const list = e === 'both' ? ['baseline', 'mega'] : e.split(',')
@@ -112,13 +112,17 @@ export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineNam
     throw new UsageError(`--evm-tier takes ${EVM_TIERS.join(', ')} or several comma-separated (got ${JSON.stringify(opts.evmTier)})`)
   }
   if (!engines.includes('mega')) {
-    for (const [flag, set] of [['--threads', opts.threads !== undefined], ['--verify-mpt', opts.verifyMpt !== undefined], ['--state-diffs', opts.stateDiffs !== undefined], ['--sender-workers', opts.senderWorkers !== undefined], ['--evm', opts.evm !== undefined], ['--evm-tier', opts.evmTier !== undefined]] as const) {
+    for (const [flag, set] of [['--threads', opts.threads !== undefined], ['--verify-mpt', opts.verifyMpt !== undefined], ['--state-diffs', opts.stateDiffs !== undefined], ['--sender-workers', opts.senderWorkers !== undefined]] as const) {
       if (set) throw new UsageError(`${flag} applies to --engine mega or both`)
     }
   }
   if (tiers !== undefined && !(evms ?? []).includes('fast')) throw new UsageError('--evm-tier applies to the fast EVM (--evm fast or ethereumjs,fast)')
+  // --evm and --evm-tier choose the EVM of the engine being measured: the baseline's when it runs alone; with
+  // the mega engine, the mega engine's, while the baseline stays on @ethereumjs/evm, the differential's reference.
+  const evmSetting = evms === undefined ? undefined : evms.length === 1 ? (evms[0] as 'ethereumjs' | 'fast') : (evms as ('ethereumjs' | 'fast')[])
   return {
     engines,
+    baseline: engines.includes('mega') ? {} : { evm: evmSetting, evmTier: tiers?.[0] as EvmTier | undefined },
     mega: {
       verifyMpt: parseVerifyMpt(opts.verifyMpt),
       senderWorkers: opts.senderWorkers ?? DEFAULT_MEGA_SETTINGS.senderWorkers,
@@ -211,7 +215,7 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   if (opts.shard !== undefined) Object.assign(opts, await applyShard(opts, parseShard(opts.shard), DEFAULT_FIXTURES))
   const { source, paths, total, range, workload } = await sourceFromOptions(opts)
   const { storage, modes } = storageFromOptions(opts)
-  const { engines, mega } = enginesFromOptions(opts)
+  const { engines, mega, baseline } = enginesFromOptions(opts)
   const analyses = analysisOptions(opts)
   const senders = parseSenders(opts.senders)
   const protocol = protocolFromOptions(opts)
@@ -233,7 +237,7 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   const reservation = await OutputReservation.reserve(outDir, 'replay', { force: opts.force, inputs: paths })
   let result
   try {
-    const passes = countPasses({ modes, engines, mega, opcodes: opts.opcodes === true, ...protocol })
+    const passes = countPasses({ modes, engines, mega, baseline, opcodes: opts.opcodes === true, ...protocol })
     const progress = createProgress(total * passes, opts.json !== true)
     const cpu = profile === 'cpu' ? await startCpuProfile() : undefined
     let cpuProfile: CpuProfile | undefined
@@ -246,6 +250,7 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
         modes,
         engines,
         mega,
+        baseline,
         opcodes: opts.opcodes === true,
         senders,
         ...protocol,

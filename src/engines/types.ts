@@ -68,6 +68,20 @@ export type BlockRun = {
   storage?: BlockStorageDelta | undefined
   /** The block's net state change (when state diffs are requested, and always for the mega engine). */
   diff?: BlockDiffSummary | undefined
+  /** The EVM that executed the block (the fast EVM falls back to @ethereumjs/evm where it does not apply). */
+  evm?: 'ethereumjs' | 'fast' | undefined
+}
+
+/** Options of the baseline engine. */
+export type BaselineOptions = {
+  /**
+   * The EVM executing transactions: @ethereumjs/evm (default) or the fast EVM (src/evm/) over the same
+   * flat state, caches and tries on LMDB, or over the in-memory trie (Byzantium-and-later blocks; others
+   * fall back to @ethereumjs/evm).
+   */
+  evm?: 'ethereumjs' | 'fast' | undefined
+  /** The fast EVM's tier (default DEFAULT_EVM_TIER). */
+  evmTier?: EvmTier | undefined
 }
 
 /** Digest and size of a block's net state diff (megabench-diff-v1), compared across engines. */
@@ -136,6 +150,8 @@ export type RunUnitOptions = {
   storage: StorageOptions
   /** Receives the unit's storage statistics when it ends (LMDB backend). */
   onUnitStats?: ((stats: UnitStorageStats) => void) | undefined
+  /** Baseline engine options (ignored by the mega engine). */
+  baseline?: BaselineOptions | undefined
   /** Mega engine options (ignored by the baseline). */
   mega?: MegaOptions | undefined
   /** Receives the mega engine's statistics when a unit ends. */

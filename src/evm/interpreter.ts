@@ -9,6 +9,7 @@ import { keccak256 } from '../util/keccak.js'
 import type { Rules } from './forks.js'
 import { type Precompiles } from './precompiles.js'
 import { type Program, runTiered } from './compiler.js'
+import { type FastEvmProbe, executeProfiled, profiledPrecompiles } from './profile.js'
 import { DEFAULT_EVM_TIER, type EvmTier, compileThreshold } from './tiers.js'
 import { type Acct, EMPTY_CODE_HASH, WorldState, fromHex, hex } from './state.js'
 
@@ -776,7 +777,7 @@ function call(e: Evm, f: Frame, kind: CallKind): void {
 }
 
 /** A call's outcome in the calling frame: gas back, output copied, return data, success flag pushed. */
-function returnFromCall(f: Frame, res: CallResult): void {
+export function returnFromCall(f: Frame, res: CallResult): void {
   f.gas += res.gasLeft
   const out = res.output
   const n = Math.min(f.retSize, out.length)
@@ -786,7 +787,7 @@ function returnFromCall(f: Frame, res: CallResult): void {
 }
 
 /** A create's outcome in the creating frame: gas back, revert data as return data, the address (or 0) pushed. */
-function returnFromCreate(f: Frame, addr: string, res: CallResult): void {
+export function returnFromCreate(f: Frame, addr: string, res: CallResult): void {
   f.gas += res.gasLeft
   f.returnData = res.status === 1 ? res.output : EMPTY
   push(f, res.status === 0 ? addrWord(addr) : 0n)
@@ -1145,6 +1146,8 @@ export class Evm {
   child: Frame | undefined = undefined
   /** Entries of a basic block before the compiler tier compiles it (-1: never; see compiler.ts). */
   readonly compileThreshold: number
+  /** The opcode probe (`WorldState.probe`): frames then run in profile.ts's instrumented loop, never compiled. */
+  readonly probe: FastEvmProbe | undefined
 
   constructor(
     readonly state: WorldState,
@@ -1157,6 +1160,8 @@ export class Evm {
   ) {
     this.tables = tablesFor(rules)
     this.compileThreshold = tier === 'interpreter' ? -1 : (threshold ?? compileThreshold(tier))
+    const probe = (this.probe = state.probe)
+    if (probe !== undefined) this.precompiles = profiledPrecompiles(precompiles, probe)
   }
 
   setTx(origin: string, gasPrice: bigint, blobHashes: bigint[]): void {
@@ -1180,13 +1185,13 @@ export class Evm {
    */
   callMessage(caller: string, to: string, codeAddr: string, value: bigint, data: Uint8Array, gas: number, depth: number, isStatic: boolean, transfer: 'call' | 'touch' | 'none'): CallResult {
     const x = this.enterCall(caller, to, codeAddr, value, data, gas, depth, isStatic, transfer)
-    return x instanceof Frame ? this.execute(x) : x
+    return x instanceof Frame ? (this.probe === undefined ? this.execute(x) : executeProfiled(this, x, this.probe)) : x
   }
 
   /** A contract creation at `addr` (the creator's nonce is already incremented), run to completion. */
   createMessage(caller: string, addr: string, value: bigint, initcode: Uint8Array, gas: number, depth: number): CallResult {
     const x = this.enterCreate(caller, addr, value, initcode, gas, depth)
-    return x instanceof Frame ? this.execute(x) : x
+    return x instanceof Frame ? (this.probe === undefined ? this.execute(x) : executeProfiled(this, x, this.probe)) : x
   }
 
   /**
@@ -1287,15 +1292,16 @@ export class Evm {
     return f
   }
 
-  private leaveCall(f: Frame): CallResult {
+  /** A frame's end as a call (its outcome; undone on failure). Also used by profile.ts's runner. */
+  leaveCall(f: Frame): CallResult {
     const res: CallResult = { status: f.status, gasLeft: f.gas, output: f.output }
     f.release()
     if (res.status !== 0) this.undo(f.snap, f.logsMark, f.refundMark, res)
     return res
   }
 
-  /** The end of a creation: the code deposit (or its failure), then as a call. */
-  private leaveCreate(f: Frame): CallResult {
+  /** The end of a creation: the code deposit (or its failure), then as a call. Also used by profile.ts's runner. */
+  leaveCreate(f: Frame): CallResult {
     f.release()
     const r = this.rules
     let status = f.status

@@ -1,4 +1,5 @@
 import { keccak256 } from '../util/keccak.js'
+import type { FastEvmProbe } from './profile.js'
 
 /** keccak256 of the empty string. */
 export const EMPTY_CODE_HASH = keccak256(new Uint8Array(0))
@@ -155,6 +156,9 @@ export class WorldState {
   private readonly dirtyAccts = new Set<Acct>()
   /** Accounts marked in the current transaction (a superset of those with slot writes to commit). */
   private readonly txAccts = new Set<Acct>()
+
+  /** The opcode probe every Evm over this state reports to (profile.ts); undefined = off. */
+  probe: FastEvmProbe | undefined = undefined
 
   constructor(readonly backend: StateBackend) {}
 

@@ -49,6 +49,8 @@ export function blockCounters(r: BlockRow): Record<string, number> {
     'block.stateReads.code': r.stateReads.code,
     'block.stateReads.codeBytes': r.stateReads.codeBytes,
   }
+  // Which EVM ran the block, where the fast EVM was asked for: a fallback to @ethereumjs changes it.
+  if (r.evm !== undefined && r.evm === 'fast') v['block.evm.fast'] = 1
   // What was verified is a counter too: a check that passed (1), was not made (0) or failed (−1). A version
   // that stops checking something changes this counter, and the gate says so.
   for (const [name, c] of Object.entries(r.checks)) v[`block.check.${name}`] = c.status === 'pass' ? 1 : c.status === 'fail' ? -1 : 0
@@ -119,6 +121,8 @@ export function extractCounters(run: RunResult): CounterSet {
           l1Bytes: e.storage?.config.l1Bytes ?? null,
           l2Bytes: e.storage?.config.l2Bytes ?? null,
           batch: e.storage?.config.batch ?? null,
+          // The fast EVM's runs only (the default @ethereumjs runs' counters stay as before).
+          ...(e.evm === 'fast' ? { evm: 'fast' } : {}),
         },
         totals: engineTotals(e),
         blocks: e.blocks.map((b, i) => ({ key: keys[i]!, number: b.number, values: blockCounters(b) })),

@@ -7,7 +7,7 @@ import { basename } from 'node:path'
  * It is generic on purpose: the whole `config` object of run.json is deep-compared (fields added by later
  * schema versions are covered without a change here) except the fields listed in FINGERPRINT_EXCLUDED,
  * which cannot affect the numbers; per engine run, the settings a run result records beside its numbers
- * (sync mode, storage budgets, the EVM asked for and the fast EVM's tier, threads, and any `config` object an engine result
+ * (sync mode, storage budgets, the EVM asked for (mega's, and the baseline's when fast) and the fast EVM's tier, threads, and any `config` object an engine result
  * carries); and the block set: every block row's (origin file name, number, hash). The source is compared
  * by its blocks, not by its path (checkouts differ in absolute paths).
  */
@@ -63,7 +63,9 @@ function engineSettings(e: unknown): unknown {
   const mega = isObj(e.mega)
     ? { threads: e.mega.threads, senderWorkers: e.mega.senderWorkers, evm: isObj(e.mega.evm) ? e.mega.evm.requested : null, evmTier: isObj(e.mega.evm) ? e.mega.evm.tier : undefined }
     : null
-  return normalize({ label: e.label, name: e.name, mode: e.mode, storage: storage ?? null, mega, config: e.config }, '')
+  // The baseline's EVM when it is the fast one (absent for @ethereumjs/evm: earlier runs' fingerprints stay equal).
+  const baselineEvm = isObj(e.baseline) && isObj(e.baseline.evm) && e.baseline.evm.requested === 'fast' ? { evm: 'fast', evmTier: e.baseline.evm.tier } : undefined
+  return normalize({ label: e.label, name: e.name, mode: e.mode, storage: storage ?? null, mega, baselineEvm, config: e.config }, '')
 }
 
 /** The fingerprint of a run result (parsed or raw JSON: fields the schema does not know are covered too). */

@@ -56,12 +56,12 @@ export function formatSummary(
   if (result.engines.length > 1 && result.engines.some((e) => e.name !== 'baseline')) out.push('', ...comparisonSummary(result))
   const d = result.decomposition
   if (d !== null) {
-    const hist = result.engines.find((e) => e.name === 'baseline' && e.mode === 'historical')
-    const live = result.engines.find((e) => e.name === 'baseline' && e.mode === 'live')
+    const hist = result.engines.find((e) => e.name === 'baseline' && e.mode === 'historical' && (d.evm === undefined || e.evm === d.evm))
+    const live = result.engines.find((e) => e.name === 'baseline' && e.mode === 'live' && (d.evm === undefined || e.evm === d.evm))
     const besides = hist !== undefined && live !== undefined ? differences(live, hist).filter((x) => !x.startsWith('mode:')) : []
     out.push('')
     out.push(
-      `live vs historical sync ${besides.length === 0 ? 'on the same blocks' : `(differing besides the mode: ${besides.join('; ')})`}: live ${timeRatioWords(d.slowdown, 'historical')} = merkleization ${fmt(d.merkleizationFactor, 2)}x ` +
+      `live vs historical sync${d.evm === undefined ? '' : ` (baseline on ${d.evm === 'fast' ? 'the fast EVM' : '@ethereumjs/evm'})`} ${besides.length === 0 ? 'on the same blocks' : `(differing besides the mode: ${besides.join('; ')})`}: live ${timeRatioWords(d.slowdown, 'historical')} = merkleization ${fmt(d.merkleizationFactor, 2)}x ` +
         `× persistence ${fmt(d.persistenceFactor, 2)}x (historical ${fmt(d.historicalTxPerSec, 0)} tx/s, live ${fmt(d.liveTxPerSec, 0)} tx/s; ` +
         `the study's Reth values: 14x = 9.3x × 1.5x)`,
     )
@@ -88,6 +88,13 @@ function engineSummary(e: EngineResult, top: number): string[] {
   for (const p of PHASES) phases.push([PHASE_LABELS[p], fmt(t.phases[p]), pct(t.phases[p], t.processingMs)])
   phases.push(['total', fmt(t.processingMs), '100.0%'])
   out.push(phases.toString())
+  const be = e.baseline?.evm
+  if (be !== undefined && be.requested === 'fast') {
+    out.push(
+      `EVM: the fast EVM${be.tier === undefined ? '' : ` (${be.tier})`} executed ${be.fastBlocks} block${be.fastBlocks === 1 ? '' : 's'}, @ethereumjs/evm ${be.ethereumjsBlocks} ` +
+        `(pre-Byzantium blocks, forks the fast EVM does not run, the access-set pass)`,
+    )
+  }
   if (e.storage !== null) out.push(...storageSummary(e.storage))
   if (e.mega !== null) out.push(...megaSummary(e.mega, t.txs))
 
@@ -98,9 +105,17 @@ function engineSummary(e: EngineResult, top: number): string[] {
       `opcode probe overhead: ${fmt(o.ratio, 2)}x (profiled ${fmt(o.profiledMs.median, 0)} ms vs unprofiled ${fmt(o.unprofiledMs.median, 0)} ms of block processing, same warm blocks` +
         `${o.profiledMs.n > 1 ? `, medians of ${o.profiledMs.n} passes` : ''})`,
     )
-  } else if (e.name === 'mega' && e.evm === 'fast') out.push('opcode profile: none (the fast EVM has no opcode probe yet)')
+  }
   if (prof) {
     const c = prof.coverage
+    const ev = e.mega?.evm ?? e.baseline?.evm
+    if (ev !== undefined && ev.requested === 'fast') {
+      // Which probe measured which blocks: the fast EVM's (sampled timing, exact counts) or @ethereumjs's where it fell back.
+      out.push(
+        `opcode profile from the fast EVM's instrumented interpreter (${ev.fastBlocks} block${ev.fastBlocks === 1 ? '' : 's'}; cheap opcodes timed on a 1-in-N sample, counts exact)` +
+          `${ev.ethereumjsBlocks > 0 ? ` and @ethereumjs/evm's probe (${ev.ethereumjsBlocks} block${ev.ethereumjsBlocks === 1 ? '' : 's'})` : ''}`,
+      )
+    }
     out.push(
       `top ${Math.min(top, prof.rows.length)} opcodes by exclusive time (child frames excluded; ` +
         `timer cost of ${fmt(prof.calibration.inRegionMs * 1e6, 0)}–${fmt(prof.calibration.perRegionMs * 1e6, 0)} ns per region subtracted)`,
@@ -157,7 +172,7 @@ function megaSummary(m: MegaReport, txs: number): string[] {
       `${fmt(m.hashesPerUpdate, 2)} hashes per update, 0 storage reads; ${m.commits} commits`,
   )
   if (m.evm !== undefined && m.evm.requested === 'fast') {
-    out.push(`EVM: the fast EVM${m.evm.tier === undefined ? '' : ` (${m.evm.tier})`} executed ${m.evm.fastBlocks} block${m.evm.fastBlocks === 1 ? '' : 's'}, @ethereumjs/evm ${m.evm.ethereumjsBlocks} (parallel workers, pre-Byzantium blocks or opcode profiling)`)
+    out.push(`EVM: the fast EVM${m.evm.tier === undefined ? '' : ` (${m.evm.tier})`} executed ${m.evm.fastBlocks} block${m.evm.fastBlocks === 1 ? '' : 's'}, @ethereumjs/evm ${m.evm.ethereumjsBlocks} (parallel workers, pre-Byzantium blocks or forks the fast EVM does not run)`)
   }
   const p = m.parallel
   if (m.threads > 0) {

@@ -53,6 +53,14 @@ export class RegionStack {
     return inclusive - this.childMs[d]!
   }
 
+  /**
+   * After `exit()`: gives the region just closed back to its parent, whose exclusive time then includes it
+   * (a sample a probe drops). The timer's cost of the region stays counted as the parent's child.
+   */
+  returnLastToParent(): void {
+    if (this.depth > 0) this.childMs[this.depth - 1]! -= this.lastInclusive
+  }
+
   /** Kind of the region `levels` below the innermost one (0 = innermost), or -1. */
   kindAt(levels: number): number {
     const i = this.depth - 1 - levels

@@ -112,6 +112,12 @@ export function decompositionSteps(run: RunResult): FactorStep[] {
   ]
 }
 
+/** The baseline engine run of `mode` the run's decomposition was measured on (its EVM, when recorded). */
+export function decomposedBaseline(run: RunResult, mode: 'live' | 'historical'): RunResult['engines'][number] | undefined {
+  const evm = run.decomposition?.evm
+  return run.engines.find((e) => e.name === 'baseline' && e.mode === mode && (evm === undefined || e.evm === evm))
+}
+
 /**
  * The run whose live/historical decomposition the report draws, with what differs between its two modes
  * besides the mode (e.g. the verified blocks), or why there is none to draw.
@@ -119,8 +125,8 @@ export function decompositionSteps(run: RunResult): FactorStep[] {
 export function decompositionChoice(runs: readonly LabeledRun[]): { run: LabeledRun; steps: FactorStep[]; besides: string[] } | { none: string } {
   const run = runs.find((r) => r.result.decomposition !== null)
   if (run === undefined) return { none: 'no run of both modes in these runs (megabench replay --mode both)' }
-  const h = run.result.engines.find((e) => e.name === 'baseline' && e.mode === 'historical')
-  const l = run.result.engines.find((e) => e.name === 'baseline' && e.mode === 'live')
+  const h = decomposedBaseline(run.result, 'historical')
+  const l = decomposedBaseline(run.result, 'live')
   if (h === undefined || l === undefined) return { none: `${run.label}: no baseline run of both modes` }
   if (!hasVerified(h) || !hasVerified(l)) return { none: `${run.label}: ${hasVerified(h) ? 'live' : 'historical'} sync verified no block` }
   const steps = decompositionSteps(run.result)
@@ -411,7 +417,7 @@ export function studyVsMeasured(runs: readonly LabeledRun[], sweeps: readonly La
   if (!('none' in decomposition)) {
     const d = decomposition.run.result.decomposition!
     const besides = decomposition.besides.map((b) => `live vs historical differ besides the mode: ${b}`)
-    const l = decomposition.run.result.engines.find((e) => e.name === 'baseline' && e.mode === 'live')!
+    const l = decomposedBaseline(decomposition.run.result, 'live')!
     const c = [...besides, ...engineConditions(decomposition.run.result, l, ['blocks', 'memory', 'probe', 'evm'])]
     out.push(row(10, `${f(d.liveTxPerSec, 0)} tx/s: live ${timeRatioWords(d.slowdown, `historical (${f(d.historicalTxPerSec, 0)} tx/s)`)}`, `${decomposition.run.label}: replay --mode both`, c))
     out.push(
@@ -528,6 +534,8 @@ export function withSpread(value: number, spread: Spread | null | undefined, dig
 
 export type SummaryRow = {
   series: string
+  /** Which EVM executed the blocks: @ethereumjs/evm, or the fast EVM (its tier) with any fallbacks counted. */
+  evm: string
   verified: number
   blocks: number
   txs: number
@@ -544,8 +552,13 @@ export function summaryRows(runs: readonly LabeledRun[]): SummaryRow[] {
     r.result.engines.map((e) => {
       const ok = hasVerified(e)
       const t = e.totals
+      const ev = e.mega?.evm ?? e.baseline?.evm
       return {
         series: seriesName(runs, r, e),
+        evm:
+          e.evm !== 'fast' || ev === undefined
+            ? '@ethereumjs/evm'
+            : `fast EVM${ev.tier === undefined ? '' : ` (${ev.tier})`}${ev.ethereumjsBlocks > 0 ? `: ${ev.fastBlocks} blocks; @ethereumjs/evm ${ev.ethereumjsBlocks}` : ''}`,
         verified: t.verifiedBlocks,
         blocks: t.blocks,
         txs: t.txs,

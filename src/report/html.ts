@@ -97,9 +97,10 @@ export async function renderHtml(runs: readonly LabeledRun[], sweeps: readonly L
     const nd = '<span class="na">no data: no verified block</span>'
     sections.push(
       `<section id="summary"><h2>Summary</h2>${table(
-        ['engine/mode', 'blocks verified', 'txs', 'tx/s', 'Mgas/s', 'block processing', ...PHASES.map((p) => PHASE_LABELS[p])],
+        ['engine/mode', 'EVM', 'blocks verified', 'txs', 'tx/s', 'Mgas/s', 'block processing', ...PHASES.map((p) => PHASE_LABELS[p])],
         summaryRows(runs).map((row) => [
           esc(row.series),
+          esc(row.evm),
           `${row.verified}/${row.blocks}`,
           row.txs.toLocaleString('en-US'),
           row.txPerSec ?? nd,

@@ -36,9 +36,10 @@ export function renderMarkdown(runs: readonly LabeledRun[], sweeps: readonly Lab
     out.push('## Summary', '')
     out.push(
       mdTable(
-        ['engine/mode', 'verified', 'tx/s', 'Mgas/s', 'block processing', ...PHASES.map((p) => `${PHASE_LABELS[p]} ms`)],
+        ['engine/mode', 'EVM', 'verified', 'tx/s', 'Mgas/s', 'block processing', ...PHASES.map((p) => `${PHASE_LABELS[p]} ms`)],
         rows.map((r) => [
           r.series,
+          r.evm,
           `${r.verified}/${r.blocks}`,
           r.txPerSec ?? 'no data: no verified block',
           r.mgasPerSec ?? '–',

@@ -47,7 +47,10 @@ export function blockSetDifference(a: ReadonlySet<string>, b: ReadonlySet<string
 const EVM_NAMES: Record<string, string> = { ethereumjs: '@ethereumjs/evm', fast: 'fast EVM' }
 const evmName = (x: string) => EVM_NAMES[x] ?? x
 /** An engine run's EVM, with the fast EVM's tier where recorded: "fast EVM (tiered)". */
-const engineEvmName = (e: EngineResult) => (e.evm === 'fast' && e.mega?.evm?.tier !== undefined ? `${evmName(e.evm)} (${e.mega.evm.tier})` : evmName(e.evm))
+const engineEvmName = (e: EngineResult) => {
+  const tier = e.mega?.evm?.tier ?? e.baseline?.evm.tier
+  return e.evm === 'fast' && tier !== undefined ? `${evmName(e.evm)} (${tier})` : evmName(e.evm)
+}
 const SENDER_NAMES: Record<string, string> = { recover: 'recovered from signatures', cache: "the source's cache" }
 
 /** An engine run's memory budget as a sentence fragment (null without LMDB storage: nothing is budgeted). */

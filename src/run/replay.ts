@@ -6,7 +6,7 @@ import { createBaselineEngine } from '../engines/baseline/engine.js'
 import { createMegaEngine } from '../engines/mega/engine.js'
 import type { SenderSource } from '../engines/senders.js'
 import { STATE_DIFFS_MAGIC } from '../engines/stateDiff.js'
-import type { BlockRun, Engine, EngineName, MegaOptions, MegaUnitStats, StorageOptions, SyncMode, UnitStorageStats, VerifyMpt } from '../engines/types.js'
+import type { BaselineOptions, BlockRun, Engine, EngineName, MegaOptions, MegaUnitStats, StorageOptions, SyncMode, UnitStorageStats, VerifyMpt } from '../engines/types.js'
 import { BlockExecutionError, UsageError } from '../errors/index.js'
 import { DEFAULT_EVM_TIER, type EvmTier } from '../evm/tiers.js'
 import { now } from '../probes/clock.js'
@@ -65,6 +65,8 @@ export type ReplayParameters = {
   engines?: readonly EngineName[]
   /** Mega engine settings; `threads` lists the parallel-execution widths to run (0 = in order). */
   mega?: MegaSettings
+  /** Baseline engine settings: its EVM(s) (default ethereumjs; several: one baseline variant per EVM) and the fast EVM's tier. */
+  baseline?: BaselineSettings
   /** Where senders come from, for every engine (default recover). */
   senders?: SenderSource
   /** Warm-up passes of every variant before the measured ones, not reported (default 1; src/protocol). */
@@ -79,6 +81,11 @@ export type ReplayParameters = {
 
 /** One pass of the schedule, as progress reporting sees it. */
 export type PassInfo = { label: string; warmup: boolean; profiled: boolean; index: number; of: number }
+
+export type BaselineSettings = {
+  evm?: 'ethereumjs' | 'fast' | readonly ('ethereumjs' | 'fast')[] | undefined
+  evmTier?: EvmTier | undefined
+}
 
 export type MegaSettings = {
   /** When the MPT mirror proves the state root (default final: the range's last block). */
@@ -135,7 +142,8 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
     throw new UsageError('--db keeps one DB and resumes at its head: use it without --repeat and --opcodes (each pass needs the same blocks)')
   }
   const evms = evmsOf(mega)
-  const { variants, twins } = buildVariants(modes, engineNames, mega, p.opcodes === true)
+  const baselineEvms = baselineEvmsOf(p.baseline)
+  const { variants, twins } = buildVariants(modes, engineNames, mega, p.opcodes === true, p.baseline)
   const plan = schedule([...variants, ...twins], repeat, warmup)
   const passes = new Map<Variant, Pass[]>()
   const diffsPartial = mega.stateDiffs === undefined || !engineNames.includes('mega') ? undefined : join(dirname(mega.stateDiffs), `.${basename(mega.stateDiffs)}.megabench-partial-${process.pid}`)
@@ -154,6 +162,7 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
         const passStorage: ReplayStorage = storage.kind === 'lmdb' && (step.warmup || v.profiled) ? { ...storage, dir: undefined } : storage
         const pass = await runPass(v, passStorage, p, senders, {
           mega: { mode: v.mode, batch: storage.kind === 'lmdb' ? storage.batch : null, verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, stateDiffs: writeDiffs, threads: v.threads, evm: v.evm, evmTier: v.tier },
+          baseline: { evm: v.evm, evmTier: v.tier },
           stateDiffs: compare && v.engine.name === 'baseline',
           label: `${step.warmup ? 'warm-up ' : ''}${v.label}${v.profiled ? ' (profiled)' : ''}`,
         })
@@ -203,12 +212,16 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
       opcodes: p.opcodes === true,
       senders,
       protocol: { warmup, repeat, order: plan.map((s) => `${s.warmup ? 'warm-up ' : ''}${s.variant.label}${s.variant.profiled ? ' (profiled)' : ''}`) },
+      ...(engineNames.includes('baseline') && baselineEvms.some((e) => e !== 'ethereumjs')
+        ? { baseline: { evm: [...baselineEvms], ...(baselineEvms.includes('fast') ? { evmTier: p.baseline?.evmTier ?? DEFAULT_EVM_TIER } : {}) } }
+        : {}),
       mega: engineNames.includes('mega')
         ? { verifyMpt: mega.verifyMpt, senderWorkers: mega.senderWorkers, threads: [...mega.threads], stateDiffs: mega.stateDiffs ?? null, evm: [...evms] }
         : null,
     },
     engines: results,
-    decomposition: decompose(results.filter((e) => e.name === 'baseline')),
+    // With both EVMs on the baseline, the decomposition is the first one's (each engine label names its EVM).
+    decomposition: decompose(results.filter((e) => e.name === 'baseline' && e.evm === baselineEvms[0]), baselineEvms.length > 1 || baselineEvms[0] === 'fast'),
     differential,
     verification: {
       blocks: first.totals.blocks,
@@ -223,23 +236,36 @@ function evmsOf(mega: MegaSettings): readonly ('ethereumjs' | 'fast')[] {
   return mega.evm === undefined ? ['ethereumjs'] : typeof mega.evm === 'string' ? [mega.evm] : mega.evm
 }
 
+/** The EVMs the baseline variants run. */
+function baselineEvmsOf(b: BaselineSettings | undefined): readonly ('ethereumjs' | 'fast')[] {
+  return b?.evm === undefined ? ['ethereumjs'] : typeof b.evm === 'string' ? [b.evm] : b.evm
+}
+
 /** The tiers the fast-EVM variants run. */
 function tiersOf(mega: MegaSettings): readonly EvmTier[] {
   return mega.evmTier === undefined ? [DEFAULT_EVM_TIER] : typeof mega.evmTier === 'string' ? [mega.evmTier] : mega.evmTier
 }
 
 /**
- * The variants of a run (engine × mode × EVM × threads) and, with opcodes, their profiled twins: the fast
- * EVM has no opcode probe (yet), and parallel workers run unprofiled, so those variants have none.
+ * The variants of a run (engine × mode × EVM × threads) and, with opcodes, their profiled twins (those of
+ * the fast EVM run its instrumented interpreter, whatever the tier); parallel workers run unprofiled, so those
+ * variants have none.
  */
-function buildVariants(modes: readonly SyncMode[], engineNames: readonly EngineName[], mega: MegaSettings, opcodes: boolean): { variants: Variant[]; twins: Variant[] } {
+function buildVariants(modes: readonly SyncMode[], engineNames: readonly EngineName[], mega: MegaSettings, opcodes: boolean, baseline?: BaselineSettings): { variants: Variant[]; twins: Variant[] } {
   const evms = evmsOf(mega)
   const tiers = tiersOf(mega)
+  const baselineEvms = baselineEvmsOf(baseline)
   const variants: Variant[] = []
   for (const mode of modes) {
     for (const name of engineNames) {
-      if (name === 'baseline') variants.push({ engine: createBaselineEngine(), mode, threads: 0, label: `baseline/${mode}`, evm: 'ethereumjs', profiled: false })
-      else {
+      if (name === 'baseline') {
+        // The label names the EVM whenever it is not the default alone: baseline/live/fast EVM.
+        for (const evm of baselineEvms) {
+          const named = baselineEvms.length > 1 || evm !== 'ethereumjs'
+          const label = `baseline/${mode}${named ? `/${evm === 'fast' ? 'fast EVM' : 'ethereumjs'}` : ''}`
+          variants.push({ engine: createBaselineEngine(), mode, threads: 0, label, evm, ...(evm === 'fast' ? { tier: baseline?.evmTier ?? DEFAULT_EVM_TIER } : {}), profiled: false })
+        }
+      } else {
         for (const evm of evms) {
           for (const tier of evm === 'fast' ? tiers : [undefined]) {
             for (const threads of mega.threads) {
@@ -251,13 +277,13 @@ function buildVariants(modes: readonly SyncMode[], engineNames: readonly EngineN
       }
     }
   }
-  const twins = opcodes ? variants.filter((v) => !(v.engine.name === 'mega' && (v.evm === 'fast' || v.threads > 0))).map((v) => ({ ...v, profiled: true })) : []
+  const twins = opcodes ? variants.filter((v) => !(v.engine.name === 'mega' && v.threads > 0)).map((v) => ({ ...v, profiled: true })) : []
   return { variants, twins }
 }
 
 /** How many passes a replay with these parameters runs (for progress bars): (variants + profiled twins) × (warm-up + repeat). */
-export function countPasses(p: Pick<ReplayParameters, 'modes' | 'engines' | 'mega' | 'opcodes' | 'warmup' | 'repeat'>): number {
-  const { variants, twins } = buildVariants(p.modes ?? ['live'], p.engines ?? ['baseline'], p.mega ?? DEFAULT_MEGA_SETTINGS, p.opcodes === true)
+export function countPasses(p: Pick<ReplayParameters, 'modes' | 'engines' | 'mega' | 'baseline' | 'opcodes' | 'warmup' | 'repeat'>): number {
+  const { variants, twins } = buildVariants(p.modes ?? ['live'], p.engines ?? ['baseline'], p.mega ?? DEFAULT_MEGA_SETTINGS, p.opcodes === true, p.baseline)
   return (variants.length + twins.length) * ((p.warmup ?? DEFAULT_WARMUP_PASSES) + (p.repeat ?? DEFAULT_REPEATS))
 }
 
@@ -266,7 +292,7 @@ async function runPass(
   storage: ReplayStorage,
   p: ReplayParameters,
   senders: SenderSource,
-  extra: { mega: MegaOptions; stateDiffs: boolean; label: string },
+  extra: { mega: MegaOptions; baseline: BaselineOptions; stateDiffs: boolean; label: string },
 ): Promise<Pass> {
   const { engine, mode } = v
   const profiler = v.profiled ? new OpcodeProfiler() : undefined
@@ -284,6 +310,7 @@ async function runPass(
       storage: options,
       onUnitStats: (s) => units.push(s),
       mega: extra.mega,
+      baseline: extra.baseline,
       onMegaStats: (s) => megaUnits.push(s),
       stateDiffs: extra.stateDiffs,
       senders,
@@ -341,8 +368,8 @@ function engineResult(v: Variant, measured: readonly Pass[], profiled: readonly 
     description: isMega
       ? `${v.engine.description}, ${evmDescription(v.evm, v.threads, v.tier)}${v.threads > 0 ? `, ${v.threads} parallel-execution workers` : ', transactions in order on one thread'}`
       : storage.kind === 'memory'
-        ? `${v.engine.description}, in-memory node store`
-        : `${v.engine.description}, flat state + tries on LMDB`,
+        ? `${v.engine.description}, in-memory node store${v.evm === 'fast' ? `, ${evmDescription('fast', 0, v.tier)}` : ''}`
+        : `${v.engine.description}, flat state + tries on LMDB${v.evm === 'fast' ? `, ${evmDescription('fast', 0, v.tier)}` : ''}`,
     mode: v.mode,
     totals: {
       blocks: rows.length,
@@ -363,6 +390,7 @@ function engineResult(v: Variant, measured: readonly Pass[], profiled: readonly 
     profilerOverhead,
     opcodes,
     mega: isMega ? megaReport(median?.megaUnits ?? [], phases.merkleization, v.evm, v.tier) : null,
+    ...(isMega ? {} : { baseline: { evm: { requested: v.evm, ...(v.evm === 'fast' ? { tier: v.tier ?? DEFAULT_EVM_TIER } : {}), fastBlocks: rows.filter((r) => r.evm === 'fast').length, ethereumjsBlocks: rows.filter((r) => r.evm !== 'fast').length } } }),
     storage:
       storage.kind === 'memory' || isMega
         ? null
@@ -480,7 +508,8 @@ function megaReport(units: readonly MegaUnitStats[], merkleizationMs: number, ev
 }
 
 /** The study's decomposition of live vs historical sync, when both ran on the same blocks. */
-function decompose(results: readonly EngineResult[]): Decomposition | null {
+/** `namedEvm`: record the baseline EVM it was measured on (when not @ethereumjs/evm alone). */
+function decompose(results: readonly EngineResult[], namedEvm = false): Decomposition | null {
   const h = results.find((e) => e.mode === 'historical')
   const l = results.find((e) => e.mode === 'live')
   if (h === undefined || l === undefined || h.totals.processingMs === 0) return null
@@ -494,6 +523,7 @@ function decompose(results: readonly EngineResult[]): Decomposition | null {
     slowdown: l.totals.processingMs / h.totals.processingMs,
     merkleizationFactor: liveNoPersist / h.totals.processingMs,
     persistenceFactor: liveNoPersist > 0 ? l.totals.processingMs / liveNoPersist : 0,
+    ...(namedEvm ? { evm: l.evm } : {}),
   }
 }
 
@@ -517,5 +547,6 @@ function toRow(run: BlockRun): BlockRow {
     cache: run.storage ?? null,
     diff: run.diff ?? null,
     checks: run.checks,
+    ...(run.evm === undefined ? {} : { evm: run.evm }),
   }
 }

@@ -171,6 +171,8 @@ export const blockRowSchema = z.object({
   checks: z.record(z.string(), checkSchema),
   /** With --repeat > 1: the block's total time in each measured pass (the row's phases are per-phase medians). */
   passes: z.object({ totalMs: z.array(z.number()) }).optional(),
+  /** The EVM that executed the block (absent in runs from before the baseline's --evm). */
+  evm: z.enum(['ethereumjs', 'fast']).optional(),
 })
 
 const mismatch = z.object({ field: z.string(), expected: z.string(), actual: z.string() })
@@ -218,6 +220,15 @@ export const opcodeProfileSchema = z.object({
 })
 
 /** The mega engine's own counters (in-memory state, BucketTree, parallel execution, diffs). */
+/** An engine's EVM: the one asked for, and the (measured) blocks each EVM executed (the fast EVM falls back to @ethereumjs/evm where it does not apply). */
+export const evmBlocksSchema = z.object({
+  requested: z.enum(['ethereumjs', 'fast']),
+  /** The fast EVM's tier (--evm-tier; fast only; absent in runs from before the compiler tier: the interpreter). */
+  tier: z.enum(['interpreter', 'compiled', 'tiered']).optional(),
+  fastBlocks: z.number(),
+  ethereumjsBlocks: z.number(),
+})
+
 export const megaReportSchema = z.object({
   /** Loading the state into memory and building the tree (setup, not counted). */
   importMs: z.number(),
@@ -246,15 +257,7 @@ export const megaReportSchema = z.object({
   }),
   stateDiffBytes: z.number(),
   /** The EVM asked for, and the (measured) blocks each EVM executed: the fast EVM falls back to @ethereumjs/evm where it does not apply. */
-  evm: z
-    .object({
-      requested: z.enum(['ethereumjs', 'fast']),
-      /** The fast EVM's tier (--evm-tier; fast only; absent in runs from before the compiler tier: the interpreter). */
-      tier: z.enum(['interpreter', 'compiled', 'tiered']).optional(),
-      fastBlocks: z.number(),
-      ethereumjsBlocks: z.number(),
-    })
-    .optional(),
+  evm: evmBlocksSchema.optional(),
 })
 export type MegaReport = z.infer<typeof megaReportSchema>
 
@@ -281,7 +284,7 @@ export const engineResultSchema = z.object({
     mgasPerSec: z.number(),
   }),
   blocks: z.array(blockRowSchema),
-  /** The EVM this variant asked for (the baseline runs @ethereumjs/evm; the mega engine's fallbacks are under mega.evm). */
+  /** The EVM this variant asked for (fallbacks to @ethereumjs/evm are counted under mega.evm and baseline.evm). */
   evm: z.enum(['ethereumjs', 'fast']),
   /** Where senders came from: recovered from signatures, or the source's cache (--senders). */
   senders: z.enum(['recover', 'cache']),
@@ -292,10 +295,12 @@ export const engineResultSchema = z.object({
    * probe's cost on the same warm blocks: profiled over unprofiled processing time (medians).
    */
   profilerOverhead: z.object({ profiledMs: spreadSchema, unprofiledMs: spreadSchema, ratio: z.number() }).nullable(),
-  /** Opcode profile of warm profiled passes (null unprofiled, and for the fast EVM, which has no probe yet). */
+  /** Opcode profile of warm profiled passes (null unprofiled, and for parallel workers). */
   opcodes: opcodeProfileSchema.nullable(),
   storage: storageReportSchema.nullable(),
   mega: megaReportSchema.nullable(),
+  /** The baseline engine's EVM and its blocks per EVM (absent in runs from before the baseline's --evm, and for the mega engine). */
+  baseline: z.object({ evm: evmBlocksSchema }).optional(),
 })
 
 /**
@@ -313,6 +318,8 @@ export const decompositionSchema = z.object({
   slowdown: z.number(),
   merkleizationFactor: z.number(),
   persistenceFactor: z.number(),
+  /** The baseline EVM it was measured on, when not @ethereumjs/evm alone (with several, the first given). */
+  evm: z.enum(['ethereumjs', 'fast']).optional(),
 })
 
 export const runResultSchema = z.object({
@@ -350,6 +357,8 @@ export const runResultSchema = z.object({
     senders: z.enum(['recover', 'cache']),
     /** The measurement protocol (src/protocol): warm-up passes per variant, measured passes, and their order. */
     protocol: z.object({ warmup: z.number().int(), repeat: z.number().int(), order: z.array(z.string()) }),
+    /** The baseline's EVMs when not the default @ethereumjs/evm alone (--evm with the baseline). */
+    baseline: z.object({ evm: z.array(z.enum(['ethereumjs', 'fast'])), evmTier: z.enum(['interpreter', 'compiled', 'tiered']).optional() }).optional(),
     mega: z
       .object({
         verifyMpt: z.enum(['every', 'final', 'off']),

@@ -24,7 +24,15 @@ import { keccak256 } from '../util/keccak.js'
 import { CacheKind, type StateStore, type StoreMeta, type TableName, type WriteOp } from './stateStore.js'
 import { type AccountUpdate, applyAccountUpdates } from './merkleize.js'
 import { TrieDb } from './trieDb.js'
-import { UnprovenAccounts, describeAccount, describeSlot, unlessUnproven, whileReading } from '../engines/baseline/nodeStore.js'
+import { MissingNodeSignal, UnprovenAccounts, describeAccount, describeSlot, unlessUnproven, whileReading } from '../engines/baseline/nodeStore.js'
+import { trieGetSync } from './trieGet.js'
+
+/** An RLP integer: big-endian without leading zeros (0 = empty). */
+function bigBytes(v: bigint): Uint8Array {
+  if (v === 0n) return new Uint8Array(0)
+  const h = v.toString(16)
+  return hexToBytes(`0x${h.length % 2 === 1 ? '0' : ''}${h}`)
+}
 
 /** Marks "not in the overlay before the block": the block's original value is the persisted one. */
 const PERSISTED = Symbol('persisted')
@@ -157,6 +165,11 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   private async storageValue(address: Uint8Array, key: Uint8Array): Promise<Uint8Array> {
+    return this.knownStorageValue(address, key) ?? this.proveSlot(address, key)
+  }
+
+  /** A slot's value from the overlay or flat state; undefined when a witness DB must prove it with the trie. */
+  private knownStorageValue(address: Uint8Array, key: Uint8Array): Uint8Array | undefined {
     const hex = bytesToUnprefixedHex(address)
     const slot = bytesToUnprefixedHex(key)
     const v = this.storage.get(hex)?.get(slot)
@@ -167,7 +180,7 @@ export class FlatStateManager implements StateManagerInterface {
     const flat = this.store.read(CacheKind.storage, `s${hex}${slot}`, 'storage', () => concatBytes(keccak256(address), keccak256(key)))
     if (flat !== null) return flat
     if (this.complete) return new Uint8Array(0)
-    return this.proveSlot(address, key)
+    return undefined
   }
 
   async getCode(address: Address): Promise<Uint8Array> {
@@ -564,6 +577,120 @@ export class FlatStateManager implements StateManagerInterface {
     }
     this.store.l1.set(`s${bytesToUnprefixedHex(address)}${bytesToUnprefixedHex(key)}`, value)
     return value
+  }
+
+  // ── the fast EVM's synchronous access (src/engines/baseline/fastBackend.ts) ─────────────────────
+  //
+  // The same reads as the async interface (overlay, else flat state through the caches, a witness DB's
+  // flat misses proven with the trie: synchronously, trieGetSync) and the same writes (overlay,
+  // journal-free: the fast EVM journals itself and hands over only a block's final values), so that the
+  // counters, the block diff, merkleization and persistence are the ones @ethereumjs's execution gets.
+
+  /** The account's RLP as execution sees it (null = absent), synchronously. */
+  accountRlpSync(address: Uint8Array): Uint8Array | null {
+    const e = this.accounts.get(bytesToUnprefixedHex(address))
+    return e !== undefined ? e.rlp : this.persistedAccountRlpSync(address)
+  }
+
+  private persistedAccountRlpSync(address: Uint8Array): Uint8Array | null {
+    const v = this.store.read(CacheKind.account, `a${bytesToUnprefixedHex(address)}`, 'accounts', () => keccak256(address))
+    if (v !== null || this.complete) return v
+    const hashedAddress = keccak256(address)
+    let proven: Uint8Array | null = null
+    if (!equalsBytes(this.persistedRoot, KECCAK256_RLP)) {
+      try {
+        proven = trieGetSync((h) => this.accountTrieDb.getSync(h), this.persistedRoot, hashedAddress)
+      } catch (err) {
+        if (!(err instanceof MissingNodeSignal)) throw err
+        err.reading ??= `reading ${describeAccount(address, hashedAddress)}`
+        this.unproven.add(err, hashedAddress)
+        return null
+      }
+    }
+    this.store.l1.set(`a${bytesToUnprefixedHex(address)}`, proven)
+    return proven
+  }
+
+  /** A slot's value as execution sees it (unpadded bytes; empty = zero), synchronously. `key`: 32 bytes. */
+  storageValueSync(address: Uint8Array, key: Uint8Array): Uint8Array {
+    return this.knownStorageValue(address, key) ?? this.proveSlotSync(address, key)
+  }
+
+  private proveSlotSync(address: Uint8Array, key: Uint8Array): Uint8Array {
+    const rlp = this.persistedAccountRlpSync(address)
+    let value: Uint8Array = new Uint8Array(0)
+    const storageRoot = rlp === null ? KECCAK256_RLP : (RLP.decode(rlp) as Uint8Array[])[2]!
+    if (!equalsBytes(storageRoot, KECCAK256_RLP)) {
+      const hashedSlot = keccak256(key)
+      try {
+        const found = trieGetSync((h) => this.storageTrieDb.getSync(h), storageRoot, hashedSlot)
+        if (found !== null) value = RLP.decode(found) as Uint8Array
+      } catch (err) {
+        if (err instanceof MissingNodeSignal) err.reading ??= `reading ${describeSlot(key, hashedSlot, describeAccount(address, keccak256(address)))}`
+        throw err
+      }
+    }
+    this.store.l1.set(`s${bytesToUnprefixedHex(address)}${bytesToUnprefixedHex(key)}`, value)
+    return value
+  }
+
+  /** Code by hash (new code of the batch first), synchronously. */
+  codeSync(codeHash: Uint8Array): Uint8Array {
+    if (equalsBytes(codeHash, KECCAK256_NULL)) return new Uint8Array(0)
+    const hashHex = bytesToUnprefixedHex(codeHash)
+    const pending = this.codes.get(hashHex)
+    if (pending !== undefined) return pending
+    const code = this.store.read(CacheKind.code, `c${hashHex}`, 'bytecodes', () => codeHash)
+    if (code === null) throw new Error(`code ${bytesToHex(codeHash)} is missing from the state DB`)
+    return code
+  }
+
+  /** Whether the account may hold storage (EIP-7610): a non-zero slot written, else a non-empty storage root. */
+  hasStorageSync(address: Uint8Array): boolean {
+    const hex = bytesToUnprefixedHex(address)
+    for (const v of this.storage.get(hex)?.values() ?? []) if (v.length > 0) return true
+    if (this.wiped.has(hex)) return false
+    const known = this.roots.get(hex)
+    if (known !== undefined) return !equalsBytes(known, KECCAK256_RLP)
+    const rlp = this.accountRlpSync(address)
+    return rlp !== null && !equalsBytes((RLP.decode(rlp) as Uint8Array[])[2]!, KECCAK256_RLP)
+  }
+
+  /**
+   * A block's final values from the fast EVM, into the overlay (as the async writes would put them):
+   * wipes first, then code, slots and accounts. An account's storage root in the overlay is a placeholder:
+   * merkleization rebuilds every changed leaf with the root it computes.
+   */
+  applyChangesSync(c: { accounts: Map<string, { nonce: bigint; balance: bigint; codeHash: Uint8Array } | null>; wiped: Set<string>; storage: Map<string, Map<string, bigint>>; codes: Map<string, Uint8Array> }): void {
+    for (const hex of c.wiped) this.wipe(hex)
+    for (const [h, code] of c.codes) this.codes.set(h, code)
+    for (const [hex, slots] of c.storage) {
+      let overlay = this.storage.get(hex)
+      if (overlay === undefined) this.storage.set(hex, (overlay = new Map()))
+      let originals = this.blockSlots.get(hex)
+      if (originals === undefined) this.blockSlots.set(hex, (originals = new Map()))
+      for (const [k, v] of slots) {
+        const slot = k.padStart(64, '0')
+        if (!originals.has(slot)) originals.set(slot, overlay.get(slot) ?? (this.wiped.has(hex) ? new Uint8Array(0) : PERSISTED))
+        overlay.set(slot, bigBytes(v))
+        this.markSlot(hex, slot)
+      }
+    }
+    for (const [hex, rec] of c.accounts) {
+      const address = hexToBytes(`0x${hex}`)
+      if (rec === null) {
+        if (this.accountRlpSync(address) === null) continue
+        this.setAccount(address, null)
+        this.wipe(hex)
+        continue
+      }
+      // As an EVM-held Account would carry it: the last known storage root (stale until merkleization).
+      const prev = this.wiped.has(hex) ? null : this.accountRlpSync(address)
+      const storageRoot = this.wiped.has(hex) ? KECCAK256_RLP : (this.roots.get(hex) ?? (prev === null ? KECCAK256_RLP : (RLP.decode(prev) as Uint8Array[])[2]!))
+      this.setAccount(address, RLP.encode([bigBytes(rec.nonce), bigBytes(rec.balance), storageRoot, rec.codeHash]))
+    }
+    // No checkpoint is open: nothing here can be reverted.
+    this.journal = []
   }
 
   // ── the rest of the interface ──────────────────────────────────────────────────────────────────

@@ -14,7 +14,7 @@ import { createVM } from '@ethereumjs/vm'
 
 import { BlockExecutionError, FixtureError, KzgUnavailableError, MegabenchError, MissingTrieNodeError } from '../../errors/index.js'
 import { now } from '../../probes/clock.js'
-import { PhaseClock } from '../../probes/phases.js'
+import { Phase, PhaseClock } from '../../probes/phases.js'
 import { FlatStateManager } from '../../storage/flatStateManager.js'
 import { type ImportStats, importGenesis, importWitness } from '../../storage/import.js'
 import { CACHE_KINDS, type StateStore, StateStore as Store, type StoreStats } from '../../storage/stateStore.js'
@@ -28,7 +28,13 @@ import { recordSenders, useCachedSenders } from '../senders.js'
 import { AncestorChain } from './ancestors.js'
 import { KzgUnavailable, ensurePrecompileCrypto, kzgBackend } from './crypto.js'
 import { advanceNetworkCommon, createChainCommon, createNetworkCommon } from './common.js'
-import { executeBlock } from './executeBlock.js'
+import { type ExecutedBlock, executeBlock, recoverSenders } from './executeBlock.js'
+import { FlatBackend, TrieBackend } from './fastBackend.js'
+import type { StateBackend } from '../../evm/state.js'
+import { fastForkOf, runFastBlock } from '../fastBlock.js'
+import type { Fork } from '../../evm/forks.js'
+import type { EvmTier } from '../../evm/tiers.js'
+import type { OpcodeProfiler } from '../../probes/opcodeProfiler.js'
 import { MissingNodeSignal, NodeStore } from './nodeStore.js'
 import { ReplayStateManager, type StateReadCounts } from './stateManager.js'
 import { onInterrupt } from '../../util/interrupt.js'
@@ -112,6 +118,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       if (state.kind === 'memory') state.stateManager.probe = profiler
       profiler?.attach(evm)
       let executed
+      let evmUsed: 'ethereumjs' | 'fast' = 'ethereumjs'
       let diff: BlockDiffSummary | undefined
       let batchEnded = false
       const rec = new CheckRecorder()
@@ -119,7 +126,17 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         // On LMDB the engine computes the root itself (live: every block; historical: per batch),
         // after taking the block's net diff: the diff reads pre-block values the root would move.
         const observer = input.warmup === true ? undefined : opts.accessSets
-        executed = await executeBlock(machine.vm, block, { clock, probe: profiler, stateRoot: state.kind === 'memory', observer })
+        // --evm fast: the fast EVM over the same state (flat state on LMDB, or the in-memory trie); not in the
+        // access pass, whose probe hooks @ethereumjs.
+        const fastFork = opts.baseline?.evm === 'fast' && observer === undefined ? fastForkOf(machine.common) : undefined
+        evmUsed = fastFork !== undefined ? 'fast' : 'ethereumjs'
+        const fast = { fork: fastFork!, common: machine.common, ancestors: input.ancestorHashes, clock, tier: opts.baseline?.evmTier, probe: profiler }
+        executed =
+          fastFork === undefined
+            ? await executeBlock(machine.vm, block, { clock, probe: profiler, stateRoot: state.kind === 'memory', observer })
+            : state.kind === 'lmdb'
+              ? executeOnFastEvm(new FlatBackend(state.stateManager), block, fast)
+              : await executeOnFastEvmInMemory(state.stateManager, state.nodeStore, block, fast)
         if (state.kind === 'lmdb') {
           if (opts.stateDiffs === true) diff = summarizeDiff(await state.stateManager.takeBlockDiff())
           else state.stateManager.resetBlockDiff()
@@ -173,6 +190,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
         warmup: input.warmup === true,
         storage: before !== undefined && state.kind === 'lmdb' ? storageDelta(before, state.store.stats()) : undefined,
         diff,
+        evm: evmUsed,
       }
       setupMs = 0
       if (!historical) {
@@ -209,6 +227,39 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       await state.close()
     }
   }
+}
+
+type FastRun = { fork: Fork; common: Common; ancestors: ReadonlyMap<bigint, Uint8Array>; clock: PhaseClock; tier: EvmTier | undefined; probe: OpcodeProfiler | undefined }
+
+/**
+ * A block on the fast EVM over `backend`: senders first (their own phase, as `executeBlock` does), then
+ * execution (on LMDB, misses inside it are timed as stateLoad by the store); on LMDB the changes are left in
+ * the overlay for the engine's merkleization and persistence.
+ */
+function executeOnFastEvm(backend: StateBackend, block: Block, p: FastRun): ExecutedBlock {
+  const { clock } = p
+  recoverSenders(block, clock)
+  clock.enter(Phase.execution)
+  try {
+    return runFastBlock(backend, block, { fork: p.fork, chainId: p.common.chainId(), ancestors: p.ancestors, daoForkBlock: p.common.chainId() === 1n ? 1_920_000n : undefined, tier: p.tier, probe: p.probe })
+  } finally {
+    clock.exit()
+  }
+}
+
+/**
+ * `--storage memory`: the fast EVM reads the trie in the node store; its changes then go through the
+ * state manager (execution), whose state root (merkleization) and commit into the node store
+ * (persistence) follow, as `executeBlock` does them.
+ */
+async function executeOnFastEvmInMemory(sm: ReplayStateManager, nodes: NodeStore, block: Block, p: FastRun): Promise<ExecutedBlock> {
+  const backend = new TrieBackend(sm, nodes, p.clock)
+  const executed = executeOnFastEvm(backend, block, p)
+  await sm.checkpoint()
+  await p.clock.time(Phase.execution, () => backend.writeTo())
+  const stateRoot = await sm.getStateRoot()
+  await p.clock.time(Phase.persistence, () => sm.commit())
+  return { ...executed, stateRoot }
 }
 
 /** The end of a historical batch: the batch is full, the unit ends, or the warm-up range ends. */

@@ -109,16 +109,20 @@ const BEACON_ROOTS_ADDRESS = createAddressFromString('0x000F3df6D732807Ef1319fB7
  * Senders are recovered in a separate phase, as clients do in a pipeline stage before execution.
  */
 export async function executeBlock(vm: VM, block: Block, opts: ExecuteBlockOptions): Promise<ExecutedBlock> {
-  const { clock } = opts
+  recoverSenders(block, opts.clock)
+  const execution = await BlockExecution.begin(vm, block, opts)
+  for (const tx of block.transactions) await execution.addTransaction(tx)
+  return execution.finish()
+}
+
+/** Every sender of the block recovered (cached on the transactions), in the sender-recovery phase. */
+export function recoverSenders(block: Block, clock: PhaseClock): void {
   clock.enter(Phase.senderRecovery)
   try {
     for (const tx of block.transactions) tx.getSenderAddress()
   } finally {
     clock.exit()
   }
-  const execution = await BlockExecution.begin(vm, block, opts)
-  for (const tx of block.transactions) await execution.addTransaction(tx)
-  return execution.finish()
 }
 
 /**

@@ -55,6 +55,11 @@ export class ReplayStateManager extends MerkleStateManager {
     }
   }
 
+  /** The account trie's root as last flushed (the fast EVM's reads walk the trie from it). */
+  get trieRoot(): Uint8Array {
+    return this._trie.root()
+  }
+
   override async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
     const cache = this._caches?.storage
     if (cache === undefined) return super.putStorage(address, key, value)

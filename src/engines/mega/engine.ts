@@ -162,11 +162,11 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
       profiler?.attach(evm)
       let executed: ExecutedBlock
       try {
-        const fastFork = mega.evm === 'fast' && parallel === undefined && profiler === undefined ? fastForkOf(common) : undefined
+        const fastFork = mega.evm === 'fast' && parallel === undefined ? fastForkOf(common) : undefined
         if (input.warmup !== true) stats.evmBlocks[fastFork !== undefined ? 'fast' : 'ethereumjs']++
         executed =
           fastFork !== undefined
-            ? await clock.time(Phase.execution, () => executeBlockOnFastEvm(state, block, fastFork, common.chainId(), input.ancestorHashes, common.chainId() === 1n ? 1_920_000n : undefined, mega.evmTier))
+            ? await clock.time(Phase.execution, () => executeBlockOnFastEvm(state, block, fastFork, common.chainId(), input.ancestorHashes, common.chainId() === 1n ? 1_920_000n : undefined, mega.evmTier, profiler))
             : parallel !== undefined && common.gteHardfork('byzantium') && block.transactions.length > 1
             ? await executeParallel(vm, block, input, state, parallel, clock, stats.parallel)
             : await executeBlock(vm, block, { clock, probe: profiler, stateRoot: false, observer: input.warmup === true ? undefined : opts.accessSets })

@@ -5,16 +5,14 @@
  * change tracking see them exactly as with ethereumjs).
  */
 import type { Block } from '@ethereumjs/block'
-import type { Common } from '@ethereumjs/common'
 import { KECCAK256_RLP, bytesToUnprefixedHex, unpadBytes } from '@ethereumjs/util'
 
-import { executeBlockFast } from '../../evm/block.js'
+import type { FastBlockProbe } from '../../evm/profile.js'
+import { runFastBlock } from '../fastBlock.js'
 import type { EvmTier } from '../../evm/tiers.js'
 import type { Fork } from '../../evm/forks.js'
 import { bigToBytes, bytesToWord } from '../../evm/interpreter.js'
-import { forkOfEthereumjs } from '../../evm/precompiles.js'
-import { type AccountRecord, type StateBackend, type StateChanges, WorldState, fromHex } from '../../evm/state.js'
-import { receiptsRoot } from '../../evm/block.js'
+import { type AccountRecord, type StateBackend, type StateChanges, fromHex } from '../../evm/state.js'
 import type { ExecutedBlock } from '../baseline/executeBlock.js'
 import { type MegaState, NON_EMPTY_STORAGE } from './megaState.js'
 
@@ -88,39 +86,12 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
-/** The fast-EVM fork for this Common, or undefined where the fast path does not apply (pre-Byzantium: receipts need per-transaction roots). */
-export function fastForkOf(common: Common): Fork | undefined {
-  const f = forkOfEthereumjs(common.hardfork())
-  if (f === undefined || !common.gteHardfork('byzantium')) return undefined
-  return f
-}
+export { fastForkOf } from '../fastBlock.js'
 
-/** One block on the fast EVM over the mega state (Byzantium … BPO2), with its EIP-7685 requests hash from Prague on. */
-export async function executeBlockOnFastEvm(state: MegaState, block: Block, fork: Fork, chainId: bigint, ancestors: ReadonlyMap<bigint, Uint8Array>, daoForkBlock?: bigint, tier?: EvmTier): Promise<ExecutedBlock> {
-  const world = new WorldState(new MegaBackend(state))
-  const chainParams = (block.common as unknown as { _chainParams?: { depositContractAddress?: string } })._chainParams
-  const r = executeBlockFast(world, block, {
-    fork,
-    chainId,
-    daoForkBlock,
-    tier,
-    depositContract: chainParams?.depositContractAddress,
-    blockHash: (n) => {
-      const h = ancestors.get(n)
-      if (h === undefined) throw new Error(`BLOCKHASH of block ${n}: not among the recorded ancestors`)
-      return bytesToWord(h)
-    },
-  })
+/** One block on the fast EVM over the mega state (Byzantium … BPO2, its EIP-7685 requests hash from Prague on); with `probe`, in the instrumented interpreter. */
+export async function executeBlockOnFastEvm(state: MegaState, block: Block, fork: Fork, chainId: bigint, ancestors: ReadonlyMap<bigint, Uint8Array>, daoForkBlock?: bigint, tier?: EvmTier, probe?: FastBlockProbe): Promise<ExecutedBlock> {
+  const executed = runFastBlock(new MegaBackend(state), block, { fork, chainId, ancestors, daoForkBlock, tier, probe })
   // MegaState's journal is only for ethereumjs's checkpoints; the fast EVM journals itself.
   state.journal = []
-  return {
-    stateRoot: undefined,
-    receiptsRoot: receiptsRoot(r.encodedReceipts),
-    logsBloom: r.logsBloom,
-    gasUsed: r.gasUsed,
-    txCount: block.transactions.length,
-    receipts: r.receipts,
-    requestsHash: r.requestsHash,
-    requests: r.requests,
-  }
+  return executed
 }
