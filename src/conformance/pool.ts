@@ -103,7 +103,15 @@ export async function runOnWorkers(
           }
           if (current === undefined || m.id !== current.unit.id) return
           current = undefined
-          opts.onResult(m)
+          // A unit that finished between two checks but used more than the limit is a timeout too: the
+          // outcome must not depend on where the check interval fell (a 0.3 s test and a 0.05 s limit).
+          const limit = opts.timeoutMs
+          const used = m.cpuMs ?? m.ms
+          if (limit !== undefined && used > limit && m.outcome.status !== 'timeout') {
+            opts.onResult({ ...m, outcome: { status: 'timeout', reason: `used ${(used / 1000).toFixed(2)} s of ${m.cpuMs !== undefined ? 'CPU ' : ''}time, over the ${limit / 1000} s limit (time limit)` } })
+          } else {
+            opts.onResult(m)
+          }
           feed()
         })
         const lost = (why: string) => {
