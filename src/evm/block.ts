@@ -12,6 +12,7 @@ import type { TxReceipt } from '@ethereumjs/vm'
 import { CLRequestType, bytesToHex } from '@ethereumjs/util'
 
 import { keccak256 } from '../util/keccak.js'
+import { rlpHeaderLength, writeRlpHeader } from '../util/rlpHeader.js'
 import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from '../engines/baseline/dao.js'
 import { DEFAULT_EVM_TIER, type EvmTier } from './tiers.js'
 import { type Fork, type Rules, rulesFor } from './forks.js'
@@ -340,38 +341,18 @@ function bigBytes(v: bigint): Uint8Array {
   return fromHex(v.toString(16))
 }
 
-function lenOfLen(n: number): number {
-  let k = 0
-  while (n > 0) {
-    k++
-    n = Math.floor(n / 256)
-  }
-  return k
-}
-
 /** Encoded length of a byte string. */
 function strLen(b: Uint8Array): number {
   if (b.length === 1 && b[0]! < 0x80) return 1
-  return b.length <= 55 ? 1 + b.length : 1 + lenOfLen(b.length) + b.length
+  return rlpHeaderLength(b.length) + b.length
 }
 
 function listLen(payload: number): number {
-  return payload <= 55 ? 1 + payload : 1 + lenOfLen(payload) + payload
-}
-
-function writeLength(out: Uint8Array, o: number, n: number, short: number, long: number): number {
-  if (n <= 55) {
-    out[o++] = short + n
-    return o
-  }
-  const k = lenOfLen(n)
-  out[o++] = long + k
-  for (let i = k - 1; i >= 0; i--) out[o++] = Math.floor(n / 256 ** i) % 256
-  return o
+  return rlpHeaderLength(payload) + payload
 }
 
 function writeListHeader(out: Uint8Array, o: number, payload: number): number {
-  return writeLength(out, o, payload, 0xc0, 0xf7)
+  return writeRlpHeader(out, o, payload, 0xc0)
 }
 
 function writeStr(out: Uint8Array, o: number, b: Uint8Array): number {
@@ -379,7 +360,7 @@ function writeStr(out: Uint8Array, o: number, b: Uint8Array): number {
     out[o] = b[0]!
     return o + 1
   }
-  o = writeLength(out, o, b.length, 0x80, 0xb7)
+  o = writeRlpHeader(out, o, b.length, 0x80)
   out.set(b, o)
   return o + b.length
 }

@@ -1,4 +1,5 @@
 import { keccak256 } from '../util/keccak.js'
+import { rlpHeaderLength, writeRlpHeader } from '../util/rlpHeader.js'
 
 /**
  * Receives every node that a parent references by hash (RLP length >= 32) and the root node. key = keccak256(node).
@@ -28,38 +29,6 @@ const PENDING_LEAF = -1
 /** keccak256(RLP('')): the root of the empty trie. */
 const EMPTY_TRIE_ROOT = keccak256(Uint8Array.of(RLP_EMPTY_STRING))
 
-/** Number of bytes needed to write `length` big-endian (0 for 0). */
-function byteLengthOf(length: number): number {
-  let bytes = 0
-  while (length > 0) {
-    bytes++
-    length = Math.floor(length / 256)
-  }
-  return bytes
-}
-
-/** Size of the RLP header (string or list) that announces a payload of `length` bytes. */
-function rlpHeaderLength(length: number): number {
-  return length < 56 ? 1 : 1 + byteLengthOf(length)
-}
-
-/**
- * Writes an RLP header for a payload of `length` bytes and returns the offset after it. `shortBase` is 0x80
- * for a string or 0xc0 for a list; long payloads use `shortBase + 55 + bytes of length` (0xb7+ / 0xf7+).
- */
-function writeRlpHeader(buf: Uint8Array, offset: number, length: number, shortBase: number): number {
-  if (length < 56) {
-    buf[offset] = shortBase + length
-    return offset + 1
-  }
-  const lengthBytes = byteLengthOf(length)
-  buf[offset] = shortBase + 55 + lengthBytes
-  for (let i = lengthBytes; i > 0; i--) {
-    buf[offset + i] = length & 0xff
-    length = Math.floor(length / 256)
-  }
-  return offset + 1 + lengthBytes
-}
 
 /**
  * Builds the Ethereum hexary Merkle Patricia Trie of a sorted stream of 32-byte keys without keeping
