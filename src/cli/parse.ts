@@ -23,6 +23,13 @@ export function parseNumber(flag: string) {
   }
 }
 
+/** --miss-latency (µs per level-2 miss, replay's disk model and sweep --bind model) checked and in ns. */
+export function missLatencyNs(us: number | undefined): number | undefined {
+  if (us === undefined) return undefined
+  if (!(Number.isFinite(us) && us >= 0)) throw new UsageError(`--miss-latency must be a number of µs >= 0 (got ${us})`)
+  return us * 1000
+}
+
 /** "eth=30,erc20=25,swap=45" → { eth: 30, erc20: 25, swap: 45 } (missing kinds are 0). */
 export function parseMix(text: string): { eth: number; erc20: number; swap: number } {
   const mix = { eth: 0, erc20: 0, swap: 0 }

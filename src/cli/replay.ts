@@ -13,6 +13,7 @@ import { type BaselineSettings, DEFAULT_MEGA_SETTINGS, type MegaSettings, type R
 import { enforceMemoryLimit } from '../storage/cgroup.js'
 import { splitBudget } from '../storage/memory.js'
 import { UsageError } from '../errors/index.js'
+import { missLatencyNs } from './parse.js'
 import { EVM_TIERS, type EvmTier, isEvmTier } from '../evm/tiers.js'
 import { createChainSource, measuredBlockCount } from '../sources/chain.js'
 import { createFixtureSource } from '../sources/fixtures.js'
@@ -174,10 +175,9 @@ export function storageFromOptions(opts: ReplayCliOptions): { storage: ReplaySto
   if (opts.batch !== undefined && !modes.includes('historical')) throw new UsageError('--batch applies to --mode historical (or both)')
   if (opts.db !== undefined && modes.length > 1) throw new UsageError('--db keeps one DB: use it with a single --mode')
   const memory = splitBudget({ memory: opts.memory, l1: opts.l1, l2: opts.l2 })
-  const lat = opts.missLatency
-  if (lat !== undefined && !(Number.isFinite(lat) && lat >= 0)) throw new UsageError(`--miss-latency must be a number of µs >= 0 (got ${lat})`)
-  if (lat !== undefined && opts.cgroup === true) throw new UsageError('give --cgroup (bind the real page cache) or --miss-latency (a declared disk model), not both')
-  return { storage: { kind: 'lmdb', batch: opts.batch ?? null, memory, dir: opts.db, missLatencyNs: lat === undefined ? undefined : lat * 1000 }, modes }
+  const latencyNs = missLatencyNs(opts.missLatency)
+  if (latencyNs !== undefined && opts.cgroup === true) throw new UsageError('give --cgroup (bind the real page cache) or --miss-latency (a declared disk model), not both')
+  return { storage: { kind: 'lmdb', batch: opts.batch ?? null, memory, dir: opts.db, missLatencyNs: latencyNs }, modes }
 }
 
 /** --fixtures | --chain [--from --to] → the block source, its paths, block count, range and workload name. */

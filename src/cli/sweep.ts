@@ -3,6 +3,7 @@ import { basename, join } from 'node:path'
 import Table from 'cli-table3'
 
 import { UsageError } from '../errors/index.js'
+import { missLatencyNs } from './parse.js'
 import { buildReserved } from '../output/files.js'
 import { OutputReservation, inputPathsOfArgs } from '../output/guard.js'
 import { type SweepBind, sweep } from '../run/sweep.js'
@@ -29,9 +30,9 @@ export function sweepBind(opts: Pick<SweepCliOptions, 'bind' | 'missLatency'>): 
   const kind = opts.bind ?? 'auto'
   if (!['auto', 'cgroup', 'model', 'caches'].includes(kind)) throw new UsageError(`--bind must be auto, cgroup, model or caches (got ${JSON.stringify(kind)})`)
   const lat = opts.missLatency
-  if (lat !== undefined && !(Number.isFinite(lat) && lat >= 0)) throw new UsageError(`--miss-latency must be a number of µs >= 0 (got ${lat})`)
+  const latencyNs = missLatencyNs(lat)
   if (lat !== undefined && kind !== 'model' && kind !== 'auto') throw new UsageError(`--miss-latency applies to --bind model (got --bind ${kind})`)
-  const model = (why: string): SweepBind => ({ kind: 'model', missLatencyNs: (lat ?? STUDY_MISS_PENALTY_US) * 1000, why })
+  const model = (why: string): SweepBind => ({ kind: 'model', missLatencyNs: latencyNs ?? STUDY_MISS_PENALTY_US * 1000, why })
   if (kind === 'model') return model(`declared: ${lat ?? STUDY_MISS_PENALTY_US} µs per level-2 miss${lat === undefined ? ' (the study\'s mean miss penalty)' : ''}`)
   if (kind === 'caches') return { kind: 'caches', why: 'the caches\' byte budgets only (--bind caches): the OS page cache is not bounded' }
   const cg = cgroupAvailable()
