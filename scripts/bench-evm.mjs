@@ -22,7 +22,7 @@ import { join } from 'node:path'
 
 import { encodeFunctionData } from 'viem'
 
-import { Workbench, fromHex } from '../dist/evm/workbench.js'
+import { Workbench, fromHex } from '../dist/conformance/workbench.js'
 import { hex } from '../dist/evm/state.js'
 import { initKeccak } from '../dist/util/keccak.js'
 import { loadArtifact } from '../dist/workloads/artifacts.js'

@@ -45,7 +45,7 @@ if (hasFlag('child')) {
   // One variant in this process: --tier (and MEGABENCH_EVM_TIERED_THRESHOLD from the parent).
   const tier = arg('tier', 'tiered')
   const { encodeFunctionData } = await import('viem')
-  const { Workbench, fromHex } = await import('../dist/evm/workbench.js')
+  const { Workbench, fromHex } = await import('../dist/conformance/workbench.js')
   const { initKeccak } = await import('../dist/util/keccak.js')
   const { loadArtifact } = await import('../dist/workloads/artifacts.js')
   const { DEFAULT_MEGA_SETTINGS, replay } = await import('../dist/run/replay.js')

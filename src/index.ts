@@ -72,5 +72,5 @@ export {
   type Outcome as ConformanceOutcome,
 } from './conformance/index.js'
 export { NETWORKS, describeNetworks, networkName, rulesFor, type NetworkName } from './networks.js'
-export { SUPPORTED_HARDFORKS, CHAIN_HARDFORKS } from './engines/baseline/common.js'
-export { KZG_BACKEND, KzgUnavailable, kzgBackend, kzgStatus } from './engines/baseline/crypto.js'
+export { SUPPORTED_HARDFORKS, CHAIN_HARDFORKS } from './chain/common.js'
+export { KZG_BACKEND, KzgUnavailable, kzgBackend, kzgStatus } from './chain/crypto.js'

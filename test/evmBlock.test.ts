@@ -74,7 +74,7 @@ describe('fast EVM: the DAO fork block', () => {
     await initKeccak()
     const { createBlock } = await import('@ethereumjs/block')
     const { Common, Mainnet } = await import('@ethereumjs/common')
-    const { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } = await import('../src/engines/baseline/dao.js')
+    const { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } = await import('../src/chain/dao.js')
     const { MemoryBackend, WorldState, EMPTY_CODE_HASH } = await import('../src/evm/state.js')
     const { executeBlockFast } = await import('../src/evm/block.js')
     const backend = new MemoryBackend()

@@ -5,7 +5,7 @@ import { type Abi, encodeFunctionData, maxUint256 } from 'viem'
 import { beforeAll, describe, expect, test } from 'vitest'
 
 import { hex } from '../src/evm/state.js'
-import { Workbench, fromHex } from '../src/evm/workbench.js'
+import { Workbench, fromHex } from '../src/conformance/workbench.js'
 import { megaRows } from '../src/report/data.js'
 import { DEFAULT_MEGA_SETTINGS, replay } from '../src/run/replay.js'
 import { createChainSource } from '../src/sources/chain.js'

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { createBlockFromRLP } from '@ethereumjs/block'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
-import { createChainCommon } from '../src/engines/baseline/common.js'
+import { createChainCommon } from '../src/chain/common.js'
 import { FetchError, NonCanonicalStateError, RpcError } from '../src/errors/index.js'
 import {
   type Anvil,

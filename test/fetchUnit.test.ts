@@ -3,7 +3,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { ValueEncoding, bytesToHex, equalsBytes, hexToBytes, setLengthLeft } from '@ethereumjs/util'
 import { describe, expect, test } from 'vitest'
 
-import { NodeStore } from '../src/engines/baseline/nodeStore.js'
+import { NodeStore } from '../src/trie/nodeStore.js'
 import { forkOfEthConfig } from '../src/fetch/devnetFork.js'
 import { Redactor, redactUrl } from '../src/fetch/redact.js'
 import { deriveCollapseSiblings } from '../src/fetch/witness.js'

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { createBlockFromRLP } from '@ethereumjs/block'
 import { describe, expect, test } from 'vitest'
 
-import { createChainCommon } from '../src/engines/baseline/common.js'
+import { createChainCommon } from '../src/chain/common.js'
 import { UsageError } from '../src/errors/index.js'
 import { blockFileName, genesisSpecSchema } from '../src/sources/chainFormat.js'
 import { AccountSet } from '../src/workloads/accounts.js'

@@ -4,7 +4,7 @@ import { Account, bytesToHex, createAddressFromString, hexToBytes, setLengthLeft
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { describe, expect, test } from 'vitest'
 
-import { MissingNodeSignal, NodeStore } from '../src/engines/baseline/nodeStore.js'
+import { MissingNodeSignal, NodeStore } from '../src/trie/nodeStore.js'
 import type { GenesisStateSpec } from '../src/workloads/genesis.js'
 import { accountRlp, buildGenesisState, mappingSlot } from '../src/workloads/genesis.js'
 import { AccountSet, dormantBalance } from '../src/workloads/accounts.js'

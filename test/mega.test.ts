@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, test, vi } from 'vitest'
 
 import { MegaState } from '../src/engines/mega/megaState.js'
-import { diffDigest, readDiffStream } from '../src/engines/stateDiff.js'
+import { diffDigest, readDiffStream } from '../src/chain/stateDiff.js'
 import { FixtureError } from '../src/errors/index.js'
 import { megaRows } from '../src/report/data.js'
 import { DEFAULT_MEGA_SETTINGS, type MegaSettings, replay } from '../src/run/replay.js'

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from 'vitest'
 
 import { collectAccessSets } from '../src/analyses/collect.js'
 import { analyzeStateDiff } from '../src/analyses/statediff.js'
-import { KzgUnavailable, kzgStatus, replayCrypto, setKzgLoaderForTesting } from '../src/engines/baseline/crypto.js'
+import { KzgUnavailable, kzgStatus, replayCrypto, setKzgLoaderForTesting } from '../src/chain/crypto.js'
 import { HardforkError, KzgUnavailableError } from '../src/errors/index.js'
 import { precompilesFor } from '../src/evm/precompiles.js'
 import { rulesFor } from '../src/evm/forks.js'
@@ -96,7 +96,7 @@ describe('the KZG backend (point evaluation, 0x0a)', () => {
     const r = await evm.runCall({ to, data: hexToBytes(POINT_EVALUATION_INPUT as `0x${string}`), gasLimit: 100_000n })
     // ethereumjs turns the exception into a revert: the block executor takes it from here (takeUnseenKzgFailure).
     expect(r.execResult.exceptionError).toBeDefined()
-    const { takeUnseenKzgFailure } = await import('../src/engines/baseline/crypto.js')
+    const { takeUnseenKzgFailure } = await import('../src/chain/crypto.js')
     const failure = takeUnseenKzgFailure()
     expect(failure).toBeInstanceOf(KzgUnavailable)
     expect(failure!.message).toContain('simulated: no backend')

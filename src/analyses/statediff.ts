@@ -1,12 +1,12 @@
 /**
  * State-diff bandwidth: the bytes a full node must receive to follow the state without executing, per
  * transaction, per block and per window of k merged consecutive blocks, in the documented encoding
- * `megabench-diff-v1` (src/engines/stateDiff.ts) and in the study's model of 20 bytes per updated key,
+ * `megabench-diff-v1` (src/chain/stateDiff.ts) and in the study's model of 20 bytes per updated key,
  * raw and compressed, and the Mbps this means at a given transaction rate.
  */
 import { brotliCompressSync, constants as zlibConstants, deflateRawSync } from 'node:zlib'
 
-import { type StateDiff, diffDigest, diffKeys, encodeDiff } from '../engines/stateDiff.js'
+import { type StateDiff, diffDigest, diffKeys, encodeDiff } from '../chain/stateDiff.js'
 import type { TxAccess } from '../probes/accessSets.js'
 import { keccakHex } from './hash.js'
 import { type Distribution, distribution, windowsOf } from './stats.js'
@@ -191,7 +191,7 @@ export function analyzeStateDiff(blocks: readonly AnalysedBlock[], opts: { tps?:
   })
   return {
     encoding:
-      'megabench-diff-v1 (src/engines/stateDiff.ts): RLP([wipes, accounts, storage]) of hashed keys, sorted; accounts [keccak(address), nonce, balance, codeHash] or [keccak(address)] when deleted; storage grouped by account, [keccak(slot), value without leading zeros]',
+      'megabench-diff-v1 (src/chain/stateDiff.ts): RLP([wipes, accounts, storage]) of hashed keys, sorted; accounts [keccak(address), nonce, balance, codeHash] or [keccak(address)] when deleted; storage grouped by account, [keccak(slot), value without leading zeros]',
     model: `${MODEL_BYTES_PER_UPDATE} bytes per updated key (accounts + slots + wipes): the study's whitepaper model`,
     compressors: Object.fromEntries(COMPRESSOR_NAMES.map((c) => [c, COMPRESSORS[c].detail])) as Record<CompressorName, string>,
     tps,

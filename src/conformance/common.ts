@@ -1,6 +1,6 @@
 import { Common, Mainnet } from '@ethereumjs/common'
 
-import { replayCrypto } from '../engines/baseline/crypto.js'
+import { replayCrypto } from '../chain/crypto.js'
 import type { Fork } from '../evm/forks.js'
 import { ethereumjsName } from '../evm/precompiles.js'
 import { keccak256 } from '../util/keccak.js'

@@ -11,7 +11,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { Account, bigIntToBytes, bytesToHex, createAddressFromString, equalsBytes, hexToBytes, setLengthLeft } from '@ethereumjs/util'
 import { type VM, createVM } from '@ethereumjs/vm'
 
-import { AncestorChain } from '../engines/baseline/ancestors.js'
+import { AncestorChain } from '../chain/ancestors.js'
 import { BlockExecution } from '../engines/baseline/executeBlock.js'
 import { ReplayStateManager } from '../engines/baseline/stateManager.js'
 import { PhaseClock } from '../probes/phases.js'

@@ -13,7 +13,7 @@ import { CLRequestType, bytesToHex } from '@ethereumjs/util'
 
 import { keccak256 } from '../util/keccak.js'
 import { rlpHeaderLength, writeRlpHeader } from '../util/rlpHeader.js'
-import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from '../engines/baseline/dao.js'
+import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from '../chain/dao.js'
 import { DEFAULT_EVM_TIER, type EvmTier } from './tiers.js'
 import { type Fork, type Rules, rulesFor } from './forks.js'
 import { type BlockEnv, bytesToWord } from './interpreter.js'

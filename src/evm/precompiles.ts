@@ -13,7 +13,7 @@ import { Common, Mainnet } from '@ethereumjs/common'
 import { type PrecompileInput, getActivePrecompiles, NobleBLS, NobleBN254, paramsEVM } from '@ethereumjs/evm'
 import { bytesToHex, computeVersionedHash, setLengthLeft, bigIntToBytes, concatBytes } from '@ethereumjs/util'
 
-import { KzgUnavailable, replayCrypto } from '../engines/baseline/crypto.js'
+import { KzgUnavailable, replayCrypto } from '../chain/crypto.js'
 import { FORKS, type Fork, type Rules } from './forks.js'
 import type { CallResult } from './interpreter.js'
 

@@ -27,7 +27,7 @@ import { mnemonicToAccount } from 'viem/accounts'
 import { p256 } from '@noble/curves/nist.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 
-import { kzgBackend } from '../engines/baseline/crypto.js'
+import { kzgBackend } from '../chain/crypto.js'
 import { superviseChild } from '../util/interrupt.js'
 import { loadArtifact } from '../workloads/artifacts.js'
 

@@ -18,7 +18,7 @@ import { paramsBlock } from '@ethereumjs/block'
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
 import { z } from 'zod'
 
-import { CHAIN_HARDFORKS } from '../engines/baseline/common.js'
+import { CHAIN_HARDFORKS } from '../chain/common.js'
 import { FetchError, RpcError, UsageError } from '../errors/index.js'
 import type { RpcClient } from './rpc.js'
 import type { RpcBlock } from './schemas.js'

@@ -7,7 +7,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { bytesToBigInt, bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { z } from 'zod'
 
-import { createChainCommon, createNetworkCommon, scheduledHardfork } from '../engines/baseline/common.js'
+import { createChainCommon, createNetworkCommon, scheduledHardfork } from '../chain/common.js'
 import { createBaselineEngine } from '../engines/baseline/engine.js'
 import { FetchError, MegabenchError, MissingAncestorError, NonCanonicalStateError, RpcError, UsageError } from '../errors/index.js'
 import { NETWORKS, networkName } from '../networks.js'

@@ -23,7 +23,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import { type Account, type Address, bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import type { RunTxResult } from '@ethereumjs/vm'
 
-import type { TxObserver } from '../engines/baseline/executeBlock.js'
+import type { TxObserver } from './hooks.js'
 
 export type AccountValue = { nonce: bigint; balance: bigint; codeHash: string }
 

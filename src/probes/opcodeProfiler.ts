@@ -1,7 +1,7 @@
 import type { EVM } from '@ethereumjs/evm'
 
 import { RegionStack, type TimerCalibration, calibrateRegionStack } from './clock.js'
-import type { ExecutionProbe } from '../engines/baseline/executeBlock.js'
+import type { ExecutionProbe } from './hooks.js'
 import type { FastBlockProbe } from '../evm/profile.js'
 import { FRAME_OPCODES, OPCODES, type OpcodeCategory, PRECOMPILE_NAMES } from './opcodes.js'
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 
-import { ecrecoverBackend } from '../engines/baseline/crypto.js'
+import { ecrecoverBackend } from '../chain/crypto.js'
 
 import { PACKAGE_ROOT } from '../util/paths.js'
 

@@ -18,13 +18,13 @@ import {
   unpadBytes,
 } from '@ethereumjs/util'
 
-import type { StateDiff } from '../engines/stateDiff.js'
+import type { StateDiff } from '../chain/stateDiff.js'
 import { Phase, type PhaseClock } from '../probes/phases.js'
 import { keccak256 } from '../util/keccak.js'
 import { CacheKind, type StateStore, type StoreMeta, type TableName, type WriteOp } from './stateStore.js'
 import { type AccountUpdate, applyAccountUpdates } from './merkleize.js'
 import { TrieDb } from './trieDb.js'
-import { MissingNodeSignal, UnprovenAccounts, describeAccount, describeSlot, unlessUnproven, whileReading } from '../engines/baseline/nodeStore.js'
+import { MissingNodeSignal, UnprovenAccounts, describeAccount, describeSlot, unlessUnproven, whileReading } from '../trie/nodeStore.js'
 import { trieGetSync } from './trieGet.js'
 
 /** An RLP integer: big-endian without leading zeros (0 = empty). */

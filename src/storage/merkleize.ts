@@ -2,7 +2,7 @@ import type { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { createAccountFromRLP } from '@ethereumjs/util'
 
-import { type UnprovenAccounts, describeAccount, describeSlot, unlessUnproven, whileReading } from '../engines/baseline/nodeStore.js'
+import { type UnprovenAccounts, describeAccount, describeSlot, unlessUnproven, whileReading } from '../trie/nodeStore.js'
 
 /** One account's changes since the last root, as merkleization applies them. */
 export type AccountUpdate = {

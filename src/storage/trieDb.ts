@@ -1,7 +1,7 @@
 import type { BatchDBOp, DB } from '@ethereumjs/util'
 import { hexToBytes } from '@ethereumjs/util'
 
-import { MissingNodeSignal } from '../engines/baseline/nodeStore.js'
+import { MissingNodeSignal } from '../trie/nodeStore.js'
 import { CacheKind, type StateStore, type TableName } from './stateStore.js'
 
 /** keccak256(0x80): the empty trie's root; looking it up is normal. */

@@ -1,7 +1,7 @@
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToUnprefixedHex } from '@ethereumjs/util'
 
-import { MissingNodeSignal } from '../engines/baseline/nodeStore.js'
+import { MissingNodeSignal } from '../trie/nodeStore.js'
 
 type NodeItem = Uint8Array | NodeItem[]
 

@@ -1,7 +1,7 @@
 import { utf8ToBytes } from '@ethereumjs/util'
 import { keccak256 } from '../util/keccak.js'
 
-import { isValidPrivateKey, publicKeyOf } from '../engines/baseline/crypto.js'
+import { isValidPrivateKey, publicKeyOf } from '../chain/crypto.js'
 
 /**
  * The bulk accounts of a generated chain, derived from a seed so that a genesis of millions of

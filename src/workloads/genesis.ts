@@ -12,7 +12,7 @@ import {
 } from '@ethereumjs/util'
 import { keccak256 } from '../util/keccak.js'
 
-import type { NodeStore } from '../engines/baseline/nodeStore.js'
+import type { NodeStore } from '../trie/nodeStore.js'
 import type { AllocAccount, GenesisSpec } from '../sources/chainFormat.js'
 import { StreamingTrieBuilder, sortedKeyOrder } from '../trie/streamingTrieBuilder.js'
 import { AccountSet, dormantBalance } from './accounts.js'

@@ -1,4 +1,4 @@
-import { CHAIN_HARDFORKS } from '../engines/baseline/common.js'
+import { CHAIN_HARDFORKS } from '../chain/common.js'
 import { UsageError } from '../errors/index.js'
 import { WORKLOADS, type WorkloadName, type WorkloadSpec } from '../sources/chainFormat.js'
 import { pairCandidates } from './setup.js'

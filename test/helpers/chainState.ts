@@ -8,10 +8,10 @@ import { ValueEncoding, createAddressFromString, hexToBytes } from '@ethereumjs/
 import { type VM, createVM } from '@ethereumjs/vm'
 import { type Abi, type Hex, decodeFunctionResult, encodeFunctionData } from 'viem'
 
-import { AncestorChain } from '../../src/engines/baseline/ancestors.js'
-import { createChainCommon } from '../../src/engines/baseline/common.js'
+import { AncestorChain } from '../../src/chain/ancestors.js'
+import { createChainCommon } from '../../src/chain/common.js'
 import { executeBlock } from '../../src/engines/baseline/executeBlock.js'
-import { NodeStore } from '../../src/engines/baseline/nodeStore.js'
+import { NodeStore } from '../../src/trie/nodeStore.js'
 import { ReplayStateManager } from '../../src/engines/baseline/stateManager.js'
 import { PhaseClock } from '../../src/probes/phases.js'
 import { blockFileName } from '../../src/sources/chainFormat.js'

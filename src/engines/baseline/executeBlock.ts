@@ -21,11 +21,15 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { Bloom, type RunTxResult, type TxReceipt, type VM, encodeReceipt, runTx } from '@ethereumjs/vm'
 
+import type { ExecutionProbe, TxObserver } from '../../probes/hooks.js'
 import { Phase, type PhaseClock } from '../../probes/phases.js'
 import { DEFAULT_DEPOSIT_CONTRACT, DEPOSIT_TOPIC, parseDepositLog } from '../../evm/requests.js'
 import { InvalidBlockError } from '../../evm/transaction.js'
-import { takeUnseenKzgFailure } from './crypto.js'
-import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from './dao.js'
+import { takeUnseenKzgFailure } from '../../chain/crypto.js'
+import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from '../../chain/dao.js'
+
+/** The probe hooks this executor calls (defined below the engines, in src/probes/hooks.ts). */
+export type { ExecutionProbe, TxObserver } from '../../probes/hooks.js'
 
 /** What a transaction executed elsewhere produced, for its receipt and the block's gas (Byzantium+). */
 export type ExecutedTx = {
@@ -35,29 +39,6 @@ export type ExecutedTx = {
   /** Gas the block counts (runTx's blockGasSpent). */
   blockGasSpent: bigint
   logs: [Uint8Array, Uint8Array[], Uint8Array][]
-}
-
-/** Hooks an execution probe may implement; the executor calls them only when a probe is given. */
-export interface ExecutionProbe {
-  blockStart(): void
-  blockEnd(): void
-  txStart(): void
-  txEnd(): void
-  /** Around every state-root computation (the state manager calls these). */
-  stateRootStart(): void
-  stateRootEnd(): void
-}
-
-/**
- * Per-transaction boundaries for a probe that records what each transaction did (the access-set
- * probe): called only when given, around every `addTransaction` (not for `addExecuted`, whose
- * transaction ran elsewhere) and around the block's system-level work.
- */
-export interface TxObserver {
-  blockStart(block: Block): void
-  txStart(tx: TypedTransaction, index: number): void
-  txEnd(tx: TypedTransaction, index: number, result: RunTxResult | undefined): Promise<void>
-  blockEnd(block: Block): Promise<void>
 }
 
 /** What executing a block computed, to compare with what its header commits to. */

@@ -15,7 +15,7 @@ import type { FlatStateManager } from '../../storage/flatStateManager.js'
 import { trieGetSync } from '../../storage/trieGet.js'
 import { Phase, type PhaseClock } from '../../probes/phases.js'
 import { keccak256 } from '../../util/keccak.js'
-import { MissingNodeSignal, type NodeStore, describeAccount, describeSlot } from './nodeStore.js'
+import { MissingNodeSignal, type NodeStore, describeAccount, describeSlot } from '../../trie/nodeStore.js'
 import type { ReplayStateManager } from './stateManager.js'
 
 export class FlatBackend implements StateBackend {

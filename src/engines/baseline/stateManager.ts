@@ -4,7 +4,7 @@ import { type Account, type Address, EthereumJSErrorWithoutCode, unpadBytes } fr
 
 import { Phase, type PhaseClock } from '../../probes/phases.js'
 import { keccak256 } from '../../util/keccak.js'
-import { UnprovenAccounts, describeAccount, describeSlot, unlessUnproven, whileReading } from './nodeStore.js'
+import { UnprovenAccounts, describeAccount, describeSlot, unlessUnproven, whileReading } from '../../trie/nodeStore.js'
 import type { ExecutionProbe } from './executeBlock.js'
 
 /** Reads that missed the state caches and went to the trie (the `state_reads` of a slow-block line). */

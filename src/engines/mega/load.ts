@@ -9,7 +9,7 @@ import { walkTrie } from '../../storage/import.js'
 import type { GenesisState, WitnessState } from '../../types.js'
 import { keccak256 } from '../../util/keccak.js'
 import { buildGenesisState } from '../../workloads/genesis.js'
-import { NodeStore } from '../baseline/nodeStore.js'
+import { NodeStore } from '../../trie/nodeStore.js'
 import { MegaState } from './megaState.js'
 import { MptMirror } from './mptMirror.js'
 

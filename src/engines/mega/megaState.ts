@@ -11,7 +11,7 @@ import {
   unpadBytes,
 } from '@ethereumjs/util'
 
-import type { StateDiff } from '../stateDiff.js'
+import type { StateDiff } from '../../chain/stateDiff.js'
 import { keccak256 } from '../../util/keccak.js'
 
 const EMPTY = new Uint8Array(0)

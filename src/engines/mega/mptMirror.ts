@@ -3,7 +3,7 @@ import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { KECCAK256_RLP, ValueEncoding, bigIntToUnpaddedBytes, createAccountFromRLP, hexToBytes } from '@ethereumjs/util'
 
-import { type NodeStore, UnprovenAccounts, describeAccount, whileReading } from '../baseline/nodeStore.js'
+import { type NodeStore, UnprovenAccounts, describeAccount, whileReading } from '../../trie/nodeStore.js'
 import { type AccountUpdate, applyAccountUpdates } from '../../storage/merkleize.js'
 import type { MegaState, StateChange } from './megaState.js'
 

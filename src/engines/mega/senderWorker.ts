@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads'
 
-import { publicKeyRecover } from '../baseline/crypto.js'
+import { publicKeyRecover } from '../../chain/crypto.js'
 import { initKeccak, keccak256 } from '../../util/keccak.js'
 
 type Job = { id: number; items: { hash: Uint8Array; recovery: number; r: Uint8Array; s: Uint8Array }[] }

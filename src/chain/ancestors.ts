@@ -1,6 +1,6 @@
 import type { EVMMockBlockchainInterface } from '@ethereumjs/evm'
 
-import { MissingAncestorError } from '../../errors/index.js'
+import { MissingAncestorError } from '../errors/index.js'
 
 /**
  * The chain as BLOCKHASH sees it: only the ancestor hashes the source recorded for the block being

@@ -1,6 +1,6 @@
 import type { BatchDBOp, DB } from '@ethereumjs/util'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
-import { keccak256 } from '../../util/keccak.js'
+import { keccak256 } from '../util/keccak.js'
 
 /** RLP of the empty string (0x80): the "node" of an empty trie, which some witnesses list. */
 const EMPTY_TRIE_NODE = 0x80

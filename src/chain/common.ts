@@ -1,7 +1,7 @@
 import { type ChainConfig, Common, Hardfork, Holesky, Hoodi, Mainnet, Sepolia, createCustomCommon } from '@ethereumjs/common'
 
-import { HardforkError } from '../../errors/index.js'
-import { type NetworkName, describeNetworks, networkName } from '../../networks.js'
+import { HardforkError } from '../errors/index.js'
+import { type NetworkName, describeNetworks, networkName } from '../networks.js'
 import { replayCrypto } from './crypto.js'
 
 /** Hardforks whose block-level rules the baseline executor implements. */

@@ -5,9 +5,9 @@ import { ecrecover as jsEcrecover, setLengthLeft } from '@ethereumjs/util'
 import { secp256k1 as nobleSecp256k1 } from '@noble/curves/secp256k1.js'
 import { NobleBLS } from '@ethereumjs/evm'
 
-import { nativeSecp256k1, publicKeyRecover } from '../../util/secp256k1.js'
+import { nativeSecp256k1, publicKeyRecover } from '../util/secp256k1.js'
 
-export { type EcrecoverBackend, ecrecoverBackend, publicKeyRecover } from '../../util/secp256k1.js'
+export { type EcrecoverBackend, ecrecoverBackend, publicKeyRecover } from '../util/secp256k1.js'
 const native = nativeSecp256k1
 
 /**
