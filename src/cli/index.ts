@@ -4,7 +4,7 @@ import { UsageError, formatErrorLine } from '../errors/index.js'
 import { parseSize } from '../storage/memory.js'
 import { parseCount, parseMix, parseNumber } from './parse.js'
 import { DEFAULT_EVM_TIER } from '../evm/tiers.js'
-import { toolInfo } from '../run/environment.js'
+import { DEFAULT_FIXTURES, toolInfo } from '../run/environment.js'
 import { registerAnalyses } from './analyzeOptions.js'
 import { registerFetchCommand } from './fetch.js'
 import { installInterruptHandlers } from '../util/interrupt.js'
@@ -191,6 +191,33 @@ export function buildProgram(): Command {
     .action(async (paths: string[], opts) => {
       const { conformanceCommand } = await import('./conformance.js')
       process.exitCode = await conformanceCommand(paths, opts)
+    })
+
+  program
+    .command('study')
+    .description("the study's table from a reth-like configuration: generate mainnet-like chains, replay them and real blocks on the baseline with the fast EVM (historical + live, opcodes, analyses), sweep memory budgets (bound), report")
+    .option('--out <dir>', 'output directory (default: reports/study-<timestamp>)')
+    .option('--force', 'replace an earlier megabench output at --out (never anything megabench did not write)', false)
+    .option('--chains <dir>', 'keep generated chains here and reuse the ones that match (default: generated inside --out)')
+    .option('--accounts <n>', 'accounts in each generated chain (default 1M)', parseCount('--accounts'), 1_000_000)
+    .option('--blocks <n>', 'blocks per generated chain (default 100)', parseCount('--blocks'), 100)
+    .option('--txs-per-block <n>', 'transactions per block (default 50)', parseCount('--txs-per-block'), 50)
+    .option('--workloads <list>', 'generated chains: erc20-transfer, uniswap-swap, mixed, or none', 'erc20-transfer,uniswap-swap,mixed')
+    .option('--fixtures <path...>', 'real blocks (realblock-v1 files or directories), e.g. ../shared/data/mainnet (default: the bundled fixtures/mainnet)')
+    .option('--memory <sizes>', 'sweep budgets, or none', '16MB,64MB,256MB,1GB')
+    .option('--sweep-workloads <list>', 'the chains the sweep runs on (live and historical)', 'erc20-transfer')
+    .option('--bind <how>', 'the sweep\'s binding: auto (a memory cgroup where one can be made, else the disk model), cgroup, model or caches', 'auto')
+    .option('--evm <evm>', "the baseline's EVM: fast (default, the reth-like configuration) or ethereumjs", 'fast')
+    .option('--repeat <n>', 'measured passes per replay and runs per sweep budget (default 1)', parseCount('--repeat'))
+    .option('--no-analyze', 'skip the analyses (parallelism, state diff, JIT bound, hardware bounds)')
+    .option('--hardfork <name>', 'the generated chains\' hardfork (default: generate\'s)')
+    .option('--seed <s>', 'the generated chains\' seed (default: generate\'s)')
+    .option('--dry-run', 'print the steps (commands) and stop', false)
+    .option('--json', 'print study.json (or with --dry-run the steps) as JSON', false)
+    .action(async (opts) => {
+      const { studyCommand } = await import('./study.js')
+      if (opts.fixtures === undefined) opts.fixtures = [DEFAULT_FIXTURES]
+      process.exitCode = await studyCommand(opts)
     })
 
   // Analyses (issue 7): `analyze`, and replay's --analyze.

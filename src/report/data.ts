@@ -334,7 +334,7 @@ export function studyVsMeasured(runs: readonly LabeledRun[], sweeps: readonly La
   const profile = profileChoice(runs)
   const prof = 'none' in profile ? undefined : { label: profile.run.label, r: profile.run.result, e: profile.engine }
   const decomposition = decompositionChoice(runs)
-  const sweep = sweeps.find((s) => verifiedSweepPoints(s.result).length > 0)
+  const usableSweeps = sweeps.filter((s) => verifiedSweepPoints(s.result).length > 0)
   const f = (x: number, d = 1) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
   const on = (x: { label: string; e: EngineResult; r: RunResult }) =>
     `${x.label}: ${x.r.config.source.kind} ${x.r.config.source.paths.join(', ')}, ${x.e.label}, ${x.e.totals.verifiedBlocks} verified blocks`
@@ -383,32 +383,26 @@ export function studyVsMeasured(runs: readonly LabeledRun[], sweeps: readonly La
     const how = 'none' in profile && !profile.none.startsWith('no opcode profile') ? `replay --opcodes (${profile.none})` : 'replay --opcodes'
     for (const id of [4, 5, 6, 7]) out.push(row(id, null, how))
   }
-  if (sweep) {
-    const ps = [...verifiedSweepPoints(sweep.result)].sort((a, b) => a.memoryBytes - b.memoryBytes)
+  // Row 8 is the study's historical sweep, row 13 its live one: each takes a sweep of its mode when there is one.
+  const sweepFor = (mode: 'historical' | 'live') => usableSweeps.find((s) => s.result.config.mode === mode) ?? usableSweeps[0]
+  const sweepRow = (id: 8 | 13, mode: 'historical' | 'live') => {
+    const sw = sweepFor(mode)
+    if (sw === undefined) {
+      const why = sweeps.length > 0 ? ` (no limit of ${sweeps[0]!.label} at which every run verified)` : ''
+      return row(id, null, `megabench sweep --memory … --mode ${mode}${why}`)
+    }
+    const ps = [...verifiedSweepPoints(sw.result)].sort((a, b) => a.memoryBytes - b.memoryBytes)
     const small = ps[0]!
     const big = ps.at(-1)!
     const at = (x: number) => formatSize(x)
-    out.push(
-      row(
-        8,
-        `total time at ${at(small.memoryBytes)} was ${f(small.median.totalMs / Math.max(big.median.totalMs, 1e-9), 2)}x that at ${at(big.memoryBytes)} (${ratioDirection(small.median.totalMs / Math.max(big.median.totalMs, 1e-9), 'slower', 'faster')}; ${f(small.median.txPerSec, 0)} tx/s at the smallest)`,
-        `${sweep.label}: sweep, ${sweep.result.config.mode} sync`,
-        sweepConditions(sweep.result, 'historical'),
-      ),
-    )
-    out.push(
-      row(
-        13,
-        `merkleization at ${at(small.memoryBytes)} took ${f(small.median.merkleizationMs / Math.max(big.median.merkleizationMs, 1e-9), 2)}x the time it took at ${at(big.memoryBytes)} (${ratioDirection(small.median.merkleizationMs / Math.max(big.median.merkleizationMs, 1e-9), 'slower', 'faster')}); tx/s at ${at(small.memoryBytes)} was ${rateRatioWords(small.median.txPerSec / Math.max(big.median.txPerSec, 1e-9), 'tx/s', `at ${at(big.memoryBytes)}`)}`,
-        `${sweep.label}: sweep, ${sweep.result.config.mode} sync`,
-        sweepConditions(sweep.result, 'live'),
-      ),
-    )
-  } else {
-    const why = sweeps.length > 0 ? ` (no limit of ${sweeps[0]!.label} at which every run verified)` : ''
-    out.push(row(8, null, `megabench sweep --memory … --mode historical${why}`))
-    out.push(row(13, null, `megabench sweep --memory … --mode live${why}`))
+    const measured =
+      id === 8
+        ? `total time at ${at(small.memoryBytes)} was ${f(small.median.totalMs / Math.max(big.median.totalMs, 1e-9), 2)}x that at ${at(big.memoryBytes)} (${ratioDirection(small.median.totalMs / Math.max(big.median.totalMs, 1e-9), 'slower', 'faster')}; ${f(small.median.txPerSec, 0)} tx/s at the smallest)`
+        : `merkleization at ${at(small.memoryBytes)} took ${f(small.median.merkleizationMs / Math.max(big.median.merkleizationMs, 1e-9), 2)}x the time it took at ${at(big.memoryBytes)} (${ratioDirection(small.median.merkleizationMs / Math.max(big.median.merkleizationMs, 1e-9), 'slower', 'faster')}); tx/s at ${at(small.memoryBytes)} was ${rateRatioWords(small.median.txPerSec / Math.max(big.median.txPerSec, 1e-9), 'tx/s', `at ${at(big.memoryBytes)}`)}`
+    return row(id, measured, `${sw.label}: sweep, ${sw.result.config.mode} sync`, sweepConditions(sw.result, mode))
   }
+  out.push(sweepRow(8, 'historical'))
+  out.push(sweepRow(13, 'live'))
   if (withStorage?.e.storage) {
     const s = withStorage.e.storage
     const reach = s.l1.missRatio * s.l2.missRatio

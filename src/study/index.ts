@@ -1,0 +1,328 @@
+/**
+ * `megabench study`: the study-vs-measured table from a reth-like configuration, by a documented recipe.
+ *
+ * The recipe (every step a fresh `megabench` process, its output and log kept):
+ *  1. generate the mainnet-like chains (erc20, uniswap, mixed; ≥ 1M accounts by default), or reuse them
+ *     from `--chains` when they match the options;
+ *  2. replay each chain and the real blocks on the baseline engine with the fast EVM, historical and live
+ *     (`--mode both`: the live/historical decomposition), with the opcode probe and the analyses;
+ *  3. the binding memory sweep (`sweep --bind auto`: a memory cgroup where one can be made, else the
+ *     declared disk model), live and historical, on the sweep chains;
+ *  4. one report over all of it, and study.md: one row per figure of the study, the study's value (in a
+ *     column labelled as the study's) beside ours per input, and the conditions that differ.
+ * Nothing here measures: the numbers come from the replays' run.json and sweep.json files.
+ */
+import { spawn } from 'node:child_process'
+import { createWriteStream, existsSync } from 'node:fs'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { loadavg } from 'node:os'
+import { join, resolve } from 'node:path'
+
+import { MegabenchError, UsageError } from '../errors/index.js'
+import { buildReserved } from '../output/files.js'
+import { OutputReservation } from '../output/guard.js'
+import { type LabeledRun, type LabeledSweep, type StudyComparison, studyVsMeasured } from '../report/data.js'
+import { renderHtml } from '../report/html.js'
+import { loadResult } from '../report/load.js'
+import { machineInfo, toolInfo } from '../run/environment.js'
+import { formatSize } from '../storage/memory.js'
+import { superviseChild } from '../util/interrupt.js'
+import { PACKAGE_ROOT } from '../util/paths.js'
+
+export const STUDY_FORMAT = 'megabench-study-v1'
+export const STUDY_WORKLOADS = ['erc20-transfer', 'uniswap-swap', 'mixed'] as const
+export type StudyWorkload = (typeof STUDY_WORKLOADS)[number]
+export type StudyBind = 'auto' | 'cgroup' | 'model' | 'caches'
+
+export type StudyParameters = {
+  /** The study's output directory (built beside it, renamed into place at the end). */
+  out: string
+  force?: boolean | undefined
+  /** Keep generated chains here and reuse the ones that match (default: inside the output). */
+  chainsDir?: string | undefined
+  accounts: number
+  blocks: number
+  txsPerBlock: number
+  workloads: readonly StudyWorkload[]
+  /** Real-block files or directories (realblock-v1); empty = none. */
+  fixtures: readonly string[]
+  /** Sweep budgets in bytes; empty = no sweep. */
+  memory: readonly number[]
+  sweepWorkloads: readonly StudyWorkload[]
+  bind: StudyBind
+  evm: 'fast' | 'ethereumjs'
+  repeat: number
+  /** Run the analyses (parallelism, state diff, JIT bound, hardware bounds) with every replay. */
+  analyze: boolean
+  hardfork?: string | undefined
+  seed?: string | undefined
+}
+
+export type StudyStep = {
+  id: string
+  kind: 'generate' | 'replay' | 'sweep'
+  /** The input this step measures: a workload name or `real blocks`. */
+  input: string
+  title: string
+  /** Arguments of `megabench` (paths relative to the output where they are inside it). */
+  args: string[]
+  /** Where its result goes, relative to the output (undefined for a reused chain). */
+  out?: string | undefined
+  /** A chain reused from --chains: the step does not run. */
+  reused?: boolean
+}
+
+export type StudyStepRecord = StudyStep & { exitCode: number | null; ms: number; log: string }
+
+export type StudyInput = { name: string; run: string | null; sweeps: string[] }
+
+export type StudyResult = {
+  format: typeof STUDY_FORMAT
+  tool: ReturnType<typeof toolInfo>
+  machine: ReturnType<typeof machineInfo>
+  /** The 1/5/15-minute load averages when the study started and when it finished (the machine may be shared). */
+  loadAverage: { start: number[]; end: number[] }
+  startedAt: string
+  finishedAt: string
+  parameters: StudyParameters
+  steps: StudyStepRecord[]
+  inputs: StudyInput[]
+  /** Every step exited 0 (a replay or sweep exits 1 when a block did not verify). */
+  verified: boolean
+}
+
+const BIN = join(PACKAGE_ROOT, 'bin', 'megabench.js')
+const REAL = 'real blocks'
+
+/** A byte count as --memory takes it (1 MB = 2^20 bytes there): 16MB, 1GB, 512KB or bytes. */
+export function sizeArg(bytes: number): string {
+  for (const [u, f] of [['GB', 2 ** 30], ['MB', 2 ** 20], ['KB', 2 ** 10]] as const) if (bytes % f === 0) return `${bytes / f}${u}`
+  return `${bytes}B`
+}
+
+const slug = (s: string) => s.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase()
+
+/** Where a workload's chain lives: in --chains (absolute) or inside the output (relative). */
+function chainDir(p: StudyParameters, w: StudyWorkload): string {
+  return p.chainsDir === undefined ? join('chains', w) : resolve(p.chainsDir, w)
+}
+
+/** A chain in --chains that can be reused: it must be the workload and size the study asks for. */
+async function reusableChain(p: StudyParameters, w: StudyWorkload): Promise<boolean> {
+  if (p.chainsDir === undefined) return false
+  const file = join(chainDir(p, w), 'chain.json')
+  if (!existsSync(file)) return false
+  let spec: { format?: string; hardfork?: string; workload?: { name?: string; accounts?: number; blocks?: number; txsPerBlock?: number } }
+  try {
+    spec = JSON.parse(await readFile(file, 'utf8'))
+  } catch (cause) {
+    throw new UsageError(`--chains: ${file} is not a readable chain.json`, { cause })
+  }
+  const want: Record<string, string | number> = { name: w, accounts: p.accounts, blocks: p.blocks, txsPerBlock: p.txsPerBlock, ...(p.hardfork ? { hardfork: p.hardfork } : {}) }
+  const got: Record<string, unknown> = { ...spec.workload, hardfork: spec.hardfork }
+  const differ = Object.keys(want).filter((k) => got[k] !== want[k])
+  if (spec.format !== 'megabench-chain-v1' || differ.length > 0) {
+    throw new UsageError(
+      `--chains: ${chainDir(p, w)} holds ${spec.format === 'megabench-chain-v1' ? `a chain with ${differ.map((k) => `${k} ${String(got[k])}`).join(', ')}` : 'no megabench chain'}; ` +
+        `the study asks for ${differ.map((k) => `${k} ${String(want[k])}`).join(', ') || 'a megabench chain'} (use another --chains directory)`,
+    )
+  }
+  return true
+}
+
+/** The recipe's steps for these parameters, in order (no side effects besides reading --chains). */
+export async function planStudy(p: StudyParameters): Promise<StudyStep[]> {
+  if (p.workloads.length === 0 && p.fixtures.length === 0) throw new UsageError('the study needs at least one workload or --fixtures')
+  for (const w of p.sweepWorkloads) if (!p.workloads.includes(w)) throw new UsageError(`--sweep-workloads: ${w} is not among --workloads (${p.workloads.join(', ')})`)
+  const steps: StudyStep[] = []
+  const evmArgs = ['--evm', p.evm]
+  const repeat = p.repeat > 1 ? ['--repeat', String(p.repeat)] : []
+  const analyze = p.analyze ? ['--analyze', 'all'] : []
+  for (const w of p.workloads) {
+    const reused = await reusableChain(p, w)
+    steps.push({
+      id: `generate-${w}`,
+      kind: 'generate',
+      input: w,
+      title: `${reused ? 'reuse' : 'generate'} ${w}: ${p.accounts.toLocaleString('en-US')} accounts, ${p.blocks} blocks × ${p.txsPerBlock} txs`,
+      args: ['generate', w, '--out', chainDir(p, w), '--accounts', String(p.accounts), '--blocks', String(p.blocks), '--txs-per-block', String(p.txsPerBlock), ...(p.hardfork ? ['--hardfork', p.hardfork] : []), ...(p.seed ? ['--seed', p.seed] : [])],
+      ...(reused ? { reused: true } : { out: p.chainsDir === undefined ? chainDir(p, w) : undefined }),
+    })
+  }
+  const replay = (input: string, source: string[]) => {
+    const out = join('runs', slug(input))
+    steps.push({
+      id: `replay-${slug(input)}`,
+      kind: 'replay',
+      input,
+      title: `replay ${input}: baseline, ${p.evm === 'fast' ? 'fast EVM' : '@ethereumjs/evm'}, historical + live, opcodes${p.analyze ? ', analyses' : ''}`,
+      args: ['replay', ...source, '--engine', 'baseline', ...evmArgs, '--mode', 'both', '--opcodes', ...repeat, ...analyze, '--out', out, '--no-report'],
+      out,
+    })
+  }
+  for (const w of p.workloads) replay(w, ['--chain', chainDir(p, w)])
+  if (p.fixtures.length > 0) replay(REAL, ['--fixtures', ...p.fixtures.map((f) => resolve(f))])
+  if (p.memory.length > 0) {
+    const limits = [...p.memory].sort((a, b) => b - a)
+    for (const w of p.sweepWorkloads) {
+      for (const mode of ['live', 'historical'] as const) {
+        const out = join('sweeps', `${w}-${mode}`)
+        steps.push({
+          id: `sweep-${w}-${mode}`,
+          kind: 'sweep',
+          input: w,
+          title: `sweep ${w}, ${mode}: ${limits.map(formatSize).join(', ')} (bind ${p.bind})`,
+          args: ['sweep', '--memory', limits.map(sizeArg).join(','), '--bind', p.bind, ...repeat, '--out', out, '--no-report', '--chain', chainDir(p, w), '--mode', mode, ...evmArgs],
+          out,
+        })
+      }
+    }
+  }
+  return steps
+}
+
+/** The command line of a step as a user would type it (paths inside the output shown relative to it). */
+export function stepCommand(s: StudyStep): string {
+  return `megabench ${s.args.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' ')}`
+}
+
+function runStep(step: StudyStep, cwd: string, logFile: string): Promise<number | null> {
+  return new Promise((res, rej) => {
+    const log = createWriteStream(logFile)
+    log.write(`$ ${stepCommand(step)}\n`)
+    const child = spawn(process.execPath, [BIN, ...step.args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    superviseChild(child)
+    child.stdout.pipe(log, { end: false })
+    child.stderr.pipe(log, { end: false })
+    child.on('error', rej)
+    child.on('close', (code, signal) => {
+      log.end(signal === null ? '' : `\nkilled by ${signal}\n`)
+      res(code)
+    })
+  })
+}
+
+export type StudyHooks = { onStep?: (step: StudyStep, index: number, of: number, done?: StudyStepRecord) => void }
+
+/**
+ * Runs the recipe into `p.out` (reserved first: new, empty, or an earlier megabench output with
+ * --force; built beside it and renamed into place only when every step has run). A step that fails
+ * (exit ≥ 2, or killed) stops the study with its log named; a replay whose block did not verify
+ * (exit 1) is recorded and the study goes on, reported as not verified.
+ */
+export async function runStudy(p: StudyParameters, hooks: StudyHooks = {}): Promise<StudyResult> {
+  const steps = await planStudy(p)
+  const reservation = await OutputReservation.reserve(p.out, 'study', { force: p.force, inputs: [...p.fixtures, ...(p.chainsDir ? [p.chainsDir] : [])] })
+  const startedAt = new Date().toISOString()
+  const loadStart = loadavg()
+  let result: StudyResult | undefined
+  await buildReserved(reservation, async (tmp) => {
+    await mkdir(join(tmp, 'logs'), { recursive: true })
+    const records: StudyStepRecord[] = []
+    for (const [i, step] of steps.entries()) {
+      hooks.onStep?.(step, i, steps.length)
+      const log = join('logs', `${step.id}.log`)
+      if (step.reused) {
+        records.push({ ...step, exitCode: 0, ms: 0, log: '' })
+        hooks.onStep?.(step, i, steps.length, records.at(-1))
+        continue
+      }
+      const t0 = performance.now()
+      const code = await runStep(step, tmp, join(tmp, log))
+      const rec = { ...step, exitCode: code, ms: performance.now() - t0, log }
+      records.push(rec)
+      hooks.onStep?.(step, i, steps.length, rec)
+      if (code !== 0 && !(code === 1 && step.kind !== 'generate')) {
+        const tail = (await readFile(join(tmp, log), 'utf8')).trim().split('\n').filter((l) => l.startsWith('megabench:')).at(-1)
+        throw new MegabenchError(`study step ${step.id} failed (${code === null ? 'killed' : `exit ${code}`})${tail ? `: ${tail.replace(/^megabench:\s*/, '')}` : ''}`, {
+          details: `command: ${stepCommand(step)}`,
+        })
+      }
+    }
+    const inputs = studyInputs(records)
+    const loaded = await loadInputs(tmp, inputs)
+    await writeFile(join(tmp, 'report.html'), await renderHtml(loaded.flatMap((x) => x.runs), loaded.flatMap((x) => x.sweeps)))
+    result = {
+      format: STUDY_FORMAT,
+      tool: toolInfo(),
+      machine: machineInfo(),
+      loadAverage: { start: loadStart, end: loadavg() },
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      parameters: p,
+      steps: records,
+      inputs,
+      verified: records.every((r) => r.exitCode === 0),
+    }
+    await writeFile(join(tmp, 'study.md'), studyMarkdown(result, loaded.map((x) => ({ name: x.name, rows: studyVsMeasured(x.runs, x.sweeps) }))))
+    await writeFile(join(tmp, 'study.json'), `${JSON.stringify(result, null, 1)}\n`)
+  })
+  return result!
+}
+
+/** Each input's run and sweeps (directories relative to the output). */
+export function studyInputs(records: readonly StudyStepRecord[]): StudyInput[] {
+  const names = [...new Set(records.filter((r) => r.kind !== 'generate').map((r) => r.input))]
+  return names.map((name) => ({
+    name,
+    run: records.find((r) => r.kind === 'replay' && r.input === name)?.out ?? null,
+    sweeps: records.filter((r) => r.kind === 'sweep' && r.input === name).map((r) => r.out!),
+  }))
+}
+
+async function loadInputs(dir: string, inputs: readonly StudyInput[]): Promise<{ name: string; runs: LabeledRun[]; sweeps: LabeledSweep[] }[]> {
+  const out = []
+  for (const i of inputs) {
+    const runs: LabeledRun[] = []
+    const sweeps: LabeledSweep[] = []
+    if (i.run !== null) {
+      const r = await loadResult(join(dir, i.run))
+      if (r.kind === 'run') runs.push({ label: i.name, result: r.run })
+    }
+    for (const s of i.sweeps) {
+      const r = await loadResult(join(dir, s))
+      if (r.kind === 'sweep') sweeps.push({ label: `${i.name} ${s.endsWith('-live') ? 'live' : 'historical'} sweep`, result: r.sweep })
+    }
+    out.push({ name: i.name, runs, sweeps })
+  }
+  return out
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+
+/** study.md: the study's value and ours per input for every figure, then each input's conditions and the commands. */
+export function studyMarkdown(r: StudyResult, tables: readonly { name: string; rows: readonly StudyComparison[] }[]): string {
+  const p = r.parameters
+  const m = r.machine
+  const load = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' / ')
+  const out: string[] = []
+  out.push('# The study vs measured (megabench study)', '')
+  out.push(
+    `Reth-like configuration: the baseline engine (MPT on LMDB behind two caches; root and commit per block in live sync) executing with ${p.evm === 'fast' ? "megabench's fast EVM" : '@ethereumjs/evm'}. ` +
+      `Inputs: ${p.workloads.map((w) => `${w} (${p.accounts.toLocaleString('en-US')} accounts, ${p.blocks} blocks × ${p.txsPerBlock} txs)`).join(', ')}${p.fixtures.length > 0 ? `, real blocks (${p.fixtures.join(', ')})` : ''}. ` +
+      `The study's values are MegaETH's measurements of Reth (../shared/docs/measurements.md) and appear only in the column labelled as the study's; every other value was measured by the steps below. ` +
+      `${r.verified ? 'Every step exited 0: every replayed block verified.' : '⚠ Not every step exited 0: a block did not verify (see the steps); the values come from verified blocks only.'}`,
+    '',
+  )
+  out.push(
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${formatSize(m.memoryBytes)}, Node ${m.nodeVersion}; load average (1/5/15 min) ${load(r.loadAverage.start)} at the start, ${load(r.loadAverage.end)} at the end; ` +
+      `${r.tool.name} ${r.tool.version}${r.tool.gitCommit ? ` (${r.tool.gitCommit.slice(0, 10)})` : ''}; ${r.startedAt} → ${r.finishedAt}.`,
+    '',
+  )
+  const ids = tables[0]?.rows.map((x) => x.id) ?? []
+  out.push(`| # | figure | the study's value (Reth) | ${tables.map((t) => cell(t.name)).join(' | ')} |`, `|---|---|---|${tables.map(() => '---|').join('')}`)
+  for (const id of ids) {
+    const first = tables[0]!.rows.find((x) => x.id === id)!
+    out.push(`| ${id} | ${cell(first.figure)} | ${cell(first.study)} | ${tables.map((t) => cell(t.rows.find((x) => x.id === id)?.measured ?? '—')).join(' | ')} |`)
+  }
+  out.push('', '— = not measured by this study run (the row names what would measure it).', '')
+  for (const t of tables) {
+    out.push(`## ${t.name}: where each value comes from, and the conditions that differ from the study's`, '')
+    for (const row of t.rows) out.push(`- **${row.id}. ${row.figure}** — ${row.measured === null ? `not measured (${row.measuredOn})` : `${row.measuredOn}; ${row.conditions.join('; ') || 'no differing condition recorded'}`}`)
+    out.push('')
+  }
+  out.push('## Steps', '', '| step | command | exit | seconds |', '|---|---|---|---|')
+  for (const s of r.steps) out.push(`| ${s.id} | \`${cell(stepCommand(s))}\`${s.reused ? ' (reused)' : ''} | ${s.exitCode ?? 'killed'} | ${(s.ms / 1000).toFixed(1)} |`)
+  out.push('')
+  return out.join('\n')
+}
