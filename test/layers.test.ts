@@ -21,7 +21,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   protocol: ['protocol'],
 }
 /** Modules no lower layer imports (engines and storage included). */
-const UPPER = ['run', 'analyses', 'output', 'report', 'gate', 'cli', 'fetch', 'conformance']
+const UPPER = ['run', 'analyses', 'output', 'report', 'gate', 'cli', 'fetch', 'conformance', 'study']
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []))
