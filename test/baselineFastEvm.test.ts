@@ -1,6 +1,8 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 
+import { readFile } from 'node:fs/promises'
+
 import { describe, expect, test } from 'vitest'
 
 import { enginesFromOptions } from '../src/cli/replay.js'
@@ -108,5 +110,24 @@ describe('baseline --evm fast (the fast EVM over flat state, caches and tries on
     expect(s.code).toBe(0)
     const sweep = JSON.parse(s.stdout) as { points: { runs: { verified: boolean }[]; median: { l1MissRatio: number } }[] }
     expect(sweep.points.every((p) => p.runs.every((x) => x.verified))).toBe(true)
+  }, 300_000)
+
+  test('--baseline-evm: mega vs the baseline on the same EVM, and against @ethereumjs, side by side', async () => {
+    expect(enginesFromOptions({ engine: 'both', evm: 'fast', baselineEvm: 'fast' }).baseline).toEqual({ evm: 'fast', evmTier: undefined })
+    expect(enginesFromOptions({ engine: 'both', evm: 'fast', baselineEvm: 'ethereumjs,fast' }).baseline.evm).toEqual(['ethereumjs', 'fast'])
+    expect(() => enginesFromOptions({ evm: 'fast', baselineEvm: 'fast' })).toThrow('--baseline-evm applies with the mega engine (--engine both); the baseline alone takes --evm')
+    expect(() => enginesFromOptions({ engine: 'both', baselineEvm: 'revm' })).toThrow('--baseline-evm takes ethereumjs, fast or both comma-separated (got "revm")')
+    const dir = await tempDir()
+    const r = await runCli(['replay', '--chain', MIXED, '--to', '3', '--engine', 'both', '--evm', 'fast', '--baseline-evm', 'ethereumjs,fast', '--warmup', '0', '--out', join(dir, 'run'), '--no-report'])
+    expect(r.code).toBe(0)
+    const run = JSON.parse(await readFile(join(dir, 'run', 'run.json'), 'utf8')) as RunResult
+    expect(run.engines.map((e) => e.label)).toEqual(['baseline/live/ethereumjs', 'baseline/live/fast EVM', 'mega/live'])
+    expect(run.differential?.mismatches).toBe(0)
+    // The mega row is compared with both baselines: once with a differing EVM, once with none.
+    const rows = r.stdout.split('\n').filter((l) => l.includes('baseline/live/'))
+    expect(rows.some((l) => l.includes('mega/live') && l.includes('baseline/live/ethereumjs') && l.includes('EVM: fast EVM'))).toBe(true)
+    const sameEvm = rows.find((l) => !l.includes('mega/live') && l.includes('baseline/live/fast EVM') && /\d+\.\d\dx/.test(l) && l.trim().startsWith('│  '))
+    expect(sameEvm).toBeDefined()
+    expect(sameEvm).not.toContain('EVM:')
   }, 300_000)
 })

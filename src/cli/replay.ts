@@ -58,6 +58,8 @@ export type ReplayCliOptions = {
   stateDiffs?: string
   senderWorkers?: number
   evm?: string
+  /** --baseline-evm ethereumjs|fast[,…]: with the mega engine, the baseline's EVM (default ethereumjs). */
+  baselineEvm?: string
   /** --evm-tier interpreter|compiled|tiered, or a comma list (one fast-EVM variant per tier). */
   evmTier?: string
   /** commander's --no-report sets this false */
@@ -104,10 +106,16 @@ export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineNam
     if (!/^\d+$/.test(t) || Number(t) > 64) throw new UsageError(`--threads takes worker counts 0…64 (got ${JSON.stringify(t)})`)
     return Number(t)
   })
-  const evms = opts.evm === undefined ? undefined : [...new Set(opts.evm.split(',').filter((x) => x !== ''))]
-  if (evms !== undefined && (evms.length === 0 || evms.some((x) => x !== 'ethereumjs' && x !== 'fast'))) {
-    throw new UsageError(`--evm takes ethereumjs, fast or both comma-separated (got ${JSON.stringify(opts.evm)})`)
+  const evmList = (flag: string, text: string | undefined) => {
+    const xs = text === undefined ? undefined : [...new Set(text.split(',').filter((x) => x !== ''))]
+    if (xs !== undefined && (xs.length === 0 || xs.some((x) => x !== 'ethereumjs' && x !== 'fast'))) {
+      throw new UsageError(`${flag} takes ethereumjs, fast or both comma-separated (got ${JSON.stringify(text)})`)
+    }
+    return xs
   }
+  const evms = evmList('--evm', opts.evm)
+  const baselineEvms = evmList('--baseline-evm', opts.baselineEvm)
+  if (baselineEvms !== undefined && !engines.includes('mega')) throw new UsageError('--baseline-evm applies with the mega engine (--engine both); the baseline alone takes --evm')
   const tiers = opts.evmTier === undefined ? undefined : [...new Set(opts.evmTier.split(',').filter((x) => x !== ''))]
   if (tiers !== undefined && (tiers.length === 0 || !tiers.every(isEvmTier))) {
     throw new UsageError(`--evm-tier takes ${EVM_TIERS.join(', ')} or several comma-separated (got ${JSON.stringify(opts.evmTier)})`)
@@ -119,17 +127,19 @@ export function enginesFromOptions(opts: ReplayCliOptions): { engines: EngineNam
   }
   if (tiers !== undefined && !(evms ?? []).includes('fast')) throw new UsageError('--evm-tier applies to the fast EVM (--evm fast or ethereumjs,fast)')
   // --evm and --evm-tier choose the EVM of the engine being measured: the baseline's when it runs alone; with
-  // the mega engine, the mega engine's, while the baseline stays on @ethereumjs/evm, the differential's reference.
-  const evmSetting = evms === undefined ? undefined : evms.length === 1 ? (evms[0] as 'ethereumjs' | 'fast') : (evms as ('ethereumjs' | 'fast')[])
+  // the mega engine, the mega engine's, while the baseline stays on @ethereumjs/evm, the differential's
+  // reference, unless --baseline-evm says otherwise (e.g. fast: the state architecture alone compared).
+  const setting = (xs: string[] | undefined) => (xs === undefined ? undefined : xs.length === 1 ? (xs[0] as 'ethereumjs' | 'fast') : (xs as ('ethereumjs' | 'fast')[]))
+  const baselineTier = (xs: string[] | undefined) => (xs?.includes('fast') ? (tiers?.[0] as EvmTier | undefined) : undefined)
   return {
     engines,
-    baseline: engines.includes('mega') ? {} : { evm: evmSetting, evmTier: tiers?.[0] as EvmTier | undefined },
+    baseline: engines.includes('mega') ? (baselineEvms === undefined ? {} : { evm: setting(baselineEvms), evmTier: baselineTier(baselineEvms) }) : { evm: setting(evms), evmTier: tiers?.[0] as EvmTier | undefined },
     mega: {
       verifyMpt: parseVerifyMpt(opts.verifyMpt),
       senderWorkers: opts.senderWorkers ?? DEFAULT_MEGA_SETTINGS.senderWorkers,
       stateDiffs: opts.stateDiffs,
       threads: [...new Set(threads.length > 0 ? threads : [0])],
-      evm: evms === undefined ? undefined : evms.length === 1 ? (evms[0] as 'ethereumjs' | 'fast') : (evms as ('ethereumjs' | 'fast')[]),
+      evm: setting(evms),
       evmTier: tiers === undefined ? undefined : tiers.length === 1 ? (tiers[0] as EvmTier) : (tiers as EvmTier[]),
     },
   }

@@ -189,14 +189,24 @@ function megaSummary(m: MegaReport, txs: number): string[] {
   return out
 }
 
-/** Engines side by side: throughput and the ratio to the baseline in the same mode. */
+/**
+ * Engines side by side: throughput and the ratio to the baseline in the same mode — to each baseline of
+ * that mode when there are several (e.g. --baseline-evm ethereumjs,fast: the state architecture alone on
+ * the same EVM, and the whole effect against @ethereumjs), named in the baseline column.
+ */
 function comparisonSummary(result: RunResult): string[] {
-  const t = new Table({ head: ['engine', 'tx/s', 'Mgas/s', 'block processing ms', '× baseline (same mode)', 'what differs besides the engine'], ...plain, colAligns: ['left', 'right', 'right', 'right', 'right', 'left'] as const })
+  const t = new Table({ head: ['engine', 'tx/s', 'Mgas/s', 'block processing ms', 'baseline', '× baseline (same mode)', 'what differs besides the engine'], ...plain, colAligns: ['left', 'right', 'right', 'right', 'left', 'right', 'left'] as const })
   for (const e of result.engines) {
-    const base = result.engines.find((b) => b.name === 'baseline' && b.mode === e.mode)
-    const ratio = base !== undefined && base !== e && base.totals.txPerSec > 0 ? e.totals.txPerSec / base.totals.txPerSec : null
-    const spreadNote = ratio !== null && (e.repeats.passes > 1 || base!.repeats.passes > 1) ? ` (${fmt(ratioRange(e, base!)[0], 2)}–${fmt(ratioRange(e, base!)[1], 2)})` : ''
-    t.push([e.label, fmt(e.totals.txPerSec, 0), fmt(e.totals.mgasPerSec, 2), fmt(e.totals.processingMs, 0), ratio === null ? '–' : `${fmt(ratio, 2)}x${spreadNote}`, base === undefined || base === e ? '' : differences(e, base).join('; ')])
+    const sameMode = result.engines.filter((b) => b.name === 'baseline' && b.mode === e.mode && b !== e)
+    // A baseline compares with the first baseline of its mode; any other engine with every one.
+    const bases = e.name === 'baseline' ? sameMode.slice(0, 1).filter((b) => result.engines.indexOf(b) < result.engines.indexOf(e)) : sameMode
+    const cells = [e.label, fmt(e.totals.txPerSec, 0), fmt(e.totals.mgasPerSec, 2), fmt(e.totals.processingMs, 0)]
+    if (bases.length === 0) t.push([...cells, '', '–', ''])
+    for (const [i, base] of bases.entries()) {
+      const ratio = base.totals.txPerSec > 0 ? e.totals.txPerSec / base.totals.txPerSec : null
+      const spreadNote = ratio !== null && (e.repeats.passes > 1 || base.repeats.passes > 1) ? ` (${fmt(ratioRange(e, base)[0], 2)}–${fmt(ratioRange(e, base)[1], 2)})` : ''
+      t.push([...(i === 0 ? cells : ['', '', '', '']), base.label, ratio === null ? '–' : `${fmt(ratio, 2)}x${spreadNote}`, differences(e, base).join('; ')])
+    }
   }
   const out = ['engines side by side (ratio of tx/s; the range over passes in brackets; the last column names what differs besides the engine):', t.toString()]
   const d = result.differential
