@@ -36,6 +36,11 @@ describe('mega engine: differential against the baseline', () => {
       const mega = r.engines.find((e) => e.name === 'mega')!
       expect(mega.mega!.keyUpdates).toBeGreaterThan(0)
       expect(mega.mega!.commits).toBe(10) // live: one root per block
+      // The memory the loaded state holds is measured, not assumed: at least a 32-byte key per tree entry.
+      const m = mega.mega!.memory!
+      expect(m.withMirror).toBe(true) // --verify-mpt final (the default) keeps the MPT beside it
+      expect(m.bytes).toBeGreaterThan(mega.mega!.treeEntries * 32)
+      expect(m.perAccount).toBeCloseTo(m.bytes / mega.mega!.accounts, 6)
     }, 120_000)
   }
 

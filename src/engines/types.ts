@@ -132,6 +132,11 @@ export type MegaUnitStats = {
   stateDiffBytes: number
   /** Blocks executed by the fast EVM (src/evm/) and by @ethereumjs/evm. */
   evmBlocks: { fast: number; ethereumjs: number }
+  /**
+   * What loading the state and building the tree added to this process's memory (V8 heap + external
+   * memory such as array buffers, each after a full GC); `withMirror`: the MPT mirror's node store is in it.
+   */
+  memory?: { bytes: number; withMirror: boolean } | undefined
 }
 
 /** Storage statistics of one unit (LMDB backend). */

@@ -167,6 +167,12 @@ function megaSummary(m: MegaReport, txs: number): string[] {
     `state in memory (no database on the execution path): ${m.accounts.toLocaleString('en-US')} accounts, ` +
       `${m.treeEntries.toLocaleString('en-US')} tree entries in 2^${m.bucketBits} buckets; loaded in ${fmt(m.importMs / 1000, 2)} s (not counted)`,
   )
+  if (m.memory !== undefined) {
+    out.push(
+      `memory held by the loaded state and tree${m.memory.withMirror ? ' and the MPT mirror kept beside them (--verify-mpt off measures them alone)' : ''}: ${formatSize(m.memory.bytes)}, ` +
+        `${fmt(m.memory.perAccount, 0)} B per account, ${fmt(m.memory.perEntry, 0)} B per tree entry (V8 heap + external, after a full GC)`,
+    )
+  }
   out.push(
     `BucketTree: ${m.keyUpdates.toLocaleString('en-US')} key updates, ${fmt(m.keyUpdatesPerSec, 0)}/s of merkleization, ` +
       `${fmt(m.hashesPerUpdate, 2)} hashes per update, 0 storage reads; ${m.commits} commits`,

@@ -487,8 +487,13 @@ function megaReport(units: readonly MegaUnitStats[], merkleizationMs: number, ev
   const tree = (k: string) => sum((u) => u.tree[k] ?? 0)
   const updates = tree('updates')
   const par = (k: keyof MegaUnitStats['parallel']) => sum((u) => u.parallel[k])
+  const withMemory = units.filter((u) => u.memory !== undefined)
+  const largest = withMemory.length === 0 ? undefined : withMemory.reduce((a, b) => (a.memory!.bytes >= b.memory!.bytes ? a : b))
   return {
     importMs: sum((u) => u.importMs),
+    ...(largest === undefined
+      ? {}
+      : { memory: { bytes: largest.memory!.bytes, perAccount: largest.memory!.bytes / Math.max(largest.accounts, 1), perEntry: largest.memory!.bytes / Math.max(largest.treeEntries, 1), withMirror: largest.memory!.withMirror } }),
     accounts: sum((u) => u.accounts),
     treeEntries: sum((u) => u.treeEntries),
     bucketBits: Math.max(0, ...units.map((u) => u.bucketBits)),

@@ -232,6 +232,12 @@ export const evmBlocksSchema = z.object({
 export const megaReportSchema = z.object({
   /** Loading the state into memory and building the tree (setup, not counted). */
   importMs: z.number(),
+  /**
+   * Memory the loaded state and tree hold (V8 heap + external, after a full GC; the largest unit's), per
+   * account and per tree entry (accounts + slots); `withMirror`: it includes the MPT mirror's node store
+   * (--verify-mpt; `off` measures the state and tree alone). Absent in runs from before it was measured.
+   */
+  memory: z.object({ bytes: z.number(), perAccount: z.number(), perEntry: z.number(), withMirror: z.boolean() }).optional(),
   accounts: z.number(),
   treeEntries: z.number(),
   bucketBits: z.number(),

@@ -24,6 +24,7 @@ import { type SenderSource, recordSenders, setSender, useCachedSenders } from '.
 import { BucketTree } from './bucketTree.js'
 import { executeBlockOnFastEvm, fastForkOf } from './fastEvm.js'
 import { loadMegaState } from './load.js'
+import { collectGarbage } from '../../protocol/index.js'
 import { type MegaAccount, type MegaState, MegaStateManager, type StateChange } from './megaState.js'
 import { ParallelExecutor, type TxOutcome } from './parallel.js'
 import { SenderPool } from './senders.js'
@@ -111,9 +112,11 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
     const mirrorEveryBlock = verifyMpt === 'every' || preByzantium
     const needMirror = verifyMpt !== 'off' || preByzantium
     const rangeChanges: StateChange[] = []
+    const before = heldBytes()
     const loaded = loadMegaState(unit.origin, unit.state, { common, mirror: needMirror })
     const { state, mirror } = loaded
     const tree = await buildTree(state)
+    stats.memory = { bytes: heldBytes() - before, withMirror: needMirror }
     stats.importMs = now() - t0
     const sm = new MegaStateManager(state)
     const pendingForTree: StateChange[] = []
@@ -449,4 +452,11 @@ function takeMegaReads(state: MegaState): BlockRun['stateReads'] {
   const r = { ...state.reads }
   Object.assign(state.reads, { accounts: 0, storageSlots: 0, code: 0, codeBytes: 0 })
   return r
+}
+
+/** Bytes this process holds in V8's heap and outside it (array buffers, WASM memory), after a full GC. */
+function heldBytes(): number {
+  collectGarbage()
+  const m = process.memoryUsage()
+  return m.heapUsed + m.external
 }
