@@ -4,6 +4,7 @@ import { Bloom, type TxReceipt, encodeReceipt } from '@ethereumjs/vm'
 import { describe, expect, it } from 'vitest'
 
 import { bloomAdd, encodeReceiptFast, receiptsRoot } from '../src/evm/block.js'
+import { trieRoot } from '../src/evm/mptRoot.js'
 import { initKeccak } from '../src/util/keccak.js'
 
 /** Deterministic pseudo-random bytes (xorshift32). */
@@ -28,6 +29,24 @@ describe('fast EVM block helpers', () => {
       const trie = new MerklePatriciaTrie()
       for (let i = 0; i < n; i++) await trie.put(RLP.encode(i), receipts[i]!)
       expect(Buffer.from(receiptsRoot(receipts)).toString('hex'), `n=${n}`).toBe(Buffer.from(trie.root()).toString('hex'))
+    }
+  })
+
+  it('trieRoot equals @ethereumjs/mpt with nodes short enough to be inlined (dense short keys, one-byte values) and long ones', async () => {
+    await initKeccak()
+    for (const [n, keyLen, valLen] of [[1, 1, 1], [40, 2, 1], [300, 2, 1], [200, 3, 2], [50, 32, 40]] as const) {
+      const seen = new Set<string>()
+      const entries: [Uint8Array, Uint8Array][] = []
+      for (let i = 0; entries.length < n; i++) {
+        const k = bytes(i * 31 + keyLen, keyLen)
+        const h = Buffer.from(k).toString('hex')
+        if (seen.has(h)) continue
+        seen.add(h)
+        entries.push([k, bytes(i + 5, valLen)])
+      }
+      const trie = new MerklePatriciaTrie()
+      for (const [k, v] of entries) await trie.put(k, v)
+      expect(Buffer.from(trieRoot(entries)).toString('hex'), `n=${n}`).toBe(Buffer.from(trie.root()).toString('hex'))
     }
   })
 

@@ -12,7 +12,7 @@ import type { TxReceipt } from '@ethereumjs/vm'
 import { CLRequestType, bytesToHex } from '@ethereumjs/util'
 
 import { keccak256 } from '../util/keccak.js'
-import { rlpHeaderLength, writeRlpHeader } from '../util/rlpHeader.js'
+import { rlpListLength as listLen, rlpStringLength as strLen, writeRlpListHeader as writeListHeader, writeRlpString as writeStr } from '../util/rlpHeader.js'
 import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from '../engines/baseline/dao.js'
 import { DEFAULT_EVM_TIER, type EvmTier } from './tiers.js'
 import { type Fork, type Rules, rulesFor } from './forks.js'
@@ -339,28 +339,4 @@ const ONE = Uint8Array.of(1)
 /** As @ethereumjs/util's bigIntToBytes (0 is one zero byte). */
 function bigBytes(v: bigint): Uint8Array {
   return fromHex(v.toString(16))
-}
-
-/** Encoded length of a byte string. */
-function strLen(b: Uint8Array): number {
-  if (b.length === 1 && b[0]! < 0x80) return 1
-  return rlpHeaderLength(b.length) + b.length
-}
-
-function listLen(payload: number): number {
-  return rlpHeaderLength(payload) + payload
-}
-
-function writeListHeader(out: Uint8Array, o: number, payload: number): number {
-  return writeRlpHeader(out, o, payload, 0xc0)
-}
-
-function writeStr(out: Uint8Array, o: number, b: Uint8Array): number {
-  if (b.length === 1 && b[0]! < 0x80) {
-    out[o] = b[0]!
-    return o + 1
-  }
-  o = writeRlpHeader(out, o, b.length, 0x80)
-  out.set(b, o)
-  return o + b.length
 }
