@@ -86,6 +86,18 @@ describe('fast EVM block helpers', () => {
     expect(ours.some((b) => b !== 0)).toBe(true)
     expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(theirs.bitvector).toString('hex'))
   })
+
+  it('bloomAdd stays exact through its cache: repeated entries (hits) and more entries than it holds (evictions)', async () => {
+    await initKeccak()
+    for (let i = 0; i < 12000; i++) {
+      const e = bytes((i * 7919) % 6000 + 1, i % 3 === 0 ? 20 : 32)
+      const ours = new Uint8Array(256)
+      bloomAdd(ours, e)
+      const theirs = new Bloom()
+      theirs.add(e)
+      if (Buffer.compare(ours, theirs.bitvector) !== 0) expect(Buffer.from(ours).toString('hex'), `entry ${i}`).toBe(Buffer.from(theirs.bitvector).toString('hex'))
+    }
+  })
 })
 
 describe('fast EVM: the DAO fork block', () => {

@@ -20,7 +20,7 @@ import { type BlockEnv, bytesToWord } from './interpreter.js'
 import { trieRoot } from './mptRoot.js'
 import { type Precompiles, precompilesFor } from './precompiles.js'
 import { DEFAULT_DEPOSIT_CONTRACT, DEPOSIT_TOPIC, parseDepositLog, requestsHash } from './requests.js'
-import { type WorldState, fromHex, hex } from './state.js'
+import { type WorldState, equalHash, fromHex, hex } from './state.js'
 import { InvalidBlockError, type TxResult, runTransaction, systemCall, txInputFromEthereumjs } from './transaction.js'
 
 export const BEACON_ROOTS = '000f3df6d732807ef1319fb7b8bb8522d0beac02'
@@ -170,11 +170,14 @@ export class FastBlockRun {
 
   /** The receipt of the transaction just executed (`stateRoot`: the state root after it, before Byzantium). */
   addReceipt(tx: TypedTransaction, res: TxResult, stateRoot: Uint8Array | undefined): void {
-    const logs: [Uint8Array, Uint8Array[], Uint8Array][] = res.logs.map((l) => [fromHex(l.address), l.topics, l.data])
+    const logs: [Uint8Array, Uint8Array[], Uint8Array][] = new Array(res.logs.length)
     const bloom = new Uint8Array(BLOOM_BYTES)
-    for (const [address, topics] of logs) {
+    for (let i = 0; i < logs.length; i++) {
+      const l = res.logs[i]!
+      const address = addressBytes(l.address)
+      logs[i] = [address, l.topics, l.data]
       bloomAdd(bloom, address, this.blockBloom)
-      for (const t of topics) bloomAdd(bloom, t, this.blockBloom)
+      for (const t of l.topics) bloomAdd(bloom, t, this.blockBloom)
     }
     const receipt: TxReceipt =
       stateRoot === undefined
@@ -281,18 +284,45 @@ const BLOOM_BYTES = 256
 
 /**
  * Adds an address or topic to a 2048-bit logs bloom (yellow paper M3:2048; as @ethereumjs/vm's
- * Bloom.add), and to `also` (the block's bloom) when given.
+ * Bloom.add), and to `also` (the block's bloom) when given. The three bit positions come from
+ * keccak256(e); they are kept in a direct-mapped cache keyed by the bytes themselves (compared in full,
+ * so a hit is exact): log addresses and event topics repeat from transaction to transaction.
  */
 export function bloomAdd(bloom: Uint8Array, e: Uint8Array, also?: Uint8Array): void {
-  const h = keccak256(e)
-  for (let i = 0; i < 6; i += 2) {
-    const loc = ((h[i]! << 8) | h[i + 1]!) & 2047
+  const n = e.length
+  let x = n
+  for (let i = 0; i < n; i++) x = (Math.imul(x, 31) + e[i]!) | 0
+  const slot = (x ^ (x >>> 13)) & (BLOOM_CACHE_SIZE - 1)
+  const k = bloomCacheKeys[slot]
+  if (k === undefined || !equalHash(k, e)) {
+    const h = keccak256(e)
+    for (let i = 0; i < 3; i++) bloomCacheLocs[3 * slot + i] = ((h[2 * i]! << 8) | h[2 * i + 1]!) & 2047
+    bloomCacheKeys[slot] = e.slice()
+  }
+  for (let i = 0; i < 3; i++) {
+    const loc = bloomCacheLocs[3 * slot + i]!
     const at = BLOOM_BYTES - (loc >> 3) - 1
     const bit = 1 << (loc & 7)
     bloom[at]! |= bit
     if (also !== undefined) also[at]! |= bit
   }
 }
+
+const BLOOM_CACHE_SIZE = 4096
+const bloomCacheKeys: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(BLOOM_CACHE_SIZE).fill(undefined)
+/** Each cached entry's three bit positions (0..2047). */
+const bloomCacheLocs = new Uint16Array(BLOOM_CACHE_SIZE * 3)
+
+/** A log address's bytes (bare hex → 20 bytes), cached: receipts share them (never written to). */
+function addressBytes(address: string): Uint8Array {
+  let b = addressCache.get(address)
+  if (b === undefined) {
+    if (addressCache.size >= 4096) addressCache.clear()
+    addressCache.set(address, (b = fromHex(address)))
+  }
+  return b
+}
+const addressCache = new Map<string, Uint8Array>()
 
 /**
  * A receipt's consensus encoding (EIP-2718 type byte, then RLP [status or root, cumulative gas, bloom,
@@ -338,5 +368,17 @@ const ONE = Uint8Array.of(1)
 
 /** As @ethereumjs/util's bigIntToBytes (0 is one zero byte). */
 function bigBytes(v: bigint): Uint8Array {
+  if (v >= 0n && v <= 0xffff_ffff_ffffn) {
+    // Gas totals fit in a double: the bytes without a hex round trip.
+    let n = Number(v)
+    let len = 1
+    while (len < 6 && n >= 2 ** (8 * len)) len++
+    const out = new Uint8Array(len)
+    for (let i = len - 1; i >= 0; i--) {
+      out[i] = n % 256
+      n = Math.floor(n / 256)
+    }
+    return out
+  }
   return fromHex(v.toString(16))
 }
