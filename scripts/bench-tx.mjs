@@ -165,15 +165,19 @@ if (profile) {
   breakdown = [...counts].sort((a, b) => b[1] - a[1]).map(([name, c]) => ({ phase: name, share: +(c / total).toFixed(4), usPerTx: +((c / total) * usPerTx).toFixed(2) }))
   console.log(`\nwhere the time goes (V8 sampling profile of one pass: ${total} samples, ${Math.round(TXS / profiledS)} tx/s under the profiler; µs/tx scaled to the median):`)
   for (const b of breakdown) console.log(`  ${b.usPerTx.toFixed(2).padStart(7)} µs/tx  ${(b.share * 100).toFixed(1).padStart(5)}%  ${b.phase}`)
-  // The top self-time functions, for the detail behind the phases.
+  // The top self-time functions of the largest phases, for the detail behind them.
   const self = new Map()
   for (const id of prof.samples) {
     const f = byId.get(id).callFrame
     const k = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`
-    self.set(k, (self.get(k) ?? 0) + 1)
+    const ph = phase(id)
+    if (!self.has(ph)) self.set(ph, new Map())
+    self.get(ph).set(k, (self.get(ph).get(k) ?? 0) + 1)
   }
-  console.log('\ntop self time:')
-  for (const [k, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${((c / total) * 100).toFixed(1).padStart(5)}%  ${k}`)
+  for (const b of breakdown.slice(0, 5)) {
+    console.log(`\n  ${b.phase}: top self time`)
+    for (const [k, c] of [...self.get(b.phase)].sort((x, y) => y[1] - x[1]).slice(0, 8)) console.log(`    ${((c / total) * 100).toFixed(1).padStart(5)}%  ${k}`)
+  }
 }
 const file = saveResult('tx', { date: new Date().toISOString(), machine: machine(), tier, txs: TXS, block: BLOCK, passes: PASSES, gasPerTx, txPerS: { median: Math.round(sp.median), min: Math.round(sp.min), max: Math.round(sp.max), runs: txPerS.map(Math.round) }, cpuTxPerS: { median: Math.round(cpu.median), min: Math.round(cpu.min), max: Math.round(cpu.max) }, breakdown })
 console.log(`saved ${file}`)

@@ -669,7 +669,7 @@ function accountAccess(e: Evm, f: Frame, a: string): void {
 
 export function sload(e: Evm, f: Frame, slot: bigint): bigint {
   const key = slot.toString(16)
-  if (e.rules.berlin) useGas(f, e.state.warmSlot(f.address, key) ? 2100 : 100)
+  if (e.rules.berlin) useGas(f, e.state.warmSlot(f.self, key) ? 2100 : 100)
   return e.state.sload(f.self, key, slot)
 }
 
@@ -681,7 +681,7 @@ export function sstore(e: Evm, f: Frame, slot: bigint, value: bigint): void {
   const key = slot.toString(16)
   const st = e.state
   let cost = 0
-  if (r.berlin && st.warmSlot(f.address, key)) cost += 2100
+  if (r.berlin && st.warmSlot(f.self, key)) cost += 2100
   const current = st.sload(f.self, key, slot)
   if (r.sstore === 'legacy') {
     if (value !== 0n && current === 0n) cost += r.sstoreSet
