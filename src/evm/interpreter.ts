@@ -667,8 +667,15 @@ function accountAccess(e: Evm, f: Frame, a: string): void {
   if (e.rules.berlin && e.state.warmAddress(a)) useGas(f, 2500)
 }
 
+/** A slot's key (unpadded hex): the last one is remembered (a contract's SSTORE usually follows its SLOAD of the slot). */
+function slotKey(e: Evm, slot: bigint): string {
+  if (slot === e.lastSlot) return e.lastSlotKey
+  e.lastSlot = slot
+  return (e.lastSlotKey = slot.toString(16))
+}
+
 export function sload(e: Evm, f: Frame, slot: bigint): bigint {
-  const key = slot.toString(16)
+  const key = slotKey(e, slot)
   if (e.rules.berlin) useGas(f, e.state.warmSlot(f.self, key) ? 2100 : 100)
   return e.state.sload(f.self, key, slot)
 }
@@ -678,7 +685,7 @@ export function sstore(e: Evm, f: Frame, slot: bigint, value: bigint): void {
   if (f.isStatic) throw new Halt(HaltReason.StaticViolation)
   const r = e.rules
   if (r.sstore === 'eip2200' && f.gas <= 2300) throw OOG
-  const key = slot.toString(16)
+  const key = slotKey(e, slot)
   const st = e.state
   let cost = 0
   if (r.berlin && st.warmSlot(f.self, key)) cost += 2100
@@ -1142,6 +1149,9 @@ export class Evm {
   origin = ''
   originWord = 0n
   blobHashes: bigint[] = []
+  /** `slotKey`'s memo: the last slot and its key. */
+  lastSlot = -1n
+  lastSlotKey = ''
   /** A frame waiting to run for the frame that just called (see `execute`). */
   child: Frame | undefined = undefined
   /** Entries of a basic block before the compiler tier compiles it (-1: never; see compiler.ts). */

@@ -34,31 +34,42 @@ function hexPrefix(n: Uint8Array, leaf: boolean): Uint8Array {
   return out
 }
 
-/** A node's reference in its parent: its encoding if shorter than 32 bytes, else its hash as an RLP string. */
-function ref(enc: Uint8Array): Uint8Array {
-  if (enc.length < 32) return enc
+/**
+ * Node encodings are written into one scratch buffer and hashed there: only references (a hash as an RLP
+ * string, or an encoding shorter than 32 bytes) outlive a node. Children are finished before their parent
+ * is written, so one buffer serves the whole recursion.
+ */
+let scratch = new Uint8Array(4096)
+
+function scratchOf(size: number): Uint8Array {
+  if (scratch.length < size) scratch = new Uint8Array(Math.max(size, 2 * scratch.length))
+  return scratch
+}
+
+/** The reference to the node encoded in scratch[0, len): itself if shorter than 32 bytes, else its hash as an RLP string. */
+function ref(len: number): Uint8Array {
+  if (len < 32) return scratch.slice(0, len)
   const out = new Uint8Array(33)
   out[0] = 0x80 + 32
-  out.set(keccak256(enc), 1)
+  out.set(keccak256(scratch.subarray(0, len)), 1)
   return out
 }
 
-/** A two-item node [path, item]: a leaf (`item` the value, RLP-encoded here) or an extension (`item` its child's reference, already encoded). */
-function pair(path: Uint8Array, item: Uint8Array, itemEncoded: boolean): Uint8Array {
+/** Encodes a two-item node [path, item] into scratch (a leaf: `item` the value, RLP-encoded here; an extension: `item` its child's reference, already encoded); returns its length. */
+function pair(path: Uint8Array, item: Uint8Array, itemEncoded: boolean): number {
   const payload = rlpStringLength(path) + (itemEncoded ? item.length : rlpStringLength(item))
-  const out = new Uint8Array(rlpListLength(payload))
+  const out = scratchOf(rlpListLength(payload))
   let o = writeRlpListHeader(out, 0, payload)
   o = writeRlpString(out, o, path)
-  if (itemEncoded) out.set(item, o)
-  else writeRlpString(out, o, item)
-  return out
+  if (itemEncoded) {
+    out.set(item, o)
+    return o + item.length
+  }
+  return writeRlpString(out, o, item)
 }
 
-/**
- * The encoding of the node over items[lo, hi) (sorted by nibble key, sharing the first `depth` nibbles),
- * written straight into one buffer per node (the children's references already hashed).
- */
-function build(items: [Uint8Array, Uint8Array][], lo: number, hi: number, depth: number): Uint8Array {
+/** Encodes the node over items[lo, hi) (sorted by nibble key, sharing the first `depth` nibbles) into scratch; returns its length. */
+function build(items: [Uint8Array, Uint8Array][], lo: number, hi: number, depth: number): number {
   if (hi - lo === 1) return pair(hexPrefix(items[lo]![0].subarray(depth), true), items[lo]![1], false)
   const first = items[lo]![0]
   const last = items[hi - 1]![0]
@@ -78,7 +89,7 @@ function build(items: [Uint8Array, Uint8Array][], lo: number, hi: number, depth:
     start = end
   }
   payload += 16
-  const out = new Uint8Array(rlpListLength(payload))
+  const out = scratchOf(rlpListLength(payload))
   let o = writeRlpListHeader(out, 0, payload)
   for (const c of children) {
     if (c === undefined) out[o++] = 0x80
@@ -88,7 +99,7 @@ function build(items: [Uint8Array, Uint8Array][], lo: number, hi: number, depth:
     }
   }
   out[o] = 0x80
-  return out
+  return o + 1
 }
 
 /** The root of a trie of (key, value) pairs (keys already hashed if the trie hashes keys). */
@@ -96,7 +107,8 @@ export function trieRoot(entries: [Uint8Array, Uint8Array][]): Uint8Array {
   if (entries.length === 0) return EMPTY_TRIE_ROOT
   const items = entries.map(([k, v]) => [nibbles(k), v] as [Uint8Array, Uint8Array])
   items.sort((a, b) => compare(a[0], b[0]))
-  return keccak256(build(items, 0, items.length, 0))
+  const len = build(items, 0, items.length, 0) // first: building may replace `scratch` with a larger one
+  return keccak256(scratch.subarray(0, len))
 }
 
 function compare(a: Uint8Array, b: Uint8Array): number {

@@ -41,12 +41,10 @@ export interface StateChanges {
   codes: Map<string, Uint8Array>
 }
 
+/** Lowercase hex, no 0x. Node's native encoder: a flat string, faster than one concatenation per byte (whose rope a Map key then flattens). */
 export function hex(bytes: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]
-  return s
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')
 }
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
 
 export function fromHex(h: string): Uint8Array {
   if (h.startsWith('0x')) h = h.slice(2)
