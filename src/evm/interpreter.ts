@@ -20,6 +20,7 @@ const SIGN = 1n << 255n
 const TWO256 = 1n << 256n
 /** Memory beyond this many bytes cannot be paid for with any gas this EVM accepts. */
 const MAX_MEMORY = 0x1_0000_0000n
+const MAX_MEMORY_NUMBER = 0x1_0000_0000
 
 export const enum HaltReason {
   OutOfGas = 1,
@@ -177,9 +178,11 @@ function memCost(words: number): number {
 /** Expands memory to cover [off, off+size), charging for it; returns off as a number (0 if size = 0). */
 export function memExpand(f: Frame, off: bigint, size: bigint): number {
   if (size === 0n) return 0
-  const end = off + size
-  if (end > MAX_MEMORY) throw OOG
-  const e = Number(end)
+  // off + size > MAX_MEMORY, without a BigInt sum: beyond the first checks both are below 2^32, exact as doubles.
+  if (off > MAX_MEMORY || size > MAX_MEMORY) throw OOG
+  const o = Number(off)
+  const e = o + Number(size)
+  if (e > MAX_MEMORY_NUMBER) throw OOG
   const words = Math.ceil(e / 32)
   if (words > f.memWords) {
     useGas(f, memCost(words) - memCost(f.memWords))
@@ -194,18 +197,30 @@ export function memExpand(f: Frame, off: bigint, size: bigint): number {
       f.memView = new DataView(m.buffer)
     }
   }
-  return Number(off)
+  return o
 }
 
 export function words(size: number): number {
   return Math.ceil(size / 32)
 }
 
+/** Words whose high bytes are zero (small numbers, addresses, lengths) skip the BigInt shifts of those limbs. */
 export function readWord(v: DataView, o: number): bigint {
+  if ((v.getUint32(o) | v.getUint32(o + 4) | v.getUint32(o + 8) | v.getUint32(o + 12)) === 0) {
+    if ((v.getUint32(o + 16) | v.getUint32(o + 20)) === 0) return v.getBigUint64(o + 24)
+    return (v.getBigUint64(o + 16) << 64n) | v.getBigUint64(o + 24)
+  }
   return (v.getBigUint64(o) << 192n) | (v.getBigUint64(o + 8) << 128n) | (v.getBigUint64(o + 16) << 64n) | v.getBigUint64(o + 24)
 }
 
 export function writeWord(v: DataView, o: number, w: bigint): void {
+  if (w >= 0n && w <= 0xffff_ffff_ffff_ffffn) {
+    v.setBigUint64(o, 0n)
+    v.setBigUint64(o + 8, 0n)
+    v.setBigUint64(o + 16, 0n)
+    v.setBigUint64(o + 24, w)
+    return
+  }
   v.setBigUint64(o, w >> 192n)
   v.setBigUint64(o + 8, BigInt.asUintN(64, w >> 128n))
   v.setBigUint64(o + 16, BigInt.asUintN(64, w >> 64n))
