@@ -122,6 +122,8 @@ export class FastBlockRun {
   private readonly encodedReceipts: Uint8Array[] = []
   private readonly txResults: TxResult[] = []
   private readonly blockBloom = new Uint8Array(BLOOM_BYTES)
+  /** The receipts' blooms and encodings, carved from shared buffers (one allocation per 64 KiB, not two per receipt). */
+  private readonly slab = new Slab()
 
   constructor(
     private readonly state: WorldState,
@@ -171,7 +173,7 @@ export class FastBlockRun {
   /** The receipt of the transaction just executed (`stateRoot`: the state root after it, before Byzantium). */
   addReceipt(tx: TypedTransaction, res: TxResult, stateRoot: Uint8Array | undefined): void {
     const logs: [Uint8Array, Uint8Array[], Uint8Array][] = new Array(res.logs.length)
-    const bloom = new Uint8Array(BLOOM_BYTES)
+    const bloom = this.slab.alloc(BLOOM_BYTES)
     for (let i = 0; i < logs.length; i++) {
       const l = res.logs[i]!
       const address = addressBytes(l.address)
@@ -184,7 +186,7 @@ export class FastBlockRun {
         ? { status: res.status, cumulativeBlockGasUsed: this.gasUsed, bitvector: bloom, logs }
         : { stateRoot, cumulativeBlockGasUsed: this.gasUsed, bitvector: bloom, logs }
     this.receipts.push(receipt)
-    this.encodedReceipts.push(encodeReceiptFast(receipt, tx.type))
+    this.encodedReceipts.push(encodeReceiptFast(receipt, tx.type, this.slab))
   }
 
   /** Withdrawals (EIP-4895) and proof-of-work rewards; flushes the state. */
@@ -289,10 +291,12 @@ const BLOOM_BYTES = 256
  * so a hit is exact): log addresses and event topics repeat from transaction to transaction.
  */
 export function bloomAdd(bloom: Uint8Array, e: Uint8Array, also?: Uint8Array): void {
+  // The cache slot from the last four bytes (an address's, a topic's: hash bytes or a padded value's low bytes).
   const n = e.length
   let x = n
-  for (let i = 0; i < n; i++) x = (Math.imul(x, 31) + e[i]!) | 0
-  const slot = (x ^ (x >>> 13)) & (BLOOM_CACHE_SIZE - 1)
+  if (n >= 4) x ^= e[n - 1]! | (e[n - 2]! << 8) | (e[n - 3]! << 16) | (e[n - 4]! << 24)
+  else for (let i = 0; i < n; i++) x = (x << 8) | e[i]!
+  const slot = (x ^ (x >>> 12) ^ (x >>> 24)) & (BLOOM_CACHE_SIZE - 1)
   const k = bloomCacheKeys[slot]
   if (k === undefined || !equalHash(k, e)) {
     const h = keccak256(e)
@@ -329,7 +333,7 @@ const addressCache = new Map<string, Uint8Array>()
  * logs]) written straight into one buffer: @ethereumjs/vm's `encodeReceipt` builds it from nested
  * arrays with a copy per level, ~10% of a block's fast-EVM execution.
  */
-export function encodeReceiptFast(r: TxReceipt, txType: number): Uint8Array {
+export function encodeReceiptFast(r: TxReceipt, txType: number, slab?: Slab): Uint8Array {
   const first = 'stateRoot' in r ? r.stateRoot : r.status === 0 ? EMPTY_BYTES : ONE
   const gas = bigBytes(r.cumulativeBlockGasUsed)
   const logs = r.logs
@@ -344,7 +348,8 @@ export function encodeReceiptFast(r: TxReceipt, txType: number): Uint8Array {
   }
   const payload = strLen(first) + strLen(gas) + strLen(r.bitvector) + listLen(logsPayload)
   const typed = txType === 0 ? 0 : 1
-  const out = new Uint8Array(typed + listLen(payload))
+  const size = typed + listLen(payload)
+  const out = slab === undefined ? new Uint8Array(size) : slab.alloc(size)
   let o = 0
   if (typed === 1) out[o++] = txType
   o = writeListHeader(out, o, payload)
@@ -364,6 +369,28 @@ export function encodeReceiptFast(r: TxReceipt, txType: number): Uint8Array {
 }
 
 const EMPTY_BYTES = new Uint8Array(0)
+
+/**
+ * Zeroed byte arrays carved from 64 KiB buffers (larger requests get their own): a typed array above 64
+ * bytes otherwise allocates its own backing store outside the JS heap, which costs more than the view.
+ * Nothing is reused: a view stays valid (and keeps its buffer alive) as long as it is referenced.
+ */
+export class Slab {
+  private buf = new Uint8Array(0)
+  private off = 0
+
+  alloc(n: number): Uint8Array {
+    if (n > SLAB_BYTES >> 2) return new Uint8Array(n)
+    if (this.off + n > this.buf.length) {
+      this.buf = new Uint8Array(SLAB_BYTES)
+      this.off = 0
+    }
+    const v = new Uint8Array(this.buf.buffer, this.off, n)
+    this.off += n
+    return v
+  }
+}
+const SLAB_BYTES = 1 << 16
 const ONE = Uint8Array.of(1)
 
 /** As @ethereumjs/util's bigIntToBytes (0 is one zero byte). */

@@ -77,6 +77,8 @@ export class InvalidBlockError extends MegabenchError {
 export const GAS_PER_BLOB = 131072n
 const MAX_FRAME_GAS = BigInt(Number.MAX_SAFE_INTEGER)
 
+const NONE: never[] = []
+
 export function txInputFromEthereumjs(tx: TypedTransaction, from: string): TxInput {
   const t = tx as TypedTransaction & {
     gasPrice?: bigint
@@ -98,10 +100,11 @@ export function txInputFromEthereumjs(tx: TypedTransaction, from: string): TxInp
     maxPriorityFeePerGas: t.maxPriorityFeePerGas ?? fee,
     value: tx.value,
     data: tx.data,
-    accessList: (t.accessList ?? []).map(([a, keys]) => ({ address: hex(a), storageKeys: keys.map(bytesToWord) })),
-    blobVersionedHashes: (t.blobVersionedHashes ?? []).map((h) => (typeof h === 'string' ? BigInt(h) : bytesToWord(h))),
+    // Empty lists (most transactions) share one array: nothing writes to a TxInput's lists.
+    accessList: t.accessList === undefined || t.accessList.length === 0 ? NONE : t.accessList.map(([a, keys]) => ({ address: hex(a), storageKeys: keys.map(bytesToWord) })),
+    blobVersionedHashes: t.blobVersionedHashes === undefined || t.blobVersionedHashes.length === 0 ? NONE : t.blobVersionedHashes.map((h) => (typeof h === 'string' ? BigInt(h) : bytesToWord(h))),
     maxFeePerBlobGas: t.maxFeePerBlobGas ?? 0n,
-    authorizationList: (t.authorizationList ?? []).map(([chainId, address, nonce, yParity, r, s]) => ({
+    authorizationList: t.authorizationList === undefined || t.authorizationList.length === 0 ? NONE : t.authorizationList.map(([chainId, address, nonce, yParity, r, s]) => ({
       chainId: bytesToWord(chainId!),
       address: hex(address!),
       nonce: bytesToWord(nonce!),
