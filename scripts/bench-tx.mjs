@@ -11,6 +11,8 @@
 // pass (scripts/lib.mjs `schedule`); reports tx/s as median [min–max]. Then one pass under the V8 sampling
 // profiler (node:inspector, 100 µs): each sample goes to the phase of the innermost phase function on its
 // stack (see PHASES), shown as µs per transaction (shares of the profiled pass scaled to the median's time).
+// With the default tier a block is compiled after 16,384 entries (src/evm/tiers.ts): the first passes run
+// interpreted and one pass compiles; `--tier compiled` measures the steady state.
 //
 //   npm run bench:tx [-- --txs 4000 --block 400 --passes 5 --tier tiered --no-profile]
 import { Session } from 'node:inspector/promises'
