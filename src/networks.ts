@@ -4,7 +4,7 @@ import type { ChainRules } from './types.js'
  * The public Ethereum networks whose fork schedule megabench replays blocks under, by chain id: the ones
  * @ethereumjs/common 10.1.3 ships a chain config for. A source picks a network's schedule from a block's
  * chain id; any other chain id is a devnet or a generated chain, replayed at the one hardfork it declares
- * (see src/engines/baseline/common.ts).
+ * (see src/chain/common.ts).
  */
 export const NETWORKS = [
   { name: 'mainnet', chainId: 1n },

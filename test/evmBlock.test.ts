@@ -4,6 +4,7 @@ import { Bloom, type TxReceipt, encodeReceipt } from '@ethereumjs/vm'
 import { describe, expect, it } from 'vitest'
 
 import { bloomAdd, encodeReceiptFast, receiptsRoot } from '../src/evm/block.js'
+import { trieRoot } from '../src/evm/mptRoot.js'
 import { initKeccak } from '../src/util/keccak.js'
 
 /** Deterministic pseudo-random bytes (xorshift32). */
@@ -24,10 +25,29 @@ describe('fast EVM block helpers', () => {
     await initKeccak()
     for (const n of [0, 1, 2, 16, 17, 127, 128, 129, 300]) {
       // Receipts of realistic sizes: a few short (inlined leaves impossible above 32 bytes) and long ones.
-      const receipts = Array.from({ length: n }, (_, i) => bytes(i + 7 * n, 20 + ((i * 37) % 400)))
+      // Every 50th one large (beyond the trie builder's first scratch buffer).
+      const receipts = Array.from({ length: n }, (_, i) => bytes(i + 7 * n, i % 50 === 49 ? 9000 + i : 20 + ((i * 37) % 400)))
       const trie = new MerklePatriciaTrie()
       for (let i = 0; i < n; i++) await trie.put(RLP.encode(i), receipts[i]!)
       expect(Buffer.from(receiptsRoot(receipts)).toString('hex'), `n=${n}`).toBe(Buffer.from(trie.root()).toString('hex'))
+    }
+  })
+
+  it('trieRoot equals @ethereumjs/mpt with nodes short enough to be inlined (dense short keys, one-byte values) and long ones', async () => {
+    await initKeccak()
+    for (const [n, keyLen, valLen] of [[1, 1, 1], [40, 2, 1], [300, 2, 1], [200, 3, 2], [50, 32, 40]] as const) {
+      const seen = new Set<string>()
+      const entries: [Uint8Array, Uint8Array][] = []
+      for (let i = 0; entries.length < n; i++) {
+        const k = bytes(i * 31 + keyLen, keyLen)
+        const h = Buffer.from(k).toString('hex')
+        if (seen.has(h)) continue
+        seen.add(h)
+        entries.push([k, bytes(i + 5, valLen)])
+      }
+      const trie = new MerklePatriciaTrie()
+      for (const [k, v] of entries) await trie.put(k, v)
+      expect(Buffer.from(trieRoot(entries)).toString('hex'), `n=${n}`).toBe(Buffer.from(trie.root()).toString('hex'))
     }
   })
 
@@ -66,6 +86,18 @@ describe('fast EVM block helpers', () => {
     }
     expect(ours.some((b) => b !== 0)).toBe(true)
     expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(theirs.bitvector).toString('hex'))
+  })
+
+  it('bloomAdd stays exact through its cache: repeated entries (hits) and more entries than it holds (evictions)', async () => {
+    await initKeccak()
+    for (let i = 0; i < 12000; i++) {
+      const e = bytes((i * 7919) % 6000 + 1, i % 3 === 0 ? 20 : 32)
+      const ours = new Uint8Array(256)
+      bloomAdd(ours, e)
+      const theirs = new Bloom()
+      theirs.add(e)
+      if (Buffer.compare(ours, theirs.bitvector) !== 0) expect(Buffer.from(ours).toString('hex'), `entry ${i}`).toBe(Buffer.from(theirs.bitvector).toString('hex'))
+    }
   })
 })
 

@@ -12,7 +12,7 @@ import type { TxReceipt } from '@ethereumjs/vm'
 import { CLRequestType, bytesToHex } from '@ethereumjs/util'
 
 import { keccak256 } from '../util/keccak.js'
-import { rlpHeaderLength, writeRlpHeader } from '../util/rlpHeader.js'
+import { rlpListLength as listLen, rlpStringLength as strLen, writeRlpListHeader as writeListHeader, writeRlpString as writeStr } from '../util/rlpHeader.js'
 import { DAO_DRAIN_ACCOUNTS, DAO_REFUND_CONTRACT } from '../chain/dao.js'
 import { DEFAULT_EVM_TIER, type EvmTier } from './tiers.js'
 import { type Fork, type Rules, rulesFor } from './forks.js'
@@ -20,7 +20,7 @@ import { type BlockEnv, bytesToWord } from './interpreter.js'
 import { trieRoot } from './mptRoot.js'
 import { type Precompiles, precompilesFor } from './precompiles.js'
 import { DEFAULT_DEPOSIT_CONTRACT, DEPOSIT_TOPIC, parseDepositLog, requestsHash } from './requests.js'
-import { type WorldState, fromHex, hex } from './state.js'
+import { type WorldState, equalHash, fromHex, hex } from './state.js'
 import { InvalidBlockError, type TxResult, runTransaction, systemCall, txInputFromEthereumjs } from './transaction.js'
 
 export const BEACON_ROOTS = '000f3df6d732807ef1319fb7b8bb8522d0beac02'
@@ -122,6 +122,8 @@ export class FastBlockRun {
   private readonly encodedReceipts: Uint8Array[] = []
   private readonly txResults: TxResult[] = []
   private readonly blockBloom = new Uint8Array(BLOOM_BYTES)
+  /** The receipts' blooms and encodings, carved from shared buffers (one allocation per 64 KiB, not two per receipt). */
+  private readonly slab = new Slab()
 
   constructor(
     private readonly state: WorldState,
@@ -170,18 +172,21 @@ export class FastBlockRun {
 
   /** The receipt of the transaction just executed (`stateRoot`: the state root after it, before Byzantium). */
   addReceipt(tx: TypedTransaction, res: TxResult, stateRoot: Uint8Array | undefined): void {
-    const logs: [Uint8Array, Uint8Array[], Uint8Array][] = res.logs.map((l) => [fromHex(l.address), l.topics, l.data])
-    const bloom = new Uint8Array(BLOOM_BYTES)
-    for (const [address, topics] of logs) {
+    const logs: [Uint8Array, Uint8Array[], Uint8Array][] = new Array(res.logs.length)
+    const bloom = this.slab.alloc(BLOOM_BYTES)
+    for (let i = 0; i < logs.length; i++) {
+      const l = res.logs[i]!
+      const address = addressBytes(l.address)
+      logs[i] = [address, l.topics, l.data]
       bloomAdd(bloom, address, this.blockBloom)
-      for (const t of topics) bloomAdd(bloom, t, this.blockBloom)
+      for (const t of l.topics) bloomAdd(bloom, t, this.blockBloom)
     }
     const receipt: TxReceipt =
       stateRoot === undefined
         ? { status: res.status, cumulativeBlockGasUsed: this.gasUsed, bitvector: bloom, logs }
         : { stateRoot, cumulativeBlockGasUsed: this.gasUsed, bitvector: bloom, logs }
     this.receipts.push(receipt)
-    this.encodedReceipts.push(encodeReceiptFast(receipt, tx.type))
+    this.encodedReceipts.push(encodeReceiptFast(receipt, tx.type, this.slab))
   }
 
   /** Withdrawals (EIP-4895) and proof-of-work rewards; flushes the state. */
@@ -281,12 +286,25 @@ const BLOOM_BYTES = 256
 
 /**
  * Adds an address or topic to a 2048-bit logs bloom (yellow paper M3:2048; as @ethereumjs/vm's
- * Bloom.add), and to `also` (the block's bloom) when given.
+ * Bloom.add), and to `also` (the block's bloom) when given. The three bit positions come from
+ * keccak256(e); they are kept in a direct-mapped cache keyed by the bytes themselves (compared in full,
+ * so a hit is exact): log addresses and event topics repeat from transaction to transaction.
  */
 export function bloomAdd(bloom: Uint8Array, e: Uint8Array, also?: Uint8Array): void {
-  const h = keccak256(e)
-  for (let i = 0; i < 6; i += 2) {
-    const loc = ((h[i]! << 8) | h[i + 1]!) & 2047
+  // The cache slot from the last four bytes (an address's, a topic's: hash bytes or a padded value's low bytes).
+  const n = e.length
+  let x = n
+  if (n >= 4) x ^= e[n - 1]! | (e[n - 2]! << 8) | (e[n - 3]! << 16) | (e[n - 4]! << 24)
+  else for (let i = 0; i < n; i++) x = (x << 8) | e[i]!
+  const slot = (x ^ (x >>> 12) ^ (x >>> 24)) & (BLOOM_CACHE_SIZE - 1)
+  const k = bloomCacheKeys[slot]
+  if (k === undefined || !equalHash(k, e)) {
+    const h = keccak256(e)
+    for (let i = 0; i < 3; i++) bloomCacheLocs[3 * slot + i] = ((h[2 * i]! << 8) | h[2 * i + 1]!) & 2047
+    bloomCacheKeys[slot] = e.slice()
+  }
+  for (let i = 0; i < 3; i++) {
+    const loc = bloomCacheLocs[3 * slot + i]!
     const at = BLOOM_BYTES - (loc >> 3) - 1
     const bit = 1 << (loc & 7)
     bloom[at]! |= bit
@@ -294,12 +312,28 @@ export function bloomAdd(bloom: Uint8Array, e: Uint8Array, also?: Uint8Array): v
   }
 }
 
+const BLOOM_CACHE_SIZE = 4096
+const bloomCacheKeys: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(BLOOM_CACHE_SIZE).fill(undefined)
+/** Each cached entry's three bit positions (0..2047). */
+const bloomCacheLocs = new Uint16Array(BLOOM_CACHE_SIZE * 3)
+
+/** A log address's bytes (bare hex → 20 bytes), cached: receipts share them (never written to). */
+function addressBytes(address: string): Uint8Array {
+  let b = addressCache.get(address)
+  if (b === undefined) {
+    if (addressCache.size >= 4096) addressCache.clear()
+    addressCache.set(address, (b = fromHex(address)))
+  }
+  return b
+}
+const addressCache = new Map<string, Uint8Array>()
+
 /**
  * A receipt's consensus encoding (EIP-2718 type byte, then RLP [status or root, cumulative gas, bloom,
  * logs]) written straight into one buffer: @ethereumjs/vm's `encodeReceipt` builds it from nested
  * arrays with a copy per level, ~10% of a block's fast-EVM execution.
  */
-export function encodeReceiptFast(r: TxReceipt, txType: number): Uint8Array {
+export function encodeReceiptFast(r: TxReceipt, txType: number, slab?: Slab): Uint8Array {
   const first = 'stateRoot' in r ? r.stateRoot : r.status === 0 ? EMPTY_BYTES : ONE
   const gas = bigBytes(r.cumulativeBlockGasUsed)
   const logs = r.logs
@@ -314,7 +348,8 @@ export function encodeReceiptFast(r: TxReceipt, txType: number): Uint8Array {
   }
   const payload = strLen(first) + strLen(gas) + strLen(r.bitvector) + listLen(logsPayload)
   const typed = txType === 0 ? 0 : 1
-  const out = new Uint8Array(typed + listLen(payload))
+  const size = typed + listLen(payload)
+  const out = slab === undefined ? new Uint8Array(size) : slab.alloc(size)
   let o = 0
   if (typed === 1) out[o++] = txType
   o = writeListHeader(out, o, payload)
@@ -334,33 +369,43 @@ export function encodeReceiptFast(r: TxReceipt, txType: number): Uint8Array {
 }
 
 const EMPTY_BYTES = new Uint8Array(0)
+
+/**
+ * Zeroed byte arrays carved from 64 KiB buffers (larger requests get their own): a typed array above 64
+ * bytes otherwise allocates its own backing store outside the JS heap, which costs more than the view.
+ * Nothing is reused: a view stays valid (and keeps its buffer alive) as long as it is referenced.
+ */
+export class Slab {
+  private buf = new Uint8Array(0)
+  private off = 0
+
+  alloc(n: number): Uint8Array {
+    if (n > SLAB_BYTES >> 2) return new Uint8Array(n)
+    if (this.off + n > this.buf.length) {
+      this.buf = new Uint8Array(SLAB_BYTES)
+      this.off = 0
+    }
+    const v = new Uint8Array(this.buf.buffer, this.off, n)
+    this.off += n
+    return v
+  }
+}
+const SLAB_BYTES = 1 << 16
 const ONE = Uint8Array.of(1)
 
 /** As @ethereumjs/util's bigIntToBytes (0 is one zero byte). */
 function bigBytes(v: bigint): Uint8Array {
-  return fromHex(v.toString(16))
-}
-
-/** Encoded length of a byte string. */
-function strLen(b: Uint8Array): number {
-  if (b.length === 1 && b[0]! < 0x80) return 1
-  return rlpHeaderLength(b.length) + b.length
-}
-
-function listLen(payload: number): number {
-  return rlpHeaderLength(payload) + payload
-}
-
-function writeListHeader(out: Uint8Array, o: number, payload: number): number {
-  return writeRlpHeader(out, o, payload, 0xc0)
-}
-
-function writeStr(out: Uint8Array, o: number, b: Uint8Array): number {
-  if (b.length === 1 && b[0]! < 0x80) {
-    out[o] = b[0]!
-    return o + 1
+  if (v >= 0n && v <= 0xffff_ffff_ffffn) {
+    // Gas totals fit in a double: the bytes without a hex round trip.
+    let n = Number(v)
+    let len = 1
+    while (len < 6 && n >= 2 ** (8 * len)) len++
+    const out = new Uint8Array(len)
+    for (let i = len - 1; i >= 0; i--) {
+      out[i] = n % 256
+      n = Math.floor(n / 256)
+    }
+    return out
   }
-  o = writeRlpHeader(out, o, b.length, 0x80)
-  out.set(b, o)
-  return o + b.length
+  return fromHex(v.toString(16))
 }

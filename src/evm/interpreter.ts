@@ -20,6 +20,7 @@ const SIGN = 1n << 255n
 const TWO256 = 1n << 256n
 /** Memory beyond this many bytes cannot be paid for with any gas this EVM accepts. */
 const MAX_MEMORY = 0x1_0000_0000n
+const MAX_MEMORY_NUMBER = 0x1_0000_0000
 
 export const enum HaltReason {
   OutOfGas = 1,
@@ -177,9 +178,11 @@ function memCost(words: number): number {
 /** Expands memory to cover [off, off+size), charging for it; returns off as a number (0 if size = 0). */
 export function memExpand(f: Frame, off: bigint, size: bigint): number {
   if (size === 0n) return 0
-  const end = off + size
-  if (end > MAX_MEMORY) throw OOG
-  const e = Number(end)
+  // off + size > MAX_MEMORY, without a BigInt sum: beyond the first checks both are below 2^32, exact as doubles.
+  if (off > MAX_MEMORY || size > MAX_MEMORY) throw OOG
+  const o = Number(off)
+  const e = o + Number(size)
+  if (e > MAX_MEMORY_NUMBER) throw OOG
   const words = Math.ceil(e / 32)
   if (words > f.memWords) {
     useGas(f, memCost(words) - memCost(f.memWords))
@@ -194,18 +197,30 @@ export function memExpand(f: Frame, off: bigint, size: bigint): number {
       f.memView = new DataView(m.buffer)
     }
   }
-  return Number(off)
+  return o
 }
 
 export function words(size: number): number {
   return Math.ceil(size / 32)
 }
 
+/** Words whose high bytes are zero (small numbers, addresses, lengths) skip the BigInt shifts of those limbs. */
 export function readWord(v: DataView, o: number): bigint {
+  if ((v.getUint32(o) | v.getUint32(o + 4) | v.getUint32(o + 8) | v.getUint32(o + 12)) === 0) {
+    if ((v.getUint32(o + 16) | v.getUint32(o + 20)) === 0) return v.getBigUint64(o + 24)
+    return (v.getBigUint64(o + 16) << 64n) | v.getBigUint64(o + 24)
+  }
   return (v.getBigUint64(o) << 192n) | (v.getBigUint64(o + 8) << 128n) | (v.getBigUint64(o + 16) << 64n) | v.getBigUint64(o + 24)
 }
 
 export function writeWord(v: DataView, o: number, w: bigint): void {
+  if (w >= 0n && w <= 0xffff_ffff_ffff_ffffn) {
+    v.setBigUint64(o, 0n)
+    v.setBigUint64(o + 8, 0n)
+    v.setBigUint64(o + 16, 0n)
+    v.setBigUint64(o + 24, w)
+    return
+  }
   v.setBigUint64(o, w >> 192n)
   v.setBigUint64(o + 8, BigInt.asUintN(64, w >> 128n))
   v.setBigUint64(o + 16, BigInt.asUintN(64, w >> 64n))
@@ -667,9 +682,16 @@ function accountAccess(e: Evm, f: Frame, a: string): void {
   if (e.rules.berlin && e.state.warmAddress(a)) useGas(f, 2500)
 }
 
+/** A slot's key (unpadded hex): the last one is remembered (a contract's SSTORE usually follows its SLOAD of the slot). */
+function slotKey(e: Evm, slot: bigint): string {
+  if (slot === e.lastSlot) return e.lastSlotKey
+  e.lastSlot = slot
+  return (e.lastSlotKey = slot.toString(16))
+}
+
 export function sload(e: Evm, f: Frame, slot: bigint): bigint {
-  const key = slot.toString(16)
-  if (e.rules.berlin) useGas(f, e.state.warmSlot(f.address, key) ? 2100 : 100)
+  const key = slotKey(e, slot)
+  if (e.rules.berlin) useGas(f, e.state.warmSlot(f.self, key) ? 2100 : 100)
   return e.state.sload(f.self, key, slot)
 }
 
@@ -678,10 +700,10 @@ export function sstore(e: Evm, f: Frame, slot: bigint, value: bigint): void {
   if (f.isStatic) throw new Halt(HaltReason.StaticViolation)
   const r = e.rules
   if (r.sstore === 'eip2200' && f.gas <= 2300) throw OOG
-  const key = slot.toString(16)
+  const key = slotKey(e, slot)
   const st = e.state
   let cost = 0
-  if (r.berlin && st.warmSlot(f.address, key)) cost += 2100
+  if (r.berlin && st.warmSlot(f.self, key)) cost += 2100
   const current = st.sload(f.self, key, slot)
   if (r.sstore === 'legacy') {
     if (value !== 0n && current === 0n) cost += r.sstoreSet
@@ -1142,6 +1164,9 @@ export class Evm {
   origin = ''
   originWord = 0n
   blobHashes: bigint[] = []
+  /** `slotKey`'s memo: the last slot and its key. */
+  lastSlot = -1n
+  lastSlotKey = ''
   /** A frame waiting to run for the frame that just called (see `execute`). */
   child: Frame | undefined = undefined
   /** Entries of a basic block before the compiler tier compiles it (-1: never; see compiler.ts). */

@@ -77,6 +77,8 @@ export class InvalidBlockError extends MegabenchError {
 export const GAS_PER_BLOB = 131072n
 const MAX_FRAME_GAS = BigInt(Number.MAX_SAFE_INTEGER)
 
+const NONE: never[] = []
+
 export function txInputFromEthereumjs(tx: TypedTransaction, from: string): TxInput {
   const t = tx as TypedTransaction & {
     gasPrice?: bigint
@@ -98,10 +100,11 @@ export function txInputFromEthereumjs(tx: TypedTransaction, from: string): TxInp
     maxPriorityFeePerGas: t.maxPriorityFeePerGas ?? fee,
     value: tx.value,
     data: tx.data,
-    accessList: (t.accessList ?? []).map(([a, keys]) => ({ address: hex(a), storageKeys: keys.map(bytesToWord) })),
-    blobVersionedHashes: (t.blobVersionedHashes ?? []).map((h) => (typeof h === 'string' ? BigInt(h) : bytesToWord(h))),
+    // Empty lists (most transactions) share one array: nothing writes to a TxInput's lists.
+    accessList: t.accessList === undefined || t.accessList.length === 0 ? NONE : t.accessList.map(([a, keys]) => ({ address: hex(a), storageKeys: keys.map(bytesToWord) })),
+    blobVersionedHashes: t.blobVersionedHashes === undefined || t.blobVersionedHashes.length === 0 ? NONE : t.blobVersionedHashes.map((h) => (typeof h === 'string' ? BigInt(h) : bytesToWord(h))),
     maxFeePerBlobGas: t.maxFeePerBlobGas ?? 0n,
-    authorizationList: (t.authorizationList ?? []).map(([chainId, address, nonce, yParity, r, s]) => ({
+    authorizationList: t.authorizationList === undefined || t.authorizationList.length === 0 ? NONE : t.authorizationList.map(([chainId, address, nonce, yParity, r, s]) => ({
       chainId: bytesToWord(chainId!),
       address: hex(address!),
       nonce: bytesToWord(nonce!),
@@ -119,10 +122,14 @@ const SECP256K1_N = secp256k1.Point.CURVE().n
 const MAX_NONCE = 0xffffffffffffffffn
 
 /** EIP-7623: the calldata floor (21000 + 10 per token; a zero byte is one token, any other four). */
-export function calldataFloor(tx: TxInput): bigint {
-  let zeros = 0
-  for (let i = 0; i < tx.data.length; i++) if (tx.data[i] === 0) zeros++
+export function calldataFloor(tx: TxInput, zeros = zeroBytes(tx.data)): bigint {
   return 21000n + 10n * BigInt(zeros + (tx.data.length - zeros) * 4)
+}
+
+function zeroBytes(data: Uint8Array): number {
+  let zeros = 0
+  for (let i = 0; i < data.length; i++) if (data[i] === 0) zeros++
+  return zeros
 }
 
 /** EIP-7702: the authority that signed an authorization (keccak256(0x05 ‖ rlp([chain id, address, nonce])); libsecp256k1 when it loads, as sender recovery), or undefined if the signature is invalid. */
@@ -174,12 +181,11 @@ function applyAuthorizations(state: WorldState, tx: TxInput, chainId: bigint): b
   return refund
 }
 
-export function intrinsicGas(tx: TxInput, r: Rules): bigint {
+/** `zeros`: the zero bytes of the data (counted once for this and the calldata floor). */
+export function intrinsicGas(tx: TxInput, r: Rules, zeros = zeroBytes(tx.data)): bigint {
   let g = 21000n
   const create = tx.to === undefined
   if (create && r.homestead) g += 32000n
-  let zeros = 0
-  for (let i = 0; i < tx.data.length; i++) if (tx.data[i] === 0) zeros++
   g += BigInt(zeros * 4 + (tx.data.length - zeros) * r.txDataNonZero)
   for (const e of tx.accessList) g += 2400n + 1900n * BigInt(e.storageKeys.length)
   if (create && r.shanghai) g += 2n * BigInt(Math.ceil(tx.data.length / 32))
@@ -219,9 +225,10 @@ export function runTransaction(state: WorldState, rules: Rules, block: BlockEnv,
   if (sender.nonce >= 0xffffffffffffffffn) invalid('sender nonce at its maximum')
   if (state.code(sender).length > 0 && !(r.prague && delegateOf(state.code(sender)) !== undefined)) invalid('sender has code (EIP-3607)')
   if (r.txGasCap !== undefined && tx.gasLimit > r.txGasCap) invalid(`gas limit ${tx.gasLimit} above the cap ${r.txGasCap} (EIP-7825)`)
-  const intrinsic = intrinsicGas(tx, r)
+  const zeros = zeroBytes(tx.data)
+  const intrinsic = intrinsicGas(tx, r, zeros)
   if (tx.gasLimit < intrinsic) invalid(`gas limit ${tx.gasLimit} below intrinsic gas ${intrinsic}`)
-  const floor = r.prague ? calldataFloor(tx) : 0n
+  const floor = r.prague ? calldataFloor(tx, zeros) : 0n
   if (tx.gasLimit < floor) invalid(`gas limit ${tx.gasLimit} below the calldata floor ${floor} (EIP-7623)`)
   if (tx.type === 4) {
     if (!r.prague) invalid('set-code transaction before Prague')
@@ -251,7 +258,7 @@ export function runTransaction(state: WorldState, rules: Rules, block: BlockEnv,
   if (r.berlin) {
     state.warmAtStart(tx.from)
     if (tx.to !== undefined) state.warmAtStart(tx.to)
-    for (const a of precompiles.keys()) state.warmAtStart(a)
+    state.alwaysWarm = precompiles // warm for the whole transaction (EIP-2929), without a set entry each
     for (const e of tx.accessList) {
       state.warmAtStart(e.address)
       for (const k of e.storageKeys) state.warmSlotAtStart(e.address, k.toString(16))

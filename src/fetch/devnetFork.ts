@@ -1,6 +1,6 @@
 /**
  * The hardfork of a devnet's blocks (a chain that is not a public network megabench knows by chain id).
- * Such a chain replays under mainnet's parameters at one hardfork (src/engines/baseline/common.ts), so
+ * Such a chain replays under mainnet's parameters at one hardfork (src/chain/common.ts), so
  * fetch has to name it. The header tells the family: a requests hash means prague or later (EIP-7685),
  * a parent beacon root cancun, a withdrawals root shanghai. Prague, osaka, bpo1 and bpo2 share the header
  * shape; what tells them apart (osaka's precompile and opcode changes, the BPO forks' blob schedule) is

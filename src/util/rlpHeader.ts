@@ -35,3 +35,30 @@ export function writeRlpHeader(buf: Uint8Array, offset: number, length: number, 
   }
   return offset + 1 + lengthBytes
 }
+
+/** Encoded length of a byte string (a single byte below 0x80 is its own encoding). */
+export function rlpStringLength(b: Uint8Array): number {
+  if (b.length === 1 && b[0]! < 0x80) return 1
+  return rlpHeaderLength(b.length) + b.length
+}
+
+/** Encoded length of a list whose items take `payload` bytes. */
+export function rlpListLength(payload: number): number {
+  return rlpHeaderLength(payload) + payload
+}
+
+/** Writes a list header for `payload` bytes of items; returns the offset after it. */
+export function writeRlpListHeader(out: Uint8Array, o: number, payload: number): number {
+  return writeRlpHeader(out, o, payload, 0xc0)
+}
+
+/** Writes the byte string `b` RLP-encoded; returns the offset after it. */
+export function writeRlpString(out: Uint8Array, o: number, b: Uint8Array): number {
+  if (b.length === 1 && b[0]! < 0x80) {
+    out[o] = b[0]!
+    return o + 1
+  }
+  o = writeRlpHeader(out, o, b.length, 0x80)
+  out.set(b, o)
+  return o + b.length
+}
