@@ -49,6 +49,11 @@ describe('sync modes on LMDB', () => {
     const d = r.decomposition!
     expect(d.slowdown).toBeCloseTo(d.merkleizationFactor * d.persistenceFactor, 9)
     expect(d.liveMs).toBeCloseTo(l!.totals.processingMs, 6)
+    // Historical's one batch root and commit, and live against historical without them.
+    expect(d.historicalBatchRootMs).toBeCloseTo(h!.totals.phases.merkleization + h!.totals.phases.persistence, 6)
+    expect(d.historicalBatchRootMs!).toBeGreaterThan(0)
+    expect(d.slowdownVsHistoricalWithoutBatchRoot).toBeCloseTo(d.liveMs / (d.historicalMs - d.historicalBatchRootMs!), 9)
+    expect(d.slowdownVsHistoricalWithoutBatchRoot!).toBeGreaterThan(d.slowdown)
   })
 
   test('behavior: historical with --batch 4 computes and checks a root every 4 blocks', async () => {

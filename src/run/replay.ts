@@ -519,6 +519,8 @@ function decompose(results: readonly EngineResult[], namedEvm = false): Decompos
   const l = results.find((e) => e.mode === 'live')
   if (h === undefined || l === undefined || h.totals.processingMs === 0) return null
   const liveNoPersist = l.totals.processingMs - l.totals.phases.persistence
+  // Historical sync's root and commit, paid once per batch (the study's Reth: every 500k blocks, so per block ~0).
+  const batchRoot = h.totals.phases.merkleization + h.totals.phases.persistence
   return {
     historicalMs: h.totals.processingMs,
     liveMs: l.totals.processingMs,
@@ -528,6 +530,8 @@ function decompose(results: readonly EngineResult[], namedEvm = false): Decompos
     slowdown: l.totals.processingMs / h.totals.processingMs,
     merkleizationFactor: liveNoPersist / h.totals.processingMs,
     persistenceFactor: liveNoPersist > 0 ? l.totals.processingMs / liveNoPersist : 0,
+    historicalBatchRootMs: batchRoot,
+    slowdownVsHistoricalWithoutBatchRoot: h.totals.processingMs - batchRoot > 0 ? l.totals.processingMs / (h.totals.processingMs - batchRoot) : 0,
     ...(namedEvm ? { evm: l.evm } : {}),
   }
 }

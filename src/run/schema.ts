@@ -324,6 +324,13 @@ export const decompositionSchema = z.object({
   slowdown: z.number(),
   merkleizationFactor: z.number(),
   persistenceFactor: z.number(),
+  /**
+   * Historical sync's state root and commit (merkleization + persistence), paid once per batch, and live's
+   * time over historical's without them: at the study's scale (a root every 500k blocks) that cost per block
+   * vanishes, on a range of 100 blocks it does not. Derived from measured phases; absent in older runs.
+   */
+  historicalBatchRootMs: z.number().optional(),
+  slowdownVsHistoricalWithoutBatchRoot: z.number().optional(),
   /** The baseline EVM it was measured on, when not @ethereumjs/evm alone (with several, the first given). */
   evm: z.enum(['ethereumjs', 'fast']).optional(),
 })
