@@ -117,11 +117,13 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
     stats.importMs = now() - t0
     const sm = new MegaStateManager(state)
     const pendingForTree: StateChange[] = []
-    sm.rootProvider = async () => {
-      const c = state.takeChanges()
-      pendingForTree.push(...c)
-      return mirror!.apply(c, state)
-    }
+    // Pre-Byzantium per-transaction roots (receipts carry them), on either EVM: the MPT mirror, timed as merkleization.
+    sm.rootProvider = () =>
+      clock.time(Phase.merkleization, async () => {
+        const c = state.takeChanges()
+        pendingForTree.push(...c)
+        return mirror!.apply(c, state)
+      })
     const ancestors = new AncestorChain(input.ancestorHashes, input.origin, first.number)
     const vm = await createVM({ common, stateManager: sm as StateManagerInterface, blockchain: ancestors })
     ensurePrecompileCrypto(vm.evm)
@@ -166,7 +168,17 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
         if (input.warmup !== true) stats.evmBlocks[fastFork !== undefined ? 'fast' : 'ethereumjs']++
         executed =
           fastFork !== undefined
-            ? await clock.time(Phase.execution, () => executeBlockOnFastEvm(state, block, fastFork, common.chainId(), input.ancestorHashes, common.chainId() === 1n ? 1_920_000n : undefined, mega.evmTier, profiler))
+            ? await clock.time(Phase.execution, () =>
+                executeBlockOnFastEvm(state, block, {
+                  fork: fastFork,
+                  chainId: common.chainId(),
+                  ancestors: input.ancestorHashes,
+                  daoForkBlock: common.chainId() === 1n ? 1_920_000n : undefined,
+                  tier: mega.evmTier,
+                  probe: profiler,
+                  stateRoot: () => sm.getStateRoot(),
+                }),
+              )
             : parallel !== undefined && common.gteHardfork('byzantium') && block.transactions.length > 1
             ? await executeParallel(vm, block, input, state, parallel, clock, stats.parallel)
             : await executeBlock(vm, block, { clock, probe: profiler, stateRoot: false, observer: input.warmup === true ? undefined : opts.accessSets })
