@@ -47,7 +47,7 @@ export function buildProgram(): Command {
     .option('--threads <n...>', 'mega: parallel-execution workers, e.g. 2, or a list (0,2) to run each side by side (default 0: in order)')
     .option('--verify-mpt [when]', 'mega: prove the state root with Ethereum\'s MPT kept beside the mega state: every block (bare flag), final (default: the range\'s last block) or off')
     .option('--state-diffs <file>', 'mega: append every block\'s state diff (megabench-diff-v1, length-prefixed) to this file')
-    .option('--evm <evm>', 'the measured engine\'s EVM: ethereumjs (default) or fast (src/evm/; Byzantium+ blocks executed in order, others use ethereumjs). --engine baseline: the baseline\'s (over its flat state, caches and tries); mega or both: the mega engine\'s (the baseline stays the @ethereumjs reference). ethereumjs,fast runs both side by side')
+    .option('--evm <evm>', 'the measured engine\'s EVM: ethereumjs (default) or fast (src/evm/; every fork, Frontier on; mega --threads uses ethereumjs). --engine baseline: the baseline\'s (over its flat state, caches and tries); mega or both: the mega engine\'s (the baseline stays the @ethereumjs reference). ethereumjs,fast runs both side by side')
     .option('--evm-tier <tier>', `--evm fast: interpreter, compiled (every basic block compiled on first entry) or tiered (hot blocks compiled; default ${DEFAULT_EVM_TIER}); a comma list runs each side by side`)
     .option('--sender-workers <n>', 'mega: worker threads recovering senders ahead of execution (default 1; 0 = during execution)', parseCount('--sender-workers'))
     .option('--storage <kind>', 'lmdb (flat state + tries on LMDB) or memory (trie in memory, live only)', 'lmdb')

@@ -38,7 +38,7 @@ export interface FastBlockOptions {
   blockHash(n: bigint): bigint
   /** Mainnet block number of the DAO fork's irregular state change (mainnet: 1,920,000), if any. */
   daoForkBlock?: bigint | undefined
-  /** Before Byzantium: the state root after each transaction (the state is flushed before the call). */
+  /** Before Byzantium: the state root after each transaction (the state is flushed before the call), synchronously (`FastBlockRun.runAsync` also takes an asynchronous one). */
   intermediateRoot?: (() => Uint8Array) | undefined
   /** Which tier runs the code (default DEFAULT_EVM_TIER; see compiler.ts). */
   tier?: EvmTier | undefined
@@ -195,9 +195,10 @@ export class FastBlockRun {
 
   /**
    * The block's transactions in order, then its end (`finish`). Before Byzantium each receipt's state root
-   * is awaited from `stateRoot` after the transaction's changes are flushed to the backend: an engine's own
-   * merkleization is asynchronous. From Byzantium on nothing is awaited between transactions. `hooks` are
-   * told where each transaction and each such root starts and ends (the opcode probe).
+   * is awaited from `stateRoot` (else taken from `FastBlockOptions.intermediateRoot`) after the
+   * transaction's changes are flushed to the backend: an engine's own merkleization is asynchronous. From
+   * Byzantium on nothing is awaited between transactions. `hooks` are told where each transaction and each
+   * such root starts and ends (the opcode probe).
    */
   async runAsync(stateRoot: (() => Promise<Uint8Array>) | undefined, hooks?: FastBlockHooks): Promise<FastBlockResult> {
     for (const tx of this.block.transactions) {
@@ -210,10 +211,11 @@ export class FastBlockRun {
       }
       let root: Uint8Array | undefined
       if (!this.rules.byzantium) {
-        if (stateRoot === undefined) throw new Error('a pre-Byzantium block needs the state root after every transaction')
+        const sync = this.opts.intermediateRoot
+        if (stateRoot === undefined && sync === undefined) throw new Error('a pre-Byzantium block needs the state root after every transaction')
         hooks?.stateRootStart()
         try {
-          root = await stateRoot()
+          root = stateRoot !== undefined ? await stateRoot() : sync!()
         } finally {
           hooks?.stateRootEnd()
         }
