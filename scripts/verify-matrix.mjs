@@ -3,7 +3,8 @@
 // directories, each as its own `megabench replay … --json --no-report` process (temporary --out,
 // removed afterwards). Prints one row per directory and path (blocks, verified, failed, state diffs
 // compared for `--engine both`, wall seconds) and exits 1 if any block on any path does not verify,
-// any run fails, or (for `both`) any block's state diff is not compared or differs.
+// any run fails, (for `both`) any block's state diff is not compared or differs, or (for `--evm fast`)
+// any block fell back to @ethereumjs/evm (`fallbacks` in the JSON rows).
 //
 //   npm run build && npm run verify:matrix                    # fixtures/mainnet, fixtures/regressions, fixtures/prague, ../shared/data/mainnet and ../shared/data/prague-osaka if present
 //   node scripts/verify-matrix.mjs --fixtures ../shared/data/mainnet --paths baseline/lmdb,both/fast
@@ -93,7 +94,7 @@ export async function verifyPath(dir, path) {
   } finally {
     rmSync(tmp, { recursive: true, force: true })
   }
-  const row = { fixtures: dir, path: path.name, blocks: null, verified: null, failed: null, diffsCompared: null, diffMismatches: null, wallS: r.wallS, exitCode: r.code, problems: [] }
+  const row = { fixtures: dir, path: path.name, blocks: null, verified: null, failed: null, diffsCompared: null, diffMismatches: null, fallbacks: null, wallS: r.wallS, exitCode: r.code, problems: [] }
   let result
   try {
     result = JSON.parse(r.stdout)
@@ -113,6 +114,12 @@ export async function verifyPath(dir, path) {
   }
   for (const e of result.engines) {
     if (e.totals.blocks !== v.blocks) row.problems.push(`${e.label}: ${e.totals.blocks} blocks, not ${v.blocks}`)
+    // --evm fast runs every fork (Frontier on) on the fast EVM: a block on @ethereumjs/evm is a fallback.
+    const evm = e.baseline?.evm ?? e.mega?.evm
+    if (evm?.requested === 'fast') {
+      row.fallbacks = (row.fallbacks ?? 0) + evm.ethereumjsBlocks
+      if (evm.ethereumjsBlocks > 0) row.problems.push(`${e.label}: ${evm.ethereumjsBlocks} blocks fell back to @ethereumjs/evm`)
+    }
   }
   if (path.args.includes('both')) {
     const d = result.differential

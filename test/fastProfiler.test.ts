@@ -11,10 +11,10 @@ import { createFixtureSource } from '../src/sources/fixtures.js'
 import { FIXTURES_DIR } from './helpers/fixtures.js'
 
 const CHAINS_DIR = join(import.meta.dirname, '..', 'fixtures', 'chains')
-/** Mainnet files (mainnet-<number>.json) the fast EVM runs: Byzantium (4,370,000) and later. */
-const byzantiumPlus = (dir: string) =>
+/** Mainnet files (mainnet-<number>.json): the fast EVM runs every fork, Frontier on. */
+const mainnetFiles = (dir: string) =>
   readdirSync(dir)
-    .filter((f) => /^mainnet-\d+\.json$/.test(f) && Number(f.slice(8, -5)) >= 4_370_000)
+    .filter((f) => /^mainnet-\d+\.json$/.test(f))
     .map((f) => join(dir, f))
 
 type Row = { count: number; gas: number; childGas: number }
@@ -41,9 +41,9 @@ describe('fast EVM opcode probe', () => {
     expect(new WorldState(new MemoryBackend()).probe).toBeUndefined()
   })
 
-  test('counts, gas and child gas equal the @ethereumjs probe exactly on the bundled Byzantium+ mainnet blocks; deterministic', async () => {
-    const paths = byzantiumPlus(FIXTURES_DIR)
-    expect(paths.length).toBe(4)
+  test('counts, gas and child gas equal the @ethereumjs probe exactly on the bundled mainnet blocks (Frontier on); deterministic', async () => {
+    const paths = mainnetFiles(FIXTURES_DIR)
+    expect(paths.length).toBe(13)
     const r = await profile(paths, false, ['ethereumjs', 'fast'])
     expectSameProfiles(r, paths.length)
     const again = await profile(paths, false, ['fast'])
@@ -61,8 +61,8 @@ describe('fast EVM opcode probe', () => {
 
   // Opt-in: MEGABENCH_PROBE_DATA=/work/shared/data/mainnet npx vitest run test/fastProfiler.test.ts
   const data = process.env.MEGABENCH_PROBE_DATA
-  test.skipIf(data === undefined)('counts equal the @ethereumjs probe on every Byzantium+ block of $MEGABENCH_PROBE_DATA', async () => {
-    const paths = byzantiumPlus(data!)
+  test.skipIf(data === undefined)('counts equal the @ethereumjs probe on every block of $MEGABENCH_PROBE_DATA', async () => {
+    const paths = mainnetFiles(data!)
     const r = await profile(paths, false, ['ethereumjs', 'fast'])
     expectSameProfiles(r, paths.length)
   }, 600_000)

@@ -61,6 +61,11 @@ describe('every documented path verifies every bundled real block', () => {
       expect(r.verification.blocks).toBe(BLOCKS)
       expect(r.verification.verified).toBe(BLOCKS)
       for (const e of r.engines) expect(e.totals.verifiedBlocks).toBe(BLOCKS)
+      // --evm fast: the fast EVM executes every block, Frontier on (no fallback to @ethereumjs/evm).
+      for (const e of r.engines) {
+        const evm = e.baseline?.evm ?? e.mega?.evm
+        if (evm?.requested === 'fast') expect(evm).toMatchObject({ fastBlocks: BLOCKS, ethereumjsBlocks: 0 })
+      }
       if (path.p.engines?.length === 2) expect(r.differential).toMatchObject({ compared: BLOCKS, mismatches: 0 })
       else expect(r.differential).toBeNull()
     })

@@ -1,12 +1,13 @@
 /**
  * A block on the fast EVM (src/evm/) over any engine's state (its `StateBackend`): what both engines'
- * `--evm fast` paths share. The block's result is the `ExecutedBlock` the checks read, as from
- * @ethereumjs's execution; the state root is the engine's business.
+ * `--evm fast` paths share, Frontier … BPO2. The block's result is the `ExecutedBlock` the checks read, as
+ * from @ethereumjs's execution; the state root is the engine's business (before Byzantium, after every
+ * transaction too).
  */
 import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 
-import { type FastBlockOptions, executeBlockFast, receiptsRoot } from '../evm/block.js'
+import { type FastBlockOptions, FastBlockRun, receiptsRoot } from '../evm/block.js'
 import type { Fork } from '../evm/forks.js'
 import { bytesToWord } from '../evm/interpreter.js'
 import { forkOfEthereumjs } from '../evm/precompiles.js'
@@ -15,22 +16,34 @@ import { type StateBackend, WorldState } from '../evm/state.js'
 import type { EvmTier } from '../evm/tiers.js'
 import type { ExecutedBlock } from './baseline/executeBlock.js'
 
-/** The fast-EVM fork for this Common, or undefined where the fast path does not apply (pre-Byzantium: receipts need per-transaction roots; forks the fast EVM does not run yet). */
+/**
+ * The fast-EVM fork for this Common (Frontier … BPO2), or undefined for a fork the fast EVM does not run.
+ * Before Byzantium, receipts carry the state root after each transaction: `runFastBlock` takes it from the
+ * engine (`stateRoot`).
+ */
 export function fastForkOf(common: Common): Fork | undefined {
-  const f = forkOfEthereumjs(common.hardfork())
-  if (f === undefined || !common.gteHardfork('byzantium')) return undefined
-  return f
+  return forkOfEthereumjs(common.hardfork())
 }
 
 /**
- * Runs `block` on the fast EVM over `backend` (its changes handed over at the block's end). With
- * `probe`, in the instrumented interpreter (src/evm/profile.ts), whatever the tier.
+ * Runs `block` on the fast EVM over `backend` (its changes handed over at the block's end, and before
+ * Byzantium after every transaction too: `stateRoot` then computes the root for its receipt with the
+ * engine's own trie). With `probe`, in the instrumented interpreter (src/evm/profile.ts), whatever the tier.
  */
-export function runFastBlock(
+export async function runFastBlock(
   backend: StateBackend,
   block: Block,
-  p: { fork: Fork; chainId: bigint; ancestors: ReadonlyMap<bigint, Uint8Array>; daoForkBlock?: bigint | undefined; tier?: EvmTier | undefined; probe?: FastBlockProbe | undefined },
-): ExecutedBlock {
+  p: {
+    fork: Fork
+    chainId: bigint
+    ancestors: ReadonlyMap<bigint, Uint8Array>
+    daoForkBlock?: bigint | undefined
+    tier?: EvmTier | undefined
+    probe?: FastBlockProbe | undefined
+    /** Before Byzantium: the state root after the transaction whose changes the backend has just received. */
+    stateRoot?: (() => Promise<Uint8Array>) | undefined
+  },
+): Promise<ExecutedBlock> {
   const world = new WorldState(backend)
   // The chain's EIP-6110 deposit contract (Prague+): @ethereumjs's chain config, which has no public getter.
   const chainParams = (block.common as unknown as { _chainParams?: { depositContractAddress?: string } })._chainParams
@@ -46,7 +59,7 @@ export function runFastBlock(
       return bytesToWord(h)
     },
   }
-  const r = p.probe === undefined ? executeBlockFast(world, block, opts) : executeBlockFastProfiled(world, block, opts, p.probe)
+  const r = p.probe === undefined ? await new FastBlockRun(world, block, opts).runAsync(p.stateRoot) : await executeBlockFastProfiled(world, block, opts, p.probe, p.stateRoot)
   return {
     stateRoot: undefined,
     receiptsRoot: receiptsRoot(r.encodedReceipts),

@@ -76,8 +76,9 @@ export type BlockRun = {
 export type BaselineOptions = {
   /**
    * The EVM executing transactions: @ethereumjs/evm (default) or the fast EVM (src/evm/) over the same
-   * flat state, caches and tries on LMDB, or over the in-memory trie (Byzantium-and-later blocks; others
-   * fall back to @ethereumjs/evm).
+   * flat state, caches and tries on LMDB, or over the in-memory trie (every fork from Frontier on; before
+   * Byzantium the receipts' per-transaction roots by the same merkleization; the access-set pass stays on
+   * @ethereumjs/evm).
    */
   evm?: 'ethereumjs' | 'fast' | undefined
   /** The fast EVM's tier (default DEFAULT_EVM_TIER). */
@@ -105,7 +106,8 @@ export type MegaOptions = {
   threads: number
   /**
    * The EVM executing transactions: @ethereumjs/evm (default) or the fast EVM (src/evm/), which runs
-   * Byzantium-and-later blocks executed in order without a profiler (others fall back to ethereumjs).
+   * every block executed in order, Frontier on (before Byzantium the receipts' per-transaction roots from
+   * the MPT mirror); parallel workers (`threads` > 0) stay on @ethereumjs/evm.
    */
   evm?: 'ethereumjs' | 'fast' | undefined
   /** The fast EVM's tier (interpreter, compiled, tiered; default DEFAULT_EVM_TIER in src/evm/compiler.ts). */

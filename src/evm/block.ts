@@ -38,7 +38,7 @@ export interface FastBlockOptions {
   blockHash(n: bigint): bigint
   /** Mainnet block number of the DAO fork's irregular state change (mainnet: 1,920,000), if any. */
   daoForkBlock?: bigint | undefined
-  /** Before Byzantium: the state root after each transaction (the state is flushed before the call). */
+  /** Before Byzantium: the state root after each transaction (the state is flushed before the call), synchronously (`FastBlockRun.runAsync` also takes an asynchronous one). */
   intermediateRoot?: (() => Uint8Array) | undefined
   /** Which tier runs the code (default DEFAULT_EVM_TIER; see compiler.ts). */
   tier?: EvmTier | undefined
@@ -105,11 +105,20 @@ export function executeBlockFast(state: WorldState, block: Block, opts: FastBloc
   return run.finish()
 }
 
+/** Where `FastBlockRun.runAsync` tells a probe each transaction and each pre-Byzantium state root starts and ends. */
+export interface FastBlockHooks {
+  txStart(): void
+  txEnd(): void
+  stateRootStart(): void
+  stateRootEnd(): void
+}
+
 /**
  * One block on the fast EVM in steps, for callers that need to do something between transactions
  * (e.g. an asynchronous state root for a pre-Byzantium receipt): the constructor applies the block's
  * start (DAO fork, EIP-4788 system call); `execute` then `addReceipt` for each transaction in order;
- * `finish` the block's end (withdrawals, rewards) and flushes the state.
+ * `finish` the block's end (withdrawals, rewards) and flushes the state. `runAsync` drives
+ * them all with an asynchronous state root per pre-Byzantium receipt (the engines' tries).
  */
 export class FastBlockRun {
   readonly rules: Rules
@@ -187,6 +196,38 @@ export class FastBlockRun {
         : { stateRoot, cumulativeBlockGasUsed: this.gasUsed, bitvector: bloom, logs }
     this.receipts.push(receipt)
     this.encodedReceipts.push(encodeReceiptFast(receipt, tx.type, this.slab))
+  }
+
+  /**
+   * The block's transactions in order, then its end (`finish`). Before Byzantium each receipt's state root
+   * is awaited from `stateRoot` (else taken from `FastBlockOptions.intermediateRoot`) after the
+   * transaction's changes are flushed to the backend: an engine's own merkleization is asynchronous. From
+   * Byzantium on nothing is awaited between transactions. `hooks` are told where each transaction and each
+   * such root starts and ends (the opcode probe).
+   */
+  async runAsync(stateRoot: (() => Promise<Uint8Array>) | undefined, hooks?: FastBlockHooks): Promise<FastBlockResult> {
+    for (const tx of this.block.transactions) {
+      hooks?.txStart()
+      let res: TxResult
+      try {
+        res = this.execute(tx)
+      } finally {
+        hooks?.txEnd()
+      }
+      let root: Uint8Array | undefined
+      if (!this.rules.byzantium) {
+        const sync = this.opts.intermediateRoot
+        if (stateRoot === undefined && sync === undefined) throw new Error('a pre-Byzantium block needs the state root after every transaction')
+        hooks?.stateRootStart()
+        try {
+          root = stateRoot !== undefined ? await stateRoot() : sync!()
+        } finally {
+          hooks?.stateRootEnd()
+        }
+      }
+      this.addReceipt(tx, res, root)
+    }
+    return this.finish()
   }
 
   /** Withdrawals (EIP-4895) and proof-of-work rewards; flushes the state. */

@@ -27,9 +27,8 @@
 import { type CallResult, type Evm, Frame, Halt, HaltReason, OOG, returnFromCall, returnFromCreate } from './interpreter.js'
 import type { Precompiles } from './precompiles.js'
 import type { Block } from '@ethereumjs/block'
-import { type FastBlockOptions, type FastBlockResult, FastBlockRun } from './block.js'
+import { type FastBlockHooks, type FastBlockOptions, type FastBlockResult, FastBlockRun } from './block.js'
 import type { WorldState } from './state.js'
-import type { TxResult } from './transaction.js'
 
 /** What the instrumented loop reports. Regions nest strictly; `exit` closes the innermost one. */
 export interface FastEvmProbe {
@@ -271,19 +270,18 @@ function frameOp(e: Evm, f: Frame, p: FastEvmProbe, pending: Pending[], op: numb
 }
 
 /** The block and transaction boundaries, for the probe's partition of a block's execution window. */
-export interface FastBlockProbe extends FastEvmProbe {
+export interface FastBlockProbe extends FastEvmProbe, FastBlockHooks {
   blockStart(): void
   blockEnd(): void
-  txStart(): void
-  txEnd(): void
 }
 
 /**
- * `executeBlockFast` with the probe on: every Evm over `state` runs the instrumented loop; the block
+ * A block on the fast EVM with the probe on: every Evm over `state` runs the instrumented loop; the block
  * (its start and end work, receipts) and each transaction (validation, gas purchase, fees, finalization)
- * are regions of their own around the frames.
+ * are regions of their own around the frames, and so is each pre-Byzantium per-transaction state root
+ * (`stateRoot`, the engine's, awaited after the transaction: see `FastBlockRun.runAsync`).
  */
-export function executeBlockFastProfiled(state: WorldState, block: Block, opts: FastBlockOptions, probe: FastBlockProbe): FastBlockResult {
+export async function executeBlockFastProfiled(state: WorldState, block: Block, opts: FastBlockOptions, probe: FastBlockProbe, stateRoot?: () => Promise<Uint8Array>): Promise<FastBlockResult> {
   probe.blockStart()
   resetSampler(probe.sampleStride)
   try {
@@ -292,17 +290,7 @@ export function executeBlockFastProfiled(state: WorldState, block: Block, opts: 
     // neither profile counts opcodes there. Everything after it (transactions, the block's end) is profiled.
     const run = new FastBlockRun(state, block, opts)
     state.probe = probe
-    for (const tx of block.transactions) {
-      probe.txStart()
-      let res: TxResult
-      try {
-        res = run.execute(tx)
-      } finally {
-        probe.txEnd()
-      }
-      run.addReceipt(tx, res, run.rules.byzantium ? undefined : opts.intermediateRoot!())
-    }
-    return run.finish()
+    return await run.runAsync(stateRoot, probe)
   } finally {
     probe.blockEnd()
     state.probe = undefined

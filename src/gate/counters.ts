@@ -49,7 +49,8 @@ export function blockCounters(r: BlockRow): Record<string, number> {
     'block.stateReads.code': r.stateReads.code,
     'block.stateReads.codeBytes': r.stateReads.codeBytes,
   }
-  // Which EVM ran the block, where the fast EVM was asked for: a fallback to @ethereumjs changes it.
+  // Which EVM ran the block, where the fast EVM was asked for (every fork from Frontier on, so every block of a
+  // fast replay): a fallback to @ethereumjs (the access-set pass, a fork the fast EVM does not run) removes it.
   if (r.evm !== undefined && r.evm === 'fast') v['block.evm.fast'] = 1
   // What was verified is a counter too: a check that passed (1), was not made (0) or failed (−1). A version
   // that stops checking something changes this counter, and the gate says so.

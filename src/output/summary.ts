@@ -97,8 +97,8 @@ function engineSummary(e: EngineResult, top: number): string[] {
   const be = e.baseline?.evm
   if (be !== undefined && be.requested === 'fast') {
     out.push(
-      `EVM: the fast EVM${be.tier === undefined ? '' : ` (${be.tier})`} executed ${be.fastBlocks} block${be.fastBlocks === 1 ? '' : 's'}, @ethereumjs/evm ${be.ethereumjsBlocks} ` +
-        `(pre-Byzantium blocks, forks the fast EVM does not run, the access-set pass)`,
+      `EVM: the fast EVM${be.tier === undefined ? '' : ` (${be.tier})`} executed ${be.fastBlocks} block${be.fastBlocks === 1 ? '' : 's'}, @ethereumjs/evm ${be.ethereumjsBlocks}` +
+        (be.ethereumjsBlocks > 0 ? ' (the access-set pass, forks the fast EVM does not run)' : ''),
     )
   }
   if (e.storage !== null) out.push(...storageSummary(e.storage))
@@ -184,7 +184,7 @@ function megaSummary(m: MegaReport, txs: number): string[] {
       `${fmt(m.hashesPerUpdate, 2)} hashes per update, 0 storage reads; ${m.commits} commits`,
   )
   if (m.evm !== undefined && m.evm.requested === 'fast') {
-    out.push(`EVM: the fast EVM${m.evm.tier === undefined ? '' : ` (${m.evm.tier})`} executed ${m.evm.fastBlocks} block${m.evm.fastBlocks === 1 ? '' : 's'}, @ethereumjs/evm ${m.evm.ethereumjsBlocks} (parallel workers, pre-Byzantium blocks or forks the fast EVM does not run)`)
+    out.push(`EVM: the fast EVM${m.evm.tier === undefined ? '' : ` (${m.evm.tier})`} executed ${m.evm.fastBlocks} block${m.evm.fastBlocks === 1 ? '' : 's'}, @ethereumjs/evm ${m.evm.ethereumjsBlocks}${m.evm.ethereumjsBlocks > 0 ? ' (parallel workers, forks the fast EVM does not run)' : ''}`)
   }
   const p = m.parallel
   if (m.threads > 0) {

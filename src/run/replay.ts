@@ -475,7 +475,7 @@ function refreshTotals(e: EngineResult): void {
   Object.assign(e.totals, { verifiedBlocks: verified.length, txs, gasUsed, processingMs, phases, txPerSec: rate(txs, processingMs), mgasPerSec: rate(gasUsed / 1e6, processingMs) })
 }
 
-/** Which EVM the mega engine runs (the fast EVM does not run on parallel workers, nor before Byzantium). */
+/** Which EVM the mega engine runs (the fast EVM does not run on parallel workers). */
 function evmDescription(evm: 'ethereumjs' | 'fast', threads: number, tier: EvmTier | undefined): string {
   if (evm === 'ethereumjs') return '@ethereumjs/evm'
   return threads > 0 ? '@ethereumjs/evm (the fast EVM does not run with parallel workers)' : `fast EVM (src/evm, ${tier ?? DEFAULT_EVM_TIER}; @ethereumjs/evm for blocks it does not cover)`

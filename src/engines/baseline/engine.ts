@@ -115,7 +115,14 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       const before = state.kind === 'lmdb' ? state.store.stats() : undefined
       const evm = machine.vm.evm as EVM
       const profiler = input.warmup === true ? undefined : opts.profiler // warm-up blocks are not measured
-      if (state.kind === 'memory') state.stateManager.probe = profiler
+      // On LMDB the engine computes the root itself (live: every block; historical: per batch),
+      // after taking the block's net diff: the diff reads pre-block values the root would move.
+      const observer = input.warmup === true ? undefined : opts.accessSets
+      // --evm fast: the fast EVM over the same state (flat state on LMDB, or the in-memory trie); not in the
+      // access pass, whose probe hooks @ethereumjs.
+      const fastFork = opts.baseline?.evm === 'fast' && observer === undefined ? fastForkOf(machine.common) : undefined
+      // The fast path tells the probe where its per-transaction roots are itself (FastBlockRun.runAsync).
+      if (state.kind === 'memory' && fastFork === undefined) state.stateManager.probe = profiler
       profiler?.attach(evm)
       let executed
       let evmUsed: 'ethereumjs' | 'fast' = 'ethereumjs'
@@ -123,19 +130,13 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
       let batchEnded = false
       const rec = new CheckRecorder()
       try {
-        // On LMDB the engine computes the root itself (live: every block; historical: per batch),
-        // after taking the block's net diff: the diff reads pre-block values the root would move.
-        const observer = input.warmup === true ? undefined : opts.accessSets
-        // --evm fast: the fast EVM over the same state (flat state on LMDB, or the in-memory trie); not in the
-        // access pass, whose probe hooks @ethereumjs.
-        const fastFork = opts.baseline?.evm === 'fast' && observer === undefined ? fastForkOf(machine.common) : undefined
         evmUsed = fastFork !== undefined ? 'fast' : 'ethereumjs'
         const fast = { fork: fastFork!, common: machine.common, ancestors: input.ancestorHashes, clock, tier: opts.baseline?.evmTier, probe: profiler }
         executed =
           fastFork === undefined
             ? await executeBlock(machine.vm, block, { clock, probe: profiler, stateRoot: state.kind === 'memory', observer })
             : state.kind === 'lmdb'
-              ? executeOnFastEvm(new FlatBackend(state.stateManager), block, fast)
+              ? await executeOnFastEvm(new FlatBackend(state.stateManager), block, fast, () => state.stateManager.getStateRoot())
               : await executeOnFastEvmInMemory(state.stateManager, state.nodeStore, block, fast)
         if (state.kind === 'lmdb') {
           if (opts.stateDiffs === true) diff = summarizeDiff(await state.stateManager.takeBlockDiff())
@@ -234,14 +235,24 @@ type FastRun = { fork: Fork; common: Common; ancestors: ReadonlyMap<bigint, Uint
 /**
  * A block on the fast EVM over `backend`: senders first (their own phase, as `executeBlock` does), then
  * execution (on LMDB, misses inside it are timed as stateLoad by the store); on LMDB the changes are left in
- * the overlay for the engine's merkleization and persistence.
+ * the overlay for the engine's merkleization and persistence. Before Byzantium, `stateRoot` is the state
+ * manager's merkleization after every transaction (timed as merkleization by the state manager, inside
+ * execution, as in @ethereumjs's `runTx`).
  */
-function executeOnFastEvm(backend: StateBackend, block: Block, p: FastRun): ExecutedBlock {
+async function executeOnFastEvm(backend: StateBackend, block: Block, p: FastRun, stateRoot: () => Promise<Uint8Array>): Promise<ExecutedBlock> {
   const { clock } = p
   recoverSenders(block, clock)
   clock.enter(Phase.execution)
   try {
-    return runFastBlock(backend, block, { fork: p.fork, chainId: p.common.chainId(), ancestors: p.ancestors, daoForkBlock: p.common.chainId() === 1n ? 1_920_000n : undefined, tier: p.tier, probe: p.probe })
+    return await runFastBlock(backend, block, {
+      fork: p.fork,
+      chainId: p.common.chainId(),
+      ancestors: p.ancestors,
+      daoForkBlock: p.common.chainId() === 1n ? 1_920_000n : undefined,
+      tier: p.tier,
+      probe: p.probe,
+      stateRoot,
+    })
   } finally {
     clock.exit()
   }
@@ -250,12 +261,16 @@ function executeOnFastEvm(backend: StateBackend, block: Block, p: FastRun): Exec
 /**
  * `--storage memory`: the fast EVM reads the trie in the node store; its changes then go through the
  * state manager (execution), whose state root (merkleization) and commit into the node store
- * (persistence) follow, as `executeBlock` does them.
+ * (persistence) follow, as `executeBlock` does them. Before Byzantium the changes go through after every
+ * transaction, each followed by the state root its receipt carries.
  */
 async function executeOnFastEvmInMemory(sm: ReplayStateManager, nodes: NodeStore, block: Block, p: FastRun): Promise<ExecutedBlock> {
   const backend = new TrieBackend(sm, nodes, p.clock)
-  const executed = executeOnFastEvm(backend, block, p)
   await sm.checkpoint()
+  const executed = await executeOnFastEvm(backend, block, p, async () => {
+    await backend.writeTo()
+    return sm.getStateRoot()
+  })
   await p.clock.time(Phase.execution, () => backend.writeTo())
   const stateRoot = await sm.getStateRoot()
   await p.clock.time(Phase.persistence, () => sm.commit())

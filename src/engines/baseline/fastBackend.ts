@@ -48,13 +48,15 @@ export class FlatBackend implements StateBackend {
 
 /**
  * The fast EVM's StateBackend over the baseline's in-memory trie (`--storage memory`): reads walk the
- * account and storage tries in the node store synchronously from the last flushed root (every read is a
- * trie read: counted and timed as stateLoad, as the state manager's cache misses are); a block's changes
- * are kept and then written through the state manager's async interface (`writeTo`), whose state root and
- * commit into the node store follow as with @ethereumjs.
+ * account and storage tries in the node store synchronously from the block's starting root (every read is
+ * a trie read: counted and timed as stateLoad, as the state manager's cache misses are; the fast EVM's
+ * `WorldState` keeps what it read and wrote for the whole block, so later changes are never read back); the
+ * changes (the block's, or before Byzantium each transaction's) are kept and then written through the state
+ * manager's async interface (`writeTo`), whose state root and commit into the node store follow as with
+ * @ethereumjs.
  */
 export class TrieBackend implements StateBackend {
-  private changes: StateChanges | undefined
+  private readonly changes: StateChanges[] = []
   private readonly root: Uint8Array
 
   constructor(
@@ -131,14 +133,15 @@ export class TrieBackend implements StateBackend {
   }
 
   applyChanges(c: StateChanges): void {
-    if (this.changes !== undefined) throw new Error('TrieBackend takes one block of changes')
-    this.changes = c
+    this.changes.push(c)
   }
 
-  /** The block's changes into the state manager (inside a checkpoint the caller commits after the state root). */
+  /** The changes handed over since the last call, in order, into the state manager (inside a checkpoint the caller commits after the block's state root). */
   async writeTo(): Promise<void> {
-    const c = this.changes
-    if (c === undefined) return
+    for (const c of this.changes.splice(0)) await this.write(c)
+  }
+
+  private async write(c: StateChanges): Promise<void> {
     const sm = this.sm
     const addr = (hex: string) => new Address(fromHex(hex))
     for (const a of c.wiped) if ((await sm.getAccount(addr(a))) !== undefined) await sm.clearStorage(addr(a))

@@ -120,6 +120,8 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
     stats.importMs = now() - t0
     const sm = new MegaStateManager(state)
     const pendingForTree: StateChange[] = []
+    // Pre-Byzantium per-transaction roots (receipts carry them), on either EVM: the MPT mirror. Timed inside
+    // execution: the mega engine's merkleization phase is its BucketTree's (the summary's key updates per second).
     sm.rootProvider = async () => {
       const c = state.takeChanges()
       pendingForTree.push(...c)
@@ -169,7 +171,17 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
         if (input.warmup !== true) stats.evmBlocks[fastFork !== undefined ? 'fast' : 'ethereumjs']++
         executed =
           fastFork !== undefined
-            ? await clock.time(Phase.execution, () => executeBlockOnFastEvm(state, block, fastFork, common.chainId(), input.ancestorHashes, common.chainId() === 1n ? 1_920_000n : undefined, mega.evmTier, profiler))
+            ? await clock.time(Phase.execution, () =>
+                executeBlockOnFastEvm(state, block, {
+                  fork: fastFork,
+                  chainId: common.chainId(),
+                  ancestors: input.ancestorHashes,
+                  daoForkBlock: common.chainId() === 1n ? 1_920_000n : undefined,
+                  tier: mega.evmTier,
+                  probe: profiler,
+                  stateRoot: () => sm.getStateRoot(),
+                }),
+              )
             : parallel !== undefined && common.gteHardfork('byzantium') && block.transactions.length > 1
             ? await executeParallel(vm, block, input, state, parallel, clock, stats.parallel)
             : await executeBlock(vm, block, { clock, probe: profiler, stateRoot: false, observer: input.warmup === true ? undefined : opts.accessSets })

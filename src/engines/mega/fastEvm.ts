@@ -88,9 +88,17 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 export { fastForkOf } from '../fastBlock.js'
 
-/** One block on the fast EVM over the mega state (Byzantium … BPO2, its EIP-7685 requests hash from Prague on); with `probe`, in the instrumented interpreter. */
-export async function executeBlockOnFastEvm(state: MegaState, block: Block, fork: Fork, chainId: bigint, ancestors: ReadonlyMap<bigint, Uint8Array>, daoForkBlock?: bigint, tier?: EvmTier, probe?: FastBlockProbe): Promise<ExecutedBlock> {
-  const executed = runFastBlock(new MegaBackend(state), block, { fork, chainId, ancestors, daoForkBlock, tier, probe })
+/**
+ * One block on the fast EVM over the mega state (Frontier … BPO2, its EIP-7685 requests hash from Prague on);
+ * with `probe`, in the instrumented interpreter. Before Byzantium, `stateRoot` gives the root after each
+ * transaction (the engine's MPT mirror, as for @ethereumjs: `MegaStateManager.rootProvider`).
+ */
+export async function executeBlockOnFastEvm(
+  state: MegaState,
+  block: Block,
+  p: { fork: Fork; chainId: bigint; ancestors: ReadonlyMap<bigint, Uint8Array>; daoForkBlock?: bigint | undefined; tier?: EvmTier | undefined; probe?: FastBlockProbe | undefined; stateRoot?: (() => Promise<Uint8Array>) | undefined },
+): Promise<ExecutedBlock> {
+  const executed = await runFastBlock(new MegaBackend(state), block, p)
   // MegaState's journal is only for ethereumjs's checkpoints; the fast EVM journals itself.
   state.journal = []
   return executed
