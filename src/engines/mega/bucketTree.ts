@@ -98,12 +98,8 @@ export class BucketTree {
   }
 
   bucketOf(key: Uint8Array): number {
-    let b = 0
-    let bits = this.bucketBits
-    for (let i = 0; bits > 0; i++, bits -= 8) {
-      b = bits >= 8 ? b * 256 + key[i]! : b * 2 ** bits + (key[i]! >> (8 - bits))
-    }
-    return b
+    // The key's first 32 bits, shifted down to bucketBits (≤ 28).
+    return (((key[0]! << 24) | (key[1]! << 16) | (key[2]! << 8) | key[3]!) >>> (32 - this.bucketBits))
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
