@@ -159,26 +159,37 @@ export class BucketTree {
   /**
    * Rehashes every dirty bucket once and every dirty node once, bottom-up; returns the new root. The dirty
    * buckets are hashed in index order (sorted numbers, not keys), so each level's dirty parents come out
-   * sorted and distinct by comparing with the previous one, and memory is walked forward.
+   * sorted and distinct by comparing with the previous one, and memory is walked forward. A level-1 node is
+   * hashed right after its dirty buckets, while their digests (its input) are still in cache.
    */
   commit(): Uint8Array {
-    let n = this.dirtyCount
+    const n = this.dirtyCount
     this.dirtyCount = 0
     const buckets = this.dirtyList[0]!
     buckets.subarray(0, n).sort()
     const meta = this.meta
     const d0 = this.digests[0]!
-    for (let i = 0; i < n; i++) {
-      const b = buckets[i]!
-      meta[4 * b + 3] = 0
-      this.hasher.hashInto(this.slab, meta[4 * b]!, meta[4 * b]! + meta[4 * b + 2]!, d0, b * 32)
+    const d1 = this.digests[1]!
+    const parents = this.dirtyList[1]!
+    let m = 0
+    for (let i = 0; i < n; ) {
+      const p = buckets[i]! >> 4
+      for (; i < n && buckets[i]! >> 4 === p; i++) {
+        const b = buckets[i]!
+        meta[4 * b + 3] = 0
+        this.hasher.hashInto(this.slab, meta[4 * b]!, meta[4 * b]! + meta[4 * b + 2]!, d0, b * 32)
+      }
+      this.hasher.hashInto(d0, p * 512, p * 512 + 512, d1, p * 32)
+      parents[m++] = p
     }
     this.counters.bucketHashes += n
-    for (let l = 1; l <= this.levels; l++) {
+    this.counters.nodeHashes += m
+    for (let l = 2; l <= this.levels; l++) {
       const below = this.dirtyList[l - 1]!
       const list = this.dirtyList[l]!
-      let m = 0
-      for (let i = 0; i < n; i++) {
+      const count = m
+      m = 0
+      for (let i = 0; i < count; i++) {
         const p = below[i]! >> 4
         if (m === 0 || list[m - 1] !== p) list[m++] = p
       }
@@ -189,7 +200,6 @@ export class BucketTree {
         this.hasher.hashInto(children, p * 512, p * 512 + 512, level, p * 32)
       }
       this.counters.nodeHashes += m
-      n = m
     }
     this.counters.commits++
     return this.root
