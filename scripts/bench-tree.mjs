@@ -25,7 +25,7 @@ import { parseCount } from '../dist/cli/parse.js'
 import { initKeccak, keccak256 } from '../dist/util/keccak.js'
 import { arg, hasFlag, machine, median, root, saveResult, schedule, spread } from './lib.mjs'
 
-const sizes = arg('sizes', '1M,10M').split(',').map(parseCount('--sizes'))
+const sizes = arg('sizes', '1M,10M').split(',').map(parseCount('--sizes')).filter((n) => n > 0) // --sizes 0: the MPT parts only
 const passes = Number(arg('passes', '5'))
 const mptKeys = parseCount('--mpt-keys')(arg('mpt-keys', '1M'))
 const mptBlocks = Number(arg('mpt-blocks', '3'))
@@ -175,7 +175,7 @@ if (lmdbChain !== null) {
   result.lmdb = { chain: lmdbChain, verified: `${run.verification.verified}/${run.verification.blocks}`, keys, merkleizationMs: e.totals.phases.merkleization, perSec: keys / (e.totals.phases.merkleization / 1000), lmdbReadsPerKey: m.lmdbReadsPerKey, roots: m.roots }
 }
 
-const live2k = result.trees[0] && median(result.trees[0].variants[0].runs.map((r) => r.perSec))
+const live2k = result.trees[0] === undefined ? Number.NaN : median(result.trees[0].variants[0].runs.map((r) => r.perSec))
 if (result.mpt !== null) {
   const mpt = median(result.mpt.runs.map((r) => r.perSec))
   console.log(`\n### MPT in memory (@ethereumjs/mpt, ${f(result.mpt.keys)} keys, built in ${f(result.mpt.buildMs / 1000, 1)} s), blocks of 2,000 updates, ${result.mpt.runs.length} blocks`)
