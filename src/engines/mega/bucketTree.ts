@@ -15,7 +15,8 @@ import { type Blake3, createBlake3 } from '../../util/blake3.js'
  * - Updates are batched: `set` copies the update into a staging area; `commit` (or a full staging area)
  *   sorts the staged updates by bucket and applies them in that order, each bucket's bytes edited in place
  *   and the bucket marked dirty (a flag and a list, no set); touching the slots of a run of updates before
- *   editing them overlaps their cache misses (at 1M entries `set` went from 1.4 to 0.5 µs). Then `commit`
+ *   editing them overlaps their cache misses (at 1M entries, staging and the ordered apply took ~0.6–0.8 µs
+ *   per update against 1.4 µs for edits in call order). Then `commit`
  *   rehashes each dirty bucket once, then each dirty node once, level by level (SALT sums group-element
  *   deltas instead; with a hash we recompute the dirty paths once per block).
  * - A proof of one key is the bucket's entries and, per level, the 15 sibling digests.
@@ -25,7 +26,8 @@ import { type Blake3, createBlake3 } from '../../util/blake3.js'
  * slab doubles when full, and is compacted instead once more than half of it is garbage.
  *
  * Memory: 32 bytes per tree node (1.07 × 32 B per bucket in all), 16 B of slot bookkeeping and dirty flag
- * per bucket, plus the entries themselves (33 B + the value, and up to 2× that in slack).
+ * per bucket, plus the entries themselves (33 B + the value, and up to 2× that in slack); the staging area
+ * holds at most 65,536 updates (their bytes, and 12 B of offset and sort key each).
  */
 export class BucketTree {
   readonly bucketBits: number
