@@ -1,42 +1,70 @@
-import { type IHasher, createBLAKE3 } from 'hash-wasm'
+import { type Blake3, createBlake3 } from '../../util/blake3.js'
 
 /**
  * The mega engine's authenticated state: a fixed-shape tree over hash buckets, after MegaETH's SALT.
  *
  * - Keys are 32-byte hashes (keccak of an address, or of address ‖ slot); a key's bucket is its first
  *   `bucketBits` bits, so the shape never changes and the layout depends only on the key set.
- * - A bucket holds its entries in a map; its digest is blake3 over the entries sorted by key
- *   (`key ‖ u8 length ‖ value` each), so it is independent of insertion order. An empty bucket has a
- *   fixed digest.
+ * - A bucket is a contiguous run of bytes in one slab: its entries `key ‖ u8 length ‖ value`, kept sorted
+ *   by key on insert (no sort at commit, no per-entry objects). Its digest is blake3 of exactly those bytes
+ *   (one WASM hash of one contiguous array), so it is independent of insertion order; an empty bucket's
+ *   digest is blake3 of nothing.
  * - Above the buckets, a complete 16-ary tree of `bucketBits / 4` levels: a node's digest is blake3 of
- *   its 16 children's digests (512 bytes). Digests of all nodes live in one typed array per level, so
- *   an update touches exactly one node per level and no node is ever read from disk.
- * - Updates are batched: `set` marks the bucket dirty; `commit` rehashes each dirty bucket once, then
- *   each dirty node once, level by level (SALT sums group-element deltas instead; with a hash we
- *   recompute the dirty paths once per block).
+ *   its 16 children's digests (512 contiguous bytes). Digests of all nodes live in one typed array per
+ *   level, so an update touches exactly one node per level and no node is ever read from disk.
+ * - Updates are batched: `set` copies the update into a staging area; `commit` (or a full staging area)
+ *   sorts the staged updates by bucket and applies them in that order, each bucket's bytes edited in place
+ *   and the bucket marked dirty (a flag and a list, no set); touching the slots of a run of updates before
+ *   editing them overlaps their cache misses (at 1M entries, staging and the ordered apply took ~0.6–0.8 µs
+ *   per update against 1.4 µs for edits in call order). Then `commit`
+ *   rehashes each dirty bucket once, then each dirty node once, level by level (SALT sums group-element
+ *   deltas instead; with a hash we recompute the dirty paths once per block).
  * - A proof of one key is the bucket's entries and, per level, the 15 sibling digests.
  *
- * Memory: 32 bytes per tree node (1.07 × 32 B per bucket in all) plus the entries themselves.
+ * The slab: bucket b occupies a slot of `capacity` bytes at `offset`, `used` of them entries. A bucket that
+ * outgrows its slot moves to the end of the slab with twice the room (the old slot becomes garbage); the
+ * slab doubles when full, and is compacted instead once more than half of it is garbage.
+ *
+ * Memory: 32 bytes per tree node (1.07 × 32 B per bucket in all), 16 B of slot bookkeeping and dirty flag
+ * per bucket, plus the entries themselves (33 B + the value, and up to 2× that in slack); the staging area
+ * holds at most 65,536 updates (their bytes, and 12 B of offset and sort key each).
  */
 export class BucketTree {
   readonly bucketBits: number
   readonly levels: number
   /** digests[0] = buckets, digests[levels] = the root (one node). */
   private readonly digests: Uint8Array[]
-  private readonly buckets: (Map<string, Entry> | undefined)[]
-  private dirty = new Set<number>()
+  private slab: Uint8Array
+  /** Bytes of the slab in use (slots handed out), and of them, bytes of abandoned slots. */
+  private top = 0
+  private garbage = 0
+  /** Per bucket, in one cache line's quarter: slot offset, slot capacity, bytes used, dirty flag. */
+  private readonly meta: Uint32Array
+  /** Per level: the list of dirty nodes (level 0 = buckets). */
+  private readonly dirtyList: Int32Array[]
+  private dirtyCount = 0
+  /** Staged updates: their bytes, each one's offset there, and (bucket · SEQ + sequence) to sort them by. */
+  private stage = new Uint8Array(1 << 20)
+  private stageTop = 0
+  private readonly stageAt = new Int32Array(STAGED)
+  private readonly order = new Float64Array(STAGED)
+  private staged = 0
+  /** Where the touching pass's sums go, so that they are not optimized away. */
+  sink = 0
   private readonly emptyDigest: Uint8Array[]
   private entries = 0
-  private readonly hasher: IHasher
+  private readonly hasher: Blake3
   /** Counters for the benchmark: bucket and node hashes computed, updates applied. */
   readonly counters = { updates: 0, bucketHashes: 0, nodeHashes: 0, commits: 0 }
 
-  private constructor(bucketBits: number, hasher: IHasher) {
+  private constructor(bucketBits: number, hasher: Blake3, slabBytes: number) {
     if (bucketBits % 4 !== 0 || bucketBits < 4 || bucketBits > 28) throw new RangeError(`bucketBits must be a multiple of 4 in 4…28 (got ${bucketBits})`)
     this.bucketBits = bucketBits
     this.levels = bucketBits / 4
     this.hasher = hasher
-    this.buckets = new Array(2 ** bucketBits)
+    const n = 2 ** bucketBits
+    this.slab = new Uint8Array(Math.max(1 << 16, slabBytes))
+    this.meta = new Uint32Array(4 * n)
     this.emptyDigest = [this.hash(new Uint8Array(0))]
     for (let l = 1; l <= this.levels; l++) {
       const children = new Uint8Array(16 * 32)
@@ -44,19 +72,21 @@ export class BucketTree {
       this.emptyDigest.push(this.hash(children))
     }
     this.digests = []
+    this.dirtyList = []
     for (let l = 0; l <= this.levels; l++) {
-      const n = 2 ** (bucketBits - 4 * l)
-      const a = new Uint8Array(n * 32)
+      const nodes = 2 ** (bucketBits - 4 * l)
+      const a = new Uint8Array(nodes * 32)
       const e = this.emptyDigest[l]!
-      for (let i = 0; i < n; i++) a.set(e, i * 32)
+      for (let i = 0; i < nodes; i++) a.set(e, i * 32)
       this.digests.push(a)
+      this.dirtyList.push(new Int32Array(nodes))
     }
   }
 
   /**
    * A tree sized for about `expectedEntries` (≈ 0.25–4 entries per bucket, 2^8 … 2^20 buckets): a
-   * bucket is rehashed whole on every update, so small buckets keep updates cheap (1M entries: 2^20
-   * buckets, 33 µs per update vs 68 µs at 2^16, measured 2026-11-22) for 32 B of digest per bucket.
+   * bucket is rehashed whole on every update, so small buckets keep updates cheap, for 32 B of digest
+   * per bucket. The slab starts with room for that many entries.
    */
   static async create(p: { bucketBits?: number; expectedEntries?: number }): Promise<BucketTree> {
     let bits = p.bucketBits
@@ -64,10 +94,11 @@ export class BucketTree {
       bits = 8
       while (bits < 20 && (p.expectedEntries ?? 0) / 2 ** bits > 4) bits += 4
     }
-    return new BucketTree(bits, await createBLAKE3())
+    return new BucketTree(bits, await createBlake3(), Math.min(2 ** 31, (p.expectedEntries ?? 0) * 96))
   }
 
   get size(): number {
+    this.flush()
     return this.entries
   }
 
@@ -77,57 +108,166 @@ export class BucketTree {
 
   /** True if there are updates not yet committed. */
   get pending(): boolean {
-    return this.dirty.size > 0
+    return this.dirtyCount > 0 || this.staged > 0
   }
 
   bucketOf(key: Uint8Array): number {
-    let b = 0
-    let bits = this.bucketBits
-    for (let i = 0; bits > 0; i++, bits -= 8) {
-      b = bits >= 8 ? b * 256 + key[i]! : b * 2 ** bits + (key[i]! >> (8 - bits))
-    }
-    return b
+    // The key's first 32 bits, shifted down to bucketBits (≤ 28).
+    return (((key[0]! << 24) | (key[1]! << 16) | (key[2]! << 8) | key[3]!) >>> (32 - this.bucketBits))
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.buckets[this.bucketOf(key)]?.get(keyString(key))?.value
+    this.flush()
+    const o = this.find(this.bucketOf(key), key, 0)
+    return o < 0 ? undefined : this.slab.slice(o + 33, o + 33 + this.slab[o + 32]!)
   }
 
-  /** Sets (or with null, deletes) an entry; the tree is updated at the next `commit`. Takes ownership of `key` and `value`. */
+  /**
+   * Sets (or with null, deletes) an entry; the tree is updated at the next `commit`. The bytes are copied:
+   * into a staging area (`key ‖ u16 length or 0xffff = delete ‖ value`), applied in bucket order at the next
+   * `commit` (or once STAGED updates wait).
+   */
   set(key: Uint8Array, value: Uint8Array | null): void {
     if (key.length !== 32) throw new RangeError('BucketTree keys are 32 bytes')
     if (value !== null && value.length > 255) throw new RangeError('BucketTree values are at most 255 bytes')
-    const b = this.bucketOf(key)
-    const k = keyString(key)
-    let bucket = this.buckets[b]
     this.counters.updates++
-    if (value === null) {
-      if (bucket?.delete(k) === true) {
-        this.entries--
-        this.dirty.add(b)
-      }
-      return
+    let at = this.stageTop
+    if (at + 34 + 255 > this.stage.length) {
+      const next = new Uint8Array(2 * this.stage.length)
+      next.set(this.stage.subarray(0, at))
+      this.stage = next
     }
-    if (bucket === undefined) this.buckets[b] = bucket = new Map()
-    if (!bucket.has(k)) this.entries++
-    bucket.set(k, { key, value })
-    this.dirty.add(b)
+    const stage = this.stage
+    stage.set(key, at)
+    const len = value === null ? 0xffff : value.length
+    stage[at + 32] = len >> 8
+    stage[at + 33] = len & 255
+    if (value !== null) stage.set(value, at + 34)
+    this.order[this.staged] = this.bucketOf(key) * SEQ + this.staged
+    this.stageAt[this.staged++] = at
+    this.stageTop = at + 34 + (value === null ? 0 : value.length)
+    if (this.staged === STAGED) this.flush()
   }
 
-  /** Rehashes every dirty bucket once and every dirty node once, bottom-up; returns the new root. */
+  /**
+   * Applies the staged updates, sorted by bucket (and in order within a bucket), in runs of TOUCH: first a
+   * pass that only reads each run's bucket slots, then one that reads their first entry bytes, then the edits.
+   * The reads of a pass do not depend on each other, so the CPU overlaps their cache misses instead of taking
+   * them one after another (a random key's slot and bytes are far out of cache at 1M entries).
+   */
+  private flush(): void {
+    const n = this.staged
+    if (n === 0) return
+    this.staged = 0
+    this.stageTop = 0
+    const order = this.order.subarray(0, n).sort()
+    const meta = this.meta
+    let sink = 0
+    for (let c = 0; c < n; c += TOUCH) {
+      const e = Math.min(n, c + TOUCH)
+      for (let i = c; i < e; i++) sink += meta[4 * Math.floor(order[i]! / SEQ)]!
+      const slab = this.slab
+      for (let i = c; i < e; i++) sink += slab[meta[4 * Math.floor(order[i]! / SEQ)]!]!
+      for (let i = c; i < e; i++) {
+        const b = Math.floor(order[i]! / SEQ)
+        this.apply(b, this.stageAt[order[i]! - b * SEQ]!)
+      }
+    }
+    this.sink = sink
+  }
+
+  /** Applies one staged update (at offset `at` of the staging area) to bucket b. */
+  private apply(b: number, at: number): void {
+    const stage = this.stage
+    const meta = this.meta
+    const m = 4 * b
+    const len = (stage[at + 32]! << 8) | stage[at + 33]!
+    let o = this.find(b, stage, at)
+    if (o >= 0) {
+      const slab = this.slab
+      const oldLen = slab[o + 32]!
+      const end = meta[m]! + meta[m + 2]!
+      if (len === 0xffff) {
+        slab.copyWithin(o, o + 33 + oldLen, end)
+        meta[m + 2]! -= 33 + oldLen
+        this.entries--
+      } else if (len === oldLen) {
+        let same = true
+        for (let i = 0; i < len && same; i++) same = slab[o + 33 + i] === stage[at + 34 + i]
+        if (same) return
+        slab.set(stage.subarray(at + 34, at + 34 + len), o + 33)
+      } else {
+        const grow = len - oldLen
+        if (grow > 0) o += this.reserve(b, grow) - (end - meta[m + 2]!)
+        const s = this.slab
+        s.copyWithin(o + 33 + len, o + 33 + oldLen, meta[m]! + meta[m + 2]!)
+        s[o + 32] = len
+        s.set(stage.subarray(at + 34, at + 34 + len), o + 33)
+        meta[m + 2]! += grow
+      }
+    } else {
+      if (len === 0xffff) return
+      const old = meta[m]!
+      o = ~o + this.reserve(b, 33 + len) - old
+      const s = this.slab
+      s.copyWithin(o + 33 + len, o, meta[m]! + meta[m + 2]!)
+      s.set(stage.subarray(at, at + 32), o)
+      s[o + 32] = len
+      s.set(stage.subarray(at + 34, at + 34 + len), o + 33)
+      meta[m + 2]! += 33 + len
+      this.entries++
+    }
+    if (meta[m + 3] === 0) {
+      meta[m + 3] = 1
+      this.dirtyList[0]![this.dirtyCount++] = b
+    }
+  }
+
+  /**
+   * Rehashes every dirty bucket once and every dirty node once, bottom-up; returns the new root. The dirty
+   * buckets are hashed in index order (sorted numbers, not keys), so each level's dirty parents come out
+   * sorted and distinct by comparing with the previous one, and memory is walked forward. A level-1 node is
+   * hashed right after its dirty buckets, while their digests (its input) are still in cache.
+   */
   commit(): Uint8Array {
-    let dirty = [...this.dirty]
-    this.dirty = new Set()
-    for (const b of dirty) this.digests[0]!.set(this.bucketDigest(b), b * 32)
-    this.counters.bucketHashes += dirty.length
-    for (let l = 1; l <= this.levels; l++) {
-      const parents = new Set<number>()
-      for (const i of dirty) parents.add(i >> 4)
-      dirty = [...parents]
-      const below = this.digests[l - 1]!
+    this.flush()
+    const n = this.dirtyCount
+    this.dirtyCount = 0
+    const buckets = this.dirtyList[0]!
+    buckets.subarray(0, n).sort()
+    const meta = this.meta
+    const d0 = this.digests[0]!
+    const d1 = this.digests[1]!
+    const parents = this.dirtyList[1]!
+    let m = 0
+    for (let i = 0; i < n; ) {
+      const p = buckets[i]! >> 4
+      for (; i < n && buckets[i]! >> 4 === p; i++) {
+        const b = buckets[i]!
+        meta[4 * b + 3] = 0
+        this.hasher.hashInto(this.slab, meta[4 * b]!, meta[4 * b]! + meta[4 * b + 2]!, d0, b * 32)
+      }
+      this.hasher.hashInto(d0, p * 512, p * 512 + 512, d1, p * 32)
+      parents[m++] = p
+    }
+    this.counters.bucketHashes += n
+    this.counters.nodeHashes += m
+    for (let l = 2; l <= this.levels; l++) {
+      const below = this.dirtyList[l - 1]!
+      const list = this.dirtyList[l]!
+      const count = m
+      m = 0
+      for (let i = 0; i < count; i++) {
+        const p = below[i]! >> 4
+        if (m === 0 || list[m - 1] !== p) list[m++] = p
+      }
+      const children = this.digests[l - 1]!
       const level = this.digests[l]!
-      for (const p of dirty) level.set(this.hash(below.subarray(p * 16 * 32, (p + 1) * 16 * 32)), p * 32)
-      this.counters.nodeHashes += dirty.length
+      for (let i = 0; i < m; i++) {
+        const p = list[i]!
+        this.hasher.hashInto(children, p * 512, p * 512 + 512, level, p * 32)
+      }
+      this.counters.nodeHashes += m
     }
     this.counters.commits++
     return this.root
@@ -137,7 +277,7 @@ export class BucketTree {
   proof(key: Uint8Array): BucketProof {
     if (this.pending) throw new Error('commit before taking proofs')
     const b = this.bucketOf(key)
-    const entries = [...(this.buckets[b]?.values() ?? [])].sort((x, y) => compare(x.key, y.key)).map((e) => ({ key: e.key, value: e.value }))
+    const entries = [...this.bucketEntries(b)]
     const siblings: Uint8Array[][] = []
     let i = b
     for (let l = 0; l < this.levels; l++) {
@@ -157,8 +297,8 @@ export class BucketTree {
     const found = proof.entries.find((e) => compare(e.key, key) === 0)
     if (value === null ? found !== undefined : found === undefined || compare(found.value, value) !== 0) return false
     for (let j = 1; j < proof.entries.length; j++) if (compare(proof.entries[j - 1]!.key, proof.entries[j]!.key) >= 0) return false
-    if (proof.entries.some((e) => this.bucketOf(e.key) !== proof.bucket)) return false
-    let digest = this.entriesDigest(proof.entries)
+    if (proof.entries.some((e) => e.key.length !== 32 || e.value.length > 255 || this.bucketOf(e.key) !== proof.bucket)) return false
+    let digest = this.hash(encodeEntries(proof.entries))
     let i = proof.bucket
     for (let l = 0; l < this.levels; l++) {
       const row = proof.siblings[l]!
@@ -173,48 +313,100 @@ export class BucketTree {
     return compare(digest, root) === 0
   }
 
-  /** Every entry (for differential checks and dumps), in no particular order. */
+  /** Every entry (for differential checks and dumps), in bucket then key order; fresh arrays. */
   *entriesIter(): Generator<{ key: Uint8Array; value: Uint8Array }> {
-    for (const b of this.buckets) if (b !== undefined) for (const e of b.values()) yield e
+    for (let b = 0; 4 * b < this.meta.length; b++) if (this.meta[4 * b + 2] !== 0) yield* this.bucketEntries(b)
   }
 
-  private bucketDigest(b: number): Uint8Array {
-    const bucket = this.buckets[b]
-    if (bucket === undefined || bucket.size === 0) return this.emptyDigest[0]!
-    if (bucket.size === 1) {
-      for (const e of bucket.values()) return this.entriesDigest([e])
+  /** Bucket b's entries in key order, copied out of the slab. */
+  private *bucketEntries(b: number): Generator<{ key: Uint8Array; value: Uint8Array }> {
+    const end = this.meta[4 * b]! + this.meta[4 * b + 2]!
+    for (let o = this.meta[4 * b]!; o < end; o += 33 + this.slab[o + 32]!) {
+      yield { key: this.slab.slice(o, o + 32), value: this.slab.slice(o + 33, o + 33 + this.slab[o + 32]!) }
     }
-    return this.entriesDigest([...bucket.values()].sort((x, y) => compare(x.key, y.key)))
   }
 
-  private entriesDigest(entries: readonly { key: Uint8Array; value: Uint8Array }[]): Uint8Array {
-    if (entries.length === 0) return this.emptyDigest[0]!
-    let size = 0
-    for (const e of entries) size += 33 + e.value.length
-    const buf = new Uint8Array(size)
-    let o = 0
-    for (const e of entries) {
-      buf.set(e.key, o)
-      buf[o + 32] = e.value.length
-      buf.set(e.value, o + 33)
-      o += 33 + e.value.length
+  /** The slab offset of the entry with the key at `key[at, at + 32)` in bucket b, or ~(the offset where it would be inserted). */
+  private find(b: number, key: Uint8Array, at: number): number {
+    const slab = this.slab
+    const end = this.meta[4 * b]! + this.meta[4 * b + 2]!
+    // Every key in the bucket shares its first bucketBits bits: compare from the first byte that may differ.
+    const from = this.bucketBits >> 3
+    for (let o = this.meta[4 * b]!; o < end; o += 33 + slab[o + 32]!) {
+      let c = 0
+      for (let i = from; i < 32 && c === 0; i++) c = slab[o + i]! - key[at + i]!
+      if (c === 0) return o
+      if (c > 0) return ~o
     }
-    return this.hash(buf)
+    return ~end
+  }
+
+  /** Room for `extra` more bytes in bucket b's slot (moving it if needed); returns the slot's (new) offset. */
+  private reserve(b: number, extra: number): number {
+    const meta = this.meta
+    const m = 4 * b
+    const need = meta[m + 2]! + extra
+    if (need <= meta[m + 1]!) return meta[m]!
+    const size = Math.max(need, 2 * meta[m + 1]!, 40)
+    if (this.top + size > this.slab.length) this.makeRoom(size)
+    const at = this.top
+    this.slab.copyWithin(at, meta[m]!, meta[m]! + meta[m + 2]!)
+    this.garbage += meta[m + 1]!
+    meta[m] = at
+    meta[m + 1] = size
+    this.top += size
+    return at
+  }
+
+  /** Compacts the slab (when mostly garbage) or doubles it, so that `size` more bytes fit at its end. */
+  private makeRoom(size: number): void {
+    const live = this.top - this.garbage
+    const compact = this.garbage > this.top / 2
+    const length = Math.max(compact ? this.slab.length : 2 * this.slab.length, live + size + (live >> 1))
+    const next = new Uint8Array(length)
+    const meta = this.meta
+    if (compact) {
+      let at = 0
+      for (let m = 0; m < meta.length; m += 4) {
+        if (meta[m + 1] === 0) continue
+        next.set(this.slab.subarray(meta[m], meta[m]! + meta[m + 2]!), at)
+        meta[m] = at
+        at += meta[m + 1]!
+      }
+      this.top = at
+      this.garbage = 0
+    } else next.set(this.slab.subarray(0, this.top))
+    this.slab = next
   }
 
   private hash(data: Uint8Array): Uint8Array {
-    this.hasher.init()
-    this.hasher.update(data)
-    return this.hasher.digest('binary')
+    const out = new Uint8Array(32)
+    this.hasher.hashInto(data, 0, data.length, out, 0)
+    return out
   }
 }
 
-type Entry = { key: Uint8Array; value: Uint8Array }
+/** Updates staged before they are applied (bounds the staging area and the sort); sequence numbers stay below SEQ. */
+const STAGED = 1 << 16
+const SEQ = 2 ** 25
+/** Updates per run of the touching passes: their slots and first bytes stay in cache until edited. */
+const TOUCH = 256
 
 export type BucketProof = { bucket: number; entries: { key: Uint8Array; value: Uint8Array }[]; siblings: Uint8Array[][] }
 
-function keyString(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
+/** A bucket's bytes: `key ‖ u8 length ‖ value` per entry, in the given (sorted) order. */
+export function encodeEntries(entries: readonly { key: Uint8Array; value: Uint8Array }[]): Uint8Array {
+  let size = 0
+  for (const e of entries) size += 33 + e.value.length
+  const buf = new Uint8Array(size)
+  let o = 0
+  for (const e of entries) {
+    buf.set(e.key, o)
+    buf[o + 32] = e.value.length
+    buf.set(e.value, o + 33)
+    o += 33 + e.value.length
+  }
+  return buf
 }
 
 function compare(a: Uint8Array, b: Uint8Array): number {

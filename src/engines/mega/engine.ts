@@ -424,9 +424,9 @@ function storageTreeKey(accountKey: string, slotKey: string): Uint8Array {
   return keccak256(Buffer.from(accountKey + slotKey, 'hex'))
 }
 
-/** An account's tree key (its hashed address) as bytes; a fresh array, since the tree keeps it. */
+/** An account's tree key (its hashed address) as bytes (the tree copies it). */
 function accountTreeKey(accountKey: string): Uint8Array {
-  return new Uint8Array(Buffer.from(accountKey, 'hex'))
+  return Buffer.from(accountKey, 'hex')
 }
 
 /** The tree over the loaded state. */
