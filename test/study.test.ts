@@ -49,6 +49,23 @@ describe('megabench study', () => {
     expect(existsSync(join(out, 'chains', 'erc20-transfer', 'chain.json'))).toBe(true)
   }, 300_000)
 
+  it('a failed step does not throw the others away: the output is written, marked incomplete, exit 2', async () => {
+    const dir = await tempDir()
+    const out = join(dir, 'study')
+    const notABlock = join(dir, 'not-a-block.json')
+    await writeFile(notABlock, '{"format":"something-else"}')
+    const r = await runCli(['study', '--out', out, '--accounts', '2000', '--blocks', '2', '--txs-per-block', '3', '--workloads', 'erc20-transfer', '--fixtures', notABlock, '--memory', 'none', '--no-analyze'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/study \[3\/3\] exit 2 in .* FAILED: exit 2: .*not-a-block\.json/)
+    expect(r.stdout).toContain('INCOMPLETE: replay-real-blocks: exit 2')
+    const study = JSON.parse(await readFile(join(out, 'study.json'), 'utf8'))
+    expect(study.complete).toBe(false)
+    expect(study.inputs.map((i: { name: string }) => i.name)).toEqual(['erc20-transfer'])
+    const md = await readFile(join(out, 'study.md'), 'utf8')
+    expect(md).toContain('**⚠ INCOMPLETE**: replay-real-blocks failed (exit 2')
+    expect(md).toContain("| # | figure | the study's value (Reth) | erc20-transfer |")
+  }, 300_000)
+
   it('reuses a matching chain from --chains and refuses one of another size in one line', async () => {
     const dir = await tempDir()
     const chains = join(dir, 'chains')

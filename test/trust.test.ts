@@ -24,6 +24,13 @@ const chain = async (name: string) => {
  * opcode costs 2-40x and engine ratios 1.5-3x, far outside it.
  */
 const SLACK = 1.25
+/**
+ * Opcode shares between two fresh processes: a state-touching opcode's share moves with the machine's
+ * I/O and other jobs (baseline SLOAD 18-23% vs 12-14% at load 5-8, 2026-12-07), beyond the spread of
+ * passes within one process. A cold first pass moved costs 1.8-2.2x (MSTORE, KECCAK256: bench:protocol),
+ * which this still catches.
+ */
+const SHARE_SLACK = 1.5
 const tally = (e: EngineResult, check: string) => tallyChecks(e).find((t) => t.check === check)
 
 describe('verification is data', () => {
@@ -155,7 +162,7 @@ describe('one measurement protocol', () => {
         expect(other.count).toBe(row.count)
         const [lo1, hi1] = [row.totalNsMin! / total(a), row.totalNsMax! / total(a)]
         const [lo2, hi2] = [other.totalNsMin! / total(b), other.totalNsMax! / total(b)]
-        expect(hi1 * SLACK >= lo2 && hi2 * SLACK >= lo1, `${name} ${row.name}: share [${lo1}, ${hi1}] vs [${lo2}, ${hi2}]`).toBe(true)
+        expect(hi1 * SHARE_SLACK >= lo2 && hi2 * SHARE_SLACK >= lo1, `${name} ${row.name}: share [${lo1}, ${hi1}] vs [${lo2}, ${hi2}]`).toBe(true)
       }
     }
   }, 300_000)

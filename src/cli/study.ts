@@ -67,10 +67,19 @@ export async function studyCommand(opts: StudyCliOptions): Promise<number> {
     onStep: (step, i, of, done) => {
       if (opts.json === true) return
       if (done === undefined) process.stderr.write(`study [${i + 1}/${of}] ${step.title}\n`)
-      else process.stderr.write(`study [${i + 1}/${of}] ${done.reused ? 'reused' : `exit ${done.exitCode ?? 'killed'} in ${(done.ms / 1000).toFixed(1)} s (log: ${done.log})`}\n`)
+      else if (done.skipped) process.stderr.write(`study [${i + 1}/${of}] ${done.failure}\n`)
+      else process.stderr.write(`study [${i + 1}/${of}] ${done.reused ? 'reused' : `exit ${done.exitCode ?? 'killed'} in ${(done.ms / 1000).toFixed(1)} s (log: ${done.log})`}${done.failure ? ` — FAILED: ${done.failure}` : ''}\n`)
     },
   })
   if (opts.json === true) process.stdout.write(`${JSON.stringify(r)}\n`)
-  else process.stdout.write(`wrote ${p.out}/ (study.md: the study vs measured per input; study.json; report.html; runs/, sweeps/, logs/)${r.verified ? '' : '\n⚠ a block did not verify: see study.md\'s steps'}\n`)
-  return r.verified ? 0 : 1
+  else {
+    const failed = r.steps.filter((s) => s.failure !== undefined)
+    process.stdout.write(
+      `wrote ${p.out}/ (study.md: the study vs measured per input; study.json; report.html; runs/, sweeps/, logs/)` +
+        `${failed.length > 0 ? `\n⚠ INCOMPLETE: ${failed.map((s) => `${s.id}: ${s.failure}`).join('; ')}` : ''}` +
+        `${r.verified || failed.length > 0 ? '' : '\n⚠ a block did not verify: see study.md\'s steps'}\n`,
+    )
+  }
+  // 2: a step failed (the output is written and marked incomplete); 1: a block did not verify.
+  return !r.complete ? 2 : r.verified ? 0 : 1
 }

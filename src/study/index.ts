@@ -72,7 +72,14 @@ export type StudyStep = {
   reused?: boolean
 }
 
-export type StudyStepRecord = StudyStep & { exitCode: number | null; ms: number; log: string }
+export type StudyStepRecord = StudyStep & {
+  exitCode: number | null
+  ms: number
+  log: string
+  /** Why the step failed (exit ≥ 2 or killed) or was skipped (its chain could not be generated); absent when it ran. */
+  failure?: string
+  skipped?: boolean
+}
 
 export type StudyInput = { name: string; run: string | null; sweeps: string[] }
 
@@ -89,6 +96,8 @@ export type StudyResult = {
   inputs: StudyInput[]
   /** Every step exited 0 (a replay or sweep exits 1 when a block did not verify). */
   verified: boolean
+  /** Every step ran to its end (none failed or was skipped): the table has every value the recipe measures. */
+  complete: boolean
 }
 
 const BIN = join(PACKAGE_ROOT, 'bin', 'megabench.js')
@@ -227,17 +236,28 @@ export async function runStudy(p: StudyParameters, hooks: StudyHooks = {}): Prom
         hooks.onStep?.(step, i, steps.length, records.at(-1))
         continue
       }
+      // A step whose chain could not be generated does not run; a failed step does not stop the others
+      // (an hour of measurements is not thrown away for one of them): the study is then marked incomplete.
+      const noChain = records.find((r) => r.kind === 'generate' && r.input === step.input && r.failure !== undefined)
+      if (noChain !== undefined) {
+        const rec = { ...step, exitCode: null, ms: 0, log: '', skipped: true, failure: `not run: the chain was not generated (${noChain.id})` }
+        records.push(rec)
+        hooks.onStep?.(step, i, steps.length, rec)
+        continue
+      }
       const t0 = performance.now()
       const code = await runStep(step, tmp, join(tmp, log))
-      const rec = { ...step, exitCode: code, ms: performance.now() - t0, log }
-      records.push(rec)
-      hooks.onStep?.(step, i, steps.length, rec)
+      const rec: StudyStepRecord = { ...step, exitCode: code, ms: performance.now() - t0, log }
       if (code !== 0 && !(code === 1 && step.kind !== 'generate')) {
         const tail = (await readFile(join(tmp, log), 'utf8')).trim().split('\n').filter((l) => l.startsWith('megabench:')).at(-1)
-        throw new MegabenchError(`study step ${step.id} failed (${code === null ? 'killed' : `exit ${code}`})${tail ? `: ${tail.replace(/^megabench:\s*/, '')}` : ''}`, {
-          details: `command: ${stepCommand(step)}`,
-        })
+        rec.failure = `${code === null ? 'killed' : `exit ${code}`}${tail ? `: ${tail.replace(/^megabench:\s*/, '')}` : ''}`
       }
+      records.push(rec)
+      hooks.onStep?.(step, i, steps.length, rec)
+    }
+    if (records.every((r) => r.failure !== undefined)) {
+      const first = records.find((r) => r.failure !== undefined)
+      throw new MegabenchError(`every study step failed; the first, ${first?.id ?? '?'}: ${first?.failure ?? '?'}`, { details: first ? `command: ${stepCommand(first)}` : undefined })
     }
     const inputs = studyInputs(records)
     const loaded = await loadInputs(tmp, inputs)
@@ -253,6 +273,7 @@ export async function runStudy(p: StudyParameters, hooks: StudyHooks = {}): Prom
       steps: records,
       inputs,
       verified: records.every((r) => r.exitCode === 0),
+      complete: records.every((r) => r.failure === undefined),
     }
     await writeFile(join(tmp, 'study.md'), studyMarkdown(result, loaded.map((x) => ({ name: x.name, rows: studyVsMeasured(x.runs, x.sweeps) }))))
     await writeFile(join(tmp, 'study.json'), `${JSON.stringify(result, null, 1)}\n`)
@@ -262,11 +283,11 @@ export async function runStudy(p: StudyParameters, hooks: StudyHooks = {}): Prom
 
 /** Each input's run and sweeps (directories relative to the output). */
 export function studyInputs(records: readonly StudyStepRecord[]): StudyInput[] {
-  const names = [...new Set(records.filter((r) => r.kind !== 'generate').map((r) => r.input))]
+  const names = [...new Set(records.filter((r) => r.kind !== 'generate' && r.failure === undefined).map((r) => r.input))]
   return names.map((name) => ({
     name,
-    run: records.find((r) => r.kind === 'replay' && r.input === name)?.out ?? null,
-    sweeps: records.filter((r) => r.kind === 'sweep' && r.input === name).map((r) => r.out!),
+    run: records.find((r) => r.kind === 'replay' && r.input === name && r.failure === undefined)?.out ?? null,
+    sweeps: records.filter((r) => r.kind === 'sweep' && r.input === name && r.failure === undefined).map((r) => r.out!),
   }))
 }
 
@@ -301,9 +322,13 @@ export function studyMarkdown(r: StudyResult, tables: readonly { name: string; r
     `Reth-like configuration: the baseline engine (MPT on LMDB behind two caches; root and commit per block in live sync) executing with ${p.evm === 'fast' ? "megabench's fast EVM" : '@ethereumjs/evm'}. ` +
       `Inputs: ${p.workloads.map((w) => `${w} (${p.accounts.toLocaleString('en-US')} accounts, ${p.blocks} blocks × ${p.txsPerBlock} txs)`).join(', ')}${p.fixtures.length > 0 ? `, real blocks (${p.fixtures.join(', ')})` : ''}. ` +
       `The study's values are MegaETH's measurements of Reth (../shared/docs/measurements.md) and appear only in the column labelled as the study's; every other value was measured by the steps below. ` +
-      `${r.verified ? 'Every step exited 0: every replayed block verified.' : '⚠ Not every step exited 0: a block did not verify (see the steps); the values come from verified blocks only.'}`,
+      `${r.verified ? 'Every step exited 0: every replayed block verified.' : '⚠ Not every step exited 0 (see the steps); the values come from verified blocks only.'}`,
     '',
   )
+  const failed = r.steps.filter((s) => s.failure !== undefined)
+  if (failed.length > 0) {
+    out.push(`**⚠ INCOMPLETE**: ${failed.map((s) => `${s.id} ${s.skipped ? 'skipped' : 'failed'} (${s.failure})`).join('; ')}. Rows those steps measure show — or come from the steps that ran.`, '')
+  }
   out.push(
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${formatSize(m.memoryBytes)}, Node ${m.nodeVersion}; load average (1/5/15 min) ${load(r.loadAverage.start)} at the start, ${load(r.loadAverage.end)} at the end; ` +
       `${r.tool.name} ${r.tool.version}${r.tool.gitCommit ? ` (${r.tool.gitCommit.slice(0, 10)})` : ''}; ${r.startedAt} → ${r.finishedAt}.`,
@@ -322,7 +347,7 @@ export function studyMarkdown(r: StudyResult, tables: readonly { name: string; r
     out.push('')
   }
   out.push('## Steps', '', '| step | command | exit | seconds |', '|---|---|---|---|')
-  for (const s of r.steps) out.push(`| ${s.id} | \`${cell(stepCommand(s))}\`${s.reused ? ' (reused)' : ''} | ${s.exitCode ?? 'killed'} | ${(s.ms / 1000).toFixed(1)} |`)
+  for (const s of r.steps) out.push(`| ${s.id} | \`${cell(stepCommand(s))}\`${s.reused ? ' (reused)' : ''}${s.failure ? ` — ${cell(s.failure)}` : ''} | ${s.skipped ? 'not run' : (s.exitCode ?? 'killed')} | ${(s.ms / 1000).toFixed(1)} |`)
   out.push('')
   return out.join('\n')
 }
