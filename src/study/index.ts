@@ -215,9 +215,11 @@ export type StudyHooks = { onStep?: (step: StudyStep, index: number, of: number,
 
 /**
  * Runs the recipe into `p.out` (reserved first: new, empty, or an earlier megabench output with
- * --force; built beside it and renamed into place only when every step has run). A step that fails
- * (exit ≥ 2, or killed) stops the study with its log named; a replay whose block did not verify
- * (exit 1) is recorded and the study goes on, reported as not verified.
+ * --force; built beside it and renamed into place when every step has run). A step that fails (exit ≥ 2,
+ * or killed) is recorded with its reason and the others still run (the steps of a chain that could not be
+ * generated are skipped); the result is then `complete: false` and study.md says INCOMPLETE. A replay
+ * whose block did not verify (exit 1) is recorded as not verified. Only when every step failed is
+ * nothing written. An interrupt removes the half-built output.
  */
 export async function runStudy(p: StudyParameters, hooks: StudyHooks = {}): Promise<StudyResult> {
   const steps = await planStudy(p)
