@@ -205,7 +205,7 @@ export function buildProgram(): Command {
     .option('--txs-per-block <n>', 'transactions per block (default 50)', parseCount('--txs-per-block'), 50)
     .option('--workloads <list>', 'generated chains: erc20-transfer, uniswap-swap, mixed, or none', 'erc20-transfer,uniswap-swap,mixed')
     .option('--fixtures <path...>', 'real blocks (realblock-v1 files or directories), e.g. ../shared/data/mainnet (default: the bundled fixtures/mainnet)')
-    .option('--memory <sizes>', 'sweep budgets, or none', '16MB,64MB,256MB,1GB')
+    .option('--memory <sizes>', 'sweep budgets, or none (the smallest default is 256 MiB: with the fast EVM the cgroup binding OOM-killed a 64 MiB run on 1M accounts)', '256MB,512MB,1GB,2GB')
     .option('--sweep-workloads <list>', 'the chains the sweep runs on (live and historical)', 'erc20-transfer')
     .option('--bind <how>', 'the sweep\'s binding: auto (a memory cgroup where one can be made, else the disk model), cgroup, model or caches', 'auto')
     .option('--evm <evm>', "the baseline's EVM: fast (default, the reth-like configuration) or ethereumjs", 'fast')
