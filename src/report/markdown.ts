@@ -19,7 +19,8 @@ import {
 import { runVerification, verificationBanner } from './verification.js'
 
 const num = (x: number, d = 1) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
-const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ')
+/** A Markdown table cell: pipes escaped, newlines folded (also used by study.md). */
+export const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ')
 const mdTable = (head: string[], rows: string[][]) =>
   [`| ${head.map(cell).join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n')
 

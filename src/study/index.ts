@@ -23,6 +23,7 @@ import { buildReserved } from '../output/files.js'
 import { OutputReservation } from '../output/guard.js'
 import { type LabeledRun, type LabeledSweep, type StudyComparison, studyVsMeasured } from '../report/data.js'
 import { renderHtml } from '../report/html.js'
+import { cell } from '../report/markdown.js'
 import { loadResult } from '../report/load.js'
 import { machineInfo, toolInfo } from '../run/environment.js'
 import { formatSize } from '../storage/memory.js'
@@ -311,7 +312,6 @@ async function loadInputs(dir: string, inputs: readonly StudyInput[]): Promise<{
   return out
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
 
 /** study.md: the study's value and ours per input for every figure, then each input's conditions and the commands. */
 export function studyMarkdown(r: StudyResult, tables: readonly { name: string; rows: readonly StudyComparison[] }[]): string {
