@@ -19,7 +19,7 @@ export type CgroupBindingReport = {
   path: string
   budgetBytes: number
   headroomBytes: number
-  /** The limit written before the first and at every later block: anonymous memory − cache bytes + budget + headroom. */
+  /** The limit written before the first and at every later block: charged anonymous memory − cache bytes + budget + headroom. */
   limitMinBytes: number
   limitMaxBytes: number
   updates: number
@@ -73,8 +73,8 @@ export function cgroupAvailable(): { ok: boolean; why: string } {
 
 /**
  * Puts this process into a new memory cgroup so that the OS page cache it can fill (LMDB's pages are
- * charged to it) is bounded like the caches are: the limit is the process's anonymous memory, less
- * the bytes its two caches hold, plus `budget` and CGROUP_HEADROOM_BYTES. The storage layer calls
+ * charged to it) is bounded like the caches are: the limit is the anonymous memory charged to the group,
+ * less the bytes its two caches hold, plus `budget` and CGROUP_HEADROOM_BYTES. The storage layer calls
  * `rebindMemoryLimit` before every block, so the limit follows the heap and the page cache stays
  * within the budget (with the caches) all run long. Uses cgroup v2 (`memory.max`) where the memory
  * controller is delegated to us, else the v1 memory controller if it is writable. Where neither is
@@ -96,7 +96,7 @@ export function enforceMemoryLimit(budget: number): CgroupResult {
         version: loc.version,
         path: dir,
         limitBytes,
-        message: `--cgroup: this process now runs in ${dir} (cgroup v${loc.version}); from the first block on, its memory is limited to anonymous memory − cache bytes + --memory + ${formatSize(CGROUP_HEADROOM_BYTES)} headroom (now ${formatSize(limitBytes)}), updated before every block`,
+        message: `--cgroup: this process now runs in ${dir} (cgroup v${loc.version}); from the first block on, its memory is limited to the anonymous memory charged to it − cache bytes + --memory + ${formatSize(CGROUP_HEADROOM_BYTES)} headroom (about ${formatSize(limitBytes)} now), updated before every block and lifted after the last`,
       }
     }
     reasons.push(`cgroup v${loc.version}: ${r}`)
@@ -112,7 +112,7 @@ export function rebindMemoryLimit(cacheBytes: number): void {
   const a = active
   if (a === undefined) return
   if (a.updates === 0 && a.refused === 0) a.faults0 = majorFaults() // count from the first block, not the import
-  const limit = Math.max(anonymousBytes() - cacheBytes, 0) + a.budget + CGROUP_HEADROOM_BYTES
+  const limit = Math.max(chargedAnonymousBytes(a) - cacheBytes, 0) + a.budget + CGROUP_HEADROOM_BYTES
   if (limit === a.last) return
   try {
     writeFileSync(join(a.dir, a.file), String(limit))
@@ -123,6 +123,33 @@ export function rebindMemoryLimit(cacheBytes: number): void {
   } catch {
     a.refused++
   }
+}
+
+/**
+ * After the measured blocks: lifts the limit (the group stays, for the report), so that what follows them
+ * (analyses, report rendering) is not bounded by a budget meant for the read path. The next block, if any,
+ * sets it again. A no-op without a binding.
+ */
+export function releaseMemoryLimit(): void {
+  const a = active
+  if (a === undefined || a.last === -1) return
+  try {
+    writeFileSync(join(a.dir, a.file), a.version === 2 ? 'max' : '-1')
+    a.last = -1
+  } catch {
+    a.refused++
+  }
+}
+
+/**
+ * Anonymous memory charged to the group (v1 memory.stat `rss`, v2 `anon`): what counts against its limit
+ * besides the page cache. Less than the process's RssAnon by what it allocated before it moved in, which
+ * stays charged to the parent: a limit from RssAnon would leave the page cache that much more room.
+ */
+function chargedAnonymousBytes(a: Active): number {
+  const stat = safeRead(join(a.dir, 'memory.stat')) ?? ''
+  const m = (a.version === 2 ? /^anon (\d+)$/m : /^rss (\d+)$/m).exec(stat)
+  return m === null ? anonymousBytes() : Number(m[1])
 }
 
 /**

@@ -8,7 +8,7 @@ import { MegabenchError } from '../errors/index.js'
 import { now } from '../probes/clock.js'
 import { Phase, type PhaseClock } from '../probes/phases.js'
 import { ByteLru } from './byteLru.js'
-import { rebindMemoryLimit } from './cgroup.js'
+import { rebindMemoryLimit, releaseMemoryLimit } from './cgroup.js'
 import { EtlCollector } from './etl.js'
 import { LogHistogram } from './histogram.js'
 
@@ -315,8 +315,8 @@ export class StateStore {
   }
 
   /**
-   * Before each block: a memory cgroup in force (--cgroup) is re-limited to the process's anonymous
-   * memory less what the two caches hold, plus the budget, so the page cache LMDB's reads fill stays bound.
+   * Before each block: a memory cgroup in force (--cgroup) is re-limited to the anonymous memory charged
+   * to it less what the two caches hold, plus the budget, so the page cache LMDB's reads fill stays bound.
    */
   beginBlock(): void {
     rebindMemoryLimit(this.l1.bytesUsed + this.l2.bytesUsed)
@@ -343,7 +343,9 @@ export class StateStore {
     }
   }
 
+  /** Closes the DB; a memory cgroup in force is lifted (the measured blocks are over). */
   async close(): Promise<void> {
+    releaseMemoryLimit()
     await this.root.close()
   }
 }
