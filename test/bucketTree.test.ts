@@ -103,6 +103,35 @@ describe('BucketTree', () => {
     }
   })
 
+  test('behavior: a bulk load gives the same root and entries as staged updates, packed, and edits after it keep them equal', async () => {
+    const rng = new Rng('bulk')
+    const entries = Array.from({ length: 20_000 }, (_, i) => ({ k: key(i), v: new Uint8Array(1 + rng.nextBelow(40)).map(() => rng.nextBelow(256)) }))
+    const bulk = await BucketTree.create({ bucketBits: 12, expectedEntries: 1000 }) // a slab too small: it grows while loading
+    bulk.beginBulkLoad()
+    for (const e of entries) bulk.set(e.k, e.v)
+    const root = hex(bulk.endBulkLoad())
+    const plain = await BucketTree.create({ bucketBits: 12 })
+    for (const e of [...entries].reverse()) plain.set(e.k, e.v)
+    expect(root).toBe(hex(plain.commit()))
+    // Packed: the slab holds the entries' bytes plus 1/16 and 1 MiB of room, no more.
+    let live = 0
+    for (const e of entries) live += 33 + e.v.length
+    expect(bulk.heldBytes - plain.heldBytes).toBeLessThan(0) // the plain tree's slots kept their doubling slack
+    const slab = (bulk as unknown as { slab: Uint8Array }).slab.length
+    expect(slab).toBeGreaterThanOrEqual(live)
+    expect(slab).toBeLessThanOrEqual(live + (live >> 4) + (1 << 20))
+    // Edits after the load (growing buckets move, the last one grows in place) keep both trees equal.
+    for (let i = 0; i < 5000; i++) {
+      const k = key(rng.nextBelow(25_000))
+      const v = rng.nextBelow(5) === 0 ? null : new Uint8Array(1 + rng.nextBelow(60)).map(() => rng.nextBelow(256))
+      bulk.set(k, v)
+      plain.set(k, v)
+      if (i % 1000 === 999) expect(hex(bulk.commit())).toBe(hex(plain.commit()))
+    }
+    expect(bulk.size).toBe(plain.size)
+    expect([...bulk.entriesIter()].map((e) => hex(e.key) + hex(e.value))).toEqual([...plain.entriesIter()].map((e) => hex(e.key) + hex(e.value)))
+  })
+
   test('blake3: one WebAssembly call per hash, equal to @noble/hashes on short, one-buffer and multi-buffer inputs', async () => {
     const h = await createBlake3()
     expect(h.kind).toBe('wasm-direct') // hash-wasm's module found and instantiated directly (else the slower fallback)

@@ -85,7 +85,7 @@ export class Workbench {
     const senderKey = keccak256(utf8ToBytes(`megabench/deployer/${SEED}`))
     const sender = createAddressFromPrivateKey(senderKey)
     const backend = new MemoryBackend()
-    const mega = ejsState === 'mega' ? new MegaState() : undefined
+    const mega = ejsState === 'mega' ? await MegaState.create({ expectedEntries: 4096, slotIndex: true }) : undefined
     const vm = await createVM({ common: common.copy(), ...(mega === undefined ? {} : { stateManager: new MegaStateManager(mega) as StateManagerInterface }) })
     for (const [addr, a] of Object.entries(setup.alloc)) {
       const key = addr.slice(2).toLowerCase()

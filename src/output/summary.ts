@@ -176,7 +176,8 @@ function megaSummary(m: MegaReport, txs: number): string[] {
   if (m.memory !== undefined) {
     out.push(
       `memory held by the loaded state and tree${m.memory.withMirror ? ' and the MPT mirror kept beside them (--verify-mpt off measures them alone)' : ''}: ${formatSize(m.memory.bytes)}, ` +
-        `${fmt(m.memory.perAccount, 0)} B per account, ${fmt(m.memory.perEntry, 0)} B per tree entry (V8 heap + external, after a full GC)`,
+        `${fmt(m.memory.perAccount, 0)} B per account, ${fmt(m.memory.perEntry, 0)} B per tree entry (V8 heap + external, after a full GC)` +
+        (m.memory.treeBytes === undefined ? '' : `; of it the BucketTree (the store: entries, bookkeeping, digests) ${formatSize(m.memory.treeBytes)}${m.memory.slotIndex === true ? ', plus a slot index for wipes' : ''}`),
     )
   }
   out.push(
@@ -271,7 +272,7 @@ function storageSummary(st: StorageReport): string[] {
   if (b?.kind === 'cgroup') {
     out.push(
       `page cache bound by a memory cgroup (v${b.version}): limit ${formatSize(b.limitMinBytes)}–${formatSize(b.limitMaxBytes)} ` +
-        `(anonymous memory − caches + budget + ${formatSize(b.headroomBytes)} headroom, ${b.updates} updates${b.refused > 0 ? `, ${b.refused} refused by the kernel` : ''}); ` +
+        `(charged anonymous memory − caches + budget + ${formatSize(b.headroomBytes)} headroom, ${b.updates} updates${b.refused > 0 ? `, ${b.refused} refused by the kernel` : ''}); ` +
         `${b.majorFaults.toLocaleString('en-US')} major page faults (pages read from disk, whole process)`,
     )
   } else if (b?.kind === 'model') {

@@ -493,7 +493,7 @@ function megaReport(units: readonly MegaUnitStats[], merkleizationMs: number, ev
     importMs: sum((u) => u.importMs),
     ...(largest === undefined
       ? {}
-      : { memory: { bytes: largest.memory!.bytes, perAccount: largest.memory!.bytes / Math.max(largest.accounts, 1), perEntry: largest.memory!.bytes / Math.max(largest.treeEntries, 1), withMirror: largest.memory!.withMirror } }),
+      : { memory: { bytes: largest.memory!.bytes, perAccount: largest.memory!.bytes / Math.max(largest.accounts, 1), perEntry: largest.memory!.bytes / Math.max(largest.treeEntries, 1), withMirror: largest.memory!.withMirror, treeBytes: largest.memory!.treeBytes, slotIndex: largest.memory!.slotIndex } }),
     accounts: sum((u) => u.accounts),
     treeEntries: sum((u) => u.treeEntries),
     bucketBits: Math.max(0, ...units.map((u) => u.bucketBits)),

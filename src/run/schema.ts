@@ -235,9 +235,11 @@ export const megaReportSchema = z.object({
   /**
    * Memory the loaded state and tree hold (V8 heap + external, after a full GC; the largest unit's), per
    * account and per tree entry (accounts + slots); `withMirror`: it includes the MPT mirror's node store
-   * (--verify-mpt; `off` measures the state and tree alone). Absent in runs from before it was measured.
+   * (--verify-mpt; `off` measures the state and tree alone); `treeBytes`: of it, the BucketTree's arrays, which
+   * are the state's store; `slotIndex`: stored slot keys indexed for wipes (before Cancun, witnesses). Absent
+   * in runs from before it was measured.
    */
-  memory: z.object({ bytes: z.number(), perAccount: z.number(), perEntry: z.number(), withMirror: z.boolean() }).optional(),
+  memory: z.object({ bytes: z.number(), perAccount: z.number(), perEntry: z.number(), withMirror: z.boolean(), treeBytes: z.number().optional(), slotIndex: z.boolean().optional() }).optional(),
   accounts: z.number(),
   treeEntries: z.number(),
   bucketBits: z.number(),

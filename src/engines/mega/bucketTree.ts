@@ -46,9 +46,13 @@ export class BucketTree {
   /** Staged updates: their bytes, each one's offset there, and (bucket · SEQ + sequence) to sort them by. */
   private stage = new Uint8Array(1 << 20)
   private stageTop = 0
-  private readonly stageAt = new Int32Array(STAGED)
-  private readonly order = new Float64Array(STAGED)
+  private stageAt = new Int32Array(STAGED)
+  private order = new Float64Array(STAGED)
   private staged = 0
+  /** Updates staged before they are applied: STAGED, or unbounded during a bulk load. */
+  private stageLimit = STAGED
+  /** bucket · seq + sequence stays an exact double: seq = 2^min(28, 53 − bucketBits). */
+  private readonly seq: number
   /** Where the touching pass's sums go, so that they are not optimized away. */
   sink = 0
   private readonly emptyDigest: Uint8Array[]
@@ -61,6 +65,7 @@ export class BucketTree {
     if (bucketBits % 4 !== 0 || bucketBits < 4 || bucketBits > 28) throw new RangeError(`bucketBits must be a multiple of 4 in 4…28 (got ${bucketBits})`)
     this.bucketBits = bucketBits
     this.levels = bucketBits / 4
+    this.seq = 2 ** Math.min(28, 53 - bucketBits)
     this.hasher = hasher
     const n = 2 ** bucketBits
     this.slab = new Uint8Array(Math.max(1 << 16, slabBytes))
@@ -94,7 +99,7 @@ export class BucketTree {
       bits = 8
       while (bits < 20 && (p.expectedEntries ?? 0) / 2 ** bits > 4) bits += 4
     }
-    return new BucketTree(bits, await createBlake3(), Math.min(2 ** 31, (p.expectedEntries ?? 0) * 96))
+    return new BucketTree(bits, await createBlake3(), Math.min(2 ** 31, (p.expectedEntries ?? 0) * 64))
   }
 
   get size(): number {
@@ -143,19 +148,59 @@ export class BucketTree {
     stage[at + 32] = len >> 8
     stage[at + 33] = len & 255
     if (value !== null) stage.set(value, at + 34)
-    this.order[this.staged] = this.bucketOf(key) * SEQ + this.staged
+    if (this.staged === this.order.length) {
+      const order = new Float64Array(2 * this.order.length)
+      order.set(this.order)
+      this.order = order
+      const stageAt = new Int32Array(2 * this.stageAt.length)
+      stageAt.set(this.stageAt)
+      this.stageAt = stageAt
+    }
+    this.order[this.staged] = this.bucketOf(key) * this.seq + this.staged
     this.stageAt[this.staged++] = at
     this.stageTop = at + 34 + (value === null ? 0 : value.length)
-    if (this.staged === STAGED) this.flush()
+    if (this.staged === this.stageLimit) this.flush()
   }
 
   /**
-   * Applies the staged updates, sorted by bucket (and in order within a bucket), in runs of TOUCH: first a
+   * Starts a bulk load (a state import): updates are staged without bound until `endBulkLoad`, which
+   * applies them all in bucket order. Buckets then fill one after another at the slab's end, each growing
+   * in place, so the slab ends up packed: no abandoned slots, no slack.
+   */
+  beginBulkLoad(): void {
+    this.stageLimit = this.seq
+  }
+
+  /**
+   * Applies a bulk load, trims the slab to its live bytes (plus 1/16 and 1 MiB of room at the end for
+   * buckets that grow later) and shrinks the staging area back; returns the new root.
+   */
+  endBulkLoad(): Uint8Array {
+    this.flush()
+    this.stageLimit = STAGED
+    this.stage = new Uint8Array(1 << 20)
+    this.order = new Float64Array(STAGED)
+    this.stageAt = new Int32Array(STAGED)
+    this.repack(0)
+    return this.commit()
+  }
+
+  /** Bytes this tree holds: slab, bucket bookkeeping, digests, dirty lists and the staging area. */
+  get heldBytes(): number {
+    let n = this.slab.byteLength + this.meta.byteLength + this.stage.byteLength + this.order.byteLength + this.stageAt.byteLength
+    for (const d of this.digests) n += d.byteLength
+    for (const d of this.dirtyList) n += d.byteLength
+    return n
+  }
+
+  /**
+   * Applies the staged updates (reads flush first; the engine flushes at the end of a block, inside its
+   * merkleization phase, so that execution never pays for it), sorted by bucket (and in order within a bucket), in runs of TOUCH: first a
    * pass that only reads each run's bucket slots, then one that reads their first entry bytes, then the edits.
    * The reads of a pass do not depend on each other, so the CPU overlaps their cache misses instead of taking
    * them one after another (a random key's slot and bytes are far out of cache at 1M entries).
    */
-  private flush(): void {
+  flush(): void {
     const n = this.staged
     if (n === 0) return
     this.staged = 0
@@ -165,12 +210,12 @@ export class BucketTree {
     let sink = 0
     for (let c = 0; c < n; c += TOUCH) {
       const e = Math.min(n, c + TOUCH)
-      for (let i = c; i < e; i++) sink += meta[4 * Math.floor(order[i]! / SEQ)]!
+      for (let i = c; i < e; i++) sink += meta[4 * Math.floor(order[i]! / this.seq)]!
       const slab = this.slab
-      for (let i = c; i < e; i++) sink += slab[meta[4 * Math.floor(order[i]! / SEQ)]!]!
+      for (let i = c; i < e; i++) sink += slab[meta[4 * Math.floor(order[i]! / this.seq)]!]!
       for (let i = c; i < e; i++) {
-        const b = Math.floor(order[i]! / SEQ)
-        this.apply(b, this.stageAt[order[i]! - b * SEQ]!)
+        const b = Math.floor(order[i]! / this.seq)
+        this.apply(b, this.stageAt[order[i]! - b * this.seq]!)
       }
     }
     this.sink = sink
@@ -347,6 +392,12 @@ export class BucketTree {
     const m = 4 * b
     const need = meta[m + 2]! + extra
     if (need <= meta[m + 1]!) return meta[m]!
+    if (meta[m]! + meta[m + 1]! === this.top && meta[m]! + need <= this.slab.length) {
+      // The last slot grows in place (a bulk load fills buckets in order: each one is the last).
+      this.top = meta[m]! + need
+      meta[m + 1] = need
+      return meta[m]!
+    }
     const size = Math.max(need, 2 * meta[m + 1]!, 40)
     if (this.top + size > this.slab.length) this.makeRoom(size)
     const at = this.top
@@ -361,21 +412,37 @@ export class BucketTree {
   /** Compacts the slab (when mostly garbage) or doubles it, so that `size` more bytes fit at its end. */
   private makeRoom(size: number): void {
     const live = this.top - this.garbage
-    const compact = this.garbage > this.top / 2
-    const length = Math.max(compact ? this.slab.length : 2 * this.slab.length, live + size + (live >> 1))
-    const next = new Uint8Array(length)
+    if (this.garbage > this.top / 2) {
+      this.repack(size + (live >> 1))
+      return
+    }
+    // Doubling up to 256 MiB, then a quarter more at a time: a large state must not need twice its size.
+    const grown = this.slab.length + (this.slab.length < 1 << 28 ? this.slab.length : this.slab.length >> 2)
+    const next = new Uint8Array(Math.max(grown, this.top + size + (live >> 3)))
+    next.set(this.slab.subarray(0, this.top))
+    this.slab = next
+  }
+
+  /**
+   * Copies every bucket into a fresh slab, in bucket order, keeping each slot's capacity (`room` = 0: each
+   * bucket's capacity becomes its used bytes, as after a bulk load), with `room` bytes, 1/16 of the live bytes
+   * and 1 MiB free at the end.
+   */
+  private repack(room: number): void {
     const meta = this.meta
-    if (compact) {
-      let at = 0
-      for (let m = 0; m < meta.length; m += 4) {
-        if (meta[m + 1] === 0) continue
-        next.set(this.slab.subarray(meta[m], meta[m]! + meta[m + 2]!), at)
-        meta[m] = at
-        at += meta[m + 1]!
-      }
-      this.top = at
-      this.garbage = 0
-    } else next.set(this.slab.subarray(0, this.top))
+    let live = 0
+    for (let m = 0; m < meta.length; m += 4) live += room === 0 ? meta[m + 2]! : meta[m + 1]!
+    const next = new Uint8Array(live + room + (live >> 4) + (1 << 20))
+    let at = 0
+    for (let m = 0; m < meta.length; m += 4) {
+      if (meta[m + 1] === 0) continue
+      next.set(this.slab.subarray(meta[m], meta[m]! + meta[m + 2]!), at)
+      meta[m] = at
+      if (room === 0) meta[m + 1] = meta[m + 2]!
+      at += meta[m + 1]!
+    }
+    this.top = at
+    this.garbage = 0
     this.slab = next
   }
 
@@ -386,9 +453,8 @@ export class BucketTree {
   }
 }
 
-/** Updates staged before they are applied (bounds the staging area and the sort); sequence numbers stay below SEQ. */
+/** Updates staged before they are applied (bounds the staging area and the sort), outside a bulk load. */
 const STAGED = 1 << 16
-const SEQ = 2 ** 25
 /** Updates per run of the touching passes: their slots and first bytes stay in cache until edited. */
 const TOUCH = 256
 

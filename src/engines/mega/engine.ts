@@ -113,10 +113,14 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
     const needMirror = verifyMpt !== 'off' || preByzantium
     const rangeChanges: StateChange[] = []
     const before = heldBytes()
-    const loaded = loadMegaState(unit.origin, unit.state, { common, mirror: needMirror })
+    // Wipes of stored slots (self-destructs of existing contracts) happen before Cancun, and witnesses carry any fork.
+    const slotIndex = unit.state.kind === 'witness' || !common.gteHardfork('cancun')
+    const loaded = await loadMegaState(unit.origin, unit.state, { common, mirror: needMirror, slotIndex })
     const { state, mirror } = loaded
-    const tree = await buildTree(state)
-    stats.memory = { bytes: heldBytes() - before, withMirror: needMirror }
+    const tree = state.tree
+    // Building the tree is setup: the counters measure the blocks' updates only.
+    Object.assign(tree.counters, { updates: 0, bucketHashes: 0, nodeHashes: 0, commits: 0 })
+    stats.memory = { bytes: heldBytes() - before, treeBytes: tree.heldBytes, withMirror: needMirror, slotIndex }
     stats.importMs = now() - t0
     const sm = new MegaStateManager(state)
     const pendingForTree: StateChange[] = []
@@ -197,7 +201,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
       batchSize++
       const batchEnd = mega.mode === 'live' || next === undefined || (mega.batch !== null && batchSize >= mega.batch) || (next.warmup === true) !== (input.warmup === true)
       clock.enter(Phase.merkleization)
-      applyToTree(tree, changes, state)
+      state.flushToTree()
       if (batchEnd) tree.commit()
       clock.exit()
       const rec = new CheckRecorder()
@@ -269,7 +273,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
       block = nextBlock!
       recovery = nextRecovery!
     }
-    stats.accounts = countAccounts(state)
+    stats.accounts = state.accountCount
     stats.treeEntries = tree.size
     stats.bucketBits = tree.bucketBits
     stats.tree = { ...tree.counters }
@@ -362,25 +366,16 @@ function applyOutcome(state: MegaState, changes: readonly StateChange[]): void {
 
 /** The fee credit as runTx makes it on the current coinbase account. */
 function creditFee(state: MegaState, key: string, coinbase: Address, fee: bigint): void {
-  const a = state.accounts.get(key)
-  const account: MegaAccount =
-    a === undefined || a === null
-      ? { nonce: 0n, balance: fee, codeHash: KECCAK256_NULL, storageRoot: KECCAK256_RLP }
-      : { ...a, balance: a.balance + fee }
+  const a = state.accountFieldsByKey(key)
+  const account = a === undefined ? { nonce: 0n, balance: fee, codeHash: KECCAK256_NULL } : { ...a, balance: a.balance + fee }
   state.putAccountByKey(key, account, coinbase.bytes)
 }
 
 /** A zero fee still touches the coinbase: an empty one is removed (EIP-158), as runTx's cleanup does. */
 function touchCoinbase(state: MegaState, key: string, coinbase: Address): void {
-  const a = state.accounts.get(key)
-  if (a === undefined || a === null) return
+  const a = state.accountFieldsByKey(key)
+  if (a === undefined) return
   if (a.nonce === 0n && a.balance === 0n && equalsBytes(a.codeHash, KECCAK256_NULL)) state.putAccountByKey(key, null, coinbase.bytes)
-}
-
-function countAccounts(state: MegaState): number {
-  let n = 0
-  for (const a of state.accounts.values()) if (a !== null) n++
-  return n
 }
 
 function decode(input: BlockInput, common: Common): Block {
@@ -412,50 +407,6 @@ function startRecovery(block: Block, input: BlockInput, pool: SenderPool | undef
     return Promise.resolve()
   } catch (err) {
     return Promise.reject(err)
-  }
-}
-
-/** Account value in the tree: RLP [nonce, balance, codeHash]. Storage value: the slot's bytes. */
-function accountValue(a: MegaAccount): Uint8Array {
-  return RLP.encode([a.nonce, a.balance, a.codeHash])
-}
-
-function storageTreeKey(accountKey: string, slotKey: string): Uint8Array {
-  return keccak256(Buffer.from(accountKey + slotKey, 'hex'))
-}
-
-/** An account's tree key (its hashed address) as bytes (the tree copies it). */
-function accountTreeKey(accountKey: string): Uint8Array {
-  return Buffer.from(accountKey, 'hex')
-}
-
-/** The tree over the loaded state. */
-async function buildTree(state: MegaState): Promise<BucketTree> {
-  let entries = 0
-  for (const m of state.storage.values()) entries += m.size
-  const tree = await BucketTree.create({ expectedEntries: state.accounts.size + entries })
-  for (const [k, a] of state.accounts) if (a !== null) tree.set(accountTreeKey(k), accountValue(a))
-  for (const [k, m] of state.storage) for (const [slot, v] of m) tree.set(storageTreeKey(k, slot), v)
-  tree.commit()
-  // Building the tree is setup: the counters measure the blocks' updates only.
-  Object.assign(tree.counters, { updates: 0, bucketHashes: 0, nodeHashes: 0, commits: 0 })
-  return tree
-}
-
-/** Applies a batch of changes to the tree (deleted accounts and wiped storage remove their entries). */
-function applyToTree(tree: BucketTree, changes: readonly StateChange[], state: MegaState): void {
-  for (const c of changes) {
-    if (c.kind === 'account') {
-      const a = state.accounts.get(c.key)
-      tree.set(accountTreeKey(c.key), a === undefined || a === null ? null : accountValue(a))
-    } else if (c.kind === 'storage') {
-      const v = state.storage.get(c.accountKey)?.get(c.key)
-      tree.set(storageTreeKey(c.accountKey, c.key), v === undefined || v.length === 0 ? null : v)
-    } else if (c.kind === 'wipe') {
-      // Every slot the wipe touched takes its current value (absent unless rewritten, or the wipe reverted).
-      const m = state.storage.get(c.accountKey)
-      for (const slot of c.slots) tree.set(storageTreeKey(c.accountKey, slot), m?.get(slot) ?? null)
-    }
   }
 }
 

@@ -5,7 +5,7 @@
  * change tracking see them exactly as with ethereumjs).
  */
 import type { Block } from '@ethereumjs/block'
-import { KECCAK256_RLP, bytesToUnprefixedHex, unpadBytes } from '@ethereumjs/util'
+import { bytesToUnprefixedHex, unpadBytes } from '@ethereumjs/util'
 
 import type { FastBlockProbe } from '../../evm/profile.js'
 import { runFastBlock } from '../fastBlock.js'
@@ -14,7 +14,7 @@ import type { Fork } from '../../evm/forks.js'
 import { bigToBytes, bytesToWord } from '../../evm/interpreter.js'
 import { type AccountRecord, type StateBackend, type StateChanges, fromHex } from '../../evm/state.js'
 import type { ExecutedBlock } from '../baseline/executeBlock.js'
-import { type MegaState, NON_EMPTY_STORAGE } from './megaState.js'
+import type { MegaState } from './megaState.js'
 
 const EMPTY = new Uint8Array(0)
 
@@ -23,8 +23,7 @@ export class MegaBackend implements StateBackend {
 
   getAccount(address: string): AccountRecord | undefined {
     this.state.reads.accounts++
-    const a = this.state.accounts.get(this.state.accountKeyOfHex(address))
-    return a === undefined || a === null ? undefined : a
+    return this.state.accountFieldsByKey(this.state.accountKeyOfHex(address))
   }
 
   getCode(codeHash: Uint8Array): Uint8Array {
@@ -37,15 +36,15 @@ export class MegaBackend implements StateBackend {
 
   getStorage(address: string, slot: bigint): bigint {
     this.state.reads.storageSlots++
-    const m = this.state.storage.get(this.state.accountKeyOfHex(address))
-    if (m === undefined) return 0n
-    const v = m.get(this.state.slotKeyOfHex(slot.toString(16).padStart(64, '0')))
-    return v === undefined || v.length === 0 ? 0n : bytesToWord(v)
+    const key = this.state.accountKeyOfHex(address)
+    // An account without live slots (most) needs no slot hash.
+    if (!this.state.hasStorageByKey(key)) return 0n
+    const v = this.state.getSlotByKey(key, this.state.slotKeyOfHex(slot.toString(16).padStart(64, '0')))
+    return v.length === 0 ? 0n : bytesToWord(v)
   }
 
   hasStorage(address: string): boolean {
-    const m = this.state.storage.get(this.state.accountKeyOfHex(address))
-    return m !== undefined && m.size > 0
+    return this.state.hasStorageByKey(this.state.accountKeyOfHex(address))
   }
 
   applyChanges(c: StateChanges): void {
@@ -62,18 +61,17 @@ export class MegaBackend implements StateBackend {
     for (const [a, rec] of c.accounts) {
       const bytes = fromHex(a)
       const key = st.accountKeyOfHex(a)
-      const prev = st.accounts.get(key)
+      const prev = st.accountFieldsByKey(key)
       if (rec === null) {
-        if (prev !== undefined && prev !== null) {
+        if (prev !== undefined) {
           st.putAccountByKey(key, null, bytes)
           if (this.hasStorage(a)) st.wipe(bytes)
         }
         continue
       }
-      // Only emptiness of storage is observable (EIP-7610): the same marker MegaStateManager keeps.
-      const next = { nonce: rec.nonce, balance: rec.balance, codeHash: rec.codeHash, storageRoot: this.hasStorage(a) ? NON_EMPTY_STORAGE : KECCAK256_RLP }
-      if (prev === undefined || prev === null || prev.nonce !== next.nonce || prev.balance !== next.balance || !sameBytes(prev.codeHash, next.codeHash) || !sameBytes(prev.storageRoot, next.storageRoot)) {
-        st.putAccountByKey(key, next, bytes)
+      // Storage emptiness (EIP-7610) is the state's own count of live slots: only the fields are written.
+      if (prev === undefined || prev.nonce !== rec.nonce || prev.balance !== rec.balance || !sameBytes(prev.codeHash, rec.codeHash)) {
+        st.putAccountByKey(key, { nonce: rec.nonce, balance: rec.balance, codeHash: rec.codeHash }, bytes)
       }
     }
   }

@@ -1,10 +1,13 @@
 import type { AccountFields, StateManagerInterface } from '@ethereumjs/common'
 import { OriginalStorageCache } from '@ethereumjs/statemanager'
+import { RLP } from '@ethereumjs/rlp'
 import {
   Account,
   type Address,
   KECCAK256_NULL,
   KECCAK256_RLP,
+  bigIntToUnpaddedBytes,
+  bytesToBigInt,
   bytesToHex,
   bytesToUnprefixedHex,
   equalsBytes,
@@ -12,12 +15,17 @@ import {
 } from '@ethereumjs/util'
 
 import type { StateDiff } from '../../chain/stateDiff.js'
+import { MegabenchError } from '../../errors/index.js'
 import { keccak256 } from '../../util/keccak.js'
+import { BucketTree } from './bucketTree.js'
 
 const EMPTY = new Uint8Array(0)
 
-/** An account as the mega engine holds it (storage lives in its own map). */
+/** An account as the mega engine gives it out (`storageRoot` only tells whether the account has storage). */
 export type MegaAccount = { nonce: bigint; balance: bigint; codeHash: Uint8Array; storageRoot: Uint8Array }
+
+/** An account as the overlay holds it: what the tree commits to (storage emptiness is counted apart). */
+type AccountFieldsRecord = { nonce: bigint; balance: bigint; codeHash: Uint8Array }
 
 /** Stands in for "has storage" where only emptiness matters (EIP-7610's collision check). */
 export const NON_EMPTY_STORAGE = keccak256(new TextEncoder().encode('megabench: non-empty storage'))
@@ -31,16 +39,32 @@ export type StateChange =
   | { kind: 'code'; codeHash: string; code: Uint8Array }
 
 type Undo =
-  | { t: 'account'; key: string; prev: MegaAccount | null | undefined }
-  | { t: 'slot'; key: string; slot: string; prev: Uint8Array | undefined }
-  | { t: 'wipe'; key: string; prev: Map<string, Uint8Array> | undefined }
+  | { t: 'account'; key: string; prev: AccountFieldsRecord | null | undefined; live: number }
+  | { t: 'slot'; key: string; slot: string; prev: Uint8Array | undefined; live: number }
+  | { t: 'wipe'; key: string; prev: Map<string, Uint8Array> | undefined; count: number; wasWiped: boolean; rootNonEmpty: boolean }
+
+/** Options of a MegaState: how many entries to size the tree for, and whether wipes may hit stored slots. */
+export type MegaStateOptions = {
+  expectedEntries: number
+  /**
+   * Keep, per account, the keys of its stored slots, so that a wipe (self-destruct, re-creation) can remove
+   * them from the tree. Needed before Cancun and for witnesses; from Cancun on (EIP-6780) a wipe only hits
+   * storage written in the same transaction, which the overlay holds, so large generated states go without.
+   */
+  slotIndex: boolean
+}
 
 /**
- * The mega engine's state: every account, slot and code in memory, keyed by hashes
- * (keccak(address), keccak(slot)), so that a witness, which carries only hashed keys, can be loaded
- * as well as a genesis. Addresses and slots are hashed once each (memoised). Writes apply in place
- * with an undo journal for the EVM's checkpoints; the keys a block changed are collected for the
- * authenticated tree, the state diff and the differential check.
+ * The mega engine's state: every account, slot and code in memory, keyed by hashes (keccak(address),
+ * keccak(slot)), so that a witness, which carries only hashed keys, can be loaded as well as a genesis.
+ *
+ * Stored compactly, off V8's heap: the entries live in the BucketTree's slab (its buckets are the store,
+ * as in MegaETH's SALT), keys as 32 bytes, accounts as RLP [nonce, balance] (plus codeHash for contracts),
+ * slots as their bytes under keccak(keccak(address) ‖ keccak(slot)); no JavaScript object per account or
+ * slot. A block's writes go to an overlay (hex-keyed maps) with an undo journal for the EVM's checkpoints;
+ * reads look there first, then in the tree. `flushToTree` moves the overlay into the tree at the end of a
+ * block (the engine times it as merkleization, with the commit). Beside the tree: live-slot counts of the
+ * accounts with storage (EIP-7610's emptiness, exact), codes by hash, and with `slotIndex` the slot keys.
  */
 export class MegaState {
   /**
@@ -48,9 +72,17 @@ export class MegaState {
    * no cache sits in front of this state. The engine takes them per block as the block's `state_reads`.
    */
   readonly reads = { accounts: 0, storageSlots: 0, code: 0, codeBytes: 0 }
-  readonly accounts = new Map<string, MegaAccount | null>()
-  readonly storage = new Map<string, Map<string, Uint8Array>>()
   readonly codes = new Map<string, Uint8Array>()
+  /** Writes since the last flush (null / empty = deleted), and accounts whose stored slots a wipe removed. */
+  private overlayAccounts = new Map<string, AccountFieldsRecord | null>()
+  private overlaySlots = new Map<string, Map<string, Uint8Array>>()
+  private wipedStored = new Set<string>()
+  /** Live (non-empty) slots per account that has any; accounts a witness says have storage it does not hold. */
+  private readonly slotCounts = new Map<string, number>()
+  private readonly rootNonEmpty = new Set<string>()
+  /** With `slotIndex`: the stored (flushed) slot keys per account. */
+  private readonly slotIndex: Map<string, Set<string>> | undefined
+  private liveAccounts = 0
   /** Keys changed since `takeChanges()`: account keys, and slots per account key. */
   private changedAccounts = new Map<string, Uint8Array | undefined>()
   private changedSlots = new Map<string, Map<string, Uint8Array | undefined>>()
@@ -58,6 +90,27 @@ export class MegaState {
   private newCodes = new Set<string>()
   private readonly addressKeys = new Map<string, string>()
   private readonly slotKeys = new Map<string, string>()
+  /** Scratch for tree keys: an account key, and account key ‖ slot key (hashed to the slot's tree key). */
+  private readonly keyScratch = Buffer.alloc(32)
+  private readonly pairScratch = Buffer.alloc(64)
+  /** The last account key converted while loading (slots come grouped by account). */
+  private lastLoadKey: { bytes: Uint8Array; hex: string } | undefined
+
+  private constructor(
+    readonly tree: BucketTree,
+    opts: MegaStateOptions,
+  ) {
+    this.slotIndex = opts.slotIndex ? new Map() : undefined
+  }
+
+  static async create(opts: MegaStateOptions): Promise<MegaState> {
+    return new MegaState(await BucketTree.create({ expectedEntries: opts.expectedEntries }), opts)
+  }
+
+  /** Accounts that exist now. */
+  get accountCount(): number {
+    return this.liveAccounts
+  }
 
   /** keccak(address), hex, memoised. */
   accountKey(address: Uint8Array): string {
@@ -84,34 +137,106 @@ export class MegaState {
     let k = this.slotKeys.get(slot)
     if (k === undefined) {
       k = bytesToUnprefixedHex(keccak256(Buffer.from(slot, 'hex')))
-      if (this.slotKeys.size < 4_000_000) this.slotKeys.set(slot, k)
+      if (this.slotKeys.size < 1_000_000) this.slotKeys.set(slot, k)
     }
     return k
   }
 
-  /** Loads an account by hashed key (imports). */
-  loadAccount(key: string, account: MegaAccount): void {
-    this.accounts.set(key, account)
+  // Loading (imports): straight into the tree, staged as one bulk load until `finishLoad`.
+
+  /** Starts an import: every load below is staged and applied at once by `finishLoad`. */
+  beginLoad(): void {
+    this.tree.beginBulkLoad()
   }
 
-  loadSlot(accountKey: string, slotKey: string, value: Uint8Array): void {
-    let m = this.storage.get(accountKey)
-    if (m === undefined) this.storage.set(accountKey, (m = new Map()))
-    m.set(slotKey, value)
+  /**
+   * Loads an account from its Ethereum RLP [nonce, balance, storageRoot, codeHash] by hashed key.
+   * `partial`: a witness, whose storage may be incomplete: a non-empty storage root then counts as storage.
+   */
+  loadAccountRlp(key: Uint8Array, rlp: Uint8Array, partial: boolean): void {
+    const f = RLP.decode(rlp) as Uint8Array[]
+    const codeHash = f[3]!
+    this.tree.set(key, encodeAccountParts(f[0]!, f[1]!, equalsBytes(codeHash, KECCAK256_NULL) ? undefined : codeHash))
+    this.liveAccounts++
+    if (partial && !equalsBytes(f[2]!, KECCAK256_RLP)) this.rootNonEmpty.add(bytesToUnprefixedHex(key))
+  }
+
+  /** Loads a slot (value without leading zeros) by hashed account key and hashed slot. */
+  loadSlot(accountKey: Uint8Array, slotKey: Uint8Array, value: Uint8Array): void {
+    if (value.length === 0) return
+    let last = this.lastLoadKey
+    if (last === undefined || !equalsBytes(last.bytes, accountKey)) this.lastLoadKey = last = { bytes: accountKey.slice(), hex: bytesToUnprefixedHex(accountKey) }
+    this.pairScratch.set(accountKey, 0)
+    this.pairScratch.set(slotKey, 32)
+    this.tree.set(keccak256(this.pairScratch), value)
+    this.slotCounts.set(last.hex, (this.slotCounts.get(last.hex) ?? 0) + 1)
+    if (this.slotIndex !== undefined) {
+      let set = this.slotIndex.get(last.hex)
+      if (set === undefined) this.slotIndex.set(last.hex, (set = new Set()))
+      set.add(bytesToUnprefixedHex(slotKey))
+    }
   }
 
   loadCode(codeHash: Uint8Array, code: Uint8Array): void {
     this.codes.set(bytesToUnprefixedHex(codeHash), code)
   }
 
+  /** Ends an import: applies it to the tree (packed) and computes the root. */
+  finishLoad(): void {
+    this.tree.endBulkLoad()
+    this.lastLoadKey = undefined
+  }
+
+  // Reads: the overlay, then the tree.
+
+  /** An account's fields by hashed key (undefined = absent), without the storage-root marker. */
+  accountFieldsByKey(key: string): AccountFieldsRecord | undefined {
+    const o = this.overlayAccounts.get(key)
+    if (o !== undefined) return o ?? undefined
+    this.keyScratch.write(key, 0, 'hex')
+    const v = this.tree.get(this.keyScratch)
+    return v === undefined ? undefined : decodeAccountValue(v)
+  }
+
+  /** An account by hashed key (undefined = absent), `storageRoot` telling whether it has storage. */
+  getAccountByKey(key: string): MegaAccount | undefined {
+    const a = this.accountFieldsByKey(key)
+    return a === undefined ? undefined : { nonce: a.nonce, balance: a.balance, codeHash: a.codeHash, storageRoot: this.hasStorageByKey(key) ? NON_EMPTY_STORAGE : KECCAK256_RLP }
+  }
+
+  /** A slot's value by hashed keys (empty = zero). */
+  getSlotByKey(key: string, slot: string): Uint8Array {
+    const m = this.overlaySlots.get(key)
+    const o = m?.get(slot)
+    if (o !== undefined) return o
+    if (this.wipedStored.has(key) || !this.slotCounts.has(key)) return EMPTY
+    return this.tree.get(this.slotTreeKey(key, slot)) ?? EMPTY
+  }
+
+  /** True if the account has a non-zero slot (or, from a witness, a non-empty storage root not yet wiped). */
+  hasStorageByKey(key: string): boolean {
+    return this.slotCounts.has(key) || this.rootNonEmpty.has(key)
+  }
+
+  /** The account's tree key bytes ← hex (a fresh array: the tree copies keys, proofs keep them). */
+  static accountTreeKey(key: string): Uint8Array {
+    return Buffer.from(key, 'hex')
+  }
+
+  /** keccak(keccak(address) ‖ keccak(slot)): a slot's key in the tree. */
+  slotTreeKey(key: string, slot: string): Uint8Array {
+    this.pairScratch.write(key, 0, 'hex')
+    this.pairScratch.write(slot, 32, 'hex')
+    return keccak256(this.pairScratch)
+  }
+
   /** The changes since the last call (in no particular order), and resets the tracking. */
   takeChanges(): StateChange[] {
     const out: StateChange[] = []
     for (const [key, slots] of this.wiped) out.push({ kind: 'wipe', accountKey: key, slots: [...slots] })
-    for (const [key, address] of this.changedAccounts) out.push({ kind: 'account', key, address, account: this.accounts.get(key) ?? null })
+    for (const [key, address] of this.changedAccounts) out.push({ kind: 'account', key, address, account: this.getAccountByKey(key) ?? null })
     for (const [accountKey, slots] of this.changedSlots) {
-      const m = this.storage.get(accountKey)
-      for (const [key, slot] of slots) out.push({ kind: 'storage', key, accountKey, slot, value: m?.get(key) ?? new Uint8Array(0) })
+      for (const [key, slot] of slots) out.push({ kind: 'storage', key, accountKey, slot, value: this.getSlotByKey(accountKey, key) })
     }
     for (const h of this.newCodes) out.push({ kind: 'code', codeHash: h, code: this.codes.get(h)! })
     this.changedAccounts = new Map()
@@ -121,34 +246,36 @@ export class MegaState {
     return out
   }
 
-  // Journaled writes, used by MegaStateManager.
+  // Journaled writes, used by MegaStateManager and MegaBackend.
   journal: Undo[] = []
 
   /** Values before the block's first write (undefined = absent), for the block's net diff. */
-  private blockAccounts = new Map<string, MegaAccount | null | undefined>()
+  private blockAccounts = new Map<string, AccountFieldsRecord | undefined>()
   private blockSlots = new Map<string, Map<string, Uint8Array>>()
   private blockWipes = new Map<string, number>()
 
   /** The block's net state change (keys whose value differs from before the block); starts the next block. */
   takeBlockDiff(): StateDiff {
     const diff: StateDiff = { accounts: [], storage: [], wipes: [] }
-    const fields = (a: MegaAccount | null | undefined) =>
+    const fields = (a: AccountFieldsRecord | null | undefined) =>
       a === undefined || a === null ? null : { nonce: a.nonce, balance: a.balance, codeHash: bytesToHex(a.codeHash) }
     for (const [key, before] of this.blockAccounts) {
-      const now = fields(this.accounts.get(key))
+      const now = fields(this.accountFieldsByKey(key))
       const old = fields(before)
       const same = now === null || old === null ? now === old : now.nonce === old.nonce && now.balance === old.balance && now.codeHash === old.codeHash
       if (!same) diff.accounts.push({ hashedAddress: `0x${key}`, account: now })
     }
     for (const key of this.blockWipes.keys()) {
       diff.wipes.push(`0x${key}`)
-      for (const [slot, v] of this.storage.get(key) ?? []) diff.storage.push({ hashedAddress: `0x${key}`, hashedSlot: `0x${slot}`, value: bytesToHex(v) })
+      // After a wipe, the account's live slots are all in the overlay.
+      for (const [slot, v] of this.overlaySlots.get(key) ?? []) {
+        if (v.length > 0) diff.storage.push({ hashedAddress: `0x${key}`, hashedSlot: `0x${slot}`, value: bytesToHex(v) })
+      }
     }
     for (const [key, slots] of this.blockSlots) {
       if (this.blockWipes.has(key)) continue
-      const m = this.storage.get(key)
       for (const [slot, before] of slots) {
-        const now = m?.get(slot) ?? EMPTY
+        const now = this.getSlotByKey(key, slot)
         if (!equalsBytes(now, before)) diff.storage.push({ hashedAddress: `0x${key}`, hashedSlot: `0x${slot}`, value: bytesToHex(now) })
       }
     }
@@ -158,15 +285,18 @@ export class MegaState {
     return diff
   }
 
-  putAccount(address: Uint8Array, account: MegaAccount | null): void {
+  putAccount(address: Uint8Array, account: AccountFieldsRecord | null): void {
     this.putAccountByKey(this.accountKey(address), account, address)
   }
 
   /** A journaled account write by hashed key (`address` when known, for the MPT mirror's messages). */
-  putAccountByKey(key: string, account: MegaAccount | null, address?: Uint8Array): void {
-    if (!this.blockAccounts.has(key)) this.blockAccounts.set(key, this.accounts.get(key))
-    this.journal.push({ t: 'account', key, prev: this.accounts.get(key) })
-    this.accounts.set(key, account)
+  putAccountByKey(key: string, account: AccountFieldsRecord | null, address?: Uint8Array): void {
+    const before = this.accountFieldsByKey(key)
+    if (!this.blockAccounts.has(key)) this.blockAccounts.set(key, before)
+    const live = (account === null ? 0 : 1) - (before === undefined ? 0 : 1)
+    this.journal.push({ t: 'account', key, prev: this.overlayAccounts.get(key), live })
+    this.overlayAccounts.set(key, account === null ? null : { nonce: account.nonce, balance: account.balance, codeHash: account.codeHash })
+    this.liveAccounts += live
     this.changedAccounts.set(key, address)
   }
 
@@ -176,17 +306,25 @@ export class MegaState {
 
   /** A journaled slot write by hashed keys (empty value = delete). */
   putSlotByKey(key: string, s: string, value: Uint8Array, slot?: Uint8Array): void {
-    let m = this.storage.get(key)
-    if (m === undefined) this.storage.set(key, (m = new Map()))
+    const before = this.getSlotByKey(key, s)
     let originals = this.blockSlots.get(key)
     if (originals === undefined) this.blockSlots.set(key, (originals = new Map()))
-    if (!originals.has(s)) originals.set(s, m.get(s) ?? EMPTY)
-    this.journal.push({ t: 'slot', key, slot: s, prev: m.get(s) })
-    if (value.length === 0) m.delete(s)
-    else m.set(s, value)
+    if (!originals.has(s)) originals.set(s, before)
+    let m = this.overlaySlots.get(key)
+    if (m === undefined) this.overlaySlots.set(key, (m = new Map()))
+    const live = (value.length > 0 ? 1 : 0) - (before.length > 0 ? 1 : 0)
+    this.journal.push({ t: 'slot', key, slot: s, prev: m.get(s), live })
+    m.set(s, value.length === 0 ? EMPTY : value)
+    if (live !== 0) this.countSlots(key, live)
     let c = this.changedSlots.get(key)
     if (c === undefined) this.changedSlots.set(key, (c = new Map()))
     c.set(s, slot)
+  }
+
+  private countSlots(key: string, delta: number): void {
+    const n = (this.slotCounts.get(key) ?? 0) + delta
+    if (n > 0) this.slotCounts.set(key, n)
+    else this.slotCounts.delete(key)
   }
 
   wipe(address: Uint8Array): void {
@@ -195,14 +333,31 @@ export class MegaState {
 
   /** A journaled storage wipe by hashed key. */
   wipeByKey(key: string): void {
-    this.blockWipes.set(key, (this.blockWipes.get(key) ?? 0) + 1)
-    const prev = this.storage.get(key)
-    this.journal.push({ t: 'wipe', key, prev })
+    const prev = this.overlaySlots.get(key)
+    const count = this.slotCounts.get(key) ?? 0
+    const wasWiped = this.wipedStored.has(key)
     let slots = this.wiped.get(key)
     if (slots === undefined) this.wiped.set(key, (slots = new Set()))
+    if (!wasWiped) {
+      if (this.slotIndex !== undefined) for (const s of this.slotIndex.get(key) ?? []) slots.add(s)
+      else {
+        // Without a slot index, the stored slots cannot be listed: from Cancun on a wipe only meets slots the
+        // overlay holds (EIP-6780). Any live slot outside the overlay is one this state could not remove.
+        let inOverlay = 0
+        for (const v of prev?.values() ?? []) if (v.length > 0) inOverlay++
+        if (count > inOverlay) {
+          throw new MegabenchError(`the mega state cannot wipe the storage of account 0x${key}: ${count - inOverlay} stored slot(s) and no slot index (a self-destruct of a pre-existing contract, before Cancun)`)
+        }
+      }
+    }
     for (const s of prev?.keys() ?? []) slots.add(s)
     for (const s of this.changedSlots.get(key)?.keys() ?? []) slots.add(s)
-    this.storage.delete(key)
+    this.blockWipes.set(key, (this.blockWipes.get(key) ?? 0) + 1)
+    this.journal.push({ t: 'wipe', key, prev, count, wasWiped, rootNonEmpty: this.rootNonEmpty.has(key) })
+    this.overlaySlots.set(key, new Map())
+    this.slotCounts.delete(key)
+    this.rootNonEmpty.delete(key)
+    this.wipedStored.add(key)
     this.changedSlots.delete(key)
   }
 
@@ -216,14 +371,14 @@ export class MegaState {
   changedInBlock(accountKey: string, slot?: string): boolean {
     if (slot === undefined) {
       if (!this.blockAccounts.has(accountKey)) return false
-      return !sameAccount(this.blockAccounts.get(accountKey), this.accounts.get(accountKey))
+      return !sameAccount(this.blockAccounts.get(accountKey), this.accountFieldsByKey(accountKey))
     }
     if (this.blockWipes.has(accountKey)) return true
     const originals = this.blockSlots.get(accountKey)
     if (originals === undefined) return false
     const before = originals.get(slot)
     if (before === undefined) return false
-    return !equalsBytes(before, this.storage.get(accountKey)?.get(slot) ?? EMPTY)
+    return !equalsBytes(before, this.getSlotByKey(accountKey, slot))
   }
 
   /** Drops the change tracking (keys changed, the block's originals) without touching the state. */
@@ -236,39 +391,55 @@ export class MegaState {
 
   /**
    * Applies changes another copy of the state made (a replica catching up): values as given, no
-   * journal and no tracking. Wipes first, then accounts, slots and codes.
+   * journal and no tracking, then flushed into the tree. Wipes first, then accounts, slots and codes.
    */
   applyReplicated(changes: readonly StateChange[]): void {
-    for (const c of changes) if (c.kind === 'wipe') this.storage.delete(c.accountKey)
+    for (const c of changes) {
+      if (c.kind !== 'wipe') continue
+      this.overlaySlots.set(c.accountKey, new Map())
+      this.slotCounts.delete(c.accountKey)
+      this.rootNonEmpty.delete(c.accountKey)
+      this.wipedStored.add(c.accountKey)
+    }
     for (const c of changes) {
       if (c.kind === 'account') {
-        if (c.account === null) this.accounts.delete(c.key)
-        else this.accounts.set(c.key, c.account)
+        const before = this.accountFieldsByKey(c.key)
+        this.liveAccounts += (c.account === null ? 0 : 1) - (before === undefined ? 0 : 1)
+        this.overlayAccounts.set(c.key, c.account === null ? null : { nonce: c.account.nonce, balance: c.account.balance, codeHash: c.account.codeHash })
       } else if (c.kind === 'storage') {
-        let m = this.storage.get(c.accountKey)
-        if (c.value.length === 0) m?.delete(c.key)
-        else {
-          if (m === undefined) this.storage.set(c.accountKey, (m = new Map()))
-          m.set(c.key, c.value)
-        }
+        const before = this.getSlotByKey(c.accountKey, c.key)
+        let m = this.overlaySlots.get(c.accountKey)
+        if (m === undefined) this.overlaySlots.set(c.accountKey, (m = new Map()))
+        m.set(c.key, c.value.length === 0 ? EMPTY : c.value)
+        const live = (c.value.length > 0 ? 1 : 0) - (before.length > 0 ? 1 : 0)
+        if (live !== 0) this.countSlots(c.accountKey, live)
       } else if (c.kind === 'code') this.codes.set(c.codeHash, c.code)
     }
+    this.flushToTree()
   }
 
   undoTo(mark: number): void {
     while (this.journal.length > mark) {
       const u = this.journal.pop()!
       if (u.t === 'account') {
-        if (u.prev === undefined) this.accounts.delete(u.key)
-        else this.accounts.set(u.key, u.prev)
+        if (u.prev === undefined) this.overlayAccounts.delete(u.key)
+        else this.overlayAccounts.set(u.key, u.prev)
+        this.liveAccounts -= u.live
       } else if (u.t === 'slot') {
-        const m = this.storage.get(u.key)
+        let m = this.overlaySlots.get(u.key)
         if (u.prev === undefined) m?.delete(u.slot)
-        else if (m !== undefined) m.set(u.slot, u.prev)
-        else this.storage.set(u.key, new Map([[u.slot, u.prev]]))
+        else {
+          if (m === undefined) this.overlaySlots.set(u.key, (m = new Map()))
+          m.set(u.slot, u.prev)
+        }
+        if (u.live !== 0) this.countSlots(u.key, -u.live)
       } else {
-        if (u.prev === undefined) this.storage.delete(u.key)
-        else this.storage.set(u.key, u.prev)
+        if (u.prev === undefined) this.overlaySlots.delete(u.key)
+        else this.overlaySlots.set(u.key, u.prev)
+        if (u.count > 0) this.slotCounts.set(u.key, u.count)
+        else this.slotCounts.delete(u.key)
+        if (u.rootNonEmpty) this.rootNonEmpty.add(u.key)
+        if (!u.wasWiped) this.wipedStored.delete(u.key)
         const n = (this.blockWipes.get(u.key) ?? 1) - 1
         if (n > 0) this.blockWipes.set(u.key, n)
         else this.blockWipes.delete(u.key)
@@ -286,6 +457,66 @@ export class MegaState {
     }
     return h
   }
+
+  /**
+   * Moves the overlay into the tree (staged updates, applied before this returns) and drops the journal:
+   * the end of a block. Wiped accounts lose their stored slots first (through the slot index), then every
+   * written account and slot takes its value (deleted ones leave the tree). The root is the tree's `commit`.
+   */
+  flushToTree(): void {
+    const tree = this.tree
+    const index = this.slotIndex
+    for (const key of this.wipedStored) {
+      for (const s of index?.get(key) ?? []) tree.set(this.slotTreeKey(key, s), null)
+      index?.delete(key)
+    }
+    for (const [key, a] of this.overlayAccounts) tree.set(MegaState.accountTreeKey(key), a === null ? null : encodeAccount(a))
+    for (const [key, m] of this.overlaySlots) {
+      let set = index?.get(key)
+      for (const [s, v] of m) {
+        tree.set(this.slotTreeKey(key, s), v.length === 0 ? null : v)
+        if (index === undefined) continue
+        if (v.length > 0) {
+          if (set === undefined) index.set(key, (set = new Set()))
+          set.add(s)
+        } else set?.delete(s)
+      }
+      if (set !== undefined && set.size === 0) index?.delete(key)
+    }
+    this.overlayAccounts = new Map()
+    this.overlaySlots = new Map()
+    this.wipedStored = new Set()
+    this.journal = []
+    tree.flush()
+  }
+}
+
+/** An account's tree value: RLP [nonce, balance] for an account without code, [nonce, balance, codeHash] with. */
+export function encodeAccount(a: AccountFieldsRecord): Uint8Array {
+  return encodeAccountParts(bigIntToUnpaddedBytes(a.nonce), bigIntToUnpaddedBytes(a.balance), equalsBytes(a.codeHash, KECCAK256_NULL) ? undefined : a.codeHash)
+}
+
+/** RLP of [nonce, balance(, codeHash)] from unpadded big-endian bytes (each under 56 bytes). */
+function encodeAccountParts(nonce: Uint8Array, balance: Uint8Array, codeHash: Uint8Array | undefined): Uint8Array {
+  const item = (b: Uint8Array) => (b.length === 1 && b[0]! < 0x80 ? 1 : 1 + b.length)
+  const body = item(nonce) + item(balance) + (codeHash === undefined ? 0 : 33)
+  const out = new Uint8Array(1 + body)
+  out[0] = 0xc0 + body
+  let o = 1
+  for (const b of codeHash === undefined ? [nonce, balance] : [nonce, balance, codeHash]) {
+    if (b.length === 1 && b[0]! < 0x80) out[o++] = b[0]!
+    else {
+      out[o++] = 0x80 + b.length
+      out.set(b, o)
+      o += b.length
+    }
+  }
+  return out
+}
+
+function decodeAccountValue(v: Uint8Array): AccountFieldsRecord {
+  const f = RLP.decode(v) as Uint8Array[]
+  return { nonce: bytesToBigInt(f[0]!), balance: bytesToBigInt(f[1]!), codeHash: f[2] ?? KECCAK256_NULL }
 }
 
 /**
@@ -302,8 +533,8 @@ export class MegaStateManager implements StateManagerInterface {
 
   async getAccount(address: Address): Promise<Account | undefined> {
     this.state.reads.accounts++
-    const a = this.state.accounts.get(this.state.accountKey(address.bytes))
-    if (a === undefined || a === null) return undefined
+    const a = this.state.getAccountByKey(this.state.accountKey(address.bytes))
+    if (a === undefined) return undefined
     return new Account(a.nonce, a.balance, a.storageRoot, a.codeHash)
   }
 
@@ -312,14 +543,7 @@ export class MegaStateManager implements StateManagerInterface {
       this.state.putAccount(address.bytes, null)
       return
     }
-    const key = this.state.accountKey(address.bytes)
-    const prev = this.state.accounts.get(key)
-    this.state.putAccount(address.bytes, {
-      nonce: account.nonce,
-      balance: account.balance,
-      codeHash: account.codeHash,
-      storageRoot: prev?.storageRoot ?? KECCAK256_RLP,
-    })
+    this.state.putAccount(address.bytes, { nonce: account.nonce, balance: account.balance, codeHash: account.codeHash })
   }
 
   async deleteAccount(address: Address): Promise<void> {
@@ -340,8 +564,8 @@ export class MegaStateManager implements StateManagerInterface {
   }
 
   async getCode(address: Address): Promise<Uint8Array> {
-    const a = this.state.accounts.get(this.state.accountKey(address.bytes))
-    if (a === undefined || a === null || equalsBytes(a.codeHash, KECCAK256_NULL)) return new Uint8Array(0)
+    const a = this.state.accountFieldsByKey(this.state.accountKey(address.bytes))
+    if (a === undefined || equalsBytes(a.codeHash, KECCAK256_NULL)) return new Uint8Array(0)
     const code = this.state.codes.get(bytesToUnprefixedHex(a.codeHash))
     if (code === undefined) throw new Error(`code of ${address.toString()} is not in the mega state`)
     this.state.reads.code++
@@ -355,26 +579,17 @@ export class MegaStateManager implements StateManagerInterface {
 
   async getStorage(address: Address, key: Uint8Array): Promise<Uint8Array> {
     this.state.reads.storageSlots++
-    return this.state.storage.get(this.state.accountKey(address.bytes))?.get(this.state.slotKey(key)) ?? new Uint8Array(0)
+    return this.state.getSlotByKey(this.state.accountKey(address.bytes), this.state.slotKey(key))
   }
 
   async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
-    const k = this.state.accountKey(address.bytes)
-    const a = this.state.accounts.get(k)
-    if (a === undefined || a === null) throw new Error('putStorage() called on non-existing account')
-    const v = unpadBytes(value)
-    this.state.putSlot(address.bytes, key, v)
-    if (v.length > 0 && equalsBytes(a.storageRoot, KECCAK256_RLP)) {
-      // Only emptiness is observable to the EVM (EIP-7610); keep it right without a trie.
-      this.state.putAccount(address.bytes, { ...a, storageRoot: NON_EMPTY_STORAGE })
-    }
+    if (this.state.accountFieldsByKey(this.state.accountKey(address.bytes)) === undefined) throw new Error('putStorage() called on non-existing account')
+    // Only emptiness of storage is observable to the EVM (EIP-7610): the state counts live slots.
+    this.state.putSlot(address.bytes, key, unpadBytes(value))
   }
 
   async clearStorage(address: Address): Promise<void> {
     this.state.wipe(address.bytes)
-    const k = this.state.accountKey(address.bytes)
-    const a = this.state.accounts.get(k)
-    if (a !== undefined && a !== null) this.state.putAccount(address.bytes, { ...a, storageRoot: KECCAK256_RLP })
   }
 
   async checkpoint(): Promise<void> {
@@ -415,7 +630,7 @@ export class MegaStateManager implements StateManagerInterface {
   }
 }
 
-function sameAccount(a: MegaAccount | null | undefined, b: MegaAccount | null | undefined): boolean {
-  if (a === undefined || a === null || b === undefined || b === null) return (a ?? null) === (b ?? null)
-  return a.nonce === b.nonce && a.balance === b.balance && equalsBytes(a.codeHash, b.codeHash) && equalsBytes(a.storageRoot, b.storageRoot)
+function sameAccount(a: AccountFieldsRecord | undefined, b: AccountFieldsRecord | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b
+  return a.nonce === b.nonce && a.balance === b.balance && equalsBytes(a.codeHash, b.codeHash)
 }

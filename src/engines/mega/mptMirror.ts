@@ -49,19 +49,19 @@ export class MptMirror {
     const accountTrie = this.trie(this.root)
     const updates: (AccountUpdate & { key: string })[] = []
     for (const [key, e] of byAccount) {
-      const a = state.accounts.get(key)
+      const a = state.getAccountByKey(key)
       const hashedAddress = hexToBytes(`0x${key}`)
-      const gone = (a === undefined || a === null) && e.slots.size === 0
+      const gone = a === undefined && e.slots.size === 0
       // A deleted account with no slot changes needs no storage root (and may be one the witness does not reach).
       const base = e.wiped || gone ? KECCAK256_RLP : (this.storageRoots.get(key) ?? (await this.leafStorageRoot(accountTrie, hashedAddress)))
-      // After a wipe, every slot the account holds now was written since.
-      const slots = e.wiped ? (state.storage.get(key) ?? new Map<string, Uint8Array>()) : e.slots
+      // After a wipe, every slot the account holds now was written since: the changes listed after it.
+      const slots = e.wiped ? [...e.slots].filter(([, v]) => v.length > 0) : [...e.slots]
       updates.push({
         key,
         hashedAddress,
-        account: a === undefined || a === null ? null : RLP.encode([bigIntToUnpaddedBytes(a.nonce), bigIntToUnpaddedBytes(a.balance), KECCAK256_RLP, a.codeHash]),
+        account: a === undefined ? null : RLP.encode([bigIntToUnpaddedBytes(a.nonce), bigIntToUnpaddedBytes(a.balance), KECCAK256_RLP, a.codeHash]),
         baseStorageRoot: base,
-        slots: [...slots].map(([s, value]) => ({ hashedSlot: hexToBytes(`0x${s}`), value })),
+        slots: slots.map(([s, value]) => ({ hashedSlot: hexToBytes(`0x${s}`), value })),
       })
     }
     const r = await applyAccountUpdates(accountTrie, (root) => this.trie(root), updates, { accounts: this.unproven, check: 'all' })

@@ -76,7 +76,7 @@ const common: Common =
   init.rules.kind === 'network'
     ? createNetworkCommon({ origin: first.origin, number: first.number, timestamp: first.timestamp, declaredHardfork: first.hardfork, chainId: first.chainId })
     : createChainCommon(init.rules.chainId, init.rules.hardfork, { origin: first.origin, block: first.number })
-const { state } = loadMegaState(init.origin, init.state, { mirror: false })
+const { state } = await loadMegaState(init.origin, init.state, { mirror: false, slotIndex: init.state.kind === 'witness' || !common.gteHardfork('cancun') })
 const sm = new RecordingStateManager(state)
 const ancestors = new AncestorChain(new Map(), first.origin, first.number)
 const vm = await createVM({ common, stateManager: sm as StateManagerInterface, blockchain: ancestors })
@@ -109,7 +109,7 @@ async function executeJob(job: BlockJob): Promise<TxOutcome[]> {
     const tx = txs[index]!
     sm.reads.clear()
     sm.coinbaseAccesses = 0
-    const before = state.accounts.get(sm.coinbaseKey) ?? null
+    const before = state.accountFieldsByKey(sm.coinbaseKey) ?? null
     const mark = state.journal.length
     const sender = tx.getSenderAddress()
     // The coinbase as sender or recipient is read outside the call as well: such a transaction depends on it.
@@ -117,7 +117,7 @@ async function executeJob(job: BlockJob): Promise<TxOutcome[]> {
     try {
       const res = await runTx(vm, { tx, block, blockGasUsed: 0n })
       const changes = state.takeChanges()
-      const after = state.accounts.get(sm.coinbaseKey) ?? null
+      const after = state.accountFieldsByKey(sm.coinbaseKey) ?? null
       const fee = touchesCoinbase ? 'dependent' : classifyCoinbase(sm.coinbaseKey, before, after, changes, sm.coinbaseAccesses)
       out.push({
         index,
@@ -149,8 +149,8 @@ async function executeJob(job: BlockJob): Promise<TxOutcome[]> {
  */
 function classifyCoinbase(
   key: string,
-  before: ReturnType<MegaState['accounts']['get']> | null,
-  after: ReturnType<MegaState['accounts']['get']> | null,
+  before: ReturnType<MegaState['accountFieldsByKey']> | null,
+  after: ReturnType<MegaState['accountFieldsByKey']> | null,
   changes: readonly StateChange[],
   accesses: number,
 ): bigint | 'dependent' {
@@ -158,7 +158,7 @@ function classifyCoinbase(
   if (changes.some((c) => (c.kind === 'storage' || c.kind === 'wipe') && c.accountKey === key)) return 'dependent'
   if (after === null || after === undefined) return before === null || before === undefined ? 0n : 'dependent'
   if (before !== null && before !== undefined) {
-    if (after.nonce !== before.nonce || !sameBytes(after.codeHash, before.codeHash) || !sameBytes(after.storageRoot, before.storageRoot)) return 'dependent'
+    if (after.nonce !== before.nonce || !sameBytes(after.codeHash, before.codeHash)) return 'dependent'
     return after.balance - before.balance
   }
   return after.nonce === 0n ? after.balance : 'dependent'
