@@ -92,6 +92,13 @@ export class MegaState {
   private readonly slotKeys = new Map<string, string>()
   /** Scratch for tree keys: an account key, and account key ‖ slot key (hashed to the slot's tree key). */
   private readonly keyScratch = Buffer.alloc(32)
+  /**
+   * Read-through caches of the tree until the next flush (its entries only change there): decoded accounts
+   * (null = absent), and per slot its value and tree key, so that a block decodes an account and hashes a
+   * slot's tree key once, however often it reads or writes them.
+   */
+  private storedAccounts = new Map<string, AccountFieldsRecord | null>()
+  private storedSlots = new Map<string, Map<string, { value: Uint8Array; treeKey: Uint8Array }>>()
   private readonly pairScratch = Buffer.alloc(64)
   /** The last account key converted while loading (slots come grouped by account). */
   private lastLoadKey: { bytes: Uint8Array; hex: string } | undefined
@@ -193,9 +200,13 @@ export class MegaState {
   accountFieldsByKey(key: string): AccountFieldsRecord | undefined {
     const o = this.overlayAccounts.get(key)
     if (o !== undefined) return o ?? undefined
-    this.keyScratch.write(key, 0, 'hex')
-    const v = this.tree.get(this.keyScratch)
-    return v === undefined ? undefined : decodeAccountValue(v)
+    let a = this.storedAccounts.get(key)
+    if (a === undefined) {
+      this.keyScratch.write(key, 0, 'hex')
+      const v = this.tree.get(this.keyScratch)
+      this.storedAccounts.set(key, (a = v === undefined ? null : decodeAccountValue(v)))
+    }
+    return a ?? undefined
   }
 
   /** An account by hashed key (undefined = absent), `storageRoot` telling whether it has storage. */
@@ -210,7 +221,24 @@ export class MegaState {
     const o = m?.get(slot)
     if (o !== undefined) return o
     if (this.wipedStored.has(key) || !this.slotCounts.has(key)) return EMPTY
-    return this.tree.get(this.slotTreeKey(key, slot)) ?? EMPTY
+    return this.storedSlot(key, slot).value
+  }
+
+  /** A slot as the tree holds it, with its tree key (cached until the next flush). */
+  private storedSlot(key: string, slot: string): { value: Uint8Array; treeKey: Uint8Array } {
+    let m = this.storedSlots.get(key)
+    if (m === undefined) this.storedSlots.set(key, (m = new Map()))
+    let e = m.get(slot)
+    if (e === undefined) {
+      const treeKey = this.slotTreeKey(key, slot)
+      m.set(slot, (e = { value: this.tree.get(treeKey) ?? EMPTY, treeKey }))
+    }
+    return e
+  }
+
+  /** A slot's tree key, from the cache when the block read the slot. */
+  private cachedSlotTreeKey(key: string, slot: string): Uint8Array {
+    return this.storedSlots.get(key)?.get(slot)?.treeKey ?? this.slotTreeKey(key, slot)
   }
 
   /** True if the account has a non-zero slot (or, from a witness, a non-empty storage root not yet wiped). */
@@ -474,7 +502,7 @@ export class MegaState {
     for (const [key, m] of this.overlaySlots) {
       let set = index?.get(key)
       for (const [s, v] of m) {
-        tree.set(this.slotTreeKey(key, s), v.length === 0 ? null : v)
+        tree.set(this.cachedSlotTreeKey(key, s), v.length === 0 ? null : v)
         if (index === undefined) continue
         if (v.length > 0) {
           if (set === undefined) index.set(key, (set = new Set()))
@@ -486,6 +514,8 @@ export class MegaState {
     this.overlayAccounts = new Map()
     this.overlaySlots = new Map()
     this.wipedStored = new Set()
+    this.storedAccounts = new Map()
+    this.storedSlots = new Map()
     this.journal = []
     tree.flush()
   }
