@@ -8,19 +8,21 @@
 // Runs are interleaved (baseline, mega, mega, baseline, … per --repeat); medians are reported, with the load
 // average at start and end. Results go to reports/bench/scale-<time>.json.
 //
-//   npm run build && node scripts/bench-scale.mjs --chains DIR[,DIR…] [--repeat 2] [--to N]
+//   npm run build && node scripts/bench-scale.mjs --chains DIR[,DIR…] [--repeat 2] [--to N] [--no-baseline]
+//     --no-baseline: the mega engine only (take the LMDB import time from another run's storage.import.ms)
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { arg, machine, median, root, saveResult } from './lib.mjs'
+import { arg, hasFlag, machine, median, root, saveResult } from './lib.mjs'
 
 const bin = join(root, 'bin', 'megabench.js')
 const chains = arg('chains', '').split(',').filter((c) => c !== '')
 if (chains.length === 0) throw new Error('--chains DIR[,DIR…]: chain directories written by `megabench generate`')
 const repeat = Number(arg('repeat', '2'))
 const to = arg('to', '')
+const withBaseline = !hasFlag('no-baseline')
 const work = mkdtempSync(join(tmpdir(), 'megabench-scale-'))
 const f = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? '–' : Number(x).toFixed(d))
 
@@ -38,7 +40,7 @@ for (const chain of chains) {
   const base = []
   const mega = []
   for (let r = 0; r < repeat; r++) {
-    const order = r % 2 === 0 ? ['baseline', 'mega'] : ['mega', 'baseline']
+    const order = (r % 2 === 0 ? ['baseline', 'mega'] : ['mega', 'baseline']).filter((w) => withBaseline || w === 'mega')
     for (const which of order) {
       const t0 = Date.now()
       if (which === 'baseline') {
@@ -74,7 +76,7 @@ for (const chain of chains) {
     accounts: mega[0].accounts,
     treeEntries: mega[0].treeEntries,
     bucketBits: mega[0].bucketBits,
-    baselineImportMs: med(base, 'importMs'),
+    baselineImportMs: base.length === 0 ? null : med(base, 'importMs'),
     megaLoadMs: med(mega, 'importMs'),
     bytesPerAccount: med(mega, 'perAccount'),
     bytesPerEntry: med(mega, 'perEntry'),
@@ -90,7 +92,7 @@ for (const chain of chains) {
   console.log(
     `${chain}: ${row.accounts.toLocaleString('en-US')} accounts, ${row.treeEntries.toLocaleString('en-US')} entries (2^${row.bucketBits} buckets): ` +
       `${f(row.bytesPerAccount, 0)} B/account held (${f(row.bytesPerEntry, 0)} B/entry; tree ${f(row.treeBytesPerAccount, 0)} B/account), ` +
-      `load ${f(row.megaLoadMs / 1000)} s vs LMDB import ${f(row.baselineImportMs / 1000)} s, ${f(row.keyUpdatesPerSec, 0)} key updates/s, ${f(row.txPerSec, 0)} tx/s over ${row.blocks} blocks${row.allVerified ? '' : ' (NOT all verified)'}`,
+      `load ${f(row.megaLoadMs / 1000)} s${row.baselineImportMs === null ? '' : ` vs LMDB import ${f(row.baselineImportMs / 1000)} s`}, ${f(row.keyUpdatesPerSec, 0)} key updates/s, ${f(row.txPerSec, 0)} tx/s over ${row.blocks} blocks${row.allVerified ? '' : ' (NOT all verified)'}`,
   )
 }
 if (rows.length >= 2) {
@@ -104,4 +106,4 @@ console.log(`projection (modelled): 300M accounts + 1.5B slots at ${f(largest.by
 const loadEnd = loadavg()
 console.log(`load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} → ${loadEnd.map((x) => x.toFixed(2)).join(' ')}`)
 rmSync(work, { recursive: true, force: true })
-saveResult('scale', { machine: machine(), repeat, to: to === '' ? null : Number(to), loadStart, loadEnd, rows, projection: { accounts: 300e6, slots: 1.5e9, bytesPerEntry: largest.bytesPerEntry, bytes: projectionBytes, modelled: true } })
+saveResult('scale', { date: new Date().toISOString(), machine: machine(), repeat, to: to === '' ? null : Number(to), loadStart, loadEnd, rows, projection: { accounts: 300e6, slots: 1.5e9, bytesPerEntry: largest.bytesPerEntry, bytes: projectionBytes, modelled: true } })
