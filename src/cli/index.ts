@@ -53,7 +53,7 @@ export function buildProgram(): Command {
     .option('--sender-workers <n>', 'mega: worker threads recovering senders ahead of execution (default 1; 0 = during execution)', parseCount('--sender-workers'))
     .option('--storage <kind>', 'lmdb (flat state + tries on LMDB) or memory (trie in memory, live only)', 'lmdb')
     .option('--db <dir>', 'keep the LMDB state here and resume at its head (default: a temporary DB)')
-    .option('--cgroup', 'also bind the OS page cache: a memory cgroup around this process (its charged anonymous memory − caches + --memory + headroom, re-limited before every block, lifted after the last), where one is writable', false)
+    .option('--cgroup', 'also bind the OS page cache: a memory cgroup around this process (its charged anonymous memory − caches + --memory + headroom, re-limited before every block and every 20 ms, lifted after the last), where one is writable', false)
     .option('--miss-latency <us>', 'a declared disk model: every level-2 miss (LMDB read) costs this many µs in modelled totals (run.json storage.binding; measured numbers unchanged), e.g. 18 (the study\'s mean miss penalty)', parseNumber('--miss-latency'))
     .option('--opcodes', 'also run profiled passes: the opcode profile comes from them, timings from unprofiled passes (the probe\'s overhead is measured and reported)', false)
     .option('--repeat <n>', 'measured passes per variant, interleaved A B B A; medians and spreads reported (default 1)', parseCount('--repeat'))

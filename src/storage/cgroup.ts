@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { Worker } from 'node:worker_threads'
 
 import { formatSize } from './memory.js'
 
@@ -19,9 +20,10 @@ export type CgroupBindingReport = {
   path: string
   budgetBytes: number
   headroomBytes: number
-  /** The limit written before the first and at every later block: charged anonymous memory − cache bytes + budget + headroom. */
+  /** The limit written before every block and by the watcher thread between blocks: charged anonymous memory − cache bytes + budget + headroom. */
   limitMinBytes: number
   limitMaxBytes: number
+  /** Limits written (before blocks and by the watcher thread). */
   updates: number
   /** Updates the kernel refused (it could not reclaim down to the new limit; the previous limit stayed). */
   refused: number
@@ -29,7 +31,61 @@ export type CgroupBindingReport = {
   majorFaults: number
 }
 
-type Active = { version: 1 | 2; dir: string; file: string; budget: number; min: number; max: number; last: number; updates: number; refused: number; faults0: number }
+type Active = {
+  version: 1 | 2
+  dir: string
+  file: string
+  budget: number
+  min: number
+  max: number
+  last: number
+  updates: number
+  refused: number
+  faults0: number
+  /** Shared with the watcher thread: WATCH_* slots. */
+  shared: Float64Array
+  watcher: Worker | undefined
+}
+
+/** Slots of the watcher's shared array: on/off, cache bytes, its last limit, updates, refused, min, max. */
+const WATCH_ON = 0
+const WATCH_CACHE = 1
+const WATCH_LAST = 2
+const WATCH_UPDATES = 3
+const WATCH_REFUSED = 4
+const WATCH_MIN = 5
+const WATCH_MAX = 6
+/** How often the watcher re-limits between blocks (ms). */
+export const CGROUP_WATCH_MS = 20
+
+/**
+ * The watcher thread: every CGROUP_WATCH_MS while on, the limit again follows the anonymous memory charged
+ * to the group, so that memory a long phase allocates (historical's batch root over many blocks' changes)
+ * moves the limit up with it instead of meeting the OOM killer; page cache is what gives way. A thread of
+ * its own, so that it runs while the main thread is busy.
+ */
+const WATCHER_SOURCE = `
+const { workerData } = require('node:worker_threads')
+const { readFileSync, writeFileSync } = require('node:fs')
+const { stat, limitFile, v2, budget, headroom, shared } = workerData
+const s = new Float64Array(shared)
+setInterval(() => {
+  if (s[${WATCH_ON}] !== 1) return
+  let text
+  try { text = readFileSync(stat, 'utf8') } catch { return }
+  const m = (v2 ? /^anon (\\d+)$/m : /^rss (\\d+)$/m).exec(text)
+  if (m === null) return
+  const limit = Math.max(Number(m[1]) - s[${WATCH_CACHE}], 0) + budget + headroom
+  if (limit === s[${WATCH_LAST}] || s[${WATCH_ON}] !== 1) return
+  try {
+    writeFileSync(limitFile, String(limit))
+    s[${WATCH_LAST}] = limit
+    s[${WATCH_UPDATES}]++
+    if (!(limit >= s[${WATCH_MIN}])) s[${WATCH_MIN}] = limit
+    if (!(limit <= s[${WATCH_MAX}])) s[${WATCH_MAX}] = limit
+  } catch { s[${WATCH_REFUSED}]++ }
+}, workerData.everyMs)
+`
 let active: Active | undefined
 
 type Location = { version: 1 | 2; parent: string; file: string } | { reasons: string[] }
@@ -90,13 +146,15 @@ export function enforceMemoryLimit(budget: number): CgroupResult {
     // in memory and would be OOM-killed under a limit that does not follow it.
     const r = attempt(dir, loc.file, loc.version === 2 ? 'max' : '-1')
     if (r === null) {
-      active = { version: loc.version, dir, file: loc.file, budget, min: Number.POSITIVE_INFINITY, max: 0, last: -1, updates: 0, refused: 0, faults0: majorFaults() }
+      const shared = new Float64Array(new SharedArrayBuffer(8 * 7))
+      shared[WATCH_MIN] = Number.POSITIVE_INFINITY
+      active = { version: loc.version, dir, file: loc.file, budget, min: Number.POSITIVE_INFINITY, max: 0, last: -1, updates: 0, refused: 0, faults0: majorFaults(), shared, watcher: undefined }
       return {
         applied: true,
         version: loc.version,
         path: dir,
         limitBytes,
-        message: `--cgroup: this process now runs in ${dir} (cgroup v${loc.version}); from the first block on, its memory is limited to the anonymous memory charged to it − cache bytes + --memory + ${formatSize(CGROUP_HEADROOM_BYTES)} headroom (about ${formatSize(limitBytes)} now), updated before every block and lifted after the last`,
+        message: `--cgroup: this process now runs in ${dir} (cgroup v${loc.version}); from the first block on, its memory is limited to the anonymous memory charged to it − cache bytes + --memory + ${formatSize(CGROUP_HEADROOM_BYTES)} headroom (about ${formatSize(limitBytes)} now), updated before every block and every ${CGROUP_WATCH_MS} ms by a watcher thread, lifted after the last block`,
       }
     }
     reasons.push(`cgroup v${loc.version}: ${r}`)
@@ -112,6 +170,9 @@ export function rebindMemoryLimit(cacheBytes: number): void {
   const a = active
   if (a === undefined) return
   if (a.updates === 0 && a.refused === 0) a.faults0 = majorFaults() // count from the first block, not the import
+  a.shared[WATCH_CACHE] = cacheBytes
+  a.shared[WATCH_ON] = 1
+  a.watcher ??= startWatcher(a)
   const limit = Math.max(chargedAnonymousBytes(a) - cacheBytes, 0) + a.budget + CGROUP_HEADROOM_BYTES
   if (limit === a.last) return
   try {
@@ -125,6 +186,15 @@ export function rebindMemoryLimit(cacheBytes: number): void {
   }
 }
 
+function startWatcher(a: Active): Worker {
+  const w = new Worker(WATCHER_SOURCE, {
+    eval: true,
+    workerData: { stat: join(a.dir, 'memory.stat'), limitFile: join(a.dir, a.file), v2: a.version === 2, budget: a.budget, headroom: CGROUP_HEADROOM_BYTES, shared: a.shared.buffer, everyMs: CGROUP_WATCH_MS },
+  })
+  w.unref()
+  return w
+}
+
 /**
  * After the measured blocks: lifts the limit (the group stays, for the report), so that what follows them
  * (analyses, report rendering) is not bounded by a budget meant for the read path. The next block, if any,
@@ -132,10 +202,13 @@ export function rebindMemoryLimit(cacheBytes: number): void {
  */
 export function releaseMemoryLimit(): void {
   const a = active
-  if (a === undefined || a.last === -1) return
+  if (a === undefined) return
+  a.shared[WATCH_ON] = 0
+  if (a.last === -1 && a.shared[WATCH_LAST] === 0) return
   try {
     writeFileSync(join(a.dir, a.file), a.version === 2 ? 'max' : '-1')
     a.last = -1
+    a.shared[WATCH_LAST] = 0
   } catch {
     a.refused++
   }
@@ -176,10 +249,10 @@ export function cgroupBindingReport(): CgroupBindingReport | null {
     path: a.dir,
     budgetBytes: a.budget,
     headroomBytes: CGROUP_HEADROOM_BYTES,
-    limitMinBytes: a.updates > 0 ? a.min : 0,
-    limitMaxBytes: a.max,
-    updates: a.updates,
-    refused: a.refused,
+    limitMinBytes: a.updates + a.shared[WATCH_UPDATES]! > 0 ? Math.min(a.min, a.shared[WATCH_MIN]!) : 0,
+    limitMaxBytes: Math.max(a.max, a.shared[WATCH_MAX]!),
+    updates: a.updates + a.shared[WATCH_UPDATES]!,
+    refused: a.refused + a.shared[WATCH_REFUSED]!,
     majorFaults: majorFaults() - a.faults0,
   }
 }
