@@ -76,7 +76,8 @@ describe('gate verdicts', () => {
   })
 
   test('too few runs or paired blocks is "insufficient data" (exit 2), never a pass', () => {
-    const v = gate(side(run), side(run), resolvePolicy({}))
+    // minBlockMs 0: a tiny fixture block can take under the default 1 ms on an idle machine (then it is left out).
+    const v = gate(side(run), side(run), resolvePolicy({ timings: { minBlockMs: 0 } }))
     expect(v.timings[0]).toMatchObject({ metric: 'total', pairs: 2, runs: { baseline: 1, current: 1 }, call: 'insufficient-data' })
     expect(v.timings[0]!.reason).toMatch(/1 run\(s\) on a side, fewer than minRuns 4; 2 paired blocks, fewer than minPairs 10/)
     expect(v.status).toBe('insufficient-data')
