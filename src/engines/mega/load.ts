@@ -34,8 +34,7 @@ export async function loadMegaState(
     state = await MegaState.create({ expectedEntries: nodes.size, slotIndex: opts.slotIndex })
     state.beginLoad()
     walkTrie(nodes, s.stateRoot, () => {}, (key, value) => {
-      state.loadAccountRlp(key, value, true)
-      storageRoots.push([key.slice(), (RLP.decode(value) as Uint8Array[])[2]!])
+      storageRoots.push([key.slice(), state.loadAccountRlp(key, value, true)])
     })
     for (const [k, root] of storageRoots) {
       walkTrie(nodes, root, () => {}, (slot, value) => state.loadSlot(k, slot, RLP.decode(value) as Uint8Array))

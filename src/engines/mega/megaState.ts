@@ -159,13 +159,15 @@ export class MegaState {
   /**
    * Loads an account from its Ethereum RLP [nonce, balance, storageRoot, codeHash] by hashed key.
    * `partial`: a witness, whose storage may be incomplete: a non-empty storage root then counts as storage.
+   * Returns the account's storage root (a witness load walks its storage trie next).
    */
-  loadAccountRlp(key: Uint8Array, rlp: Uint8Array, partial: boolean): void {
+  loadAccountRlp(key: Uint8Array, rlp: Uint8Array, partial: boolean): Uint8Array {
     const f = RLP.decode(rlp) as Uint8Array[]
     const codeHash = f[3]!
     this.tree.set(key, encodeAccountParts(f[0]!, f[1]!, equalsBytes(codeHash, KECCAK256_NULL) ? undefined : codeHash))
     this.liveAccounts++
     if (partial && !equalsBytes(f[2]!, KECCAK256_RLP)) this.rootNonEmpty.add(bytesToUnprefixedHex(key))
+    return f[2]!
   }
 
   /** Loads a slot (value without leading zeros) by hashed account key and hashed slot. */
@@ -321,11 +323,17 @@ export class MegaState {
   putAccountByKey(key: string, account: AccountFieldsRecord | null, address?: Uint8Array): void {
     const before = this.accountFieldsByKey(key)
     if (!this.blockAccounts.has(key)) this.blockAccounts.set(key, before)
+    const prev = this.overlayAccounts.get(key)
+    this.journal.push({ t: 'account', key, prev, live: this.setAccount(key, account, before) })
+    this.changedAccounts.set(key, address)
+  }
+
+  /** Writes an account into the overlay (no journal, no tracking); returns the change in live accounts. */
+  private setAccount(key: string, account: AccountFieldsRecord | null, before: AccountFieldsRecord | undefined): number {
     const live = (account === null ? 0 : 1) - (before === undefined ? 0 : 1)
-    this.journal.push({ t: 'account', key, prev: this.overlayAccounts.get(key), live })
     this.overlayAccounts.set(key, account === null ? null : { nonce: account.nonce, balance: account.balance, codeHash: account.codeHash })
     this.liveAccounts += live
-    this.changedAccounts.set(key, address)
+    return live
   }
 
   putSlot(address: Uint8Array, slot: Uint8Array, value: Uint8Array): void {
@@ -338,15 +346,29 @@ export class MegaState {
     let originals = this.blockSlots.get(key)
     if (originals === undefined) this.blockSlots.set(key, (originals = new Map()))
     if (!originals.has(s)) originals.set(s, before)
-    let m = this.overlaySlots.get(key)
-    if (m === undefined) this.overlaySlots.set(key, (m = new Map()))
-    const live = (value.length > 0 ? 1 : 0) - (before.length > 0 ? 1 : 0)
-    this.journal.push({ t: 'slot', key, slot: s, prev: m.get(s), live })
-    m.set(s, value.length === 0 ? EMPTY : value)
-    if (live !== 0) this.countSlots(key, live)
+    const prev = this.overlaySlots.get(key)?.get(s)
+    this.journal.push({ t: 'slot', key, slot: s, prev, live: this.setSlot(key, s, value, before) })
     let c = this.changedSlots.get(key)
     if (c === undefined) this.changedSlots.set(key, (c = new Map()))
     c.set(s, slot)
+  }
+
+  /** Writes a slot into the overlay (no journal, no tracking); returns the change in the account's live slots. */
+  private setSlot(key: string, s: string, value: Uint8Array, before: Uint8Array): number {
+    let m = this.overlaySlots.get(key)
+    if (m === undefined) this.overlaySlots.set(key, (m = new Map()))
+    m.set(s, value.length === 0 ? EMPTY : value)
+    const live = (value.length > 0 ? 1 : 0) - (before.length > 0 ? 1 : 0)
+    if (live !== 0) this.countSlots(key, live)
+    return live
+  }
+
+  /** Drops an account's storage in the overlay (no journal, no tracking): stored slots read as gone until the flush. */
+  private dropStorage(key: string): void {
+    this.overlaySlots.set(key, new Map())
+    this.slotCounts.delete(key)
+    this.rootNonEmpty.delete(key)
+    this.wipedStored.add(key)
   }
 
   private countSlots(key: string, delta: number): void {
@@ -382,10 +404,7 @@ export class MegaState {
     for (const s of this.changedSlots.get(key)?.keys() ?? []) slots.add(s)
     this.blockWipes.set(key, (this.blockWipes.get(key) ?? 0) + 1)
     this.journal.push({ t: 'wipe', key, prev, count, wasWiped, rootNonEmpty: this.rootNonEmpty.has(key) })
-    this.overlaySlots.set(key, new Map())
-    this.slotCounts.delete(key)
-    this.rootNonEmpty.delete(key)
-    this.wipedStored.add(key)
+    this.dropStorage(key)
     this.changedSlots.delete(key)
   }
 
@@ -422,26 +441,11 @@ export class MegaState {
    * journal and no tracking, then flushed into the tree. Wipes first, then accounts, slots and codes.
    */
   applyReplicated(changes: readonly StateChange[]): void {
+    for (const c of changes) if (c.kind === 'wipe') this.dropStorage(c.accountKey)
     for (const c of changes) {
-      if (c.kind !== 'wipe') continue
-      this.overlaySlots.set(c.accountKey, new Map())
-      this.slotCounts.delete(c.accountKey)
-      this.rootNonEmpty.delete(c.accountKey)
-      this.wipedStored.add(c.accountKey)
-    }
-    for (const c of changes) {
-      if (c.kind === 'account') {
-        const before = this.accountFieldsByKey(c.key)
-        this.liveAccounts += (c.account === null ? 0 : 1) - (before === undefined ? 0 : 1)
-        this.overlayAccounts.set(c.key, c.account === null ? null : { nonce: c.account.nonce, balance: c.account.balance, codeHash: c.account.codeHash })
-      } else if (c.kind === 'storage') {
-        const before = this.getSlotByKey(c.accountKey, c.key)
-        let m = this.overlaySlots.get(c.accountKey)
-        if (m === undefined) this.overlaySlots.set(c.accountKey, (m = new Map()))
-        m.set(c.key, c.value.length === 0 ? EMPTY : c.value)
-        const live = (c.value.length > 0 ? 1 : 0) - (before.length > 0 ? 1 : 0)
-        if (live !== 0) this.countSlots(c.accountKey, live)
-      } else if (c.kind === 'code') this.codes.set(c.codeHash, c.code)
+      if (c.kind === 'account') this.setAccount(c.key, c.account, this.accountFieldsByKey(c.key))
+      else if (c.kind === 'storage') this.setSlot(c.accountKey, c.key, c.value, this.getSlotByKey(c.accountKey, c.key))
+      else if (c.kind === 'code') this.codes.set(c.codeHash, c.code)
     }
     this.flushToTree()
   }
