@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 
+import { PACKAGE_ROOT } from '../util/paths.js'
+import { LIMIT_CACHE, LIMIT_LAST, LIMIT_MAX, LIMIT_MIN, LIMIT_ON, LIMIT_REFUSED, LIMIT_UPDATES, type LimitRecord, type LimitTarget, chargedAnonymousBytes, limitRecord, locked, relimit } from './cgroupLimit.js'
 import { formatSize } from './memory.js'
 
 export type CgroupResult = { applied: boolean; version: 1 | 2 | null; path: string | null; limitBytes: number; message: string }
@@ -35,57 +37,16 @@ type Active = {
   version: 1 | 2
   dir: string
   file: string
-  budget: number
-  min: number
-  max: number
-  last: number
-  updates: number
-  refused: number
+  target: LimitTarget
   faults0: number
-  /** Shared with the watcher thread: WATCH_* slots. */
-  shared: Float64Array
+  /** The limits written, by this thread and the watcher (cgroupLimit.ts). */
+  record: LimitRecord
   watcher: Worker | undefined
 }
 
-/** Slots of the watcher's shared array: on/off, cache bytes, its last limit, updates, refused, min, max. */
-const WATCH_ON = 0
-const WATCH_CACHE = 1
-const WATCH_LAST = 2
-const WATCH_UPDATES = 3
-const WATCH_REFUSED = 4
-const WATCH_MIN = 5
-const WATCH_MAX = 6
 /** How often the watcher re-limits between blocks (ms). */
 export const CGROUP_WATCH_MS = 20
 
-/**
- * The watcher thread: every CGROUP_WATCH_MS while on, the limit again follows the anonymous memory charged
- * to the group, so that memory a long phase allocates (historical's batch root over many blocks' changes)
- * moves the limit up with it instead of meeting the OOM killer; page cache is what gives way. A thread of
- * its own, so that it runs while the main thread is busy.
- */
-const WATCHER_SOURCE = `
-const { workerData } = require('node:worker_threads')
-const { readFileSync, writeFileSync } = require('node:fs')
-const { stat, limitFile, v2, budget, headroom, shared } = workerData
-const s = new Float64Array(shared)
-setInterval(() => {
-  if (s[${WATCH_ON}] !== 1) return
-  let text
-  try { text = readFileSync(stat, 'utf8') } catch { return }
-  const m = (v2 ? /^anon (\\d+)$/m : /^rss (\\d+)$/m).exec(text)
-  if (m === null) return
-  const limit = Math.max(Number(m[1]) - s[${WATCH_CACHE}], 0) + budget + headroom
-  if (limit === s[${WATCH_LAST}] || s[${WATCH_ON}] !== 1) return
-  try {
-    writeFileSync(limitFile, String(limit))
-    s[${WATCH_LAST}] = limit
-    s[${WATCH_UPDATES}]++
-    if (!(limit >= s[${WATCH_MIN}])) s[${WATCH_MIN}] = limit
-    if (!(limit <= s[${WATCH_MAX}])) s[${WATCH_MAX}] = limit
-  } catch { s[${WATCH_REFUSED}]++ }
-}, workerData.everyMs)
-`
 let active: Active | undefined
 
 type Location = { version: 1 | 2; parent: string; file: string } | { reasons: string[] }
@@ -146,9 +107,8 @@ export function enforceMemoryLimit(budget: number): CgroupResult {
     // in memory and would be OOM-killed under a limit that does not follow it.
     const r = attempt(dir, loc.file, loc.version === 2 ? 'max' : '-1')
     if (r === null) {
-      const shared = new Float64Array(new SharedArrayBuffer(8 * 7))
-      shared[WATCH_MIN] = Number.POSITIVE_INFINITY
-      active = { version: loc.version, dir, file: loc.file, budget, min: Number.POSITIVE_INFINITY, max: 0, last: -1, updates: 0, refused: 0, faults0: majorFaults(), shared, watcher: undefined }
+      const target: LimitTarget = { stat: join(dir, 'memory.stat'), limitFile: join(dir, loc.file), v2: loc.version === 2, budget, headroom: CGROUP_HEADROOM_BYTES }
+      active = { version: loc.version, dir, file: loc.file, target, faults0: majorFaults(), record: limitRecord(), watcher: undefined }
       return {
         applied: true,
         version: loc.version,
@@ -169,28 +129,16 @@ export function enforceMemoryLimit(budget: number): CgroupResult {
 export function rebindMemoryLimit(cacheBytes: number): void {
   const a = active
   if (a === undefined) return
-  if (a.updates === 0 && a.refused === 0) a.faults0 = majorFaults() // count from the first block, not the import
-  a.shared[WATCH_CACHE] = cacheBytes
-  a.shared[WATCH_ON] = 1
+  const s = a.record.s
+  if (s[LIMIT_UPDATES] === 0 && s[LIMIT_REFUSED] === 0) a.faults0 = majorFaults() // count from the first block, not the import
+  s[LIMIT_CACHE] = cacheBytes
+  s[LIMIT_ON] = 1
   a.watcher ??= startWatcher(a)
-  const limit = Math.max(chargedAnonymousBytes(a) - cacheBytes, 0) + a.budget + CGROUP_HEADROOM_BYTES
-  if (limit === a.last) return
-  try {
-    writeFileSync(join(a.dir, a.file), String(limit))
-    a.last = limit
-    a.updates++
-    if (limit < a.min) a.min = limit
-    if (limit > a.max) a.max = limit
-  } catch {
-    a.refused++
-  }
+  relimit(a.target, a.record, chargedAnonymousBytes(a.target.stat, a.target.v2) ?? anonymousBytes())
 }
 
 function startWatcher(a: Active): Worker {
-  const w = new Worker(WATCHER_SOURCE, {
-    eval: true,
-    workerData: { stat: join(a.dir, 'memory.stat'), limitFile: join(a.dir, a.file), v2: a.version === 2, budget: a.budget, headroom: CGROUP_HEADROOM_BYTES, shared: a.shared.buffer, everyMs: CGROUP_WATCH_MS },
-  })
+  const w = new Worker(join(PACKAGE_ROOT, 'dist', 'storage', 'cgroupWatcher.js'), { workerData: { target: a.target, shared: a.record.buffer, everyMs: CGROUP_WATCH_MS } })
   w.unref()
   return w
 }
@@ -203,26 +151,17 @@ function startWatcher(a: Active): Worker {
 export function releaseMemoryLimit(): void {
   const a = active
   if (a === undefined) return
-  a.shared[WATCH_ON] = 0
-  if (a.last === -1 && a.shared[WATCH_LAST] === 0) return
-  try {
-    writeFileSync(join(a.dir, a.file), a.version === 2 ? 'max' : '-1')
-    a.last = -1
-    a.shared[WATCH_LAST] = 0
-  } catch {
-    a.refused++
-  }
-}
-
-/**
- * Anonymous memory charged to the group (v1 memory.stat `rss`, v2 `anon`): what counts against its limit
- * besides the page cache. Less than the process's RssAnon by what it allocated before it moved in, which
- * stays charged to the parent: a limit from RssAnon would leave the page cache that much more room.
- */
-function chargedAnonymousBytes(a: Active): number {
-  const stat = safeRead(join(a.dir, 'memory.stat')) ?? ''
-  const m = (a.version === 2 ? /^anon (\d+)$/m : /^rss (\d+)$/m).exec(stat)
-  return m === null ? anonymousBytes() : Number(m[1])
+  locked(a.record, () => {
+    const s = a.record.s
+    s[LIMIT_ON] = 0
+    if (s[LIMIT_LAST] === -1 || (s[LIMIT_UPDATES] === 0 && s[LIMIT_REFUSED] === 0)) return
+    try {
+      writeFileSync(join(a.dir, a.file), a.version === 2 ? 'max' : '-1')
+      s[LIMIT_LAST] = -1
+    } catch {
+      s[LIMIT_REFUSED]!++
+    }
+  })
 }
 
 /**
@@ -243,16 +182,17 @@ export function removeCgroupOf(pid: number): void {
 export function cgroupBindingReport(): CgroupBindingReport | null {
   const a = active
   if (a === undefined) return null
+  const s = a.record.s
   return {
     kind: 'cgroup',
     version: a.version,
     path: a.dir,
-    budgetBytes: a.budget,
+    budgetBytes: a.target.budget,
     headroomBytes: CGROUP_HEADROOM_BYTES,
-    limitMinBytes: a.updates + a.shared[WATCH_UPDATES]! > 0 ? Math.min(a.min, a.shared[WATCH_MIN]!) : 0,
-    limitMaxBytes: Math.max(a.max, a.shared[WATCH_MAX]!),
-    updates: a.updates + a.shared[WATCH_UPDATES]!,
-    refused: a.refused + a.shared[WATCH_REFUSED]!,
+    limitMinBytes: s[LIMIT_UPDATES]! > 0 ? s[LIMIT_MIN]! : 0,
+    limitMaxBytes: s[LIMIT_MAX]!,
+    updates: s[LIMIT_UPDATES]!,
+    refused: s[LIMIT_REFUSED]!,
     majorFaults: majorFaults() - a.faults0,
   }
 }
