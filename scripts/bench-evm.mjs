@@ -15,7 +15,6 @@
 // baseline's): tx/s per variant and the execution-phase speedup over @ethereumjs.
 //
 //   npm run bench:evm [-- --calls 300 --repeat 5 --block-repeat 3 --chains DIR,DIR --skip-blocks]
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,7 +25,7 @@ import { Workbench, fromHex } from '../dist/conformance/workbench.js'
 import { hex } from '../dist/evm/state.js'
 import { initKeccak } from '../dist/util/keccak.js'
 import { loadArtifact } from '../dist/workloads/artifacts.js'
-import { arg, hasFlag, machine, median, root, saveResult, schedule } from './lib.mjs'
+import { arg, hasFlag, machine, median, megabench, root, saveResult, schedule } from './lib.mjs'
 
 const TIERS = ['interpreter', 'compiled', 'tiered']
 
@@ -122,10 +121,7 @@ const work = mkdtempSync(join(tmpdir(), 'megabench-bench-evm-'))
 for (const chain of chains) {
   const runs = []
   for (let r = 0; r < blockRepeat; r++) {
-    const outDir = join(work, `r${r}`)
-    const out = execFileSync(process.execPath, [join(root, 'bin', 'megabench.js'), 'replay', '--chain', chain, '--engine', 'both', '--evm', 'ethereumjs,fast', '--evm-tier', TIERS.join(','), '--mode', 'historical', '--json', '--no-report', '--out', outDir], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] })
-    rmSync(outDir, { recursive: true, force: true })
-    const run = JSON.parse(out.trim().split('\n').at(-1))
+    const run = megabench(['replay', '--chain', chain, '--engine', 'both', '--evm', 'ethereumjs,fast', '--evm-tier', TIERS.join(','), '--mode', 'historical', '--json', '--no-report'], { out: join(work, `r${r}`) })
     if (run.verification.failed.length > 0 || run.differential.mismatches > 0) throw new Error(`${chain}: blocks failed verification or the differential`)
     const ejs = run.engines.find((e) => e.mega?.evm?.requested === 'ethereumjs')
     const fast = Object.fromEntries(TIERS.map((t) => [t, run.engines.find((e) => e.mega?.evm?.tier === t)]))

@@ -15,20 +15,11 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { arg, hasFlag, machine, median, root, saveResult } from './lib.mjs'
+import { arg, hasFlag, machine, median, megabench, root, saveResult } from './lib.mjs'
 
 const bin = join(root, 'bin', 'megabench.js')
-const cli = (args) => {
-  let out
-  try {
-    out = execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] })
-  } catch (err) {
-    // Exit 1 = a verification failure: the run result is still printed (and reported below).
-    if (err.status !== 1) throw err
-    out = err.stdout
-  }
-  return JSON.parse(out.trim().split('\n').at(-1))
-}
+// Exit 1 = a verification failure: the run result is still returned (and reported below).
+const cli = (args) => megabench(args)
 const work = mkdtempSync(join(tmpdir(), 'megabench-mega-'))
 const chainsDir = arg('chains', join(root, 'reports', 'bench', 'chains'))
 const repeat = Number(arg('repeat', '3'))

@@ -10,14 +10,12 @@
 //
 //   npm run build && node scripts/bench-scale.mjs --chains DIR[,DIR…] [--repeat 2] [--to N] [--no-baseline]
 //     --no-baseline: the mega engine only (take the LMDB import time from another run's storage.import.ms)
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { arg, hasFlag, machine, median, root, saveResult } from './lib.mjs'
+import { arg, hasFlag, machine, median, megabench, root, saveResult } from './lib.mjs'
 
-const bin = join(root, 'bin', 'megabench.js')
 const chains = arg('chains', '').split(',').filter((c) => c !== '')
 if (chains.length === 0) throw new Error('--chains DIR[,DIR…]: chain directories written by `megabench generate`')
 const repeat = Number(arg('repeat', '2'))
@@ -27,12 +25,7 @@ const work = mkdtempSync(join(tmpdir(), 'megabench-scale-'))
 const f = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? '–' : Number(x).toFixed(d))
 
 let n = 0
-function replay(args) {
-  const out = join(work, `r${n++}`)
-  const stdout = execFileSync(process.execPath, [bin, 'replay', ...args, '--json', '--no-report', '--out', out], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] })
-  rmSync(out, { recursive: true, force: true })
-  return JSON.parse(stdout.trim().split('\n').at(-1))
-}
+const replay = (args) => megabench(['replay', ...args, '--json', '--no-report'], { out: join(work, `r${n++}`) })
 
 const loadStart = loadavg()
 const rows = []

@@ -1,6 +1,6 @@
 // Shared helpers of the benchmark scripts (never imported by src/).
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -38,4 +38,24 @@ export function saveResult(name, result) {
   const file = join(dir, `${name}-${result.date.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.json`)
   writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`)
   return file
+}
+
+/**
+ * Runs `megabench <args>` (bin/megabench.js, built) in a fresh process and returns the JSON of its last stdout
+ * line (give `--json`). Exit 1 (a verification failure) still returns the run result it printed, for the
+ * caller to report; any other failure throws with its stderr. `out`: a directory the run writes (appended
+ * as `--out`) and that is removed afterwards.
+ */
+export function megabench(args, { out } = {}) {
+  const argv = [join(root, 'bin', 'megabench.js'), ...args, ...(out === undefined ? [] : ['--out', out])]
+  let stdout
+  try {
+    stdout = execFileSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] })
+  } catch (err) {
+    if (err.status !== 1) throw new Error(`megabench ${args.join(' ')} failed (exit ${err.status}): ${err.stderr}`)
+    stdout = err.stdout
+  } finally {
+    if (out !== undefined) rmSync(out, { recursive: true, force: true })
+  }
+  return JSON.parse(stdout.trim().split('\n').at(-1))
 }
