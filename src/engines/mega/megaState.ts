@@ -248,11 +248,6 @@ export class MegaState {
     return this.slotCounts.has(key) || this.rootNonEmpty.has(key)
   }
 
-  /** The account's tree key bytes ← hex (a fresh array: the tree copies keys, proofs keep them). */
-  static accountTreeKey(key: string): Uint8Array {
-    return Buffer.from(key, 'hex')
-  }
-
   /** keccak(keccak(address) ‖ keccak(slot)): a slot's key in the tree. */
   slotTreeKey(key: string, slot: string): Uint8Array {
     this.pairScratch.write(key, 0, 'hex')
@@ -502,7 +497,12 @@ export class MegaState {
       for (const s of index?.get(key) ?? []) tree.set(this.slotTreeKey(key, s), null)
       index?.delete(key)
     }
-    for (const [key, a] of this.overlayAccounts) tree.set(MegaState.accountTreeKey(key), a === null ? null : encodeAccount(a))
+    // tree.set copies the key: one scratch array serves every account.
+    const scratch = this.keyScratch
+    for (const [key, a] of this.overlayAccounts) {
+      scratch.write(key, 0, 'hex')
+      tree.set(scratch, a === null ? null : encodeAccount(a))
+    }
     for (const [key, m] of this.overlaySlots) {
       let set = index?.get(key)
       for (const [s, v] of m) {
