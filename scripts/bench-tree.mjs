@@ -3,7 +3,9 @@
 //  1. BucketTree at each --sizes entry count (default 1M and 10M entries): a root per block (live) with blocks
 //     of 2,000 and 5,000 key updates, and historical batches (a root per 100 blocks of 2,000 updates); the time
 //     includes the commits. Updates: 90% overwrite a random existing key with a new 32-byte value, 10% insert
-//     a fresh key. Random 32-byte keys (they are keccak hashes in the engine).
+//     a fresh key. Random 32-byte keys (they are keccak hashes in the engine). Each tree hasher of --hashers
+//     (default wasm-simd,plain: batched WebAssembly SIMD, and one hash-wasm call per hash) has a tree of its
+//     own; their passes are interleaved, so the ratio between them is measured side by side.
 //  2. For comparison: @ethereumjs/mpt's MerklePatriciaTrie in memory (WebAssembly keccak, as the baseline's)
 //     at --mpt-keys keys (default 100k: it is built put by put at ~3k/s, and 1M keys had not finished after 22
 //     minutes and 7 GB on a loaded 2-core machine), blocks of 2,000 updates (its root is kept current by every put); and the MPT on LMDB as the baseline engine
@@ -12,7 +14,7 @@
 // Passes follow the measurement protocol (`schedule`: a warm-up pass per variant, then measured passes in
 // A B B A order); medians with min–max, wall clock and CPU time (the machine may be shared).
 //
-//   npm run build && node --max-old-space-size=12288 scripts/bench-tree.mjs [--sizes 1M,10M] [--passes 5] [--mpt-keys 100k] [--mpt-blocks 3] [--lmdb-chain DIR] [--no-lmdb]
+//   npm run build && node --max-old-space-size=12288 scripts/bench-tree.mjs [--sizes 1M,10M] [--passes 5] [--hashers wasm-simd,plain] [--mpt-keys 100k] [--mpt-blocks 3] [--lmdb-chain DIR] [--no-lmdb]
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -56,9 +58,12 @@ function randomBytes(n, seed) {
   return out
 }
 
-const result = { date: new Date().toISOString(), machine: machine(), hasher: (await createBlake3()).kind, passes, trees: [], mpt: null, lmdb: null }
+// The tree hashers measured side by side (the protocol interleaves them): batched WebAssembly SIMD (the default)
+// and one hash-wasm call per hash (the fallback, and what the tree did before).
+const hashers = arg('hashers', 'wasm-simd,plain').split(',')
+const result = { date: new Date().toISOString(), machine: machine(), hasher: (await createBlake3()).kind, hashers, passes, trees: [], mpt: null, lmdb: null }
 console.log(`## megabench BucketTree benchmark (${result.date})`)
-console.log(`machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memoryGiB} GiB, node ${result.machine.node}; blake3: ${result.hasher}; load average at start ${load()}`)
+console.log(`machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memoryGiB} GiB, node ${result.machine.node}; blake3: ${result.hasher}; tree hashers: ${hashers.join(', ')}; load average at start ${load()}`)
 
 const VALUES = 1 << 16
 const values = randomBytes(VALUES * 32, 7)
@@ -71,21 +76,28 @@ const VARIANTS = [
 
 for (const n of sizes) {
   // Room for every insert of every pass: 10% of the updates are fresh keys.
-  const inserts = Math.ceil(VARIANTS.reduce((s, v) => s + v.updates, 0) * (passes + 1) * 0.11)
+  const inserts = Math.ceil(VARIANTS.reduce((s, v) => s + v.updates, 0) * (passes + 1) * hashers.length * 0.11)
   const keys = randomBytes((n + inserts) * 32, n ^ 0x9e3779b9)
   const key = (i) => keys.subarray(i * 32, i * 32 + 32)
-  let t0 = performance.now()
-  const tree = await BucketTree.create({ expectedEntries: n })
-  for (let i = 0; i < n; i++) tree.set(key(i), valueOf(i))
-  tree.commit()
-  const buildMs = performance.now() - t0
+  const trees = []
+  for (const h of hashers) {
+    const t0 = performance.now()
+    const tree = await BucketTree.create({ expectedEntries: n, simd: h !== 'plain' })
+    if (tree.hasherKind !== h) throw new Error(`--hashers ${h}: this machine gives the ${tree.hasherKind} tree hasher`)
+    for (let i = 0; i < n; i++) tree.set(key(i), valueOf(i))
+    tree.commit()
+    trees.push({ hasher: h, tree, buildMs: performance.now() - t0 })
+  }
   const mem = process.memoryUsage()
-  console.error(`bench: ${f(n)} entries in 2^${tree.bucketBits} buckets built in ${f(buildMs / 1000, 1)} s (rss ${f(mem.rss / 2 ** 20)} MiB), load ${load()}`)
+  const { tree: first, buildMs } = trees[0]
+  console.error(`bench: ${f(n)} entries in 2^${first.bucketBits} buckets built in ${trees.map((t) => `${f(t.buildMs / 1000, 1)} s (${t.hasher})`).join(', ')} (rss ${f(mem.rss / 2 ** 20)} MiB), load ${load()}`)
   let next = n // the next fresh key
   let seed = 1
-  const runs = VARIANTS.map(() => [])
-  for (const pass of schedule(VARIANTS, passes, 1)) {
+  const variants = VARIANTS.flatMap((v) => trees.map((t) => ({ ...v, hasher: t.hasher, tree: t.tree })))
+  const runs = variants.map(() => [])
+  for (const pass of schedule(variants, passes, 1)) {
     const v = pass.variant
+    const tree = v.tree
     // The pass's updates, drawn before the clock starts: key indices and value indices.
     const r = randomBytes(v.updates * 4, seed++)
     const idx = new Uint32Array(r.buffer)
@@ -94,7 +106,7 @@ for (const n of sizes) {
     next += fresh
     const before = { ...tree.counters }
     const c0 = cpuMs()
-    t0 = performance.now()
+    const t0 = performance.now()
     for (let i = 0; i < v.updates; ) {
       const end = Math.min(v.updates, i + v.block * v.blocksPerRoot)
       for (; i < end; i++) tree.set(key(idx[i]), valueOf(idx[i] + seed))
@@ -105,25 +117,34 @@ for (const n of sizes) {
     const hashes = tree.counters.bucketHashes - before.bucketHashes + tree.counters.nodeHashes - before.nodeHashes
     if (!pass.warmup) runs[pass.index].push({ perSec: (v.updates / ms) * 1000, perCpuSec: (v.updates / cms) * 1000, hashesPerKey: hashes / v.updates, roots: tree.counters.commits - before.commits })
   }
-  const t = { entries: n, finalEntries: tree.size, bucketBits: tree.bucketBits, buildMs, rssMiB: mem.rss / 2 ** 20, arrayBuffersMiB: mem.arrayBuffers / 2 ** 20, loadavgAfter: loadavg(), variants: [] }
-  VARIANTS.forEach((v, i) => t.variants.push({ ...v, runs: runs[i] }))
+  const t = { entries: n, finalEntries: first.size, bucketBits: first.bucketBits, buildMs, rssMiB: mem.rss / 2 ** 20, arrayBuffersMiB: mem.arrayBuffers / 2 ** 20, loadavgAfter: loadavg(), variants: [] }
+  variants.forEach(({ tree: _, ...v }, i) => t.variants.push({ ...v, runs: runs[i] }))
   result.trees.push(t)
 }
 
 console.log('\n### BucketTree key updates/s, one thread, commits included (median (min–max) of passes)')
-console.log('| entries | buckets | variant | key updates/s (wall) | key updates/s (CPU) | µs / key (CPU) | hashes / key | roots / pass |')
-console.log('|---|---|---|---|---|---|---|---|')
+console.log('| entries | buckets | variant | tree hasher | key updates/s (wall) | key updates/s (CPU) | µs / key (CPU) | hashes / key | roots / pass |')
+console.log('|---|---|---|---|---|---|---|---|---|')
 for (const t of result.trees) {
   for (const v of t.variants) {
     console.log(
-      `| ${f(t.entries)} | 2^${t.bucketBits} | ${v.name} | ${range(v.runs.map((r) => r.perSec))} | ${range(v.runs.map((r) => r.perCpuSec))} | ${f(1e6 / median(v.runs.map((r) => r.perCpuSec)), 2)} | ${f(median(v.runs.map((r) => r.hashesPerKey)), 2)} | ${v.runs[0]?.roots ?? '–'} |`,
+      `| ${f(t.entries)} | 2^${t.bucketBits} | ${v.name} | ${v.hasher} | ${range(v.runs.map((r) => r.perSec))} | ${range(v.runs.map((r) => r.perCpuSec))} | ${f(1e6 / median(v.runs.map((r) => r.perCpuSec)), 2)} | ${f(median(v.runs.map((r) => r.hashesPerKey)), 2)} | ${v.runs[0]?.roots ?? '–'} |`,
     )
+  }
+}
+if (hashers.length > 1) {
+  for (const t of result.trees) {
+    const ratios = VARIANTS.map((v, i) => {
+      const [a, b] = [t.variants[i * hashers.length], t.variants[i * hashers.length + 1]]
+      return `${v.name} ${f(median(a.runs.map((r) => r.perSec)) / median(b.runs.map((r) => r.perSec)), 2)}x`
+    })
+    console.log(`- ${f(t.entries)} entries, ${hashers[0]} ÷ ${hashers[1]} (wall medians, same passes interleaved): ${ratios.join('; ')}`)
   }
 }
 for (const t of result.trees) console.log(`- ${f(t.entries)} entries: built in ${f(t.buildMs / 1000, 1)} s; rss ${f(t.rssMiB)} MiB (array buffers ${f(t.arrayBuffersMiB)} MiB)`)
 if (result.trees.length > 1) {
   const [a, b] = [result.trees[0], result.trees.at(-1)]
-  const cost = (t, i) => 1e6 / median(t.variants[i].runs.map((r) => r.perCpuSec))
+  const cost = (t, i) => 1e6 / median(t.variants[i * hashers.length].runs.map((r) => r.perCpuSec)) // the first hasher's
   console.log(`- per-key CPU cost ${f(a.entries)} → ${f(b.entries)} entries: ${VARIANTS.map((v, i) => `${v.name} ${f(cost(a, i), 2)} → ${f(cost(b, i), 2)} µs (${f(cost(b, i) / cost(a, i), 2)}x)`).join('; ')}`)
 }
 console.log(`tree results saved in ${saveResult('tree', result)} (updated below)`)

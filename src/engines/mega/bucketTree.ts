@@ -1,4 +1,5 @@
 import { type Blake3, createBlake3 } from '../../util/blake3.js'
+import { type TreeHasher, createTreeHasher } from '../../util/blake3Simd.js'
 
 /**
  * The mega engine's authenticated state: a fixed-shape tree over hash buckets, after MegaETH's SALT.
@@ -11,7 +12,9 @@ import { type Blake3, createBlake3 } from '../../util/blake3.js'
  *   digest is blake3 of nothing.
  * - Above the buckets, a complete 16-ary tree of `bucketBits / 4` levels: a node's digest is blake3 of
  *   its 16 children's digests (512 contiguous bytes). Digests of all nodes live in one typed array per
- *   level, so an update touches exactly one node per level and no node is ever read from disk.
+ *   level, so an update touches exactly one node per level and no node is ever read from disk. The arrays
+ *   live where the tree hasher (util/blake3Simd.ts) works on them: in its WebAssembly SIMD module's memory,
+ *   which hashes a level's dirty nodes in one call without copying them in or out.
  * - Updates are batched: `set` copies the update into a staging area; `commit` (or a full staging area)
  *   sorts the staged updates by bucket and applies them in that order, each bucket's bytes edited in place
  *   and the bucket marked dirty (a flag and a list, no set); touching the slots of a run of updates before
@@ -58,15 +61,18 @@ export class BucketTree {
   private readonly emptyDigest: Uint8Array[]
   private entries = 0
   private readonly hasher: Blake3
+  /** Where the digests and dirty lists live and how levels and buckets are hashed (batched, SIMD where it can). */
+  private readonly nodes: TreeHasher
   /** Counters for the benchmark: bucket and node hashes computed, updates applied. */
   readonly counters = { updates: 0, bucketHashes: 0, nodeHashes: 0, commits: 0 }
 
-  private constructor(bucketBits: number, hasher: Blake3, slabBytes: number) {
+  private constructor(bucketBits: number, hasher: Blake3, nodes: TreeHasher, slabBytes: number) {
     if (bucketBits % 4 !== 0 || bucketBits < 4 || bucketBits > 28) throw new RangeError(`bucketBits must be a multiple of 4 in 4…28 (got ${bucketBits})`)
     this.bucketBits = bucketBits
     this.levels = bucketBits / 4
     this.seq = 2 ** Math.min(28, 53 - bucketBits)
     this.hasher = hasher
+    this.nodes = nodes
     const n = 2 ** bucketBits
     this.slab = new Uint8Array(Math.max(1 << 16, slabBytes))
     this.meta = new Uint32Array(4 * n)
@@ -79,12 +85,12 @@ export class BucketTree {
     this.digests = []
     this.dirtyList = []
     for (let l = 0; l <= this.levels; l++) {
-      const nodes = 2 ** (bucketBits - 4 * l)
-      const a = new Uint8Array(nodes * 32)
+      const count = 2 ** (bucketBits - 4 * l)
+      const a = nodes.bytes(count * 32)
       const e = this.emptyDigest[l]!
-      for (let i = 0; i < nodes; i++) a.set(e, i * 32)
+      for (let i = 0; i < count; i++) a.set(e, i * 32)
       this.digests.push(a)
-      this.dirtyList.push(new Int32Array(nodes))
+      this.dirtyList.push(nodes.ints(count))
     }
   }
 
@@ -93,13 +99,25 @@ export class BucketTree {
    * bucket is rehashed whole on every update, so small buckets keep updates cheap, for 32 B of digest
    * per bucket. The slab starts with room for that many entries.
    */
-  static async create(p: { bucketBits?: number; expectedEntries?: number }): Promise<BucketTree> {
+  static async create(p: { bucketBits?: number; expectedEntries?: number; simd?: boolean }): Promise<BucketTree> {
     let bits = p.bucketBits
     if (bits === undefined) {
       bits = 8
       while (bits < 20 && (p.expectedEntries ?? 0) / 2 ** bits > 4) bits += 4
     }
-    return new BucketTree(bits, await createBlake3(), Math.min(2 ** 31, (p.expectedEntries ?? 0) * 64))
+    return new BucketTree(bits, await createBlake3(), await createTreeHasher(BucketTree.arrayBytes(bits), { simd: p.simd }), Math.min(2 ** 31, (p.expectedEntries ?? 0) * 64))
+  }
+
+  /** Bytes of the digest arrays and dirty lists of a tree of 2^bits buckets (36 per node). */
+  private static arrayBytes(bits: number): number {
+    let n = 0
+    for (let l = 0; l <= bits / 4; l++) n += 36 * 2 ** (bits - 4 * l)
+    return n
+  }
+
+  /** How its levels and buckets are hashed: 'wasm-simd' (batched, WebAssembly SIMD) or 'plain' (one hash-wasm call each). */
+  get hasherKind(): TreeHasher['kind'] {
+    return this.nodes.kind
   }
 
   get size(): number {
@@ -187,7 +205,7 @@ export class BucketTree {
 
   /** Bytes this tree holds: slab, bucket bookkeeping, digests, dirty lists and the staging area. */
   get heldBytes(): number {
-    let n = this.slab.byteLength + this.meta.byteLength + this.stage.byteLength + this.order.byteLength + this.stageAt.byteLength
+    let n = this.slab.byteLength + this.meta.byteLength + this.stage.byteLength + this.order.byteLength + this.stageAt.byteLength + this.nodes.overheadBytes
     for (const d of this.digests) n += d.byteLength
     for (const d of this.dirtyList) n += d.byteLength
     return n
@@ -271,8 +289,8 @@ export class BucketTree {
   /**
    * Rehashes every dirty bucket once and every dirty node once, bottom-up; returns the new root. The dirty
    * buckets are hashed in index order (sorted numbers, not keys), so each level's dirty parents come out
-   * sorted and distinct by comparing with the previous one, and memory is walked forward. A level-1 node is
-   * hashed right after its dirty buckets, while their digests (its input) are still in cache.
+   * sorted and distinct by comparing with the previous one, and memory is walked forward. Buckets go to the
+   * tree hasher in batches, and each level's dirty nodes in one call (four per SIMD pass with `wasm-simd`).
    */
   commit(): Uint8Array {
     this.flush()
@@ -281,38 +299,33 @@ export class BucketTree {
     const buckets = this.dirtyList[0]!
     buckets.subarray(0, n).sort()
     const meta = this.meta
+    const nodes = this.nodes
     const d0 = this.digests[0]!
-    const d1 = this.digests[1]!
-    const parents = this.dirtyList[1]!
+    // Buckets (queued, hashed in batches), and their distinct parents in order (the buckets are sorted).
+    let list = this.dirtyList[1]!
     let m = 0
-    for (let i = 0; i < n; ) {
-      const p = buckets[i]! >> 4
-      for (; i < n && buckets[i]! >> 4 === p; i++) {
-        const b = buckets[i]!
-        meta[4 * b + 3] = 0
-        this.hasher.hashInto(this.slab, meta[4 * b]!, meta[4 * b]! + meta[4 * b + 2]!, d0, b * 32)
-      }
-      this.hasher.hashInto(d0, p * 512, p * 512 + 512, d1, p * 32)
-      parents[m++] = p
+    for (let i = 0; i < n; i++) {
+      const b = buckets[i]!
+      meta[4 * b + 3] = 0
+      nodes.queue(this.slab, meta[4 * b]!, meta[4 * b]! + meta[4 * b + 2]!, d0, b * 32)
+      const p = b >> 4
+      if (m === 0 || list[m - 1] !== p) list[m++] = p
     }
+    nodes.flush()
     this.counters.bucketHashes += n
-    this.counters.nodeHashes += m
-    for (let l = 2; l <= this.levels; l++) {
-      const below = this.dirtyList[l - 1]!
-      const list = this.dirtyList[l]!
-      const count = m
-      m = 0
-      for (let i = 0; i < count; i++) {
-        const p = below[i]! >> 4
-        if (m === 0 || list[m - 1] !== p) list[m++] = p
-      }
-      const children = this.digests[l - 1]!
-      const level = this.digests[l]!
-      for (let i = 0; i < m; i++) {
-        const p = list[i]!
-        this.hasher.hashInto(children, p * 512, p * 512 + 512, level, p * 32)
-      }
+    // Each level's dirty nodes in one call, then their distinct parents.
+    for (let l = 1; l <= this.levels; l++) {
+      nodes.hashNodes(this.digests[l - 1]!, this.digests[l]!, list, m)
       this.counters.nodeHashes += m
+      if (l === this.levels) break
+      const up = this.dirtyList[l + 1]!
+      let k = 0
+      for (let i = 0; i < m; i++) {
+        const p = list[i]! >> 4
+        if (k === 0 || up[k - 1] !== p) up[k++] = p
+      }
+      list = up
+      m = k
     }
     this.counters.commits++
     return this.root
