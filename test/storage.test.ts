@@ -1,4 +1,4 @@
-import { cp, rm } from 'node:fs/promises'
+import { cp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
@@ -99,6 +99,24 @@ describe('two-level caches', () => {
     expect(misses[0]).toBeGreaterThan(misses[1]!)
     expect(misses[1]).toBeGreaterThan(misses[2]!)
     expect(lmdbReads[0]).toBeGreaterThan(lmdbReads[2]!)
+  })
+})
+
+describe('LMDB reads', () => {
+  // The tables are keyed by hashes: read-ahead only fills the page cache (and a memory budget) with pages no one
+  // reads. MDB_NORDAHEAD advises the map MADV_RANDOM, which Linux shows as the `rr` flag of the mapping.
+  test.skipIf(process.platform !== 'linux')('behavior: the state DB is mapped without read-ahead (MADV_RANDOM: `rr` in /proc/self/smaps)', async () => {
+    const dir = join(await tempDir(), 'db')
+    const store = StateStore.open(dir, { caches: { l1: 0, l2: 0 } })
+    try {
+      const smaps = await readFile('/proc/self/smaps', 'utf8')
+      const file = join(dir, 'data.mdb')
+      const mapping = smaps.split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/).find((m) => m.split('\n')[0]!.endsWith(file))
+      expect(mapping).toBeDefined()
+      expect(/^VmFlags:.* rr( |$)/m.test(mapping!)).toBe(true)
+    } finally {
+      await store.close()
+    }
   })
 })
 

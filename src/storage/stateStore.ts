@@ -133,7 +133,14 @@ export class StateStore {
       }
     }
     mkdirSync(path, { recursive: true })
-    const root = open({ path, maxDbs: 8 })
+    // No read-ahead (MDB_NORDAHEAD: MADV_RANDOM on the map): the tables are keyed by hashes, so reads are
+    // random, and a page fault that reads ahead fills the page cache with neighbours no one asks for. With
+    // this VM's 8 MiB read_ahead_kb, every major fault read up to 8 MiB: under a 64 MiB cgroup budget a
+    // historical replay of 50 blocks of the 1M-account ERC20 chain took 43.1 s with read-ahead and 3.4 s
+    // without (mean level-2 miss penalty 437 → 58 µs; 2026-12-07). libmdbx, reth's store, likewise weighs
+    // read-ahead against the DB's size and the memory there is (mdbx_is_readahead_reasonable). (lmdb-js
+    // supports the option; its typings omit it.)
+    const root = open({ path, maxDbs: 8, ...({ noReadAhead: true } as object) })
     const table = (name: string) => root.openDB<Uint8Array, Uint8Array>({ name, keyEncoding: 'binary', encoding: 'binary' })
     const tables = Object.fromEntries(TABLES.map((t) => [t, table(t)])) as Record<TableName, Database<Uint8Array, Uint8Array>>
     const metaDb = root.openDB<unknown, string>({ name: 'meta', encoding: 'json' })
