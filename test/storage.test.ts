@@ -1,5 +1,6 @@
 import { cp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { getHeapStatistics } from 'node:v8'
 
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
@@ -14,7 +15,7 @@ import { ByteLru } from '../src/storage/byteLru.js'
 import { FlatStateManager } from '../src/storage/flatStateManager.js'
 import { LogHistogram } from '../src/storage/histogram.js'
 import { parseSize, splitBudget } from '../src/storage/memory.js'
-import { CACHE_KINDS, StateStore } from '../src/storage/stateStore.js'
+import { CACHE_KINDS, HEAP_CACHE_CAP, StateStore } from '../src/storage/stateStore.js'
 import { initKeccak } from '../src/util/keccak.js'
 import { Rng } from '../src/workloads/rng.js'
 import { FIXTURES_DIR, tempDir } from './helpers/fixtures.js'
@@ -114,6 +115,23 @@ describe('LMDB reads', () => {
       const mapping = smaps.split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/).find((m) => m.split('\n')[0]!.endsWith(file))
       expect(mapping).toBeDefined()
       expect(/^VmFlags:.* rr( |$)/m.test(mapping!)).toBe(true)
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+describe('unbounded caches', () => {
+  test('behavior: without a budget each level holds up to an eighth of the heap limit, then evicts (a long range cannot exhaust the heap)', async () => {
+    const store = StateStore.open(join(await tempDir(), 'db'), { caches: { l1: Number.MAX_SAFE_INTEGER, l2: Number.MAX_SAFE_INTEGER } })
+    try {
+      const l1 = (store as unknown as { l1: ByteLru<number> }).l1
+      expect(l1.capacity).toBe(HEAP_CACHE_CAP)
+      expect(HEAP_CACHE_CAP).toBe(Math.floor(getHeapStatistics().heap_size_limit / 8))
+      // A budget that is given stays as given.
+      const given = StateStore.open(join(await tempDir(), 'db2'), { caches: { l1: 12345, l2: 0 } })
+      expect((given as unknown as { l1: ByteLru<number> }).l1.capacity).toBe(12345)
+      await given.close()
     } finally {
       await store.close()
     }

@@ -242,9 +242,10 @@ function ratioRange(e: EngineResult, base: EngineResult): [number, number] {
 function storageSummary(st: StorageReport): string[] {
   const out: string[] = []
   const c = st.config
+  const evicted = (st.evictions?.l1 ?? 0) + (st.evictions?.l2 ?? 0)
   const budget =
     c.memoryBytes === null
-      ? 'unbounded caches'
+      ? `unbounded caches${c.heapCapBytes == null ? '' : ` (each level up to ${formatSize(c.heapCapBytes)}, an eighth of V8's heap limit${evicted > 0 ? `: reached, ${evicted.toLocaleString('en-US')} entries evicted` : ''})`}`
       : `memory budget ${formatSize(c.memoryBytes)} (level 1 ${formatSize(c.l1Bytes ?? 0)}, level 2 ${formatSize(c.l2Bytes ?? 0)})`
   out.push(
     `storage: LMDB flat state + tries, ${c.mode === 'live' ? 'root and commit per block' : `root and commit per ${c.batch === null ? 'range' : `${c.batch} blocks`}`}; ` +

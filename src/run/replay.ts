@@ -14,6 +14,7 @@ import { OpcodeProfiler } from '../probes/opcodeProfiler.js'
 import { type PhaseTimes, addPhaseTimes, emptyPhaseTimes, sumPhaseTimes } from '../probes/phases.js'
 import { DEFAULT_REPEATS, DEFAULT_WARMUP_PASSES, collectGarbage, schedule, spread } from '../protocol/index.js'
 import { L1_SHARE } from '../storage/memory.js'
+import { HEAP_CACHE_CAP } from '../storage/stateStore.js'
 import type { BlockSource } from '../types.js'
 import { onInterrupt } from '../util/interrupt.js'
 import { medianRows, mergeOpcodeProfiles, passSpreads, rate } from './aggregate.js'
@@ -400,6 +401,7 @@ function engineResult(v: Variant, measured: readonly Pass[], profiled: readonly 
             memoryBytes: storage.memory.total,
             l1Bytes: storage.memory.total === null ? null : storage.memory.l1,
             l2Bytes: storage.memory.total === null ? null : storage.memory.l2,
+            heapCapBytes: storage.memory.total === null ? HEAP_CACHE_CAP : null,
             rule: `level 1 (client state cache) ${L1_SHARE * 100}% of --memory, level 2 (DB read cache) the rest; --l1/--l2 override`,
           }), storage.missLatencyNs, processingMs, txs),
   }

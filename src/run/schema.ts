@@ -59,6 +59,8 @@ export const storageReportSchema = z.object({
     memoryBytes: z.number().nullable(),
     l1Bytes: z.number().nullable(),
     l2Bytes: z.number().nullable(),
+    /** Unbounded caches (memoryBytes null): the bytes each level may hold before evicting (a share of V8's heap limit). */
+    heapCapBytes: z.number().nullable().optional(),
     rule: z.string(),
   }),
   /** Distinct state bytes (keys + values) the range read or wrote: compare with the budget. */
@@ -73,6 +75,8 @@ export const storageReportSchema = z.object({
   }),
   import: z.object({ accounts: z.number(), slots: z.number(), nodes: z.number(), codes: z.number(), ms: z.number(), resumedAt: z.number().nullable() }),
   l1: z.object({ ...cacheKinds, total: counter, missRatio: z.number() }),
+  /** Entries each cache level evicted over the run (absent in runs before 2026-12-07). */
+  evictions: z.object({ l1: z.number(), l2: z.number() }).optional(),
   l2: z.object({ ...cacheKinds, total: counter, missRatio: z.number() }),
   lmdbReads: perTable,
   /** Time of each level-2 miss (an LMDB read), during execution and during merkleization. */

@@ -20,6 +20,7 @@ export function storageReport(units: readonly UnitStorageStats[], config: Storag
   const merkle = { roots: 0, updatedAccounts: 0, updatedSlots: 0, nodeReads: 0, nodeWrites: 0, lmdbReads: 0 }
   const persist = { commits: 0, ms: 0, bytes: { ...lmdbReads }, nodesWritten: 0, garbageNodes: 0 }
   let resumedAt: number | null = null
+  const evictions = { l1: 0, l2: 0 }
   const tables = Object.fromEntries(Object.keys(lmdbReads).map((t) => [t, { entries: 0, bytes: 0 }])) as StorageReport['tables']
   for (const u of units) {
     for (const [t, v] of Object.entries(u.tables)) {
@@ -32,6 +33,8 @@ export function storageReport(units: readonly UnitStorageStats[], config: Storag
       l2[k].hits += u.store.l2[k].hits
       l2[k].misses += u.store.l2[k].misses
     }
+    evictions.l1 += u.store.l1.evictions
+    evictions.l2 += u.store.l2.evictions
     for (const [t, n] of Object.entries(u.store.lmdbReads)) lmdbReads[t as keyof typeof lmdbReads] += n
     exec.merge(u.store.executionPenalty)
     merk.merge(u.store.merkleizationPenalty)
@@ -60,6 +63,7 @@ export function storageReport(units: readonly UnitStorageStats[], config: Storag
     import: { ...imported, ms: importMs, resumedAt },
     l1: { ...l1, total: total(l1), missRatio: ratio(total(l1)) },
     l2: { ...l2, total: total(l2), missRatio: ratio(total(l2)) },
+    evictions,
     lmdbReads,
     missPenalty: { execution: exec.summary(), merkleization: merk.summary() },
     merkleization: {
