@@ -129,6 +129,21 @@ describe('one measurement protocol', () => {
     expect(e.profilerOverhead!.unprofiledMs.median).toBeCloseTo(e.repeats.processingMs.median, 6)
   })
 
+  test('behavior: with several passes, each × baseline ratio is of the median passes and lies inside its range over passes', async () => {
+    const src = await createChainSource({ dir: join(CHAINS_DIR, 'erc20-transfer') })
+    const r = await replay({ source: src, sourcePaths: [join(CHAINS_DIR, 'erc20-transfer')], engines: ['baseline', 'mega'], repeat: 3, warmup: 1 })
+    const mega = r.engines.find((e) => e.name === 'mega')!
+    const base = r.engines.find((e) => e.name === 'baseline')!
+    const m = /│ mega\/live +│[^\n]*│ +([\d.]+)x \(([\d.]+)–([\d.]+)\) │/.exec(formatSummary(r))
+    expect(m).not.toBeNull()
+    const [ratio, lo, hi] = [Number(m![1]), Number(m![2]), Number(m![3])]
+    expect(ratio).toBeCloseTo(mega.repeats.txPerSec.median / base.repeats.txPerSec.median, 1)
+    expect(ratio).toBeGreaterThanOrEqual(lo)
+    expect(ratio).toBeLessThanOrEqual(hi)
+    // The throughput line names the passes' own range beside the per-block medians' sum.
+    expect(formatSummary(r)).toMatch(/throughput [\d,]+ tx\/s \(each block's phases: their medians over 3 passes; the passes themselves ran [\d,]+–[\d,]+ tx\/s, median [\d,]+\)/)
+  }, 120_000)
+
   test('behavior: the order of the variants does not change any ratio or opcode cost beyond its shown spread', async () => {
     // Each order in a fresh process, as a user runs it (a second run in the same process would also be warmer).
     const dir = join(CHAINS_DIR, 'erc20-transfer')

@@ -86,7 +86,7 @@ function engineSummary(e: EngineResult, top: number): string[] {
   out.push(...verificationSentences(e).map((s) => `  check: ${s}`))
   const rp = e.repeats
   out.push(
-    `throughput ${fmt(t.txPerSec, 0)} tx/s${rp.passes > 1 ? ` (median of ${rp.passes} passes, ±${fmt(rp.txPerSec.relHalfRange * 100)}%)` : ''} · ${fmt(t.mgasPerSec, 2)} Mgas/s ` +
+    `throughput ${fmt(t.txPerSec, 0)} tx/s${rp.passes > 1 ? ` (each block's phases: their medians over ${rp.passes} passes; the passes themselves ran ${fmt(rp.txPerSec.min, 0)}–${fmt(rp.txPerSec.max, 0)} tx/s, median ${fmt(rp.txPerSec.median, 0)})` : ''} · ${fmt(t.mgasPerSec, 2)} Mgas/s ` +
       `(${t.txs} txs, ${fmt(t.gasUsed / 1e6, 2)} Mgas in ${fmt(t.processingMs / 1000, 3)} s of block processing; ` +
       `wall ${fmt(t.wallMs / 1000, 2)} s incl. ${fmt(t.setupMs / 1000, 2)} s state import and setup, not counted)`,
   )
@@ -216,12 +216,16 @@ function comparisonSummary(result: RunResult): string[] {
     const cells = [e.label, fmt(e.totals.txPerSec, 0), fmt(e.totals.mgasPerSec, 2), fmt(e.totals.processingMs, 0)]
     if (bases.length === 0) t.push([...cells, '', '–', ''])
     for (const [i, base] of bases.entries()) {
-      const ratio = base.totals.txPerSec > 0 ? e.totals.txPerSec / base.totals.txPerSec : null
-      const spreadNote = ratio !== null && (e.repeats.passes > 1 || base.repeats.passes > 1) ? ` (${fmt(ratioRange(e, base)[0], 2)}–${fmt(ratioRange(e, base)[1], 2)})` : ''
+      // With several passes: the ratio of the median passes' tx/s, inside its range over passes (the
+      // totals' tx/s sums per-block medians, which can lie outside every pass's).
+      const several = e.repeats.passes > 1 || base.repeats.passes > 1
+      const [a, b] = several ? [e.repeats.txPerSec.median, base.repeats.txPerSec.median] : [e.totals.txPerSec, base.totals.txPerSec]
+      const ratio = b > 0 ? a / b : null
+      const spreadNote = ratio !== null && several ? ` (${fmt(ratioRange(e, base)[0], 2)}–${fmt(ratioRange(e, base)[1], 2)})` : ''
       t.push([...(i === 0 ? cells : ['', '', '', '']), base.label, ratio === null ? '–' : `${fmt(ratio, 2)}x${spreadNote}`, differences(e, base).join('; ')])
     }
   }
-  const out = ['engines side by side (ratio of tx/s; the range over passes in brackets; the last column names what differs besides the engine):', t.toString()]
+  const out = ['engines side by side (ratio of tx/s, of the median passes when there are several, their range over passes in brackets; the last column names what differs besides the engine):', t.toString()]
   const d = result.differential
   if (d !== null) {
     const missing = d.notCompared.length > 0 ? `; ${d.notCompared.length} not compared (${[...new Set(d.notCompared.map((n) => n.reason))].join('; ')})` : ''
