@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 
 import { formatSummary } from '../src/output/summary.js'
+import { comparisons, megaRows } from '../src/report/data.js'
 import { runCli } from './helpers/cli.js'
 import { ratioSpread } from '../src/protocol/index.js'
 import { DEFAULT_MEGA_SETTINGS, replay } from '../src/run/replay.js'
@@ -140,6 +141,14 @@ describe('one measurement protocol', () => {
     expect(ratio).toBeCloseTo(mega.repeats.txPerSec.median / base.repeats.txPerSec.median, 1)
     expect(ratio).toBeGreaterThanOrEqual(lo)
     expect(ratio).toBeLessThanOrEqual(hi)
+    // The report's mega table and comparison rows take the same median passes.
+    const runs = [{ label: 'r', result: r }]
+    expect(megaRows(runs)[0]!.vsBaseline).toBeCloseTo(mega.repeats.txPerSec.median / base.repeats.txPerSec.median, 9)
+    const txRow = comparisons(runs).rows.find((row) => row.metric === 'tx/s')!
+    txRow.values.forEach((v, i) => {
+      expect(v).toBeGreaterThanOrEqual(txRow.spreads[i]!.min)
+      expect(v).toBeLessThanOrEqual(txRow.spreads[i]!.max)
+    })
     // The throughput line names the passes' own range beside the per-block medians' sum.
     expect(formatSummary(r)).toMatch(/throughput [\d,]+ tx\/s \(each block's phases: their medians over 3 passes; the passes themselves ran [\d,]+–[\d,]+ tx\/s, median [\d,]+\)/)
   }, 120_000)

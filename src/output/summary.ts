@@ -3,6 +3,7 @@ import Table from 'cli-table3'
 import { PHASES, type PhaseName } from '../probes/phases.js'
 import type { EngineResult, MegaReport, RunResult, StorageReport } from '../run/schema.js'
 import { formatSize } from '../storage/memory.js'
+import { passTxPerSec } from '../run/aggregate.js'
 import { differences, timeRatioWords } from '../run/conditions.js'
 import { verificationSentences } from '../run/verification.js'
 
@@ -216,12 +217,10 @@ function comparisonSummary(result: RunResult): string[] {
     const cells = [e.label, fmt(e.totals.txPerSec, 0), fmt(e.totals.mgasPerSec, 2), fmt(e.totals.processingMs, 0)]
     if (bases.length === 0) t.push([...cells, '', '–', ''])
     for (const [i, base] of bases.entries()) {
-      // With several passes: the ratio of the median passes' tx/s, inside its range over passes (the
-      // totals' tx/s sums per-block medians, which can lie outside every pass's).
-      const several = e.repeats.passes > 1 || base.repeats.passes > 1
-      const [a, b] = several ? [e.repeats.txPerSec.median, base.repeats.txPerSec.median] : [e.totals.txPerSec, base.totals.txPerSec]
-      const ratio = b > 0 ? a / b : null
-      const spreadNote = ratio !== null && several ? ` (${fmt(ratioRange(e, base)[0], 2)}–${fmt(ratioRange(e, base)[1], 2)})` : ''
+      // With several passes: the ratio of the median passes' tx/s, inside its range over passes.
+      const b = passTxPerSec(base)
+      const ratio = b > 0 ? passTxPerSec(e) / b : null
+      const spreadNote = ratio !== null && (e.repeats.passes > 1 || base.repeats.passes > 1) ? ` (${fmt(ratioRange(e, base)[0], 2)}–${fmt(ratioRange(e, base)[1], 2)})` : ''
       t.push([...(i === 0 ? cells : ['', '', '', '']), base.label, ratio === null ? '–' : `${fmt(ratio, 2)}x${spreadNote}`, differences(e, base).join('; ')])
     }
   }

@@ -4,6 +4,7 @@ import { PHASES, type PhaseName } from '../probes/phases.js'
 import type { Spread } from '../protocol/index.js'
 import { analysesStudyRows } from './analyses.js'
 import { type Difference, conditionDifferences, describeDifference, engineDifferences, rateRatioWords, ratioDirection, runDifferences, timeRatioWords } from '../run/conditions.js'
+import { passTxPerSec } from '../run/aggregate.js'
 import type { EngineResult, RunResult } from '../run/schema.js'
 import type { SweepResult } from '../run/sweepSchema.js'
 import { formatSize } from '../storage/memory.js'
@@ -479,7 +480,11 @@ export type Comparisons = {
 export function comparisons(runs: readonly LabeledRun[]): Comparisons {
   const entries = runs.flatMap((r) => r.result.engines.filter(hasVerified).map((e) => ({ name: seriesName(runs, r, e), run: r.result, e })))
   const metric = (name: string, f: (e: EngineResult) => number, spreadOf: (e: EngineResult) => Spread | undefined = () => undefined) => {
-    const values = entries.map((x) => f(x.e))
+    // With several passes, each row's value is its median pass (inside the range shown beside it).
+    const values = entries.map((x) => {
+      const sp = spreadOf(x.e)
+      return sp !== undefined && sp.n > 1 ? sp.median : f(x.e)
+    })
     return {
       metric: name,
       values,
@@ -646,8 +651,8 @@ export function megaRows(runs: readonly LabeledRun[]): MegaRow[] {
         return {
           series: seriesName(runs, r, e),
           mode: e.mode,
-          txPerSec: e.totals.txPerSec,
-          vsBaseline: base && hasVerified(base) && hasVerified(e) && base.totals.txPerSec > 0 ? e.totals.txPerSec / base.totals.txPerSec : null,
+          txPerSec: passTxPerSec(e),
+          vsBaseline: base && hasVerified(base) && hasVerified(e) && passTxPerSec(base) > 0 ? passTxPerSec(e) / passTxPerSec(base) : null,
           threads: m.threads,
           acceptedShare: m.threads > 0 && m.parallel.txs > 0 ? m.parallel.accepted / m.parallel.txs : null,
           conflictShare: m.threads > 0 && m.parallel.txs > 0 ? m.parallel.conflicts / m.parallel.txs : null,
@@ -659,7 +664,7 @@ export function megaRows(runs: readonly LabeledRun[]): MegaRow[] {
           differential: d === null || d === undefined ? null : `${d.compared - d.mismatches} of ${d.compared} per-block state diffs equal the baseline's`,
           evm: ev === undefined || ev.requested === 'ethereumjs' ? 'ethereumjs' : `fast${ev.tier === undefined ? '' : `, ${ev.tier}`}${ev.ethereumjsBlocks > 0 ? ` (${ev.fastBlocks} blocks; ethereumjs ${ev.ethereumjsBlocks})` : ''}`,
           evmExecutionSpeedup: ejs !== undefined && hasVerified(ejs) && e.totals.phases.execution > 0 ? ejs.totals.phases.execution / e.totals.phases.execution : null,
-          evmThroughputRatio: ejs !== undefined && hasVerified(ejs) && ejs.totals.txPerSec > 0 ? e.totals.txPerSec / ejs.totals.txPerSec : null,
+          evmThroughputRatio: ejs !== undefined && hasVerified(ejs) && passTxPerSec(ejs) > 0 ? passTxPerSec(e) / passTxPerSec(ejs) : null,
           besides: base === undefined ? [] : engineDifferences(e, base).map(describeDifference),
           evmBesides: ejs === undefined ? [] : engineDifferences(e, ejs).filter((d) => d.what !== 'EVM').map(describeDifference),
         }

@@ -1,13 +1,22 @@
 import { type Spread, median, spread } from '../protocol/index.js'
 import { rankOpcodeRows } from '../probes/opcodeProfiler.js'
 import { PHASES, type PhaseTimes, sumPhaseTimes } from '../probes/phases.js'
-import type { BlockRow, OpcodeProfileJson } from './schema.js'
+import type { BlockRow, EngineResult, OpcodeProfileJson } from './schema.js'
 
 /**
  * Repeated passes of one variant over the same blocks → the numbers reported (src/protocol/ says why):
  * per block, each phase's median over the measured passes; per opcode, the median time with its range.
  * Pure functions over rows and profiles.
  */
+
+/**
+ * An engine's tx/s for headlines and ratios: with several passes the median pass's (so a ratio of two lies
+ * inside their range over passes), else the run's. The run's totals sum per-block medians, which can be
+ * faster than every pass (a pause lands in one pass of a block, and each block drops it).
+ */
+export function passTxPerSec(e: Pick<EngineResult, 'totals' | 'repeats'>): number {
+  return e.repeats.passes > 1 ? e.repeats.txPerSec.median : e.totals.txPerSec
+}
 
 /** Milliseconds per second-rate helper: units per second from a count and milliseconds (0 when none). */
 export function rate(count: number, ms: number): number {
