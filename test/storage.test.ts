@@ -122,7 +122,7 @@ describe('LMDB reads', () => {
 })
 
 describe('unbounded caches', () => {
-  test('behavior: without a budget each level holds up to an eighth of the heap limit, then evicts (a long range cannot exhaust the heap)', async () => {
+  test('behavior: without a budget each level holds up to an eighth of the heap limit, then evicts (the caches cannot exhaust the heap on a long range)', async () => {
     const store = StateStore.open(join(await tempDir(), 'db'), { caches: { l1: Number.MAX_SAFE_INTEGER, l2: Number.MAX_SAFE_INTEGER } })
     try {
       const l1 = (store as unknown as { l1: ByteLru<number> }).l1
