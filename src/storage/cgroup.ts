@@ -36,7 +36,6 @@ export type CgroupBindingReport = {
 type Active = {
   version: 1 | 2
   dir: string
-  file: string
   target: LimitTarget
   faults0: number
   /** The limits written, by this thread and the watcher (cgroupLimit.ts). */
@@ -108,7 +107,7 @@ export function enforceMemoryLimit(budget: number): CgroupResult {
     const r = attempt(dir, loc.file, loc.version === 2 ? 'max' : '-1')
     if (r === null) {
       const target: LimitTarget = { stat: join(dir, 'memory.stat'), limitFile: join(dir, loc.file), v2: loc.version === 2, budget, headroom: CGROUP_HEADROOM_BYTES }
-      active = { version: loc.version, dir, file: loc.file, target, faults0: majorFaults(), record: limitRecord(), watcher: undefined }
+      active = { version: loc.version, dir, target, faults0: majorFaults(), record: limitRecord(), watcher: undefined }
       return {
         applied: true,
         version: loc.version,
@@ -156,7 +155,7 @@ export function releaseMemoryLimit(): void {
     s[LIMIT_ON] = 0
     if (s[LIMIT_LAST] === -1 || (s[LIMIT_UPDATES] === 0 && s[LIMIT_REFUSED] === 0)) return
     try {
-      writeFileSync(join(a.dir, a.file), a.version === 2 ? 'max' : '-1')
+      writeFileSync(a.target.limitFile, a.version === 2 ? 'max' : '-1')
       s[LIMIT_LAST] = -1
     } catch {
       s[LIMIT_REFUSED]!++

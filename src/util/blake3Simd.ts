@@ -39,6 +39,8 @@ const INPUT_BYTES = 256 * 1024
 const PROBE_BYTES = 6 * 512 + 64
 /** Keep the module's memory well inside 32-bit addressing. */
 const MAX_ARENA_BYTES = 2 ** 31
+/** What the hasher needs besides the tree's arrays: descriptors, input area, self-check scratch, and each array's alignment. */
+const OVERHEAD_BYTES = 12 * QUEUE + INPUT_BYTES + PROBE_BYTES + 64 * 64
 
 type SimdExports = {
   memory: { buffer: ArrayBuffer; grow(pages: number): number }
@@ -171,6 +173,8 @@ class SimdTreeHasher implements TreeHasher {
 const align = (n: number) => (n + 63) & ~63
 
 let compiled: unknown
+/** Whether the compiled module's digests agreed with hash-wasm's (checked on its first instance). */
+let agreed: boolean | undefined
 
 /**
  * A tree hasher with room for `bytes` of arrays (the SIMD module's memory is sized once, here, so the arrays
@@ -179,20 +183,21 @@ let compiled: unknown
  */
 export async function createTreeHasher(bytes: number, opts: { simd?: boolean } = {}): Promise<TreeHasher> {
   const fallback = await createBlake3()
-  if (opts.simd === false || bytes + INPUT_BYTES + PROBE_BYTES + 12 * QUEUE + 65536 > MAX_ARENA_BYTES) return new PlainTreeHasher(fallback)
+  if (opts.simd === false || bytes + OVERHEAD_BYTES + 65536 > MAX_ARENA_BYTES) return new PlainTreeHasher(fallback)
   let simd: SimdTreeHasher
   try {
     const W = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly
     compiled ??= new W.Module(Buffer.from(BLAKE3_SIMD_WASM, 'base64'))
     const x = new W.Instance(compiled, { env: { abort: () => {} } }).exports as SimdExports
     x.init()
-    // Everything the hasher will hand out, plus its own areas and the alignment of each array, past the heap base.
-    const need = align(x.heapBase()) + 12 * QUEUE + INPUT_BYTES + PROBE_BYTES + bytes + 64 * 64
+    // Everything the hasher will hand out, plus its own areas, past the heap base.
+    const need = align(x.heapBase()) + OVERHEAD_BYTES + bytes
     const have = x.memory.buffer.byteLength
     if (need > have) x.memory.grow(Math.ceil((need - have) / 65536))
     simd = new SimdTreeHasher(x, fallback)
   } catch {
     return new PlainTreeHasher(fallback)
   }
-  return simd.agreesWith(fallback) ? simd : new PlainTreeHasher(fallback)
+  agreed ??= simd.agreesWith(fallback)
+  return agreed ? simd : new PlainTreeHasher(fallback)
 }
