@@ -9,6 +9,7 @@ import { MegabenchError } from '../errors/index.js'
 import { now } from '../probes/clock.js'
 import { Phase, type PhaseClock } from '../probes/phases.js'
 import { ByteLru } from './byteLru.js'
+import { DistinctKeys } from './distinctKeys.js'
 import { rebindMemoryLimit, releaseMemoryLimit } from './cgroup.js'
 import { EtlCollector } from './etl.js'
 import { LogHistogram } from './histogram.js'
@@ -42,6 +43,7 @@ export const CacheKind = { account: 0, storage: 1, code: 2, trieNode: 3 } as con
 export type CacheKind = (typeof CacheKind)[keyof typeof CacheKind]
 export const CACHE_KINDS = ['account', 'storage', 'code', 'trieNode'] as const
 const TABLE_TAG: Record<TableName, string> = { accounts: 'A', storage: 'S', bytecodes: 'C', account_trie: 'T', storage_trie: 'U' }
+const TABLE_INDEX = Object.fromEntries(TABLES.map((t, i) => [t, i])) as Record<TableName, number>
 
 export type StoreMeta = {
   schemaVersion: number
@@ -98,7 +100,8 @@ export class StateStore {
   readonly lmdbReads: Record<TableName, number> = { accounts: 0, storage: 0, bytecodes: 0, account_trie: 0, storage_trie: 0 }
   readonly executionPenalty = new LogHistogram()
   readonly merkleizationPenalty = new LogHistogram()
-  private readonly touched = new Set<string>()
+  /** Every (table, key) read or written, as fingerprints (bounded memory over long ranges). */
+  private readonly touched = new DistinctKeys()
   workingSetBytes = 0
   readonly writes = {
     bytes: { accounts: 0, storage: 0, bytecodes: 0, account_trie: 0, storage_trie: 0 } as Record<TableName, number>,
@@ -227,10 +230,7 @@ export class StateStore {
     this.lmdbReads[table]++
     const value = raw === undefined ? null : new Uint8Array(raw)
     this.l2.set(l2Key, value)
-    if (!this.touched.has(l2Key)) {
-      this.touched.add(l2Key)
-      this.workingSetBytes += key.length + (value?.length ?? 0)
-    }
+    if (this.touched.add(TABLE_INDEX[table], key)) this.workingSetBytes += key.length + (value?.length ?? 0)
     return value
   }
 
@@ -272,10 +272,7 @@ export class StateStore {
       const l2Key = TABLE_TAG[u.table] + bytesToHex(u.key)
       this.l2.set(l2Key, u.value)
       if (u.l1Key !== null) this.l1.set(u.l1Key, u.value)
-      if (!this.touched.has(l2Key)) {
-        this.touched.add(l2Key)
-        this.workingSetBytes += u.key.length + (u.value?.length ?? 0)
-      }
+      if (this.touched.add(TABLE_INDEX[u.table], u.key)) this.workingSetBytes += u.key.length + (u.value?.length ?? 0)
     }
   }
 
