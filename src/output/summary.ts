@@ -3,7 +3,7 @@ import Table from 'cli-table3'
 import { PHASES, type PhaseName } from '../probes/phases.js'
 import type { EngineResult, MegaReport, RunResult, StorageReport } from '../run/schema.js'
 import { formatSize } from '../storage/memory.js'
-import { passTxPerSec } from '../run/aggregate.js'
+import { passRates, passTxPerSec } from '../run/aggregate.js'
 import { differences, timeRatioWords } from '../run/conditions.js'
 import { verificationSentences } from '../run/verification.js'
 
@@ -214,7 +214,8 @@ function comparisonSummary(result: RunResult): string[] {
     const sameMode = result.engines.filter((b) => b.name === 'baseline' && b.mode === e.mode && b !== e)
     // A baseline compares with the first baseline of its mode; any other engine with every one.
     const bases = e.name === 'baseline' ? sameMode.slice(0, 1).filter((b) => result.engines.indexOf(b) < result.engines.indexOf(e)) : sameMode
-    const cells = [e.label, fmt(e.totals.txPerSec, 0), fmt(e.totals.mgasPerSec, 2), fmt(e.totals.processingMs, 0)]
+    const r = passRates(e)
+    const cells = [e.label, fmt(r.txPerSec, 0), fmt(r.mgasPerSec, 2), fmt(r.processingMs, 0)]
     if (bases.length === 0) t.push([...cells, '', '–', ''])
     for (const [i, base] of bases.entries()) {
       // With several passes: the ratio of the median passes' tx/s, inside its range over passes.
@@ -224,7 +225,7 @@ function comparisonSummary(result: RunResult): string[] {
       t.push([...(i === 0 ? cells : ['', '', '', '']), base.label, ratio === null ? '–' : `${fmt(ratio, 2)}x${spreadNote}`, differences(e, base).join('; ')])
     }
   }
-  const out = ['engines side by side (ratio of tx/s, of the median passes when there are several, their range over passes in brackets; the last column names what differs besides the engine):', t.toString()]
+  const out = ['engines side by side (tx/s, Mgas/s and processing time of the median pass when there are several, and the ratio of those tx/s with its range over passes in brackets; the last column names what differs besides the engine):', t.toString()]
   const d = result.differential
   if (d !== null) {
     const missing = d.notCompared.length > 0 ? `; ${d.notCompared.length} not compared (${[...new Set(d.notCompared.map((n) => n.reason))].join('; ')})` : ''

@@ -18,6 +18,18 @@ export function passTxPerSec(e: Pick<EngineResult, 'totals' | 'repeats'>): numbe
   return e.repeats.passes > 1 ? e.repeats.txPerSec.median : e.totals.txPerSec
 }
 
+/**
+ * tx/s, Mgas/s and processing time of the pass `passTxPerSec` takes (every pass replays the same blocks,
+ * so its gas is the run's), for tables that show the rates beside that ratio.
+ */
+export function passRates(e: Pick<EngineResult, 'totals' | 'repeats'>): { txPerSec: number; mgasPerSec: number; processingMs: number } {
+  const t = e.totals
+  if (e.repeats.passes <= 1 || t.txPerSec <= 0) return { txPerSec: t.txPerSec, mgasPerSec: t.mgasPerSec, processingMs: t.processingMs }
+  const txPerSec = e.repeats.txPerSec.median
+  const k = txPerSec / t.txPerSec
+  return { txPerSec, mgasPerSec: t.mgasPerSec * k, processingMs: t.processingMs / k }
+}
+
 /** Milliseconds per second-rate helper: units per second from a count and milliseconds (0 when none). */
 export function rate(count: number, ms: number): number {
   return ms > 0 ? count / (ms / 1000) : 0
