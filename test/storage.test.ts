@@ -11,7 +11,7 @@ import { MegabenchError } from '../src/errors/index.js'
 import { replay } from '../src/run/replay.js'
 import { createChainSource } from '../src/sources/chain.js'
 import { createFixtureSource } from '../src/sources/fixtures.js'
-import { ByteLru } from '../src/storage/byteLru.js'
+import { ByteLru, entryBytes } from '../src/storage/byteLru.js'
 import { FlatStateManager } from '../src/storage/flatStateManager.js'
 import { LogHistogram } from '../src/storage/histogram.js'
 import { parseSize, splitBudget } from '../src/storage/memory.js'
@@ -260,7 +260,7 @@ describe('FlatStateManager: deletions', () => {
 
 describe('building blocks', () => {
   test('ByteLru: evicts least recently used entries to stay within its byte budget', () => {
-    const lru = new ByteLru<0>(3 * (1 + 10 + 64), 1)
+    const lru = new ByteLru<0>(3 * entryBytes('a', new Uint8Array(10)), 1)
     for (const k of ['a', 'b', 'c']) lru.set(k, new Uint8Array(10))
     expect(lru.get(0, 'a')).toBeDefined() // a is now the most recent
     lru.set('d', new Uint8Array(10))
