@@ -1,3 +1,5 @@
+import { flatString } from '../util/hex.js'
+
 /**
  * A least-recently-used cache bounded in bytes, with hit/miss counters per kind of entry. A JS Map keeps
  * insertion order; a hit moves the entry to the back, eviction takes from the front.
@@ -11,18 +13,6 @@
  */
 export const ENTRY_OVERHEAD_BYTES = 100
 export const VALUE_OVERHEAD_BYTES = 200
-
-/** A side effect of the conversion in `flatString`, so that the compiler never drops it as dead code. */
-let flattened = 0
-
-/**
- * `s` as a flat (sequential) string: V8 flattens a cons string in place when converting it to a number,
- * and the chain's pieces become garbage. Returns `s` itself.
- */
-export function flatString(s: string): string {
-  if (Number.isNaN(Number(s))) flattened++
-  return s
-}
 
 /** Bytes an entry is accounted at (see above). */
 export function entryBytes(key: string, value: Uint8Array | null): number {

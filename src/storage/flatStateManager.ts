@@ -10,7 +10,6 @@ import {
   ValueEncoding,
   bytesToBigInt,
   bytesToHex,
-  bytesToUnprefixedHex,
   concatBytes,
   createAccountFromRLP,
   equalsBytes,
@@ -20,6 +19,7 @@ import {
 
 import type { StateDiff } from '../chain/stateDiff.js'
 import { Phase, type PhaseClock } from '../probes/phases.js'
+import { hexOf } from '../util/hex.js'
 import { keccak256 } from '../util/keccak.js'
 import { CacheKind, type StateStore, type StoreMeta, type TableName, type WriteOp } from './stateStore.js'
 import { type AccountUpdate, applyAccountUpdates } from './merkleize.js'
@@ -148,13 +148,13 @@ export class FlatStateManager implements StateManagerInterface {
 
   /** The account's RLP as execution sees it: the overlay, else the persisted state. */
   private async accountRlp(address: Uint8Array): Promise<Uint8Array | null> {
-    const e = this.accounts.get(bytesToUnprefixedHex(address))
+    const e = this.accounts.get(hexOf(address))
     return e !== undefined ? e.rlp : this.persistedAccountRlp(address)
   }
 
   /** The account's RLP as last persisted (flat table; for a witness DB, a flat miss is proven with the trie). */
   private async persistedAccountRlp(address: Uint8Array): Promise<Uint8Array | null> {
-    const v = this.store.read(CacheKind.account, `a${bytesToUnprefixedHex(address)}`, 'accounts', () => keccak256(address))
+    const v = this.store.read(CacheKind.account, `a${hexOf(address)}`, 'accounts', () => keccak256(address))
     if (v !== null || this.complete) return v
     return this.proveAccount(address)
   }
@@ -170,8 +170,8 @@ export class FlatStateManager implements StateManagerInterface {
 
   /** A slot's value from the overlay or flat state; undefined when a witness DB must prove it with the trie. */
   private knownStorageValue(address: Uint8Array, key: Uint8Array): Uint8Array | undefined {
-    const hex = bytesToUnprefixedHex(address)
-    const slot = bytesToUnprefixedHex(key)
+    const hex = hexOf(address)
+    const slot = hexOf(key)
     const v = this.storage.get(hex)?.get(slot)
     if (v !== undefined) return v
     if (this.wiped.has(hex)) return new Uint8Array(0)
@@ -188,7 +188,7 @@ export class FlatStateManager implements StateManagerInterface {
     if (rlp === null) return new Uint8Array(0)
     const codeHash = (RLP.decode(rlp) as Uint8Array[])[3]!
     if (equalsBytes(codeHash, KECCAK256_NULL)) return new Uint8Array(0)
-    const hashHex = bytesToUnprefixedHex(codeHash)
+    const hashHex = hexOf(codeHash)
     const pending = this.codes.get(hashHex)
     if (pending !== undefined) return pending
     const code = this.store.read(CacheKind.code, `c${hashHex}`, 'bytecodes', () => codeHash)
@@ -208,7 +208,7 @@ export class FlatStateManager implements StateManagerInterface {
 
   async deleteAccount(address: Address): Promise<void> {
     this.setAccount(address.bytes, null)
-    this.wipe(bytesToUnprefixedHex(address.bytes))
+    this.wipe(hexOf(address.bytes))
   }
 
   async modifyAccountFields(address: Address, fields: AccountFields): Promise<void> {
@@ -222,7 +222,7 @@ export class FlatStateManager implements StateManagerInterface {
 
   async putCode(address: Address, value: Uint8Array): Promise<void> {
     const codeHash = keccak256(value)
-    this.codes.set(bytesToUnprefixedHex(codeHash), value)
+    this.codes.set(hexOf(codeHash), value)
     await this.modifyAccountFields(address, { codeHash })
   }
 
@@ -230,8 +230,8 @@ export class FlatStateManager implements StateManagerInterface {
     if (key.length !== 32) throw new Error('Storage key must be 32 bytes long')
     if (value.length > 32) throw new Error('Storage value cannot be longer than 32 bytes')
     if ((await this.accountRlp(address.bytes)) === null) throw new Error('putStorage() called on non-existing account')
-    const hex = bytesToUnprefixedHex(address.bytes)
-    const slot = bytesToUnprefixedHex(key)
+    const hex = hexOf(address.bytes)
+    const slot = hexOf(key)
     let slots = this.storage.get(hex)
     if (slots === undefined) this.storage.set(hex, (slots = new Map()))
     let originals = this.blockSlots.get(hex)
@@ -243,7 +243,7 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   async clearStorage(address: Address): Promise<void> {
-    this.wipe(bytesToUnprefixedHex(address.bytes))
+    this.wipe(hexOf(address.bytes))
     const account = await this.getAccount(address)
     if (account !== undefined) {
       account.storageRoot = KECCAK256_RLP
@@ -252,7 +252,7 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   private setAccount(address: Uint8Array, rlp: Uint8Array | null): void {
-    const hex = bytesToUnprefixedHex(address)
+    const hex = hexOf(address)
     // Before the block's first write: the overlay's value, or (absent) the persisted one.
     if (!this.blockAccounts.has(hex)) this.blockAccounts.set(hex, this.accounts.get(hex)?.rlp ?? PERSISTED)
     this.journal.push({ t: 'account', hex, prev: this.accounts.get(hex) })
@@ -338,8 +338,8 @@ export class FlatStateManager implements StateManagerInterface {
 
   /** A slot's value as last persisted. */
   private async persistedSlot(address: Uint8Array, key: Uint8Array): Promise<Uint8Array> {
-    const hex = bytesToUnprefixedHex(address)
-    const flat = this.store.read(CacheKind.storage, `s${hex}${bytesToUnprefixedHex(key)}`, 'storage', () => concatBytes(keccak256(address), keccak256(key)))
+    const hex = hexOf(address)
+    const flat = this.store.read(CacheKind.storage, `s${hex}${hexOf(key)}`, 'storage', () => concatBytes(keccak256(address), keccak256(key)))
     if (flat !== null) return flat
     return this.complete ? new Uint8Array(0) : this.proveSlot(address, key)
   }
@@ -518,11 +518,11 @@ export class FlatStateManager implements StateManagerInterface {
     const accountNodes = new Map<string, Uint8Array>()
     const storageNodes = new Map<string, Uint8Array>()
     const storageRoots: Uint8Array[] = []
-    walkPending(this.accountTrieDb.pending, bytesToUnprefixedHex(root), accountNodes, (leaf) => {
+    walkPending(this.accountTrieDb.pending, hexOf(root), accountNodes, (leaf) => {
       const fields = RLP.decode(leaf) as Uint8Array[]
       if (fields[2] !== undefined) storageRoots.push(fields[2])
     })
-    for (const r of storageRoots) walkPending(this.storageTrieDb.pending, bytesToUnprefixedHex(r), storageNodes, () => {})
+    for (const r of storageRoots) walkPending(this.storageTrieDb.pending, hexOf(r), storageNodes, () => {})
     return { accountNodes, storageNodes }
   }
 
@@ -558,7 +558,7 @@ export class FlatStateManager implements StateManagerInterface {
           () => this.trie(this.accountTrieDb, this.persistedRoot).get(hashedAddress, true),
           hashedAddress,
         )
-    this.store.l1.set(`a${bytesToUnprefixedHex(address)}`, v)
+    this.store.l1.set(`a${hexOf(address)}`, v)
     return v
   }
 
@@ -575,7 +575,7 @@ export class FlatStateManager implements StateManagerInterface {
       )
       if (v !== null) value = RLP.decode(v) as Uint8Array
     }
-    this.store.l1.set(`s${bytesToUnprefixedHex(address)}${bytesToUnprefixedHex(key)}`, value)
+    this.store.l1.set(`s${hexOf(address)}${hexOf(key)}`, value)
     return value
   }
 
@@ -588,12 +588,12 @@ export class FlatStateManager implements StateManagerInterface {
 
   /** The account's RLP as execution sees it (null = absent), synchronously. */
   accountRlpSync(address: Uint8Array): Uint8Array | null {
-    const e = this.accounts.get(bytesToUnprefixedHex(address))
+    const e = this.accounts.get(hexOf(address))
     return e !== undefined ? e.rlp : this.persistedAccountRlpSync(address)
   }
 
   private persistedAccountRlpSync(address: Uint8Array): Uint8Array | null {
-    const v = this.store.read(CacheKind.account, `a${bytesToUnprefixedHex(address)}`, 'accounts', () => keccak256(address))
+    const v = this.store.read(CacheKind.account, `a${hexOf(address)}`, 'accounts', () => keccak256(address))
     if (v !== null || this.complete) return v
     const hashedAddress = keccak256(address)
     let proven: Uint8Array | null = null
@@ -607,7 +607,7 @@ export class FlatStateManager implements StateManagerInterface {
         return null
       }
     }
-    this.store.l1.set(`a${bytesToUnprefixedHex(address)}`, proven)
+    this.store.l1.set(`a${hexOf(address)}`, proven)
     return proven
   }
 
@@ -630,14 +630,14 @@ export class FlatStateManager implements StateManagerInterface {
         throw err
       }
     }
-    this.store.l1.set(`s${bytesToUnprefixedHex(address)}${bytesToUnprefixedHex(key)}`, value)
+    this.store.l1.set(`s${hexOf(address)}${hexOf(key)}`, value)
     return value
   }
 
   /** Code by hash (new code of the batch first), synchronously. */
   codeSync(codeHash: Uint8Array): Uint8Array {
     if (equalsBytes(codeHash, KECCAK256_NULL)) return new Uint8Array(0)
-    const hashHex = bytesToUnprefixedHex(codeHash)
+    const hashHex = hexOf(codeHash)
     const pending = this.codes.get(hashHex)
     if (pending !== undefined) return pending
     const code = this.store.read(CacheKind.code, `c${hashHex}`, 'bytecodes', () => codeHash)
@@ -647,7 +647,7 @@ export class FlatStateManager implements StateManagerInterface {
 
   /** Whether the account may hold storage (EIP-7610): a non-zero slot written, else a non-empty storage root. */
   hasStorageSync(address: Uint8Array): boolean {
-    const hex = bytesToUnprefixedHex(address)
+    const hex = hexOf(address)
     for (const v of this.storage.get(hex)?.values() ?? []) if (v.length > 0) return true
     if (this.wiped.has(hex)) return false
     const known = this.roots.get(hex)
@@ -729,7 +729,7 @@ function walkPending(
     const node = pending.get(h)
     if (node === undefined) continue
     out.set(h, node)
-    visitNode(RLP.decode(node) as NodeItem[], (ref) => stack.push(bytesToUnprefixedHex(ref)), onLeafValue)
+    visitNode(RLP.decode(node) as NodeItem[], (ref) => stack.push(hexOf(ref)), onLeafValue)
   }
 }
 

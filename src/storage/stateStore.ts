@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { getHeapStatistics } from 'node:v8'
 
-import { bytesToHex } from '@ethereumjs/util'
 import { type Database, type RootDatabase, open } from 'lmdb'
 
 import { MegabenchError } from '../errors/index.js'
@@ -13,6 +12,7 @@ import { DistinctKeys } from './distinctKeys.js'
 import { rebindMemoryLimit, releaseMemoryLimit } from './cgroup.js'
 import { EtlCollector } from './etl.js'
 import { LogHistogram } from './histogram.js'
+import { hexOf } from '../util/hex.js'
 
 /**
  * The on-disk state: LMDB (the B+tree design reth's MDBX forked from), laid out like a client that
@@ -217,7 +217,7 @@ export class StateStore {
 
   readL2(kind: CacheKind, table: TableName, key: Uint8Array): Uint8Array | null {
     if (this.uncounted) return this.readRaw(table, key)
-    const l2Key = TABLE_TAG[table] + bytesToHex(key)
+    const l2Key = TABLE_TAG[table] + hexOf(key)
     const cached = this.l2.get(kind, l2Key)
     if (cached !== undefined) return cached
     const inExecution = this.context === 'execution'
@@ -265,11 +265,11 @@ export class StateStore {
     this.writes.commitMs += now() - t0
     for (const op of ops) {
       if (!('prefix' in op)) continue
-      this.l2.deletePrefix(TABLE_TAG[op.table] + bytesToHex(op.prefix))
+      this.l2.deletePrefix(TABLE_TAG[op.table] + hexOf(op.prefix))
       this.l1.deletePrefix(op.l1Prefix)
     }
     for (const u of cacheUpdates) {
-      const l2Key = TABLE_TAG[u.table] + bytesToHex(u.key)
+      const l2Key = TABLE_TAG[u.table] + hexOf(u.key)
       this.l2.set(l2Key, u.value)
       if (u.l1Key !== null) this.l1.set(u.l1Key, u.value)
       if (this.touched.add(TABLE_INDEX[u.table], u.key)) this.workingSetBytes += u.key.length + (u.value?.length ?? 0)

@@ -2,6 +2,7 @@ import type { BatchDBOp, DB } from '@ethereumjs/util'
 import { hexToBytes } from '@ethereumjs/util'
 
 import { MissingNodeSignal } from '../trie/nodeStore.js'
+import { flatString } from '../util/hex.js'
 import { CacheKind, type StateStore, type TableName } from './stateStore.js'
 
 /** keccak256(0x80): the empty trie's root; looking it up is normal. */
@@ -46,7 +47,7 @@ export class TrieDb implements DB<string, Uint8Array> {
 
   async put(key: string, value: Uint8Array): Promise<void> {
     this.counters.writes++
-    this.pending.set(key, value)
+    this.pending.set(flatString(key), value)
   }
 
   async del(): Promise<void> {}

@@ -6,3 +6,25 @@ export { bytesToHex }
 export function quantityToHex(value: bigint): string {
   return `0x${value.toString(16)}`
 }
+
+/**
+ * Lowercase hex of `bytes` without 0x, as one flat string (Buffer's native encoder). @noble's bytesToHex,
+ * which @ethereumjs/util's bytesToHex and bytesToUnprefixedHex are, appends two digits at a time: a chain
+ * of ~32 cons strings for 32 bytes (~1 KB in V8's heap) that a Map or Set keeps as it is. Use this for
+ * strings that are kept (map keys, cache keys).
+ */
+export function hexOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+}
+
+/** A side effect of the conversion in `flatString`, so that the compiler never drops it as dead code. */
+let flattened = 0
+
+/**
+ * `s` as a flat (sequential) string: V8 flattens a cons string in place when converting it to a number,
+ * and the chain's pieces become garbage. Returns `s` itself; for strings built elsewhere that are kept.
+ */
+export function flatString(s: string): string {
+  if (Number.isNaN(Number(s))) flattened++
+  return s
+}

@@ -9,13 +9,13 @@ import {
   bigIntToUnpaddedBytes,
   bytesToBigInt,
   bytesToHex,
-  bytesToUnprefixedHex,
   equalsBytes,
   unpadBytes,
 } from '@ethereumjs/util'
 
 import type { StateDiff } from '../../chain/stateDiff.js'
 import { MegabenchError } from '../../errors/index.js'
+import { flatString, hexOf } from '../../util/hex.js'
 import { keccak256 } from '../../util/keccak.js'
 import { BucketTree } from './bucketTree.js'
 
@@ -121,30 +121,30 @@ export class MegaState {
 
   /** keccak(address), hex, memoised. */
   accountKey(address: Uint8Array): string {
-    const a = bytesToUnprefixedHex(address)
+    const a = hexOf(address)
     let k = this.addressKeys.get(a)
-    if (k === undefined) this.addressKeys.set(a, (k = bytesToUnprefixedHex(keccak256(address))))
+    if (k === undefined) this.addressKeys.set(a, (k = hexOf(keccak256(address))))
     return k
   }
 
   /** keccak(address) for a 40-digit lowercase hex address (no 0x), memoised: no byte conversion on a hit. */
   accountKeyOfHex(address: string): string {
     let k = this.addressKeys.get(address)
-    if (k === undefined) this.addressKeys.set(address, (k = bytesToUnprefixedHex(keccak256(Buffer.from(address, 'hex')))))
+    if (k === undefined) this.addressKeys.set(flatString(address), (k = hexOf(keccak256(Buffer.from(address, 'hex')))))
     return k
   }
 
   /** keccak(slot), hex, memoised. */
   slotKey(slot: Uint8Array): string {
-    return this.slotKeyOfHex(bytesToUnprefixedHex(slot))
+    return this.slotKeyOfHex(hexOf(slot))
   }
 
   /** keccak(slot) for a 64-digit lowercase hex slot (no 0x), memoised. */
   slotKeyOfHex(slot: string): string {
     let k = this.slotKeys.get(slot)
     if (k === undefined) {
-      k = bytesToUnprefixedHex(keccak256(Buffer.from(slot, 'hex')))
-      if (this.slotKeys.size < 1_000_000) this.slotKeys.set(slot, k)
+      k = hexOf(keccak256(Buffer.from(slot, 'hex')))
+      if (this.slotKeys.size < 1_000_000) this.slotKeys.set(flatString(slot), k)
     }
     return k
   }
@@ -166,7 +166,7 @@ export class MegaState {
     const codeHash = f[3]!
     this.tree.set(key, encodeAccountParts(f[0]!, f[1]!, equalsBytes(codeHash, KECCAK256_NULL) ? undefined : codeHash))
     this.liveAccounts++
-    if (partial && !equalsBytes(f[2]!, KECCAK256_RLP)) this.rootNonEmpty.add(bytesToUnprefixedHex(key))
+    if (partial && !equalsBytes(f[2]!, KECCAK256_RLP)) this.rootNonEmpty.add(hexOf(key))
     return f[2]!
   }
 
@@ -174,7 +174,7 @@ export class MegaState {
   loadSlot(accountKey: Uint8Array, slotKey: Uint8Array, value: Uint8Array): void {
     if (value.length === 0) return
     let last = this.lastLoadKey
-    if (last === undefined || !equalsBytes(last.bytes, accountKey)) this.lastLoadKey = last = { bytes: accountKey.slice(), hex: bytesToUnprefixedHex(accountKey) }
+    if (last === undefined || !equalsBytes(last.bytes, accountKey)) this.lastLoadKey = last = { bytes: accountKey.slice(), hex: hexOf(accountKey) }
     this.pairScratch.set(accountKey, 0)
     this.pairScratch.set(slotKey, 32)
     this.tree.set(keccak256(this.pairScratch), value)
@@ -182,12 +182,12 @@ export class MegaState {
     if (this.slotIndex !== undefined) {
       let set = this.slotIndex.get(last.hex)
       if (set === undefined) this.slotIndex.set(last.hex, (set = new Set()))
-      set.add(bytesToUnprefixedHex(slotKey))
+      set.add(hexOf(slotKey))
     }
   }
 
   loadCode(codeHash: Uint8Array, code: Uint8Array): void {
-    this.codes.set(bytesToUnprefixedHex(codeHash), code)
+    this.codes.set(hexOf(codeHash), code)
   }
 
   /** Ends an import: applies it to the tree (packed) and computes the root. */
@@ -477,7 +477,7 @@ export class MegaState {
 
   addCode(code: Uint8Array): Uint8Array {
     const h = keccak256(code)
-    const hex = bytesToUnprefixedHex(h)
+    const hex = hexOf(h)
     if (!this.codes.has(hex)) {
       this.codes.set(hex, code)
       this.newCodes.add(hex)
@@ -600,7 +600,7 @@ export class MegaStateManager implements StateManagerInterface {
   async getCode(address: Address): Promise<Uint8Array> {
     const a = this.state.accountFieldsByKey(this.state.accountKey(address.bytes))
     if (a === undefined || equalsBytes(a.codeHash, KECCAK256_NULL)) return new Uint8Array(0)
-    const code = this.state.codes.get(bytesToUnprefixedHex(a.codeHash))
+    const code = this.state.codes.get(hexOf(a.codeHash))
     if (code === undefined) throw new Error(`code of ${address.toString()} is not in the mega state`)
     this.state.reads.code++
     this.state.reads.codeBytes += code.length
