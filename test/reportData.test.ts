@@ -328,6 +328,14 @@ describe('reports tell the truth (issue 18)', () => {
       '> ⚠ **c differs from a** besides what is compared: verified blocks: 3 vs 2 (1 in common); memory budget: --memory 1.0 MiB, caches only (the OS page cache unbounded) vs unbounded caches; protocol: 1 warm-up + 2 measured passes vs 1 warm-up + 1 measured pass; machine: cpu, 16 cores, Node v20 vs cpu, 2 cores, Node v20.',
     )
 
+    // A run from before the caches were accounted at their heap cost: the same budget is not the same memory.
+    const oldStorage = storageReport('live', 1 << 20)
+    delete oldStorage.config.cacheAccounting
+    const old = engine('live', hist100, { blocks: OK(), storage: oldStorage })
+    expect(differences(old, engine('live', hist100, { blocks: OK(), storage: storageReport('live', 1 << 20) }))).toEqual([
+      'memory budget: --memory 1.0 MiB, caches only (the OS page cache unbounded), caches counted at key + value + 64 B (before 2026-12-07: they held 2.5–7x the budget) vs --memory 1.0 MiB, caches only (the OS page cache unbounded)',
+    ])
+
     // Engines of one run: the mega engine verified fewer blocks, on the fast EVM (the summary's differences() is the same function).
     const base = engine('live', hist100, { blocks: OK() })
     const mega = engine('live', hist100, { name: 'mega', label: 'mega/live/fast EVM', evm: 'fast', blocks: [block(1), block(2, false)], mega: megaReport('fast') })

@@ -65,7 +65,9 @@ export function memoryBudget(e: EngineResult): string | null {
       : b?.kind === 'model'
         ? `, MODELLED disk at ${(b.missLatencyNs / 1000).toFixed(1)} µs per miss`
         : ', caches only (the OS page cache unbounded)'
-  return `--memory ${formatSize(c.memoryBytes)}${bound}`
+  // Runs from before the caches were accounted at their heap cost held 2.5–7x their budget.
+  const accounting = c.cacheAccounting === undefined ? ', caches counted at key + value + 64 B (before 2026-12-07: they held 2.5–7x the budget)' : ''
+  return `--memory ${formatSize(c.memoryBytes)}${bound}${accounting}`
 }
 
 function pushIf(out: Difference[], what: string, value: string, reference: string): void {

@@ -402,6 +402,7 @@ function engineResult(v: Variant, measured: readonly Pass[], profiled: readonly 
             l1Bytes: storage.memory.total === null ? null : storage.memory.l1,
             l2Bytes: storage.memory.total === null ? null : storage.memory.l2,
             heapCapBytes: storage.memory.total === null ? HEAP_CACHE_CAP : null,
+            cacheAccounting: 'heap',
             rule: `level 1 (client state cache) ${L1_SHARE * 100}% of --memory, level 2 (DB read cache) the rest; --l1/--l2 override`,
           }), storage.missLatencyNs, processingMs, txs),
   }

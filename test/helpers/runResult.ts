@@ -102,7 +102,7 @@ export function storageReport(mode: 'live' | 'historical', memoryBytes: number |
   const t = { entries: 10, bytes: 1024 }
   const z = { accounts: 0, storage: 0, bytecodes: 0, account_trie: 0, storage_trie: 0 }
   return {
-    config: { mode, batch, memoryBytes, l1Bytes: memoryBytes === null ? null : memoryBytes / 4, l2Bytes: memoryBytes === null ? null : (memoryBytes * 3) / 4, rule: 'test' },
+    config: { mode, batch, memoryBytes, l1Bytes: memoryBytes === null ? null : memoryBytes / 4, l2Bytes: memoryBytes === null ? null : (memoryBytes * 3) / 4, cacheAccounting: 'heap', rule: 'test' },
     workingSetBytes: 4 << 20,
     tables: { accounts: t, storage: t, bytecodes: t, account_trie: t, storage_trie: t },
     import: { accounts: 1, slots: 1, nodes: 1, codes: 1, ms: 1, resumedAt: null },
