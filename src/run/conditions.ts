@@ -70,6 +70,17 @@ export function memoryBudget(e: EngineResult): string | null {
   return `--memory ${formatSize(c.memoryBytes)}${bound}${accounting}`
 }
 
+/**
+ * Where an engine run recovered its senders (null when they came from the source's cache): the mega engine on
+ * its sender worker threads, a block ahead of execution (only the wait is timed), the baseline on the main
+ * thread inside the block (all of it timed).
+ */
+export function senderRecovery(e: EngineResult): string | null {
+  if (e.senders === 'cache') return null
+  const n = e.mega?.senderWorkers ?? 0
+  return n > 0 ? `ecrecover on ${n} worker thread${n === 1 ? '' : 's'}, a block ahead (the wait timed)` : 'ecrecover on the main thread (timed)'
+}
+
 function pushIf(out: Difference[], what: string, value: string, reference: string): void {
   if (value !== reference) out.push({ what, value, reference })
 }
@@ -84,6 +95,9 @@ export function engineDifferences(e: EngineResult, base: EngineResult): Differen
   const blocks = blockSetDifference(verifiedBlockSet(e), verifiedBlockSet(base))
   if (blocks !== null) out.push(blocks)
   pushIf(out, 'senders', e.senders, base.senders)
+  const ra = senderRecovery(e)
+  const rb = senderRecovery(base)
+  if (ra !== null && rb !== null) pushIf(out, 'sender recovery', ra, rb)
   pushIf(out, 'mode', e.mode, base.mode)
   const ma = memoryBudget(e)
   const mb = memoryBudget(base)
