@@ -5,6 +5,7 @@ import { ecrecover as jsEcrecover, setLengthLeft } from '@ethereumjs/util'
 import { secp256k1 as nobleSecp256k1 } from '@noble/curves/secp256k1.js'
 import { NobleBLS } from '@ethereumjs/evm'
 
+import { keccak256 } from '../util/keccak.js'
 import { nativeSecp256k1, publicKeyRecover } from '../util/secp256k1.js'
 
 export { type EcrecoverBackend, ecrecoverBackend, publicKeyRecover } from '../util/secp256k1.js'
@@ -148,9 +149,12 @@ export function isValidPrivateKey(privateKey: Uint8Array): boolean {
 }
 
 export function replayCrypto(): CustomCrypto {
+  // keccak256: the WebAssembly keccak the fast EVM and the state code hash with (util/keccak.ts), for
+  // @ethereumjs/evm's KECCAK256 and @ethereumjs/mpt's node hashes too, which otherwise use @noble's JS
+  // keccak: a client hashes natively, and both engines should hash alike.
   return native
-    ? { ecrecover: nativeEcrecover, ecsign: nativeEcsign as CustomCrypto['ecsign'], kzg: lazyKzg }
-    : { ecrecover: jsEcrecover, kzg: lazyKzg }
+    ? { keccak256, ecrecover: nativeEcrecover, ecsign: nativeEcsign as CustomCrypto['ecsign'], kzg: lazyKzg }
+    : { keccak256, ecrecover: jsEcrecover, kzg: lazyKzg }
 }
 
 /**
