@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +8,7 @@ import { afterAll, describe, expect, test } from 'vitest'
 
 import { BIN, runCli } from './helpers/cli.js'
 import { SMALL_FIXTURE } from './helpers/fixtures.js'
+import { runInterruptTasks, superviseChild } from '../src/util/interrupt.js'
 
 const CHAIN = join(import.meta.dirname, '..', 'fixtures', 'chains', 'uniswap-swap')
 const created: string[] = []
@@ -147,4 +149,27 @@ describe('interrupted runs clean up after themselves', () => {
     expect(await readdir(tmp)).toEqual([])
     expect(await readdir(dir)).toEqual(['tmp'])
   })
+})
+
+describe('a child killed while busy', () => {
+  test('behavior: a supervised child that ignores SIGTERM is killed, and the temporary state DBs it made (by its pid) are removed; nothing else', async () => {
+    // As a replay busy in a long synchronous import: its own interrupt handler never runs.
+    const script = `
+      const { mkdirSync } = require('node:fs'); const { join } = require('node:path'); const { tmpdir } = require('node:os')
+      mkdirSync(join(tmpdir(), 'megabench-db-' + process.pid + '-abc123', 'etl-tmp'), { recursive: true })
+      process.on('SIGTERM', () => {})
+      console.log('ready')
+      setInterval(() => {}, 1000)`
+    const others = [join(tmpdir(), 'megabench-db-1-other'), join(tmpdir(), 'not-megabench-db')]
+    for (const d of others) await mkdir(d, { recursive: true })
+    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, TMPDIR: tmpdir() }, stdio: ['ignore', 'pipe', 'inherit'] })
+    await new Promise<void>((r) => child.stdout.once('data', () => r()))
+    const mine = join(tmpdir(), `megabench-db-${child.pid}-abc123`)
+    expect(existsSync(mine)).toBe(true)
+    superviseChild(child)
+    await runInterruptTasks()
+    expect(child.signalCode).toBe('SIGKILL')
+    expect(existsSync(mine)).toBe(false)
+    for (const d of others) expect(existsSync(d)).toBe(true)
+  }, 30_000)
 })

@@ -1,3 +1,5 @@
+import { removeTempDbDirsOf } from './paths.js'
+
 /**
  * What an interrupted run must undo. Code that creates something temporary (a scratch LMDB, a directory
  * being built, a child process) registers how to undo it here and unregisters when it has cleaned up
@@ -68,8 +70,9 @@ export function installInterruptHandlers(write: (line: string) => void = (l) => 
 
 /**
  * Ties a child process to this one: on an interrupt it receives SIGTERM (and SIGKILL if it has not
- * exited within the grace period), and the handler waits for it to exit. Unregisters itself when the
- * child exits.
+ * exited within the grace period), and the handler waits for it to exit. A child that had to be killed
+ * could not clean up: the temporary state DBs it made (named by its pid) are removed here. Unregisters
+ * itself when the child exits.
  */
 export function superviseChild(child: import('node:child_process').ChildProcess): void {
   if (child.exitCode !== null || child.signalCode !== null) return
@@ -81,6 +84,7 @@ export function superviseChild(child: import('node:child_process').ChildProcess)
     timer.unref()
     await exited
     clearTimeout(timer)
+    if (child.signalCode === 'SIGKILL' && child.pid !== undefined) removeTempDbDirsOf(child.pid)
   })
   void exited.then(unregister)
 }

@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 
 import { type Block, createBlockFromRLP } from '@ethereumjs/block'
 import type { Common, StateManagerInterface } from '@ethereumjs/common'
@@ -38,6 +36,7 @@ import type { OpcodeProfiler } from '../../probes/opcodeProfiler.js'
 import { MissingNodeSignal, NodeStore } from '../../trie/nodeStore.js'
 import { ReplayStateManager, type StateReadCounts } from './stateManager.js'
 import { onInterrupt } from '../../util/interrupt.js'
+import { makeTempDbDir } from '../../util/paths.js'
 
 /**
  * The baseline engine: @ethereumjs/vm 10.1.3 executing as a conventional client. With LMDB storage
@@ -309,7 +308,7 @@ async function openState(unit: ReplayUnit, common: Common, storage: StorageOptio
     return { kind: 'memory', stateManager, nodeStore, stateRoot }
   }
   const temporary = storage.dir === undefined
-  const dir = storage.dir ?? mkdtempSync(join(tmpdir(), 'megabench-db-'))
+  const dir = storage.dir ?? makeTempDbDir()
   const chainKey =
     s.kind === 'witness' ? `witness:${bytesToHex(s.stateRoot)}` : `chain:${s.spec.chainId}:${bytesToHex(keccak256(hexToBytes(s.spec.headerRlp as `0x${string}`)))}`
   // An interrupted run removes its temporary DB (src/util/interrupt.ts).
