@@ -16,7 +16,7 @@
 //
 //   npm run build && node --max-old-space-size=12288 scripts/bench-tree.mjs [--sizes 1M,10M] [--passes 5] [--hashers wasm-simd,plain] [--mpt-keys 100k] [--mpt-blocks 3] [--lmdb-chain DIR] [--no-lmdb]
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -184,13 +184,18 @@ if (mptKeys > 0) {
 
 // 2b. The MPT on LMDB, as the baseline engine updates it (merkleization of a live replay).
 if (lmdbChain !== null) {
-  const out = join(mkdtempSync(join(tmpdir(), 'megabench-tree-')), 'run')
-  const run = JSON.parse(
-    execFileSync(process.execPath, [join(root, 'bin', 'megabench.js'), 'replay', '--chain', lmdbChain, '--engine', 'baseline', '--mode', 'live', '--json', '--no-report', '--out', out], { encoding: 'utf8', maxBuffer: 1 << 28 })
-      .trim()
-      .split('\n')
-      .at(-1),
-  )
+  const scratch = mkdtempSync(join(tmpdir(), 'megabench-tree-'))
+  let run
+  try {
+    run = JSON.parse(
+      execFileSync(process.execPath, [join(root, 'bin', 'megabench.js'), 'replay', '--chain', lmdbChain, '--engine', 'baseline', '--mode', 'live', '--json', '--no-report', '--out', join(scratch, 'run')], { encoding: 'utf8', maxBuffer: 1 << 28 })
+        .trim()
+        .split('\n')
+        .at(-1),
+    )
+  } finally {
+    rmSync(scratch, { recursive: true, force: true })
+  }
   const e = run.engines[0]
   const m = e.storage.merkleization
   const keys = m.updatedAccounts + m.updatedSlots

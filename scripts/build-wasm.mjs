@@ -27,9 +27,10 @@ try {
     const now = readFileSync(OUT, 'utf8')
     if (now !== text) {
       console.error(`build-wasm: ${OUT} differs from a build of ${SRC}: run node scripts/build-wasm.mjs`)
-      process.exit(1)
+      process.exitCode = 1 // not process.exit: the finally below removes the scratch directory
+    } else {
+      console.log(`build-wasm: ${OUT} is current`)
     }
-    console.log(`build-wasm: ${OUT} is current`)
   } else {
     writeFileSync(OUT, text)
     console.log(`build-wasm: wrote ${OUT} (${readFileSync(wasmFile).length} bytes of WebAssembly)`)
