@@ -11,7 +11,7 @@
 //   npm run build && node scripts/bench-mega.mjs [--chains DIR] [--repeat 3] [--parallel-repeat N (0 = skip)] [--diff-chain DIR] [--skip-diff]
 //     [--evm fast|ethereumjs]   the mega engine's EVM (default fast; the baseline always runs @ethereumjs)
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -21,6 +21,8 @@ const bin = join(root, 'bin', 'megabench.js')
 // Exit 1 = a verification failure: the run result is still returned (and reported below).
 const cli = (args) => megabench(args)
 const work = mkdtempSync(join(tmpdir(), 'megabench-mega-'))
+// The runs' outputs are read back and summarised; removed however the script ends (a thrown error included).
+process.on('exit', () => rmSync(work, { recursive: true, force: true }))
 const chainsDir = arg('chains', join(root, 'reports', 'bench', 'chains'))
 const repeat = Number(arg('repeat', '3'))
 const parRepeat = Number(arg('parallel-repeat', String(repeat)))
