@@ -50,3 +50,47 @@ describe('ByteLru', () => {
     }
   })
 })
+
+describe('ByteLru recency', () => {
+  const v = (n: number) => new Uint8Array(n)
+  it('evicts the least recently used entries first; a hit or a replacement makes an entry the most recent', async () => {
+    const { ByteLru, entryBytes } = await import('../src/storage/byteLru.js')
+    const per = entryBytes('k0', v(10))
+    const lru = new ByteLru(per * 3, 2)
+    lru.set('k0', v(10))
+    lru.set('k1', v(10))
+    lru.set('k2', v(10))
+    expect(lru.keysByRecency()).toEqual(['k0', 'k1', 'k2'])
+    expect(lru.get(0, 'k0')).toEqual(v(10)) // k0 becomes the most recent
+    expect(lru.keysByRecency()).toEqual(['k1', 'k2', 'k0'])
+    lru.set('k3', v(10)) // evicts k1
+    expect(lru.keysByRecency()).toEqual(['k2', 'k0', 'k3'])
+    expect(lru.get(1, 'k1')).toBeUndefined()
+    expect([lru.hits, lru.misses, lru.evictions]).toEqual([[1, 0], [0, 1], 1])
+    lru.set('k2', null) // replaced by a cached absence: smaller, most recent
+    expect(lru.keysByRecency()).toEqual(['k0', 'k3', 'k2'])
+    expect(lru.get(0, 'k2')).toBeNull()
+    expect(lru.bytesUsed).toBe(per * 2 + entryBytes('k2', null))
+    lru.set('k4', v(10)) // evicts k0 only: the smaller k2 left room
+    expect(lru.keysByRecency()).toEqual(['k3', 'k2', 'k4'])
+    lru.set('k5', v(20 + 2 * per)) // larger than the budget alone: not cached
+    lru.set('k3', v(20 + 2 * per)) // nor kept when a value grows past it: its older value goes too
+    expect([lru.get(0, 'k5'), lru.get(0, 'k3')]).toEqual([undefined, undefined])
+    lru.set('k3', v(10))
+    lru.delete('k2')
+    lru.deletePrefix('k3')
+    expect(lru.keysByRecency()).toEqual(['k4'])
+    expect(lru.bytesUsed).toBe(per)
+    const key = (i: number) => i.toString(36).padStart(2, '0') // as long as 'k0'
+    for (let i = 0; i < 1000; i++) lru.set(key(i), v(10)) // a long stream keeps the last three
+    expect(lru.keysByRecency()).toEqual([key(997), key(998), key(999)])
+    expect(lru.bytesUsed).toBe(per * 3)
+  })
+
+  it('a budget of 0 caches nothing', async () => {
+    const { ByteLru } = await import('../src/storage/byteLru.js')
+    const lru = new ByteLru(0, 1)
+    lru.set('a', v(1))
+    expect([lru.get(0, 'a'), lru.size, lru.bytesUsed]).toEqual([undefined, 0, 0])
+  })
+})

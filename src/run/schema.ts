@@ -62,7 +62,7 @@ export const storageReportSchema = z.object({
     /** Unbounded caches (memoryBytes null): the bytes each level may hold before evicting (a share of V8's heap limit). */
     heapCapBytes: z.number().nullable().optional(),
     /**
-     * How cache entries are counted against the budget: `heap` = their measured cost in V8's heap (key + 100 B,
+     * How cache entries are counted against the budget: `heap` = their measured cost in V8's heap (key + 140 B,
      * + value + 200 B when held). Absent in runs before it: key + value + 64 B, while the keys cost ~1 KB, so
      * those caches held 2.5–7x their budget.
      */
