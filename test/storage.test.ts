@@ -47,6 +47,13 @@ describe('sync modes on LMDB', () => {
     expect(h!.storage!.persistence.commits).toBe(1)
     expect(l!.storage!.merkleization.roots).toBe(10)
     expect(l!.storage!.persistence.commits).toBe(10)
+    // The commits (pages out + fsync) are a part of the write transactions, which are a part of the phase.
+    for (const e of [h!, l!]) {
+      const p = e.storage!.persistence
+      expect(p.syncMs!).toBeGreaterThan(0)
+      expect(p.syncMs!).toBeLessThan(p.ms)
+      expect(p.ms).toBeLessThanOrEqual(e.totals.phases.persistence)
+    }
     const d = r.decomposition!
     expect(d.slowdown).toBeCloseTo(d.merkleizationFactor * d.persistenceFactor, 9)
     expect(d.liveMs).toBeCloseTo(l!.totals.processingMs, 6)

@@ -298,7 +298,10 @@ function storageSummary(st: StorageReport): string[] {
     .join(', ')
   out.push(
     `persistence: ${w.commits} LMDB commits, ${formatSize(w.totalBytes)} (${tables}) at ${fmt(w.mbPerSec, 1)} MB/s; ` +
-      `${w.nodesWritten.toLocaleString('en-US')} trie nodes written, ${w.garbageNodes.toLocaleString('en-US')} superseded ones dropped`,
+      `${w.nodesWritten.toLocaleString('en-US')} trie nodes written, ${w.garbageNodes.toLocaleString('en-US')} superseded ones dropped` +
+      (w.syncMs === undefined || w.commits === 0
+        ? ''
+        : `; per commit ${fmt(w.ms / w.commits, 1)} ms in LMDB's write transaction, of which ${fmt(w.syncMs / w.commits, 1)} ms its commit (pages written out, fsync)`),
   )
   return out
 }

@@ -100,7 +100,10 @@ export const storageReportSchema = z.object({
   }),
   persistence: z.object({
     commits: z.number(),
+    /** The LMDB write transactions (puts + commit); the persistence phase also builds the writes and updates the caches. */
     ms: z.number(),
+    /** Of `ms`, LMDB's commits: dirty pages written out and synced (fsync). Absent in runs before it. */
+    syncMs: z.number().optional(),
     bytes: perTable,
     totalBytes: z.number(),
     mbPerSec: z.number(),

@@ -18,7 +18,7 @@ export function storageReport(units: readonly UnitStorageStats[], config: Storag
   let importMs = 0
   const imported = { accounts: 0, slots: 0, nodes: 0, codes: 0 }
   const merkle = { roots: 0, updatedAccounts: 0, updatedSlots: 0, nodeReads: 0, nodeWrites: 0, lmdbReads: 0 }
-  const persist = { commits: 0, ms: 0, bytes: { ...lmdbReads }, nodesWritten: 0, garbageNodes: 0 }
+  const persist = { commits: 0, ms: 0, syncMs: 0, bytes: { ...lmdbReads }, nodesWritten: 0, garbageNodes: 0 }
   let resumedAt: number | null = null
   const evictions = { l1: 0, l2: 0 }
   const tables = Object.fromEntries(Object.keys(lmdbReads).map((t) => [t, { entries: 0, bytes: 0 }])) as StorageReport['tables']
@@ -44,6 +44,7 @@ export function storageReport(units: readonly UnitStorageStats[], config: Storag
     for (const k of Object.keys(merkle) as (keyof typeof merkle)[]) merkle[k] += u.merkle[k]
     persist.commits += u.persist.commits
     persist.ms += u.persist.ms
+    persist.syncMs += u.persist.syncMs
     persist.nodesWritten += u.persist.nodesWritten
     persist.garbageNodes += u.persist.garbageNodes
     for (const [t, n] of Object.entries(u.persist.bytes)) persist.bytes[t as keyof typeof lmdbReads] += n

@@ -74,7 +74,12 @@ export function emptyMerkleStats(): MerkleStats {
 }
 
 /** What one persistence wrote. */
-export type PersistStats = { ms: number; bytes: Record<TableName, number>; nodesWritten: number; garbageNodes: number }
+export type PersistStats = {
+  /** The LMDB write transaction: its puts, then its commit. */
+  ms: number
+  /** Of `ms`, the commit: LMDB writing the dirty pages out and syncing them (two fsyncs: data, then meta page). */
+  syncMs: number
+  bytes: Record<TableName, number>; nodesWritten: number; garbageNodes: number }
 
 /**
  * A state manager for @ethereumjs/vm over the flat state of a StateStore, as a client with flat
@@ -493,6 +498,7 @@ export class FlatStateManager implements StateManagerInterface {
       for (const [h, n] of storageNodes) add('storage_trie', CacheKind.trieNode, `u${h}`, hexToBytes(`0x${h}`), n)
       const pendingTotal = this.accountTrieDb.pending.size + this.storageTrieDb.pending.size
       const t0 = this.store.writes.commitMs
+      const s0 = this.store.writes.syncMs
       this.store.write(ops, { ...meta, head: { ...head, stateRoot: bytesToHex(root) } }, cache)
       this.persistedRoot = root
       this.accounts.clear()
@@ -504,6 +510,7 @@ export class FlatStateManager implements StateManagerInterface {
       this.storageTrieDb.pending.clear()
       return {
         ms: this.store.writes.commitMs - t0,
+        syncMs: this.store.writes.syncMs - s0,
         bytes,
         nodesWritten: accountNodes.size + storageNodes.size,
         garbageNodes: pendingTotal - accountNodes.size - storageNodes.size,

@@ -76,7 +76,7 @@ export type StoreStats = {
   merkleizationPenalty: LogHistogram
   /** Distinct state bytes read or written (keys and values), the range's working set. */
   workingSetBytes: number
-  writes: { bytes: Record<TableName, number>; entries: Record<TableName, number>; deletes: number; commitMs: number }
+  writes: { bytes: Record<TableName, number>; entries: Record<TableName, number>; deletes: number; commitMs: number; syncMs: number }
 }
 
 const KINDS = CACHE_KINDS.length
@@ -108,6 +108,7 @@ export class StateStore {
     entries: { accounts: 0, storage: 0, bytecodes: 0, account_trie: 0, storage_trie: 0 } as Record<TableName, number>,
     deletes: 0,
     commitMs: 0,
+    syncMs: 0,
   }
   /** Which phase a level-2 miss belongs to (the state manager switches it around merkleization). */
   context: 'execution' | 'merkleization' = 'execution'
@@ -241,6 +242,7 @@ export class StateStore {
    */
   write(ops: readonly WriteOp[], meta: StoreMeta, cacheUpdates: readonly { kind: CacheKind; l1Key: string | null; table: TableName; key: Uint8Array; value: Uint8Array | null }[] = []): void {
     const t0 = now()
+    let tPut = t0
     this.root.transactionSync(() => {
       for (const op of ops) {
         const db = this.tables[op.table]
@@ -261,8 +263,11 @@ export class StateStore {
       }
       this.metaDb.putSync('meta', meta)
       if (KILL_IN_COMMIT !== undefined && String(meta.head?.number) === KILL_IN_COMMIT) process.kill(process.pid, 'SIGKILL')
+      tPut = now()
     })
-    this.writes.commitMs += now() - t0
+    const t1 = now()
+    this.writes.commitMs += t1 - t0
+    this.writes.syncMs += t1 - tPut
     for (const op of ops) {
       if (!('prefix' in op)) continue
       this.l2.deletePrefix(TABLE_TAG[op.table] + hexOf(op.prefix))
@@ -354,7 +359,7 @@ export class StateStore {
       executionPenaltySumNs: this.executionPenalty.sumNs,
       merkleizationPenalty: this.merkleizationPenalty,
       workingSetBytes: this.workingSetBytes,
-      writes: { bytes: { ...this.writes.bytes }, entries: { ...this.writes.entries }, deletes: this.writes.deletes, commitMs: this.writes.commitMs },
+      writes: { bytes: { ...this.writes.bytes }, entries: { ...this.writes.entries }, deletes: this.writes.deletes, commitMs: this.writes.commitMs, syncMs: this.writes.syncMs },
     }
   }
 

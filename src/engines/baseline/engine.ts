@@ -83,6 +83,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
   const persistStats: UnitStorageStats['persist'] = {
     commits: 0,
     ms: 0,
+    syncMs: 0,
     bytes: { accounts: 0, storage: 0, bytecodes: 0, account_trie: 0, storage_trie: 0 },
     nodesWritten: 0,
     garbageNodes: 0,
@@ -154,6 +155,7 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions): AsyncGenerator<
             )
             persistStats.commits++
             persistStats.ms += p.ms
+            persistStats.syncMs += p.syncMs
             for (const [t, b] of Object.entries(p.bytes)) persistStats.bytes[t as keyof typeof p.bytes] += b
             persistStats.nodesWritten += p.nodesWritten
             persistStats.garbageNodes += p.garbageNodes
