@@ -203,6 +203,7 @@ export function buildProgram(): Command {
     .option('--accounts <n>', 'accounts in each generated chain (default 1M)', parseCount('--accounts'), 1_000_000)
     .option('--blocks <n>', 'blocks per generated chain (default 100)', parseCount('--blocks'), 100)
     .option('--txs-per-block <n>', 'transactions per block (default 50)', parseCount('--txs-per-block'), 50)
+    .option('--long-blocks <n>', "the long range: the first workload again on a chain of n blocks, historical + live only (historical's one root spread over n blocks, nearer the study's root every 500k); 0 = none (default 1000)", parseCount('--long-blocks'), 1000)
     .option('--workloads <list>', 'generated chains: erc20-transfer, uniswap-swap, mixed, or none', 'erc20-transfer,uniswap-swap,mixed')
     .option('--fixtures <path...>', 'real blocks (realblock-v1 files or directories), e.g. ../shared/data/mainnet (default: the bundled fixtures/mainnet)')
     .option('--memory <sizes>', 'sweep budgets, or none (the smallest default is 256 MiB: with the fast EVM the cgroup binding OOM-killed a 64 MiB run on 1M accounts)', '256MB,512MB,1GB,2GB')

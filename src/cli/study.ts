@@ -11,6 +11,7 @@ export type StudyCliOptions = {
   chains?: string
   accounts: number
   blocks: number
+  longBlocks: number
   txsPerBlock: number
   workloads: string
   fixtures?: string[]
@@ -45,6 +46,7 @@ export async function studyCommand(opts: StudyCliOptions): Promise<number> {
     chainsDir: opts.chains,
     accounts: opts.accounts,
     blocks: opts.blocks,
+    longBlocks: opts.longBlocks,
     txsPerBlock: opts.txsPerBlock,
     workloads: workloads('--workloads', opts.workloads),
     fixtures: opts.fixtures ?? [],

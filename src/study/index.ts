@@ -6,6 +6,9 @@
  *     from `--chains` when they match the options;
  *  2. replay each chain and the real blocks on the baseline engine with the fast EVM, historical and live
  *     (`--mode both`: the live/historical decomposition), with the opcode probe and the analyses;
+ *  2b. the long range: the first workload again on a chain of `--long-blocks` blocks (default 1,000), historical
+ *     and live only: historical's one root per batch is then spread over ten times the blocks, closer to the
+ *     study's historical sync (a root every 500k blocks), so its live/historical ratio is the like-for-like one;
  *  3. the binding memory sweep (`sweep --bind auto`: a memory cgroup where one can be made, else the
  *     declared disk model), live and historical, on the sweep chains;
  *  4. one report over all of it, and study.md: one row per figure of the study, the study's value (in a
@@ -44,6 +47,8 @@ export type StudyParameters = {
   accounts: number
   blocks: number
   txsPerBlock: number
+  /** Blocks of the long-range chain (the first workload, replayed historical + live only); 0 = none. */
+  longBlocks: number
   workloads: readonly StudyWorkload[]
   /** Real-block files or directories (realblock-v1); empty = none. */
   fixtures: readonly string[]
@@ -112,15 +117,25 @@ export function sizeArg(bytes: number): string {
 
 const slug = (s: string) => s.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase()
 
-/** Where a workload's chain lives: in --chains (absolute) or inside the output (relative). */
-function chainDir(p: StudyParameters, w: StudyWorkload): string {
-  return p.chainsDir === undefined ? join('chains', w) : resolve(p.chainsDir, w)
+/** A generated chain: its workload and length (the study's chains have `--blocks`; the long range `--long-blocks`). */
+type ChainSpec = { workload: StudyWorkload; blocks: number; long: boolean }
+
+/** Where a chain lives: in --chains (absolute) or inside the output (relative); the long range's beside the others. */
+function chainDir(p: StudyParameters, c: ChainSpec | StudyWorkload): string {
+  const name = typeof c === 'string' ? c : c.long ? `${c.workload}-${c.blocks}-blocks` : c.workload
+  return p.chainsDir === undefined ? join('chains', name) : resolve(p.chainsDir, name)
+}
+
+/** The long-range input's name (a column of the table). */
+export function longRangeInput(w: StudyWorkload, blocks: number): string {
+  return `${w}, ${blocks.toLocaleString('en-US')} blocks`
 }
 
 /** A chain in --chains that can be reused: it must be the workload and size the study asks for. */
-async function reusableChain(p: StudyParameters, w: StudyWorkload): Promise<boolean> {
+async function reusableChain(p: StudyParameters, c: ChainSpec): Promise<boolean> {
   if (p.chainsDir === undefined) return false
-  const file = join(chainDir(p, w), 'chain.json')
+  const w = c.workload
+  const file = join(chainDir(p, c), 'chain.json')
   if (!existsSync(file)) return false
   let spec: { format?: string; hardfork?: string; workload?: { name?: string; accounts?: number; blocks?: number; txsPerBlock?: number } }
   try {
@@ -128,12 +143,12 @@ async function reusableChain(p: StudyParameters, w: StudyWorkload): Promise<bool
   } catch (cause) {
     throw new UsageError(`--chains: ${file} is not a readable chain.json`, { cause })
   }
-  const want: Record<string, string | number> = { name: w, accounts: p.accounts, blocks: p.blocks, txsPerBlock: p.txsPerBlock, ...(p.hardfork ? { hardfork: p.hardfork } : {}) }
+  const want: Record<string, string | number> = { name: w, accounts: p.accounts, blocks: c.blocks, txsPerBlock: p.txsPerBlock, ...(p.hardfork ? { hardfork: p.hardfork } : {}) }
   const got: Record<string, unknown> = { ...spec.workload, hardfork: spec.hardfork }
   const differ = Object.keys(want).filter((k) => got[k] !== want[k])
   if (spec.format !== 'megabench-chain-v1' || differ.length > 0) {
     throw new UsageError(
-      `--chains: ${chainDir(p, w)} holds ${spec.format === 'megabench-chain-v1' ? `a chain with ${differ.map((k) => `${k} ${String(got[k])}`).join(', ')}` : 'no megabench chain'}; ` +
+      `--chains: ${chainDir(p, c)} holds ${spec.format === 'megabench-chain-v1' ? `a chain with ${differ.map((k) => `${k} ${String(got[k])}`).join(', ')}` : 'no megabench chain'}; ` +
         `the study asks for ${differ.map((k) => `${k} ${String(want[k])}`).join(', ') || 'a megabench chain'} (use another --chains directory)`,
     )
   }
@@ -148,15 +163,19 @@ export async function planStudy(p: StudyParameters): Promise<StudyStep[]> {
   const evmArgs = ['--evm', p.evm]
   const repeat = p.repeat > 1 ? ['--repeat', String(p.repeat)] : []
   const analyze = p.analyze ? ['--analyze', 'all'] : []
-  for (const w of p.workloads) {
-    const reused = await reusableChain(p, w)
+  const long = p.longBlocks > 0 && p.workloads[0] !== undefined ? { workload: p.workloads[0], blocks: p.longBlocks, long: true } : undefined
+  const chains: ChainSpec[] = [...p.workloads.map((w) => ({ workload: w, blocks: p.blocks, long: false })), ...(long ? [long] : [])]
+  for (const c of chains) {
+    const w = c.workload
+    const reused = await reusableChain(p, c)
+    const input = c.long ? longRangeInput(w, c.blocks) : w
     steps.push({
-      id: `generate-${w}`,
+      id: `generate-${slug(input)}`,
       kind: 'generate',
-      input: w,
-      title: `${reused ? 'reuse' : 'generate'} ${w}: ${p.accounts.toLocaleString('en-US')} accounts, ${p.blocks} blocks × ${p.txsPerBlock} txs`,
-      args: ['generate', w, '--out', chainDir(p, w), '--accounts', String(p.accounts), '--blocks', String(p.blocks), '--txs-per-block', String(p.txsPerBlock), ...(p.hardfork ? ['--hardfork', p.hardfork] : []), ...(p.seed ? ['--seed', p.seed] : [])],
-      ...(reused ? { reused: true } : { out: p.chainsDir === undefined ? chainDir(p, w) : undefined }),
+      input,
+      title: `${reused ? 'reuse' : 'generate'} ${w}: ${p.accounts.toLocaleString('en-US')} accounts, ${c.blocks} blocks × ${p.txsPerBlock} txs`,
+      args: ['generate', w, '--out', chainDir(p, c), '--accounts', String(p.accounts), '--blocks', String(c.blocks), '--txs-per-block', String(p.txsPerBlock), ...(p.hardfork ? ['--hardfork', p.hardfork] : []), ...(p.seed ? ['--seed', p.seed] : [])],
+      ...(reused ? { reused: true } : { out: p.chainsDir === undefined ? chainDir(p, c) : undefined }),
     })
   }
   const replay = (input: string, source: string[]) => {
@@ -171,6 +190,19 @@ export async function planStudy(p: StudyParameters): Promise<StudyStep[]> {
     })
   }
   for (const w of p.workloads) replay(w, ['--chain', chainDir(p, w)])
+  if (long !== undefined) {
+    // Historical and live only: the opcode profile and the analyses are the short chain's (same workload).
+    const input = longRangeInput(long.workload, long.blocks)
+    const out = join('runs', slug(input))
+    steps.push({
+      id: `replay-${slug(input)}`,
+      kind: 'replay',
+      input,
+      title: `replay ${input}: baseline, ${p.evm === 'fast' ? 'fast EVM' : '@ethereumjs/evm'}, historical + live (the long range: one historical root over ${long.blocks} blocks)`,
+      args: ['replay', '--chain', chainDir(p, long), '--engine', 'baseline', ...evmArgs, '--mode', 'both', ...repeat, '--out', out, '--no-report'],
+      out,
+    })
+  }
   if (p.fixtures.length > 0) replay(REAL, ['--fixtures', ...p.fixtures.map((f) => resolve(f))])
   if (p.memory.length > 0) {
     const limits = [...p.memory].sort((a, b) => b - a)
@@ -322,7 +354,8 @@ export function studyMarkdown(r: StudyResult, tables: readonly { name: string; r
   out.push('# The study vs measured (megabench study)', '')
   out.push(
     `Reth-like configuration: the baseline engine (MPT on LMDB behind two caches; root and commit per block in live sync) executing with ${p.evm === 'fast' ? "megabench's fast EVM" : '@ethereumjs/evm'}. ` +
-      `Inputs: ${p.workloads.map((w) => `${w} (${p.accounts.toLocaleString('en-US')} accounts, ${p.blocks} blocks × ${p.txsPerBlock} txs)`).join(', ')}${p.fixtures.length > 0 ? `, real blocks (${p.fixtures.join(', ')})` : ''}. ` +
+      `Inputs: ${p.workloads.map((w) => `${w} (${p.accounts.toLocaleString('en-US')} accounts, ${p.blocks} blocks × ${p.txsPerBlock} txs)`).join(', ')}` +
+      `${p.longBlocks > 0 && p.workloads[0] !== undefined ? `, the long range ${longRangeInput(p.workloads[0], p.longBlocks)} (historical + live only: one historical root over the whole range, nearer the study's root every 500k blocks)` : ''}${p.fixtures.length > 0 ? `, real blocks (${p.fixtures.join(', ')})` : ''}. ` +
       `The study's values are MegaETH's measurements of Reth (../shared/docs/measurements.md) and appear only in the column labelled as the study's; every other value was measured by the steps below. ` +
       `${r.verified ? 'Every step exited 0: every replayed block verified.' : '⚠ Not every step exited 0 (see the steps); the values come from verified blocks only.'}`,
     '',
