@@ -70,6 +70,24 @@ describe('sync modes on LMDB', () => {
     expect(r.engines[0]!.storage!.merkleization.roots).toBe(3) // blocks 4, 8, 10
   })
 
+  test('behavior: --no-l1-trie-nodes: merkleization reads trie nodes through level 2 only, the same roots', async () => {
+    // Unbounded caches: level 1 evicts nothing either way, so the flat state's counters must not move.
+    const [on, off] = [
+      await replayChain(MIXED, ['live'], lmdb(undefined)),
+      await replayChain(MIXED, ['live'], { ...lmdb(undefined), l1TrieNodes: false } as ReturnType<typeof lmdb>),
+    ]
+    for (const r of [on, off]) expect(r.verification.failed).toEqual([])
+    const [a, b] = [on.engines[0]!.storage!, off.engines[0]!.storage!]
+    expect([a.config.l1TrieNodes, b.config.l1TrieNodes]).toEqual([undefined, false])
+    expect(a.l1.trieNode.hits).toBeGreaterThan(0)
+    expect(b.l1.trieNode).toEqual({ hits: 0, misses: 0 })
+    // Every trie-node read that level 1 answered now reaches level 2; the flat state's reads are untouched.
+    const lookups = (c: { hits: number; misses: number }) => c.hits + c.misses
+    expect(lookups(b.l2.trieNode)).toBe(lookups(a.l1.trieNode))
+    expect(b.l1.account).toEqual(a.l1.account)
+    expect(b.merkleization.nodeReads).toBe(a.merkleization.nodeReads)
+  })
+
   test('behavior: every bundled real block verifies in live mode on LMDB (partial witness state, flat misses proven)', async () => {
     const r = await replay({ source: await createFixtureSource({ paths: [FIXTURES_DIR] }), sourcePaths: [FIXTURES_DIR], storage: lmdb(undefined), warmup: 0 })
     expect(r.verification).toEqual({ blocks: 13, verified: 13, failed: [] })

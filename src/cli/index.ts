@@ -43,6 +43,7 @@ export function buildProgram(): Command {
     .option('--memory <size>', 'cache budget, e.g. 64MB, 1GB: 25% level 1 (client cache), 75% level 2 (DB cache)', parseSize('--memory'))
     .option('--l1 <size>', 'level-1 (client state cache) budget, overrides the split', parseSize('--l1'))
     .option('--l2 <size>', 'level-2 (DB read cache) budget, overrides the split', parseSize('--l2'))
+    .option('--no-l1-trie-nodes', 'level 1 (the client\'s cache) holds no trie nodes: merkleization reads them through level 2 (the DB\'s cache) only, as Reth did when the study measured it (default: level 1 holds them)')
     .option('--engine <engine>', 'baseline, mega, or both (same blocks; every block\'s state diff compared); mega,baseline runs both with the mega variants first', 'baseline')
     .option('--threads <n...>', 'mega: parallel-execution workers, e.g. 2, or a list (0,2) to run each side by side (default 0: in order)')
     .option('--verify-mpt [when]', 'mega: prove the state root with Ethereum\'s MPT kept beside the mega state: every block (bare flag), final (default: the range\'s last block) or off')

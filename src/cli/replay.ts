@@ -42,6 +42,8 @@ export type ReplayCliOptions = {
   memory?: number
   l1?: number
   l2?: number
+  /** `--no-l1-trie-nodes` gives false. */
+  l1TrieNodes?: boolean
   db?: string
   cgroup?: boolean
   /** --miss-latency: the disk model's cost per level-2 miss, µs. */
@@ -180,6 +182,7 @@ export function storageFromOptions(opts: ReplayCliOptions): { storage: ReplaySto
     for (const [flag, v] of [['--memory', opts.memory], ['--l1', opts.l1], ['--l2', opts.l2], ['--db', opts.db], ['--batch', opts.batch], ['--miss-latency', opts.missLatency]] as const) {
       if (v !== undefined) throw new UsageError(`${flag} applies to --storage lmdb`)
     }
+    if (opts.l1TrieNodes === false) throw new UsageError('--no-l1-trie-nodes applies to --storage lmdb')
     return { storage: { kind: 'memory' }, modes }
   }
   if (opts.batch !== undefined && !modes.includes('historical')) throw new UsageError('--batch applies to --mode historical (or both)')
@@ -187,7 +190,7 @@ export function storageFromOptions(opts: ReplayCliOptions): { storage: ReplaySto
   const memory = splitBudget({ memory: opts.memory, l1: opts.l1, l2: opts.l2 })
   const latencyNs = missLatencyNs(opts.missLatency)
   if (latencyNs !== undefined && opts.cgroup === true) throw new UsageError('give --cgroup (bind the real page cache) or --miss-latency (a declared disk model), not both')
-  return { storage: { kind: 'lmdb', batch: opts.batch ?? null, memory, dir: opts.db, missLatencyNs: latencyNs }, modes }
+  return { storage: { kind: 'lmdb', batch: opts.batch ?? null, memory, dir: opts.db, missLatencyNs: latencyNs, l1TrieNodes: opts.l1TrieNodes ?? true }, modes }
 }
 
 /** --fixtures | --chain [--from --to] → the block source, its paths, block count, range and workload name. */

@@ -4,7 +4,7 @@ import type { AccessSetProbe } from '../probes/accessSets.js'
 import type { OpcodeProfiler } from '../probes/opcodeProfiler.js'
 import type { MerkleStats, PersistStats } from '../storage/flatStateManager.js'
 import type { ImportStats } from '../storage/import.js'
-import type { StoreStats } from '../storage/stateStore.js'
+import type { CacheConfig, StoreStats } from '../storage/stateStore.js'
 import type { ReplayUnit } from '../types.js'
 import type { StateReadCounts } from './baseline/stateManager.js'
 import type { Checks, FieldMismatch } from './verify.js'
@@ -31,7 +31,7 @@ export type StorageOptions =
       kind: 'lmdb'
       mode: SyncMode
       batch: number | null
-      caches: { l1: number; l2: number }
+      caches: CacheConfig
       /** A DB directory to use and keep (resuming at its head); default a temporary one, removed after. */
       dir?: string | undefined
     }

@@ -253,7 +253,7 @@ function storageSummary(st: StorageReport): string[] {
       : `memory budget ${formatSize(c.memoryBytes)} (level 1 ${formatSize(c.l1Bytes ?? 0)}, level 2 ${formatSize(c.l2Bytes ?? 0)})`
   out.push(
     `storage: LMDB flat state + tries, ${c.mode === 'live' ? 'root and commit per block' : `root and commit per ${c.batch === null ? 'range' : `${c.batch} blocks`}`}; ` +
-      `${budget}; working set ${formatSize(st.workingSetBytes)}`,
+      `${budget}${c.l1TrieNodes === false ? '; no trie nodes in level 1 (read through level 2, as Reth)' : ''}; working set ${formatSize(st.workingSetBytes)}`,
   )
   const im = st.import
   out.push(

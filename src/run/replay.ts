@@ -41,6 +41,8 @@ export type ReplayStorage =
       batch: number | null
       /** Cache budgets in bytes (unbounded when null). */
       memory: { total: number | null; l1: number; l2: number }
+      /** Level 1 holds trie nodes (default true; false: `--no-l1-trie-nodes`, trie nodes through level 2 only, as Reth). */
+      l1TrieNodes?: boolean | undefined
       /** Keep the DB here (and resume at its head); default a temporary DB per run. */
       dir?: string | undefined
       /**
@@ -303,7 +305,7 @@ async function runPass(
   const options: StorageOptions =
     storage.kind === 'memory'
       ? { kind: 'memory' }
-      : { kind: 'lmdb', mode, batch: storage.batch, caches: { l1: storage.memory.l1, l2: storage.memory.l2 }, dir: storage.dir }
+      : { kind: 'lmdb', mode, batch: storage.batch, caches: { l1: storage.memory.l1, l2: storage.memory.l2, l1TrieNodes: storage.l1TrieNodes }, dir: storage.dir }
   const t0 = now()
   for await (const unit of p.source.units()) {
     const runs = engine.runUnit(unit, {
@@ -403,6 +405,8 @@ function engineResult(v: Variant, measured: readonly Pass[], profiled: readonly 
             l2Bytes: storage.memory.total === null ? null : storage.memory.l2,
             heapCapBytes: storage.memory.total === null ? HEAP_CACHE_CAP : null,
             cacheAccounting: 'heap',
+            // Recorded only when off: runs before it (level 1 held trie nodes) keep equal gate fingerprints.
+            ...(storage.l1TrieNodes === false ? { l1TrieNodes: false } : {}),
             rule: `level 1 (client state cache) ${L1_SHARE * 100}% of --memory, level 2 (DB read cache) the rest; --l1/--l2 override`,
           }), storage.missLatencyNs, processingMs, txs),
   }

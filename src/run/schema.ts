@@ -67,6 +67,11 @@ export const storageReportSchema = z.object({
      * those caches held 2.5–7x their budget.
      */
     cacheAccounting: z.literal('heap').optional(),
+    /**
+     * False: level 1 (the client's cache) held no trie nodes, merkleization read them through level 2 only
+     * (`--no-l1-trie-nodes`), as Reth did when the study measured it. Absent: level 1 held them (the default).
+     */
+    l1TrieNodes: z.literal(false).optional(),
     rule: z.string(),
   }),
   /** Distinct state bytes (keys + values) the range read or wrote: compare with the budget. */

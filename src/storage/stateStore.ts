@@ -94,6 +94,9 @@ const KILL_IN_COMMIT = process.env.MEGABENCH_FAULT_KILL_IN_COMMIT
  */
 export const HEAP_CACHE_CAP = Math.floor(getHeapStatistics().heap_size_limit / 8)
 
+/** The two cache levels' budgets in bytes, and whether level 1 holds trie nodes (default true). */
+export type CacheConfig = { l1: number; l2: number; l1TrieNodes?: boolean | undefined }
+
 export class StateStore {
   readonly l1: ByteLru<CacheKind>
   readonly l2: ByteLru<CacheKind>
@@ -120,13 +123,21 @@ export class StateStore {
   /** Receives execution-side miss penalties as the `stateLoad` phase. */
   clock: PhaseClock | undefined
 
+  /**
+   * Level 1 holds trie nodes too (default). Off (`--no-l1-trie-nodes`): merkleization reads trie nodes through
+   * level 2 (the DB's cache) only, as Reth did when the study measured it (its trie tables read through MDBX,
+   * no trie-node cache in the client).
+   */
+  readonly l1TrieNodes: boolean
+
   private constructor(
     readonly path: string,
     private readonly root: RootDatabase,
     private readonly tables: Record<TableName, Database<Uint8Array, Uint8Array>>,
     private readonly metaDb: Database<unknown, string>,
-    caches: { l1: number; l2: number },
+    caches: CacheConfig,
   ) {
+    this.l1TrieNodes = caches.l1TrieNodes ?? true
     // Unbounded caches (no --memory) stop at the heap's cap: a long live range writes every trie node into
     // both levels, and 5,000 blocks of the 1M-account ERC20 chain ran out of V8's heap without it.
     const cap = (budget: number) => (budget >= Number.MAX_SAFE_INTEGER ? HEAP_CACHE_CAP : budget)
@@ -138,7 +149,7 @@ export class StateStore {
    * Opens (creating if needed) the DB at `path`. An existing DB must have this schema version and,
    * if `chainKey` is given, hold that chain; otherwise it is refused with a one-line error.
    */
-  static open(path: string, p: { chainKey?: string; caches: { l1: number; l2: number } }): StateStore {
+  static open(path: string, p: { chainKey?: string; caches: CacheConfig }): StateStore {
     // A DB directory that exists must be megabench's LMDB (or empty): LMDB would otherwise add its files
     // to any directory it is pointed at.
     if (existsSync(path)) {
@@ -195,6 +206,7 @@ export class StateStore {
 
   read(kind: CacheKind, l1Key: string, table: TableName, dbKey: () => Uint8Array): Uint8Array | null {
     if (this.uncounted) return this.readRaw(table, dbKey())
+    if (kind === CacheKind.trieNode && !this.l1TrieNodes) return this.readL2(kind, table, dbKey())
     const cached = this.l1.get(kind, l1Key)
     if (cached !== undefined) return cached
     const value = this.readL2(kind, table, dbKey())
@@ -276,7 +288,7 @@ export class StateStore {
     for (const u of cacheUpdates) {
       const l2Key = TABLE_TAG[u.table] + hexOf(u.key)
       this.l2.set(l2Key, u.value)
-      if (u.l1Key !== null) this.l1.set(u.l1Key, u.value)
+      if (u.l1Key !== null && (this.l1TrieNodes || u.kind !== CacheKind.trieNode)) this.l1.set(u.l1Key, u.value)
       if (this.touched.add(TABLE_INDEX[u.table], u.key)) this.workingSetBytes += u.key.length + (u.value?.length ?? 0)
     }
   }
