@@ -40,17 +40,28 @@ export function legendFor(names: readonly string[]): Record<string, unknown> {
  */
 export function throughputSpec(points: ThroughputPoint[], field: 'txPerSec' | 'mgasPerSec', axis: 'ordinal' | 'quantitative' = 'quantitative', order: readonly string[] = []): TopLevelSpec {
   const unit = field === 'txPerSec' ? 'tx/s' : 'Mgas/s'
+  // The ordinal axis is sorted by each label's slot (its index in `order`), not by an explicit array: vega-lite
+  // compiles an explicit sort into one expression per label, and ~1,000 labels (a 1,000-block chain beside real
+  // blocks) overflowed the stack when vega compiled it.
+  const slot = new Map(order.map((label, i) => [label, i]))
   return {
     ...base,
     // A slot of ≥ 22 px per block up to 50 blocks (the page is 1200 px wide); more blocks share the width.
     width: axis === 'ordinal' ? Math.min(1100, Math.max(W, 22 * order.length)) : W,
     title: axis === 'ordinal' ? `Throughput per block (${unit})` : `Throughput over block height (${unit})`,
-    data: { values: points },
+    data: { values: axis === 'ordinal' ? points.map((p) => ({ ...p, slot: slot.get(p.blockLabel) ?? order.length })) : points },
     mark: { type: 'line', point: true, tooltip: true },
     encoding: {
       x:
         axis === 'ordinal'
-          ? { field: 'blockLabel', type: 'ordinal', sort: [...order], title: 'block (one slot per block, in height order)', axis: { labelAngle: -45 } }
+          ? {
+              field: 'blockLabel',
+              type: 'ordinal',
+              sort: { field: 'slot', op: 'min' },
+              title: 'block (one slot per block, in height order)',
+              // Beyond ~50 slots the labels would overlap: vega then keeps every other one, recursively.
+              axis: { labelAngle: -45, ...(order.length > 50 ? { labelOverlap: 'parity' as const } : {}) },
+            }
           : { field: 'block', type: 'quantitative', title: 'block', scale: { zero: false }, axis: { format: 'd' } },
       y: { field, type: 'quantitative', title: unit },
       color: { field: 'series', type: 'nominal', title: 'engine/mode', legend: legendFor([...new Set(points.map((p) => p.series))]) },
