@@ -77,11 +77,12 @@ export async function studyCommand(opts: StudyCliOptions): Promise<number> {
   else {
     const failed = r.steps.filter((s) => s.failure !== undefined)
     process.stdout.write(
-      `wrote ${p.out}/ (study.md: the study vs measured per input; study.json; report.html; runs/, sweeps/, logs/)` +
+      `wrote ${p.out}/ (study.md: the study vs measured per input; study.json; ${r.reportError === undefined ? 'report.html; ' : ''}runs/, sweeps/, logs/)` +
         `${failed.length > 0 ? `\n⚠ INCOMPLETE: ${failed.map((s) => `${s.id}: ${s.failure}`).join('; ')}` : ''}` +
+        `${r.reportError !== undefined ? `\n⚠ INCOMPLETE: ${r.reportError}` : ''}` +
         `${r.verified || failed.length > 0 ? '' : '\n⚠ a block did not verify: see study.md\'s steps'}\n`,
     )
   }
-  // 2: a step failed (the output is written and marked incomplete); 1: a block did not verify.
+  // 2: a step failed or the report could not be rendered (the output is written and marked incomplete); 1: a block did not verify.
   return !r.complete ? 2 : r.verified ? 0 : 1
 }

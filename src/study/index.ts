@@ -104,6 +104,8 @@ export type StudyResult = {
   verified: boolean
   /** Every step ran to its end (none failed or was skipped): the table has every value the recipe measures. */
   complete: boolean
+  /** Why report.html could not be rendered (absent when it was): study.md and study.json are written regardless. */
+  reportError?: string
 }
 
 const BIN = join(PACKAGE_ROOT, 'bin', 'megabench.js')
@@ -296,7 +298,14 @@ export async function runStudy(p: StudyParameters, hooks: StudyHooks = {}): Prom
     }
     const inputs = studyInputs(records)
     const loaded = await loadInputs(tmp, inputs)
-    await writeFile(join(tmp, 'report.html'), await renderHtml(loaded.flatMap((x) => x.runs), loaded.flatMap((x) => x.sweeps)))
+    // The report is rendered last of the measurements' products and may fail on its own (a chart vega cannot
+    // compile): the table and the runs are kept then, and the study says what is missing.
+    let reportError: string | undefined
+    try {
+      await writeFile(join(tmp, 'report.html'), await renderHtml(loaded.flatMap((x) => x.runs), loaded.flatMap((x) => x.sweeps)))
+    } catch (err) {
+      reportError = `report.html could not be rendered: ${(err as Error).message ?? String(err)}`
+    }
     result = {
       format: STUDY_FORMAT,
       tool: toolInfo(),
@@ -308,7 +317,8 @@ export async function runStudy(p: StudyParameters, hooks: StudyHooks = {}): Prom
       steps: records,
       inputs,
       verified: records.every((r) => r.exitCode === 0),
-      complete: records.every((r) => r.failure === undefined),
+      complete: records.every((r) => r.failure === undefined) && reportError === undefined,
+      ...(reportError === undefined ? {} : { reportError }),
     }
     await writeFile(join(tmp, 'study.md'), studyMarkdown(result, loaded.map((x) => ({ name: x.name, rows: studyVsMeasured(x.runs, x.sweeps) }))))
     await writeFile(join(tmp, 'study.json'), `${JSON.stringify(result, null, 1)}\n`)
@@ -364,6 +374,7 @@ export function studyMarkdown(r: StudyResult, tables: readonly { name: string; r
   if (failed.length > 0) {
     out.push(`**⚠ INCOMPLETE**: ${failed.map((s) => `${s.id} ${s.skipped ? 'skipped' : 'failed'} (${s.failure})`).join('; ')}. Rows those steps measure show — or come from the steps that ran.`, '')
   }
+  if (r.reportError !== undefined) out.push(`**⚠ INCOMPLETE**: ${r.reportError} (the table below and the runs are complete).`, '')
   out.push(
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${formatSize(m.memoryBytes)}, Node ${m.nodeVersion}; load average (1/5/15 min) ${load(r.loadAverage.start)} at the start, ${load(r.loadAverage.end)} at the end; ` +
       `${r.tool.name} ${r.tool.version}${r.tool.gitCommit ? ` (${r.tool.gitCommit.slice(0, 10)})` : ''}; ${r.startedAt} → ${r.finishedAt}.`,
