@@ -210,10 +210,14 @@ describe('LMDB storage through the CLI (spawned binary)', () => {
   test('behavior: sweep --bind model draws MODELLED totals; --bind is checked before any run', async () => {
     const out = join(await tempDir(), 'sweep')
     const chain = join(import.meta.dirname, '..', 'fixtures', 'chains', 'eth-transfer')
-    const r = await runCli(['sweep', '--memory', '32KB,4MB', '--bind', 'model', '--miss-latency', '100', '--chain', chain, '--no-report', '--out', out])
+    const r = await runCli(['sweep', '--memory', '32KB,4MB', '--bind', 'model', '--miss-latency', '100', '--chain', chain, '--no-l1-trie-nodes', '--no-report', '--out', out])
     expect(r.code).toBe(0)
     expect(r.stderr).toMatch(/^sweep: binding model \(declared: 100 µs per level-2 miss\)/)
     expect(r.stdout).toMatch(/MODELLED total ms/)
+    // Options for the runs reach every run, and the summary names them.
+    expect(r.stdout).toMatch(/each run: megabench replay --chain \S+ --no-l1-trie-nodes --memory <limit>/)
+    const run = JSON.parse(await readFile(join(out, 'runs', '32768-1', 'run.json'), 'utf8'))
+    expect(run.engines[0].storage.config.l1TrieNodes).toBe(false)
     const sweep = sweepResultSchema.parse(JSON.parse(await readFile(join(out, 'sweep.json'), 'utf8')))
     expect(sweep.config.bind).toMatchObject({ kind: 'model', missLatencyNs: 100_000 })
     for (const p of sweep.points) {

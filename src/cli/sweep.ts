@@ -129,6 +129,8 @@ export function formatSweep(r: SweepResult): string {
   return [
     `megabench sweep · ${r.config.mode} sync, ${r.config.limits.length} limits × ${r.config.repeat} repetitions (medians), working set ${formatSize(r.workingSetBytes)}; ` +
       `bound by ${bind === undefined ? 'the caches only' : `${bind.kind}: ${bind.why}`}`,
+    // What every run was given besides its limit (e.g. --evm fast, --no-l1-trie-nodes): part of what was measured.
+    `each run: megabench replay ${r.config.replayArgs.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' ')} --memory <limit>`,
     t.toString(),
   ].join('\n')
 }
