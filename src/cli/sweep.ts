@@ -10,6 +10,7 @@ import { type SweepBind, sweep } from '../run/sweep.js'
 import { cgroupAvailable } from '../storage/cgroup.js'
 import type { SweepResult } from '../run/sweepSchema.js'
 import { formatSize, parseSize } from '../storage/memory.js'
+import { commandLine } from '../util/commandLine.js'
 import { renderHtml } from '../report/html.js'
 import { loadResult } from '../report/load.js'
 import { timestampForPath } from './replay.js'
@@ -130,7 +131,7 @@ export function formatSweep(r: SweepResult): string {
     `megabench sweep · ${r.config.mode} sync, ${r.config.limits.length} limits × ${r.config.repeat} repetitions (medians), working set ${formatSize(r.workingSetBytes)}; ` +
       `bound by ${bind === undefined ? 'the caches only' : `${bind.kind}: ${bind.why}`}`,
     // What every run was given besides its limit (e.g. --evm fast, --no-l1-trie-nodes): part of what was measured.
-    `each run: megabench replay ${r.config.replayArgs.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' ')} --memory <limit>`,
+    `each run: megabench replay ${commandLine(r.config.replayArgs)} --memory <limit>`,
     t.toString(),
   ].join('\n')
 }

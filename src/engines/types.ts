@@ -147,7 +147,8 @@ export type MegaUnitStats = {
 export type UnitStorageStats = {
   store: StoreStats
   merkle: MerkleStats
-  persist: { commits: number; ms: number; syncMs: number; bytes: PersistStats['bytes']; nodesWritten: number; garbageNodes: number }
+  /** The unit's persistences summed, and how many there were. */
+  persist: PersistStats & { commits: number }
   import: ImportStats & { ms: number; resumedAt: number | null }
   /** Entries and on-disk bytes per table when the unit ended. */
   tables: Record<'accounts' | 'storage' | 'bytecodes' | 'account_trie' | 'storage_trie', { entries: number; bytes: number }>

@@ -57,7 +57,8 @@ const SENDER_NAMES: Record<string, string> = { recover: 'recovered from signatur
 export function memoryBudget(e: EngineResult): string | null {
   const c = e.storage?.config
   if (c === undefined) return null
-  if (c.memoryBytes === null) return `unbounded caches${c.l1TrieNodes === false ? ', no trie nodes in level 1' : ''}`
+  const trie = c.l1TrieNodes === false ? ', no trie nodes in level 1' : ''
+  if (c.memoryBytes === null) return `unbounded caches${trie}`
   const b = e.storage?.binding
   const bound =
     b?.kind === 'cgroup'
@@ -67,7 +68,6 @@ export function memoryBudget(e: EngineResult): string | null {
         : ', caches only (the OS page cache unbounded)'
   // Runs from before the caches were accounted at their heap cost held 2.5–7x their budget.
   const accounting = c.cacheAccounting === undefined ? ', caches counted at key + value + 64 B (before 2026-12-07: they held 2.5–7x the budget)' : ''
-  const trie = c.l1TrieNodes === false ? ', no trie nodes in level 1' : ''
   return `--memory ${formatSize(c.memoryBytes)}${bound}${trie}${accounting}`
 }
 

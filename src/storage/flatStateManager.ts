@@ -79,7 +79,10 @@ export type PersistStats = {
   ms: number
   /** Of `ms`, the commit: LMDB writing the dirty pages out and syncing them (two fsyncs: data, then meta page). */
   syncMs: number
-  bytes: Record<TableName, number>; nodesWritten: number; garbageNodes: number }
+  bytes: Record<TableName, number>
+  nodesWritten: number
+  garbageNodes: number
+}
 
 /**
  * A state manager for @ethereumjs/vm over the flat state of a StateStore, as a client with flat

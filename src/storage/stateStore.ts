@@ -195,18 +195,24 @@ export class StateStore {
   }
 
   /**
-   * A state read through both caches. `l1Key` is how the client names the entry (e.g. the address);
-   * `dbKey` computes the table key only on a level-1 miss. Returns null for an absent key.
-   */
-  /**
    * While set, reads go straight to LMDB: no cache is consulted or filled and no counter moves. For
    * verification work (the block diffs the differential compares), which must not change what is measured.
    */
   uncounted = false
 
+  /** Whether level 1 holds entries of this kind (all but trie nodes under `--no-l1-trie-nodes`). */
+  private inL1(kind: CacheKind): boolean {
+    return this.l1TrieNodes || kind !== CacheKind.trieNode
+  }
+
+  /**
+   * A state read through both caches. `l1Key` is how the client names the entry (e.g. the address);
+   * `dbKey` computes the table key only on a level-1 miss. Returns null for an absent key.
+   * Kinds level 1 does not hold go to level 2 directly.
+   */
   read(kind: CacheKind, l1Key: string, table: TableName, dbKey: () => Uint8Array): Uint8Array | null {
     if (this.uncounted) return this.readRaw(table, dbKey())
-    if (kind === CacheKind.trieNode && !this.l1TrieNodes) return this.readL2(kind, table, dbKey())
+    if (!this.inL1(kind)) return this.readL2(kind, table, dbKey())
     const cached = this.l1.get(kind, l1Key)
     if (cached !== undefined) return cached
     const value = this.readL2(kind, table, dbKey())
@@ -288,7 +294,7 @@ export class StateStore {
     for (const u of cacheUpdates) {
       const l2Key = TABLE_TAG[u.table] + hexOf(u.key)
       this.l2.set(l2Key, u.value)
-      if (u.l1Key !== null && (this.l1TrieNodes || u.kind !== CacheKind.trieNode)) this.l1.set(u.l1Key, u.value)
+      if (u.l1Key !== null && this.inL1(u.kind)) this.l1.set(u.l1Key, u.value)
       if (this.touched.add(TABLE_INDEX[u.table], u.key)) this.workingSetBytes += u.key.length + (u.value?.length ?? 0)
     }
   }

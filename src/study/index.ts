@@ -30,6 +30,7 @@ import { cell } from '../report/markdown.js'
 import { loadResult } from '../report/load.js'
 import { machineInfo, toolInfo } from '../run/environment.js'
 import { formatSize } from '../storage/memory.js'
+import { commandLine } from '../util/commandLine.js'
 import { superviseChild } from '../util/interrupt.js'
 import { PACKAGE_ROOT } from '../util/paths.js'
 
@@ -167,10 +168,11 @@ export async function planStudy(p: StudyParameters): Promise<StudyStep[]> {
   const analyze = p.analyze ? ['--analyze', 'all'] : []
   const long = p.longBlocks > 0 && p.workloads[0] !== undefined ? { workload: p.workloads[0], blocks: p.longBlocks, long: true } : undefined
   const chains: ChainSpec[] = [...p.workloads.map((w) => ({ workload: w, blocks: p.blocks, long: false })), ...(long ? [long] : [])]
+  const inputOf = (c: ChainSpec) => (c.long ? longRangeInput(c.workload, c.blocks) : c.workload)
   for (const c of chains) {
     const w = c.workload
     const reused = await reusableChain(p, c)
-    const input = c.long ? longRangeInput(w, c.blocks) : w
+    const input = inputOf(c)
     steps.push({
       id: `generate-${slug(input)}`,
       kind: 'generate',
@@ -180,31 +182,22 @@ export async function planStudy(p: StudyParameters): Promise<StudyStep[]> {
       ...(reused ? { reused: true } : { out: p.chainsDir === undefined ? chainDir(p, c) : undefined }),
     })
   }
-  const replay = (input: string, source: string[]) => {
+  /** `longBlocks`: the long range, historical and live only (the opcode profile and the analyses are its short chain's). */
+  const replay = (input: string, source: string[], longBlocks?: number) => {
     const out = join('runs', slug(input))
+    const full = longBlocks === undefined
     steps.push({
       id: `replay-${slug(input)}`,
       kind: 'replay',
       input,
-      title: `replay ${input}: baseline, ${p.evm === 'fast' ? 'fast EVM' : '@ethereumjs/evm'}, historical + live, opcodes${p.analyze ? ', analyses' : ''}`,
-      args: ['replay', ...source, '--engine', 'baseline', ...evmArgs, '--mode', 'both', '--opcodes', ...repeat, ...analyze, '--out', out, '--no-report'],
+      title:
+        `replay ${input}: baseline, ${p.evm === 'fast' ? 'fast EVM' : '@ethereumjs/evm'}, historical + live` +
+        (full ? `, opcodes${p.analyze ? ', analyses' : ''}` : ` (the long range: one historical root over ${longBlocks} blocks)`),
+      args: ['replay', ...source, '--engine', 'baseline', ...evmArgs, '--mode', 'both', ...(full ? ['--opcodes'] : []), ...repeat, ...(full ? analyze : []), '--out', out, '--no-report'],
       out,
     })
   }
-  for (const w of p.workloads) replay(w, ['--chain', chainDir(p, w)])
-  if (long !== undefined) {
-    // Historical and live only: the opcode profile and the analyses are the short chain's (same workload).
-    const input = longRangeInput(long.workload, long.blocks)
-    const out = join('runs', slug(input))
-    steps.push({
-      id: `replay-${slug(input)}`,
-      kind: 'replay',
-      input,
-      title: `replay ${input}: baseline, ${p.evm === 'fast' ? 'fast EVM' : '@ethereumjs/evm'}, historical + live (the long range: one historical root over ${long.blocks} blocks)`,
-      args: ['replay', '--chain', chainDir(p, long), '--engine', 'baseline', ...evmArgs, '--mode', 'both', ...repeat, '--out', out, '--no-report'],
-      out,
-    })
-  }
+  for (const c of chains) replay(inputOf(c), ['--chain', chainDir(p, c)], c.long ? c.blocks : undefined)
   if (p.fixtures.length > 0) replay(REAL, ['--fixtures', ...p.fixtures.map((f) => resolve(f))])
   if (p.memory.length > 0) {
     const limits = [...p.memory].sort((a, b) => b - a)
@@ -227,7 +220,7 @@ export async function planStudy(p: StudyParameters): Promise<StudyStep[]> {
 
 /** The command line of a step as a user would type it (paths inside the output shown relative to it). */
 export function stepCommand(s: StudyStep): string {
-  return `megabench ${s.args.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' ')}`
+  return `megabench ${commandLine(s.args)}`
 }
 
 function runStep(step: StudyStep, cwd: string, logFile: string): Promise<number | null> {
