@@ -155,11 +155,14 @@ describe('LMDB storage through the CLI (spawned binary)', () => {
     const none = await runCli(['replay', '--fixtures', SMALL_FIXTURE, '--cgroup'])
     expect(none.code).toBe(2)
     expect(none.stderr).toBe('megabench: --cgroup needs --memory (the limit to enforce)\n')
+    const headroomAlone = await runCli(['replay', '--fixtures', SMALL_FIXTURE, '--memory', '1MB', '--cgroup-headroom', '8MB'])
+    expect(headroomAlone.code).toBe(2)
+    expect(headroomAlone.stderr).toBe('megabench: --cgroup-headroom applies to --cgroup\n')
   })
 
   test('behavior: --cgroup records its binding per run: a limit re-set before blocks, major page faults counted', async () => {
     const out = join(await tempDir(), 'run')
-    const r = await runCli(['replay', '--chain', MIXED, '--memory', '1MB', '--cgroup', '--json', '--out', out])
+    const r = await runCli(['replay', '--chain', MIXED, '--memory', '1MB', '--cgroup', '--cgroup-headroom', '24MB', '--json', '--out', out])
     expect(r.code).toBe(0)
     const run = runResultSchema.parse(JSON.parse(r.stdout))
     const binding = run.engines[0]!.storage!.binding
@@ -167,7 +170,7 @@ describe('LMDB storage through the CLI (spawned binary)', () => {
       expect(binding).toBeUndefined() // this machine gives no memory cgroup: the run says so and claims no binding
       return
     }
-    expect(binding).toMatchObject({ kind: 'cgroup', budgetBytes: 1024 * 1024, refused: 0 })
+    expect(binding).toMatchObject({ kind: 'cgroup', budgetBytes: 1024 * 1024, headroomBytes: 24 * 1024 * 1024, refused: 0 })
     if (binding?.kind !== 'cgroup') throw new Error('unreachable')
     expect(binding.updates).toBeGreaterThan(1)
     // Between blocks the watcher thread re-limits too (every 20 ms while the process allocates).
@@ -175,7 +178,7 @@ describe('LMDB storage through the CLI (spawned binary)', () => {
     expect(binding.limitMinBytes).toBeGreaterThanOrEqual(binding.budgetBytes + binding.headroomBytes)
     expect(binding.limitMaxBytes).toBeGreaterThanOrEqual(binding.limitMinBytes)
     expect(Number.isInteger(binding.majorFaults) && binding.majorFaults >= 0).toBe(true)
-    expect(r.stderr).toMatch(/updated before every block and every 20 ms by a watcher thread/)
+    expect(r.stderr).toMatch(/\+ --memory \+ 24\.0 MiB headroom .*updated before every block and every 20 ms by a watcher thread/)
   })
 
   test('behavior: --miss-latency is a declared disk model: modelled totals beside unchanged measured ones', async () => {

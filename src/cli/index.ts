@@ -1,7 +1,8 @@
 import { Command } from 'commander'
 
 import { UsageError, formatErrorLine } from '../errors/index.js'
-import { parseSize } from '../storage/memory.js'
+import { CGROUP_HEADROOM_BYTES } from '../storage/cgroup.js'
+import { formatSize, parseSize } from '../storage/memory.js'
 import { parseCount, parseMix, parseNumber } from './parse.js'
 import { DEFAULT_EVM_TIER } from '../evm/tiers.js'
 import { DEFAULT_FIXTURES, toolInfo } from '../run/environment.js'
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
     .option('--storage <kind>', 'lmdb (flat state + tries on LMDB) or memory (trie in memory, live only)', 'lmdb')
     .option('--db <dir>', 'keep the LMDB state here and resume at its head (default: a temporary DB)')
     .option('--cgroup', 'also bind the OS page cache: a memory cgroup around this process (its charged anonymous memory − caches + --memory + headroom, re-limited before every block and every 20 ms, lifted after the last), where one is writable', false)
+    .option('--cgroup-headroom <size>', `--cgroup: page cache allowed above the budget for what V8 allocates between two re-limits (default ${formatSize(CGROUP_HEADROOM_BYTES)}); smaller binds the page cache closer to --memory, at the risk of the cgroup's OOM killer`, parseSize('--cgroup-headroom'))
     .option('--miss-latency <us>', 'a declared disk model: every level-2 miss (LMDB read) costs this many µs in modelled totals (run.json storage.binding; measured numbers unchanged), e.g. 18 (the study\'s mean miss penalty)', parseNumber('--miss-latency'))
     .option('--opcodes', 'also run profiled passes: the opcode profile comes from them, timings from unprofiled passes (the probe\'s overhead is measured and reported)', false)
     .option('--repeat <n>', 'measured passes per variant, interleaved A B B A; medians and spreads reported (default 1)', parseCount('--repeat'))

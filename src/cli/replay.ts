@@ -46,6 +46,8 @@ export type ReplayCliOptions = {
   l1TrieNodes?: boolean
   db?: string
   cgroup?: boolean
+  /** --cgroup-headroom: page cache allowed above the budget (bytes; default CGROUP_HEADROOM_BYTES). */
+  cgroupHeadroom?: number
   /** --miss-latency: the disk model's cost per level-2 miss, µs. */
   missLatency?: number
   engine?: string
@@ -235,10 +237,11 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   if (analyses !== undefined && needsProfile(analyses.kinds) && opts.opcodes !== true) {
     throw new UsageError('--analyze jit needs --opcodes (the JIT bound comes from the opcode profile)')
   }
+  if (opts.cgroupHeadroom !== undefined && opts.cgroup !== true) throw new UsageError('--cgroup-headroom applies to --cgroup')
   if (opts.cgroup === true) {
     const limit = storage.kind === 'lmdb' ? storage.memory.total : null
     if (limit === null) throw new UsageError('--cgroup needs --memory (the limit to enforce)')
-    const applied = enforceMemoryLimit(limit)
+    const applied = enforceMemoryLimit(limit, opts.cgroupHeadroom)
     process.stderr.write(`megabench: ${applied.message}\n`)
   }
   // The output is checked and reserved before any work: a path megabench must not replace, or one it

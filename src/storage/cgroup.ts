@@ -90,14 +90,14 @@ export function cgroupAvailable(): { ok: boolean; why: string } {
 /**
  * Puts this process into a new memory cgroup so that the OS page cache it can fill (LMDB's pages are
  * charged to it) is bounded like the caches are: the limit is the anonymous memory charged to the group,
- * less the bytes its two caches hold, plus `budget` and CGROUP_HEADROOM_BYTES. The storage layer calls
+ * less the bytes its two caches hold, plus `budget` and `headroom` (default CGROUP_HEADROOM_BYTES). The storage layer calls
  * `rebindMemoryLimit` before every block, so the limit follows the heap and the page cache stays
  * within the budget (with the caches) all run long. Uses cgroup v2 (`memory.max`) where the memory
  * controller is delegated to us, else the v1 memory controller if it is writable. Where neither is
  * possible, says why and changes nothing: the byte budgets of the two cache levels still apply.
  */
-export function enforceMemoryLimit(budget: number): CgroupResult {
-  const limitBytes = anonymousBytes() + budget + CGROUP_HEADROOM_BYTES
+export function enforceMemoryLimit(budget: number, headroom: number = CGROUP_HEADROOM_BYTES): CgroupResult {
+  const limitBytes = anonymousBytes() + budget + headroom
   const loc = locate()
   const reasons = 'reasons' in loc ? loc.reasons : []
   if (!('reasons' in loc)) {
@@ -106,14 +106,14 @@ export function enforceMemoryLimit(budget: number): CgroupResult {
     // in memory and would be OOM-killed under a limit that does not follow it.
     const r = attempt(dir, loc.file, loc.version === 2 ? 'max' : '-1')
     if (r === null) {
-      const target: LimitTarget = { stat: join(dir, 'memory.stat'), limitFile: join(dir, loc.file), v2: loc.version === 2, budget, headroom: CGROUP_HEADROOM_BYTES }
+      const target: LimitTarget = { stat: join(dir, 'memory.stat'), limitFile: join(dir, loc.file), v2: loc.version === 2, budget, headroom }
       active = { version: loc.version, dir, target, faults0: majorFaults(), record: limitRecord(), watcher: undefined }
       return {
         applied: true,
         version: loc.version,
         path: dir,
         limitBytes,
-        message: `--cgroup: this process now runs in ${dir} (cgroup v${loc.version}); from the first block on, its memory is limited to the anonymous memory charged to it − cache bytes + --memory + ${formatSize(CGROUP_HEADROOM_BYTES)} headroom (about ${formatSize(limitBytes)} now), updated before every block and every ${CGROUP_WATCH_MS} ms by a watcher thread, lifted after the last block`,
+        message: `--cgroup: this process now runs in ${dir} (cgroup v${loc.version}); from the first block on, its memory is limited to the anonymous memory charged to it − cache bytes + --memory + ${formatSize(headroom)} headroom (about ${formatSize(limitBytes)} now), updated before every block and every ${CGROUP_WATCH_MS} ms by a watcher thread, lifted after the last block`,
       }
     }
     reasons.push(`cgroup v${loc.version}: ${r}`)
@@ -187,7 +187,7 @@ export function cgroupBindingReport(): CgroupBindingReport | null {
     version: a.version,
     path: a.dir,
     budgetBytes: a.target.budget,
-    headroomBytes: CGROUP_HEADROOM_BYTES,
+    headroomBytes: a.target.headroom,
     limitMinBytes: s[LIMIT_UPDATES]! > 0 ? s[LIMIT_MIN]! : 0,
     limitMaxBytes: s[LIMIT_MAX]!,
     updates: s[LIMIT_UPDATES]!,
