@@ -78,7 +78,7 @@ describe('TreeHasher (batched BLAKE3, WebAssembly SIMD)', () => {
 })
 
 describe('the committed SIMD module', () => {
-  test('behavior: src/util/blake3Wasm.ts is the build of wasm/blake3.ts (scripts/build-wasm.mjs --check)', () => {
+  test('behavior: src/util/blake3Wasm.ts and keccakWasm.ts are the builds of wasm/blake3.ts and wasm/keccak.ts (scripts/build-wasm.mjs --check)', () => {
     const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'scripts', 'build-wasm.mjs'), '--check'], { encoding: 'utf8' })
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
