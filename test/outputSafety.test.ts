@@ -171,5 +171,6 @@ describe('a child killed while busy', () => {
     expect(child.signalCode).toBe('SIGKILL')
     expect(existsSync(mine)).toBe(false)
     for (const d of others) expect(existsSync(d)).toBe(true)
+    for (const d of others) await rm(d, { recursive: true }) // the test's own decoys
   }, 30_000)
 })

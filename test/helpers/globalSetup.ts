@@ -21,6 +21,10 @@ export default function setup(): () => void {
     rmSync(dir, { recursive: true, force: true })
     if (before === undefined) delete process.env.TMPDIR
     else process.env.TMPDIR = before
-    if (leaked.length > 0) throw new Error(`megabench left ${leaked.length} temporary entr${leaked.length === 1 ? 'y' : 'ies'} behind: ${leaked.slice(0, 10).join(', ')}`)
+    if (leaked.length > 0) {
+      // An error thrown here is printed by vitest but does not change its exit code: set it too.
+      process.exitCode = 1
+      throw new Error(`megabench left ${leaked.length} temporary entr${leaked.length === 1 ? 'y' : 'ies'} behind: ${leaked.slice(0, 10).join(', ')}`)
+    }
   }
 }
