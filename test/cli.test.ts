@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest'
 
 import { OPCODE_CSV_HEADER } from '../src/output/runFiles.js'
 import { RUN_SCHEMA_VERSION, runResultSchema } from '../src/run/schema.js'
+import { killedReason } from '../src/run/sweep.js'
 import { sweepResultSchema } from '../src/run/sweepSchema.js'
 import { runCli } from './helpers/cli.js'
 import { CALLS_FIXTURE, SMALL_FIXTURE, flipLastHexDigit, tempDir, writeVariant } from './helpers/fixtures.js'
@@ -272,5 +273,14 @@ describe('megabench report (spawned binary)', () => {
     const other = await runCli(['report', join(dir, 'other.json')])
     expect(other.code).toBe(2)
     expect(other.stderr).toBe(`megabench: ${join(dir, 'other.json')}: not a megabench run or sweep result (kind is neither megabench.run nor megabench.sweep)\n`)
+  })
+})
+
+describe('a sweep run killed by SIGKILL', () => {
+  test('behavior: the reason names the cgroup\'s OOM killer and the headroom the run had, default or given', () => {
+    expect(killedReason(['--chain', 'c', '--mode', 'live'])).toBe('SIGKILL')
+    expect(killedReason(['--chain', 'c', '--cgroup'])).toMatch(/^SIGKILL: the memory cgroup's OOM killer, most likely: .* and the default 32\.0 MiB headroom could make room for; a larger --cgroup-headroom or --memory gives it more$/)
+    expect(killedReason(['--cgroup-headroom', '8MB', '--cgroup'])).toMatch(/ and --cgroup-headroom 8MB could make room for;/)
+    expect(killedReason(['--cgroup-headroom=4MB', '--cgroup'])).toMatch(/ and --cgroup-headroom 4MB could make room for;/)
   })
 })

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 
 import { MegabenchError } from '../errors/index.js'
-import { removeCgroupOf } from '../storage/cgroup.js'
+import { CGROUP_HEADROOM_BYTES, removeCgroupOf } from '../storage/cgroup.js'
 import { formatSize } from '../storage/memory.js'
 import { machineInfo, PACKAGE_ROOT, toolInfo } from './environment.js'
 import { type RunResult, runResultSchema } from './schema.js'
@@ -139,6 +139,19 @@ function summarize(r: RunResult, dir: string): SweepRunSummary {
   }
 }
 
+/**
+ * Why a run's process was SIGKILLed, as far as its arguments tell. Under `--cgroup` the limit follows the
+ * process's anonymous memory before every block and every 20 ms; between two updates it may grow only by what
+ * the kernel can take back from the page cache plus the headroom, and growing more gets it OOM-killed.
+ */
+export function killedReason(args: readonly string[]): string {
+  if (!args.includes('--cgroup')) return 'SIGKILL'
+  const i = args.findIndex((a) => a === '--cgroup-headroom' || a.startsWith('--cgroup-headroom='))
+  const given = i < 0 ? undefined : args[i]!.includes('=') ? args[i]!.split('=')[1] : args[i + 1]
+  const headroom = given === undefined ? `the default ${formatSize(CGROUP_HEADROOM_BYTES)} headroom` : `--cgroup-headroom ${given}`
+  return `SIGKILL: the memory cgroup's OOM killer, most likely: between two updates of its limit the replay allocated more than the page cache within the budget and ${headroom} could make room for; a larger --cgroup-headroom or --memory gives it more`
+}
+
 function runReplay(args: string[], limit: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'replay', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -151,7 +164,7 @@ function runReplay(args: string[], limit: number): Promise<RunResult> {
     child.on('close', (code, signal) => {
       if (child.pid !== undefined) removeCgroupOf(child.pid)
       if (signal === 'SIGKILL') {
-        reject(new MegabenchError(`replay at --memory ${formatSize(limit)} was killed (SIGKILL${args.includes('--cgroup') ? ': the memory cgroup\'s OOM killer, most likely; the budget is below what the replay needs besides its page cache' : ''})`))
+        reject(new MegabenchError(`replay at --memory ${formatSize(limit)} was killed (${killedReason(args)})`))
         return
       }
       if (code !== 0 && code !== 1) {
