@@ -161,13 +161,5 @@ export function keccak(src: usize, len: i32, out: usize): void {
   store<u64>(out, a3, 24)
 }
 
-/** Hashes `count` inputs described by (src, len, out) u32 triples at `desc`. */
-export function keccakMany(desc: usize, count: i32): void {
-  for (let i = 0; i < count; i++) {
-    const d = desc + <usize>i * 12
-    keccak(<usize>load<u32>(d), <i32>load<u32>(d, 4), <usize>load<u32>(d, 8))
-  }
-}
-
 // The round body: for lanes a[x + 5y], θ (c, d), ρ and π (b[y + 5((2x + 3y) mod 5)] = rotl(a[x + 5y] ^ d[x],
 // R[x][y]) with R = [[0,36,3,41,18],[1,44,10,45,2],[62,6,43,15,61],[28,55,25,21,56],[27,20,39,8,14]]), χ, ι.

@@ -10,7 +10,7 @@ import { type SweepBind, sweep } from '../run/sweep.js'
 import { cgroupAvailable } from '../storage/cgroup.js'
 import type { SweepResult } from '../run/sweepSchema.js'
 import { formatSize, parseSize } from '../storage/memory.js'
-import { commandLine } from '../util/commandLine.js'
+import { commandLine, optionValue } from '../util/commandLine.js'
 import { renderHtml } from '../report/html.js'
 import { loadResult } from '../report/load.js'
 import { timestampForPath } from './replay.js'
@@ -51,8 +51,7 @@ export async function sweepCommand(opts: SweepCliOptions, replayArgs: string[]):
     const flag = a.split('=')[0]!
     if (RESERVED.includes(flag) && flag !== '--mode') throw new UsageError(`${flag} is set by sweep for every run; remove it`)
   }
-  const engineIndex = replayArgs.findIndex((a) => a === '--engine' || a.startsWith('--engine='))
-  const engine = engineIndex < 0 ? 'baseline' : replayArgs[engineIndex]!.includes('=') ? replayArgs[engineIndex]!.split('=')[1] : replayArgs[engineIndex + 1]
+  const engine = optionValue(replayArgs, '--engine') ?? 'baseline'
   if (engine === 'mega') throw new UsageError('sweep varies the baseline\'s cache budgets: use --engine both to see the mega engine beside it')
   const modeIndex = replayArgs.indexOf('--mode')
   if (modeIndex >= 0 && replayArgs[modeIndex + 1] === 'both') throw new UsageError('sweep runs one --mode (live or historical)')

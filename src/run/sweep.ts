@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { MegabenchError } from '../errors/index.js'
 import { CGROUP_HEADROOM_BYTES, removeCgroupOf } from '../storage/cgroup.js'
 import { formatSize } from '../storage/memory.js'
+import { optionValue } from '../util/commandLine.js'
 import { machineInfo, PACKAGE_ROOT, toolInfo } from './environment.js'
 import { type RunResult, runResultSchema } from './schema.js'
 import { superviseChild } from '../util/interrupt.js'
@@ -146,8 +147,7 @@ function summarize(r: RunResult, dir: string): SweepRunSummary {
  */
 export function killedReason(args: readonly string[]): string {
   if (!args.includes('--cgroup')) return 'SIGKILL'
-  const i = args.findIndex((a) => a === '--cgroup-headroom' || a.startsWith('--cgroup-headroom='))
-  const given = i < 0 ? undefined : args[i]!.includes('=') ? args[i]!.split('=')[1] : args[i + 1]
+  const given = optionValue(args, '--cgroup-headroom')
   const headroom = given === undefined ? `the default ${formatSize(CGROUP_HEADROOM_BYTES)} headroom` : `--cgroup-headroom ${given}`
   return `SIGKILL: the memory cgroup's OOM killer, most likely: between two updates of its limit the replay allocated more than the page cache within the budget and ${headroom} could make room for; a larger --cgroup-headroom or --memory gives it more`
 }

@@ -29,7 +29,7 @@ const PAGE = 65536
  * The own keccak module (wasm/keccak.ts, built into keccakWasm.ts): one call per hash with the input copied
  * into its memory, against hash-wasm's three (init, update, digest) and its wrapper's checks. Measured on this
  * 2-core VM (Node 20, 1M hashes each, interleaved): 32 B 0.57–0.60 µs against 1.25–1.45 µs, 136 B 1.07–1.12
- * against 1.71–1.78 µs, 600 B 2.49–2.52 against 3.50–3.62 µs. Instantiated synchronously on first use (1.3 KB),
+ * against 1.71–1.78 µs, 600 B 2.49–2.52 against 3.50–3.62 µs. Instantiated synchronously on first use (1.2 KB),
  * checked against @noble/hashes on inputs across the rate boundary; undefined where that fails.
  */
 class OwnKeccak {
