@@ -150,7 +150,7 @@ export class Workbench {
     const from = hex(this.sender.bytes)
     st.warmAddress(from)
     st.warmAddress(to)
-    for (const a of this.precompiles.keys()) st.warmAddress(a)
+    st.alwaysWarm = this.precompiles // as runTransaction does: warm by rule, not a set entry each
     // @ethereumjs's runCall increments the caller's nonce: so does this, to keep the states equal.
     const caller = st.get(from)
     st.setNonce(caller, caller.nonce + 1n)

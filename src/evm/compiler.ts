@@ -151,6 +151,20 @@ function helpers(): Record<string, unknown> {
     },
     calldataload: I.calldataload,
     // memExpand may replace the memory (and its view): it runs before the view is read.
+    // The same with an offset known at compile time (a literal below 2^32): no BigInt checks unless memory grows.
+    mloadK: (f: Frame, o: number) => {
+      if (o + 32 > f.memWords * 32) I.memExpand(f, BigInt(o), 32n)
+      return I.readWord(f.memView, o)
+    },
+    mstoreK: (f: Frame, o: number, v: bigint) => {
+      if (o + 32 > f.memWords * 32) I.memExpand(f, BigInt(o), 32n)
+      I.writeWord(f.memView, o, v)
+    },
+    keccakK: (f: Frame, o: number, n: number) => {
+      if (n > 0 && o + n > f.memWords * 32) I.memExpand(f, BigInt(o), BigInt(n))
+      I.useGas(f, 6 * I.words(n))
+      return I.bytesToWord(keccak256(f.mem.subarray(o, o + n)))
+    },
     mload: (f: Frame, off: bigint) => {
       const o = I.memExpand(f, off, 32n)
       return I.readWord(f.memView, o)
@@ -179,7 +193,7 @@ function helpers(): Record<string, unknown> {
 }
 
 let H: Record<string, unknown> | undefined
-const HELPER_NAMES = ['M256', 'I', 'OOG', 'HALT_INVALID', 'HALT_JUMP', 'sdiv', 'smod', 'signext', 'slt', 'sgt', 'byte', 'sar', 'exp', 'keccak', 'calldataload', 'mload', 'mstore', 'mstore8', 'sload', 'sstore', 'ret', 'jump']
+const HELPER_NAMES = ['M256', 'I', 'OOG', 'HALT_INVALID', 'HALT_JUMP', 'sdiv', 'smod', 'signext', 'slt', 'sgt', 'byte', 'sar', 'exp', 'keccak', 'keccakK', 'calldataload', 'mload', 'mloadK', 'mstore', 'mstoreK', 'mstore8', 'sload', 'sstore', 'ret', 'jump']
 
 interface Op {
   pc: number
@@ -195,6 +209,81 @@ interface Slot {
 /** Opcodes that read the gas left: a segment ends after each (calls and creates end the block). */
 const READS_GAS = new Set([0x5a, 0x55])
 const TERMINATES = new Set([0x00, 0x56, 0x57, 0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xfa, 0xfd, 0xfe, 0xff])
+
+/** Opcodes without gas beyond their static cost or side effects, folded when every operand is a literal (EXP has dynamic gas: not here). */
+const FOLDABLE = new Set([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0b, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d])
+const M256 = (1n << 256n) - 1n
+
+/** The value of a literal the code generator wrote (`0x…n` or `0n`), undefined for a local or an expression. */
+function litValue(v: string | undefined): bigint | undefined {
+  if (v === '0n') return 0n
+  return v !== undefined && /^0x[0-9a-f]+n$/.test(v) ? BigInt(v.slice(0, -1)) : undefined
+}
+
+/** A literal below 2^32 as a number (a memory offset or size known at compile time), else undefined. */
+function small(v: string): number | undefined {
+  const x = litValue(v)
+  return x !== undefined && x < 0x1_0000_0000n ? Number(x) : undefined
+}
+
+/** `op` on literal operands (a = the top of the stack), with the semantics the emitted code and the interpreter have. */
+function fold(op: number, [a, b, c]: bigint[]): bigint {
+  const h = (H ??= helpers()) as Record<string, (x: bigint, y: bigint) => bigint>
+  const x = a!
+  const y = b ?? 0n
+  switch (op) {
+    case 0x01:
+      return (x + y) & M256
+    case 0x02:
+      return (x * y) & M256
+    case 0x03:
+      return (x - y) & M256
+    case 0x04:
+      return y === 0n ? 0n : x / y
+    case 0x05:
+      return h.sdiv!(x, y)
+    case 0x06:
+      return y === 0n ? 0n : x % y
+    case 0x07:
+      return h.smod!(x, y)
+    case 0x08:
+      return c === 0n ? 0n : (x + y) % c!
+    case 0x09:
+      return c === 0n ? 0n : (x * y) % c!
+    case 0x0b:
+      return h.signext!(x, y)
+    case 0x10:
+      return x < y ? 1n : 0n
+    case 0x11:
+      return x > y ? 1n : 0n
+    case 0x12:
+      return h.slt!(x, y)
+    case 0x13:
+      return h.sgt!(x, y)
+    case 0x14:
+      return x === y ? 1n : 0n
+    case 0x15:
+      return x === 0n ? 1n : 0n
+    case 0x16:
+      return x & y
+    case 0x17:
+      return x | y
+    case 0x18:
+      return x ^ y
+    case 0x19:
+      return M256 ^ x
+    case 0x1a:
+      return h.byte!(x, y)
+    case 0x1b:
+      return x >= 256n ? 0n : (y << x) & M256
+    case 0x1c:
+      return x >= 256n ? 0n : y >> x
+    case 0x1d:
+      return h.sar!(x, y)
+    default:
+      throw new Error(`opcode ${op} is not foldable`)
+  }
+}
 
 /** Compiles the block starting at `start` into a function (see the module comment for its contract). */
 export function compileBlock(info: CodeInfo, t: ForkTables, starts: Uint8Array, start: number): BlockFn {
@@ -339,6 +428,12 @@ export function blockSource(info: CodeInfo, t: ForkTables, starts: Uint8Array, s
       slots.set(h - 1 - d, { v: a, dirty: true })
       continue
     }
+    // Pure arithmetic on operands all known at compile time: the result is a literal (no code).
+    const folded = FOLDABLE.has(op) ? foldLiterals(op) : undefined
+    if (folded !== undefined) {
+      push(lit(folded))
+      continue
+    }
     switch (op) {
       case 0x00:
         emit('f.running = false; return true;')
@@ -449,17 +544,18 @@ export function blockSource(info: CodeInfo, t: ForkTables, starts: Uint8Array, s
       case 0x20: {
         const a = pop()
         const b = pop()
-        pushExpr(`keccak(f, ${a}, ${b})`)
+        const [o, n] = [small(a), small(b)]
+        pushExpr(o !== undefined && n !== undefined ? `keccakK(f, ${o}, ${n})` : `keccak(f, ${a}, ${b})`)
         break
       }
       case 0x30:
-        pushExpr('I.addrWord(f.address)')
+        pushExpr('I.addressWord(f)')
         break
       case 0x32:
         pushExpr('e.originWord')
         break
       case 0x33:
-        pushExpr('I.addrWord(f.caller)')
+        pushExpr('I.callerWord(f)')
         break
       case 0x34:
         pushExpr('f.value')
@@ -507,14 +603,16 @@ export function blockSource(info: CodeInfo, t: ForkTables, starts: Uint8Array, s
         break
       case 0x51: {
         const a = pop()
-        pushExpr(`mload(f, ${a})`)
+        const o = small(a)
+        pushExpr(o !== undefined ? `mloadK(f, ${o})` : `mload(f, ${a})`)
         break
       }
       case 0x52:
       case 0x53: {
         const a = pop()
         const b = pop()
-        emit(`${op === 0x52 ? 'mstore' : 'mstore8'}(f, ${a}, ${b});`)
+        const o = small(a)
+        emit(op === 0x52 && o !== undefined ? `mstoreK(f, ${o}, ${b});` : `${op === 0x52 ? 'mstore' : 'mstore8'}(f, ${a}, ${b});`)
         break
       }
       case 0x54: {
@@ -587,6 +685,19 @@ export function blockSource(info: CodeInfo, t: ForkTables, starts: Uint8Array, s
     emit(`f.pc = ${next}; return true;`)
   }
   return L.join('\n')
+
+  /** The top `inp` operands of `op` if all are literals, folded with the same helpers the code would call; else undefined (nothing popped). */
+  function foldLiterals(op: number): bigint | undefined {
+    const inp = I.STACK[op]![0]
+    const args: bigint[] = []
+    for (let i = 1; i <= inp; i++) {
+      const v = litValue(slots.get(h - i)?.v)
+      if (v === undefined) return undefined
+      args.push(v)
+    }
+    for (let i = 0; i < inp; i++) pop()
+    return fold(op, args)
+  }
 
   function binary(fn: string): void {
     const a = pop()

@@ -139,6 +139,9 @@ export class Frame {
   parent: Frame | undefined = undefined
   /** A CREATE/CREATE2 (or creation transaction) frame: its output is the new code. */
   isCreate = false
+  /** CALLER and ADDRESS as words, made on first use (`callerWord`, `addressWord`): a token call reads CALLER several times. */
+  callerW: bigint | undefined = undefined
+  addressW: bigint | undefined = undefined
   constructor(
     readonly info: CodeInfo,
     readonly address: string,
@@ -252,6 +255,16 @@ export function addrKey(w: bigint): string {
 
 export function addrWord(k: string): bigint {
   return BigInt('0x' + k)
+}
+
+/** The frame's CALLER as a word (converted once per frame). */
+export function callerWord(f: Frame): bigint {
+  return (f.callerW ??= addrWord(f.caller))
+}
+
+/** The frame's ADDRESS as a word (converted once per frame). */
+export function addressWord(f: Frame): bigint {
+  return (f.addressW ??= addrWord(f.address))
 }
 
 export function toSigned(x: bigint): bigint {
@@ -443,7 +456,7 @@ h[0x20] = (_e, f) => {
   useGas(f, 6 * words(n))
   s[f.sp - 1] = bytesToWord(keccak256(f.mem.subarray(o, o + n)))
 }
-h[0x30] = (_e, f) => push(f, addrWord(f.address))
+h[0x30] = (_e, f) => push(f, addressWord(f))
 h[0x31] = (e, f) => {
   const s = f.stack
   const a = addrKey(s[f.sp - 1]!)
@@ -451,7 +464,7 @@ h[0x31] = (e, f) => {
   s[f.sp - 1] = e.state.get(a).balance
 }
 h[0x32] = (e, f) => push(f, e.originWord)
-h[0x33] = (_e, f) => push(f, addrWord(f.caller))
+h[0x33] = (_e, f) => push(f, callerWord(f))
 h[0x34] = (_e, f) => push(f, f.value)
 h[0x35] = (_e, f) => {
   const s = f.stack
