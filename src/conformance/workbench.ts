@@ -40,6 +40,8 @@ export class Workbench {
   readonly rules: Rules
   readonly env: BlockEnv
   readonly precompiles: Precompiles
+  /** The sender as the fast EVM names addresses (40 hex digits). */
+  readonly senderHex: string
   /** The fast EVM's tier for the next calls and transactions (the benchmark switches it). */
   tier: EvmTier = DEFAULT_EVM_TIER
 
@@ -56,7 +58,8 @@ export class Workbench {
     this.rules = rulesFor('cancun')
     this.env = blockEnvOf(block, 1337n, () => 0n)
     this.precompiles = precompilesFor(this.rules)
-    this.nonceFast = backend.getAccount(hex(sender.bytes))?.nonce ?? 0n
+    this.senderHex = hex(sender.bytes)
+    this.nonceFast = backend.getAccount(this.senderHex)?.nonce ?? 0n
     this.nonceEjs = this.nonceFast
   }
 
@@ -126,7 +129,7 @@ export class Workbench {
 
   /** Runs a transaction on the fast EVM (its changes flushed to the backend). */
   txFast(tx: TypedTransaction): TxResult {
-    const r = runTransaction(this.state, this.rules, this.env, this.precompiles, txInputFromEthereumjs(tx, hex(this.sender.bytes)), this.block.header.gasLimit, this.tier)
+    const r = runTransaction(this.state, this.rules, this.env, this.precompiles, txInputFromEthereumjs(tx, this.senderHex), this.block.header.gasLimit, this.tier)
     this.state.flush()
     this.nonceFast++
     return r
@@ -147,7 +150,7 @@ export class Workbench {
   callFast(to: string, data: Uint8Array, gas: number): CallOutcome {
     const st = this.state
     st.beginTx()
-    const from = hex(this.sender.bytes)
+    const from = this.senderHex
     st.warmAddress(from)
     st.warmAddress(to)
     st.alwaysWarm = this.precompiles // as runTransaction does: warm by rule, not a set entry each

@@ -186,8 +186,7 @@ function helpers(): Record<string, unknown> {
       f.running = false
     },
     jump: (f: Frame, dest: bigint) => {
-      if (dest >= BigInt(f.code.length) || f.info.jumpdests[Number(dest)] !== 1) throw new I.Halt(I.HaltReason.InvalidJump)
-      f.pc = Number(dest)
+      f.pc = I.jumpTarget(f, dest)
     },
   }
 }
@@ -562,7 +561,8 @@ export function blockSource(info: CodeInfo, t: ForkTables, starts: Uint8Array, s
         break
       case 0x35: {
         const a = pop()
-        pushExpr(`calldataload(f, ${a})`)
+        const o = small(a)
+        pushExpr(o !== undefined ? `I.calldataAt(f, ${o})` : `calldataload(f, ${a})`)
         break
       }
       case 0x36:

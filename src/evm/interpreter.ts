@@ -139,6 +139,8 @@ export class Frame {
   parent: Frame | undefined = undefined
   /** A CREATE/CREATE2 (or creation transaction) frame: its output is the new code. */
   isCreate = false
+  /** A view of `data` for CALLDATALOAD, made on first use. */
+  dataView: DataView | undefined = undefined
   /** CALLER and ADDRESS as words, made on first use (`callerWord`, `addressWord`): a token call reads CALLER several times. */
   callerW: bigint | undefined = undefined
   addressW: bigint | undefined = undefined
@@ -216,12 +218,28 @@ export function readWord(v: DataView, o: number): bigint {
   return (v.getBigUint64(o) << 192n) | (v.getBigUint64(o + 8) << 128n) | (v.getBigUint64(o + 16) << 64n) | v.getBigUint64(o + 24)
 }
 
+/**
+ * Words are never negative here. Zero limbs are written as 32-bit zeros (no BigInt to convert): for a value
+ * below 2^64 about twice as fast as four 64-bit writes (Node 20, measured: ~15 against ~29 ns).
+ */
 export function writeWord(v: DataView, o: number, w: bigint): void {
-  if (w >= 0n && w <= 0xffff_ffff_ffff_ffffn) {
-    v.setBigUint64(o, 0n)
-    v.setBigUint64(o + 8, 0n)
-    v.setBigUint64(o + 16, 0n)
+  if (w <= 0xffff_ffff_ffff_ffffn) {
+    v.setUint32(o, 0)
+    v.setUint32(o + 4, 0)
+    v.setUint32(o + 8, 0)
+    v.setUint32(o + 12, 0)
+    v.setUint32(o + 16, 0)
+    v.setUint32(o + 20, 0)
     v.setBigUint64(o + 24, w)
+    return
+  }
+  if (w <= 0xffff_ffff_ffff_ffff_ffff_ffff_ffff_ffffn) {
+    v.setUint32(o, 0)
+    v.setUint32(o + 4, 0)
+    v.setUint32(o + 8, 0)
+    v.setUint32(o + 12, 0)
+    v.setBigUint64(o + 16, w >> 64n)
+    v.setBigUint64(o + 24, BigInt.asUintN(64, w))
     return
   }
   v.setBigUint64(o, w >> 192n)
@@ -471,10 +489,15 @@ h[0x35] = (_e, f) => {
   s[f.sp - 1] = calldataload(f, s[f.sp - 1]!)
 }
 export function calldataload(f: Frame, off: bigint): bigint {
+  // Call data is far below 2^32 bytes: a larger offset reads zeros.
+  return off > 0xffff_ffffn ? 0n : calldataAt(f, Number(off))
+}
+
+/** CALLDATALOAD at a numeric offset (the compiler's, for a literal one): read in place through a view of the data made once per frame. */
+export function calldataAt(f: Frame, o: number): bigint {
   const d = f.data
-  if (off >= BigInt(d.length)) return 0n
-  const o = Number(off)
-  if (o + 32 <= d.length) return bytesToWord(d.subarray(o, o + 32))
+  if (o >= d.length) return 0n
+  if (o + 32 <= d.length) return readWord((f.dataView ??= new DataView(d.buffer, d.byteOffset, d.length)), o)
   const b = new Uint8Array(32)
   b.set(d.subarray(o))
   return bytesToWord(b)
@@ -584,19 +607,21 @@ h[0x55] = (e, f) => {
   const value = s[--f.sp]!
   sstore(e, f, slot, value)
 }
+/** A jump's destination as a pc: a JUMPDEST of the code, else an invalid jump (beyond the code, `jumpdests` reads undefined). */
+export function jumpTarget(f: Frame, dest: bigint): number {
+  if (dest > 0xffff_ffffn) throw new Halt(HaltReason.InvalidJump)
+  const d = Number(dest)
+  if (f.info.jumpdests[d] !== 1) throw new Halt(HaltReason.InvalidJump)
+  return d
+}
 h[0x56] = (_e, f) => {
-  const dest = f.stack[--f.sp]!
-  if (dest >= BigInt(f.code.length) || f.info.jumpdests[Number(dest)] !== 1) throw new Halt(HaltReason.InvalidJump)
-  f.pc = Number(dest)
+  f.pc = jumpTarget(f, f.stack[--f.sp]!)
 }
 h[0x57] = (_e, f) => {
   const s = f.stack
   const dest = s[--f.sp]!
   const cond = s[--f.sp]!
-  if (cond !== 0n) {
-    if (dest >= BigInt(f.code.length) || f.info.jumpdests[Number(dest)] !== 1) throw new Halt(HaltReason.InvalidJump)
-    f.pc = Number(dest)
-  }
+  if (cond !== 0n) f.pc = jumpTarget(f, dest)
 }
 h[0x58] = (_e, f) => push(f, BigInt(f.pc - 1))
 h[0x59] = (_e, f) => push(f, BigInt(f.memWords * 32))
@@ -1175,7 +1200,8 @@ export class Evm {
   refund = 0
   gasPrice = 0n
   origin = ''
-  originWord = 0n
+  /** ORIGIN as a word, made on first use in the transaction. */
+  private originW: bigint | undefined = undefined
   blobHashes: bigint[] = []
   /** `slotKey`'s memo: the last slot and its key. */
   lastSlot = -1n
@@ -1202,9 +1228,13 @@ export class Evm {
     if (probe !== undefined) this.precompiles = profiledPrecompiles(precompiles, probe)
   }
 
+  get originWord(): bigint {
+    return (this.originW ??= addrWord(this.origin))
+  }
+
   setTx(origin: string, gasPrice: bigint, blobHashes: bigint[]): void {
     this.origin = origin
-    this.originWord = addrWord(origin)
+    this.originW = undefined
     this.gasPrice = gasPrice
     this.blobHashes = blobHashes
     this.logs = []
