@@ -232,6 +232,8 @@ describe('LMDB storage through the CLI (spawned binary)', () => {
       [['--bind', 'disk'], '--bind must be auto, cgroup, model or caches (got "disk")'],
       [['--bind', 'caches', '--miss-latency', '5'], '--miss-latency applies to --bind model (got --bind caches)'],
       [['--cgroup'], '--cgroup is set by sweep for every run; remove it'],
+      [['--mode', 'both'], 'sweep runs one --mode (live or historical)'],
+      [['--mode=both'], 'sweep runs one --mode (live or historical)'],
     ] as const) {
       const bad = await runCli(['sweep', '--memory', '32KB', '--chain', chain, ...args])
       expect(bad.code).toBe(2)

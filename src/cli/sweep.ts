@@ -53,8 +53,7 @@ export async function sweepCommand(opts: SweepCliOptions, replayArgs: string[]):
   }
   const engine = optionValue(replayArgs, '--engine') ?? 'baseline'
   if (engine === 'mega') throw new UsageError('sweep varies the baseline\'s cache budgets: use --engine both to see the mega engine beside it')
-  const modeIndex = replayArgs.indexOf('--mode')
-  if (modeIndex >= 0 && replayArgs[modeIndex + 1] === 'both') throw new UsageError('sweep runs one --mode (live or historical)')
+  if (optionValue(replayArgs, '--mode') === 'both') throw new UsageError('sweep runs one --mode (live or historical)')
   const bind = sweepBind(opts)
   if (opts.json !== true) process.stderr.write(`sweep: binding ${bind.kind} (${bind.why})\n`)
   const repeat = opts.repeat ?? 1
