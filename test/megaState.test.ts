@@ -4,7 +4,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js'
 import { describe, expect, test } from 'vitest'
 
 import { BucketTree } from '../src/engines/mega/bucketTree.js'
-import { MegaState, NON_EMPTY_STORAGE, encodeAccount } from '../src/engines/mega/megaState.js'
+import { MegaState, NON_EMPTY_STORAGE, decodeAccountValue, encodeAccount } from '../src/engines/mega/megaState.js'
 import { MegabenchError } from '../src/errors/index.js'
 import { Rng } from '../src/workloads/rng.js'
 
@@ -36,6 +36,36 @@ async function rootOf(accounts: Map<string, { nonce: bigint; balance: bigint; co
 }
 
 describe('MegaState (compact: the BucketTree is the store)', () => {
+  test('an account value is RLP [nonce, balance(, codeHash)] and decodes back at every integer width, a long list included', () => {
+    const rng = new Rng('account-values')
+    const widths = [0, 1, 6, 7, 8, 12, 20, 31, 32]
+    const big = (bytes: number) => {
+      let v = 0n
+      for (let i = 0; i < bytes; i++) v = (v << 8n) | BigInt(i === 0 ? 1 + rng.nextBelow(255) : rng.nextBelow(256))
+      return v
+    }
+    for (const nw of [0, 1, 2, 8]) {
+      for (const bw of widths) {
+        for (const codeHash of [KECCAK256_NULL, h(nw * 100 + bw)]) {
+          for (const small of [false, true]) {
+            const a = { nonce: small && nw > 0 ? 5n : big(nw), balance: small && bw > 0 ? 0x7fn : big(bw), codeHash }
+            const v = encodeAccount(a)
+            // The same bytes a general RLP encoder makes (the short list header up to 55 bytes of body, then 0xf8).
+            expect(hex(v)).toBe(hex(RLP.encode(codeHash === KECCAK256_NULL ? [a.nonce, a.balance] : [a.nonce, a.balance, codeHash])))
+            const d = decodeAccountValue(v)
+            expect({ nonce: d.nonce, balance: d.balance, codeHash: hex(d.codeHash) }).toEqual({ nonce: a.nonce, balance: a.balance, codeHash: hex(codeHash) })
+          }
+        }
+      }
+    }
+    // The code hash is a copy: the value's bytes may be the tree's, rewritten later.
+    const v = encodeAccount({ nonce: 1n, balance: 2n, codeHash: h(1) })
+    const d = decodeAccountValue(v)
+    v.fill(0)
+    expect(hex(d.codeHash)).toBe(hex(h(1)))
+    expect(() => decodeAccountValue(new Uint8Array([0x85, 1, 2, 3, 4, 5]))).toThrow(/not an RLP list/)
+  })
+
   test('default: random writes, reverts and flushes read back as a map model says, and the root is the one those entries define', async () => {
     const rng = new Rng('megastate')
     const s = await loaded(500, false)

@@ -19,11 +19,23 @@ import type { MegaState } from './megaState.js'
 const EMPTY = new Uint8Array(0)
 
 export class MegaBackend implements StateBackend {
+  /** The last address asked for and its hashed key: a contract's slot reads come in runs of the same address. */
+  private lastAddress = ''
+  private lastKey = ''
+
   constructor(readonly state: MegaState) {}
+
+  private keyOf(address: string): string {
+    if (address !== this.lastAddress) {
+      this.lastKey = this.state.accountKeyOfHex(address)
+      this.lastAddress = address
+    }
+    return this.lastKey
+  }
 
   getAccount(address: string): AccountRecord | undefined {
     this.state.reads.accounts++
-    return this.state.accountFieldsByKey(this.state.accountKeyOfHex(address))
+    return this.state.accountFieldsByKey(this.keyOf(address))
   }
 
   getCode(codeHash: Uint8Array): Uint8Array {
@@ -36,7 +48,7 @@ export class MegaBackend implements StateBackend {
 
   getStorage(address: string, slot: bigint): bigint {
     this.state.reads.storageSlots++
-    const key = this.state.accountKeyOfHex(address)
+    const key = this.keyOf(address)
     // An account without live slots (most) needs no slot hash.
     if (!this.state.hasStorageByKey(key)) return 0n
     const v = this.state.getSlotByKey(key, this.state.slotKeyOfHex(slot.toString(16).padStart(64, '0')))
@@ -44,7 +56,7 @@ export class MegaBackend implements StateBackend {
   }
 
   hasStorage(address: string): boolean {
-    return this.state.hasStorageByKey(this.state.accountKeyOfHex(address))
+    return this.state.hasStorageByKey(this.keyOf(address))
   }
 
   applyChanges(c: StateChanges): void {
