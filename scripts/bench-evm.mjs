@@ -6,15 +6,18 @@
 // own that sees the same calls as @ethereumjs's. Before timing, every workload's first calls must give the
 // same status, gas, output and logs on @ethereumjs and on every tier.
 // @ethereumjs runs on the mega engine's MegaStateManager and on its default MerkleStateManager (both in memory).
-// Each repeat times --calls calls per variant (the protocol's order: a warm-up round, then A B B A …);
-// medians over --repeat.
+// Each repeat times --calls calls per variant (the protocol's order: --warmup-rounds rounds of every variant,
+// not recorded, then A B B A …); medians over --repeat. V8 optimizes each compiled block, a function of its own,
+// only after it has run it many times (ARCHITECTURE.md, the tiering policy), so one round of 300 calls leaves the
+// compiled tier half-warm: the default warms every variant with 15 rounds (4,500 calls) before timing (measured: 5 rounds left it at 0.71x of
+// its 15-round speed; 25 rounds, see README).
 //
 // Then whole transactions in blocks: each bundled chain (and --chains DIR ...) replayed by the mega engine with
 // `--evm ethereumjs,fast --evm-tier interpreter,compiled,tiered --mode historical` in --block-repeat fresh
 // processes (every variant on the same blocks, every block verified, state diffs checked against the
 // baseline's): tx/s per variant and the execution-phase speedup over @ethereumjs.
 //
-//   npm run bench:evm [-- --calls 300 --repeat 5 --block-repeat 3 --chains DIR,DIR --skip-blocks]
+//   npm run bench:evm [-- --calls 300 --repeat 5 --warmup-rounds 15 --block-repeat 3 --chains DIR,DIR --skip-blocks]
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -31,6 +34,7 @@ const TIERS = ['interpreter', 'compiled', 'tiered']
 
 const calls = Number(arg('calls', '300'))
 const repeat = Number(arg('repeat', '5'))
+const warmupRounds = Number(arg('warmup-rounds', '15'))
 await initKeccak()
 const rows = []
 // @ethereumjs on the mega engine's in-memory state (what `--evm ethereumjs` runs), then on createVM's default
@@ -76,8 +80,8 @@ for (const w of workloads) {
   const datas = Array.from({ length: calls }, (_, i) => fromHex(w.data(i)))
   const to = strip(w.to)
   const runs = { ejs: [], ...Object.fromEntries(TIERS.map((t) => [t, []])) }
-  // The protocol's order: one warm-up round of every variant (not recorded), then A B B A …
-  for (const step of schedule(['ejs', ...TIERS], repeat, 1)) {
+  // The protocol's order: warm-up rounds of every variant (not recorded), then A B B A …
+  for (const step of schedule(['ejs', ...TIERS], repeat, warmupRounds)) {
     const e = step.variant
     const t = performance.now()
     if (e === 'ejs') for (let i = 0; i < calls; i++) await wb.callEjs(to, datas[i], GAS)
@@ -149,5 +153,5 @@ for (const chain of chains) {
   )
 }
 rmSync(work, { recursive: true, force: true })
-const file = saveResult('evm', { date: new Date().toISOString(), machine: machine(), calls, repeat, rows, blockRepeat, blockRows })
+const file = saveResult('evm', { date: new Date().toISOString(), machine: machine(), calls, repeat, warmupRounds, rows, blockRepeat, blockRows })
 console.log(`saved ${file}`)
