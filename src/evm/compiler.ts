@@ -151,6 +151,18 @@ function helpers(): Record<string, unknown> {
     },
     calldataload: I.calldataload,
     // memExpand may replace the memory (and its view): it runs before the view is read.
+    mload: (f: Frame, off: bigint) => {
+      const o = I.memExpand(f, off, 32n)
+      return I.readWord(f.memView, o)
+    },
+    mstore: (f: Frame, off: bigint, v: bigint) => {
+      const o = I.memExpand(f, off, 32n)
+      I.writeWord(f.memView, o, v)
+    },
+    mstore8: (f: Frame, off: bigint, v: bigint) => {
+      const o = I.memExpand(f, off, 1n)
+      f.mem[o] = Number(v & 0xffn)
+    },
     // The same with an offset known at compile time (a literal below 2^32): no BigInt checks unless memory grows.
     mloadK: (f: Frame, o: number) => {
       if (o + 32 > f.memWords * 32) I.memExpand(f, BigInt(o), 32n)
@@ -164,18 +176,6 @@ function helpers(): Record<string, unknown> {
       if (n > 0 && o + n > f.memWords * 32) I.memExpand(f, BigInt(o), BigInt(n))
       I.useGas(f, 6 * I.words(n))
       return I.bytesToWord(keccak256(f.mem.subarray(o, o + n)))
-    },
-    mload: (f: Frame, off: bigint) => {
-      const o = I.memExpand(f, off, 32n)
-      return I.readWord(f.memView, o)
-    },
-    mstore: (f: Frame, off: bigint, v: bigint) => {
-      const o = I.memExpand(f, off, 32n)
-      I.writeWord(f.memView, o, v)
-    },
-    mstore8: (f: Frame, off: bigint, v: bigint) => {
-      const o = I.memExpand(f, off, 1n)
-      f.mem[o] = Number(v & 0xffn)
     },
     sload: I.sload,
     sstore: I.sstore,
@@ -211,7 +211,6 @@ const TERMINATES = new Set([0x00, 0x56, 0x57, 0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5
 
 /** Opcodes without gas beyond their static cost or side effects, folded when every operand is a literal (EXP has dynamic gas: not here). */
 const FOLDABLE = new Set([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0b, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d])
-const M256 = (1n << 256n) - 1n
 
 /** The value of a literal the code generator wrote (`0x…n` or `0n`), undefined for a local or an expression. */
 function litValue(v: string | undefined): bigint | undefined {
@@ -225,63 +224,15 @@ function small(v: string): number | undefined {
   return x !== undefined && x < 0x1_0000_0000n ? Number(x) : undefined
 }
 
-/** `op` on literal operands (a = the top of the stack), with the semantics the emitted code and the interpreter have. */
-function fold(op: number, [a, b, c]: bigint[]): bigint {
-  const h = (H ??= helpers()) as Record<string, (x: bigint, y: bigint) => bigint>
-  const x = a!
-  const y = b ?? 0n
-  switch (op) {
-    case 0x01:
-      return (x + y) & M256
-    case 0x02:
-      return (x * y) & M256
-    case 0x03:
-      return (x - y) & M256
-    case 0x04:
-      return y === 0n ? 0n : x / y
-    case 0x05:
-      return h.sdiv!(x, y)
-    case 0x06:
-      return y === 0n ? 0n : x % y
-    case 0x07:
-      return h.smod!(x, y)
-    case 0x08:
-      return c === 0n ? 0n : (x + y) % c!
-    case 0x09:
-      return c === 0n ? 0n : (x * y) % c!
-    case 0x0b:
-      return h.signext!(x, y)
-    case 0x10:
-      return x < y ? 1n : 0n
-    case 0x11:
-      return x > y ? 1n : 0n
-    case 0x12:
-      return h.slt!(x, y)
-    case 0x13:
-      return h.sgt!(x, y)
-    case 0x14:
-      return x === y ? 1n : 0n
-    case 0x15:
-      return x === 0n ? 1n : 0n
-    case 0x16:
-      return x & y
-    case 0x17:
-      return x | y
-    case 0x18:
-      return x ^ y
-    case 0x19:
-      return M256 ^ x
-    case 0x1a:
-      return h.byte!(x, y)
-    case 0x1b:
-      return x >= 256n ? 0n : (y << x) & M256
-    case 0x1c:
-      return x >= 256n ? 0n : y >> x
-    case 0x1d:
-      return h.sar!(x, y)
-    default:
-      throw new Error(`opcode ${op} is not foldable`)
-  }
+/**
+ * `op` on literal operands (`args[0]` the top of the stack), computed by the interpreter's own handler on a
+ * scratch stack: the folded value is the interpreter's by construction. The handlers of FOLDABLE opcodes read
+ * and write only the frame's stack and height.
+ */
+function fold(op: number, args: readonly bigint[]): bigint {
+  const scratch = { stack: [...args].reverse(), sp: args.length }
+  I.HANDLERS[op]!(undefined as unknown as Evm, scratch as unknown as Frame)
+  return scratch.stack[scratch.sp - 1]!
 }
 
 /** Compiles the block starting at `start` into a function (see the module comment for its contract). */
@@ -686,7 +637,7 @@ export function blockSource(info: CodeInfo, t: ForkTables, starts: Uint8Array, s
   }
   return L.join('\n')
 
-  /** The top `inp` operands of `op` if all are literals, folded with the same helpers the code would call; else undefined (nothing popped). */
+  /** The top `inp` operands of `op` if all are literals, folded by the interpreter's handler; else undefined (nothing popped). */
   function foldLiterals(op: number): bigint | undefined {
     const inp = I.STACK[op]![0]
     const args: bigint[] = []

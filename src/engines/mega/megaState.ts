@@ -530,8 +530,10 @@ export function encodeAccount(a: AccountFieldsRecord): Uint8Array {
   return encodeAccountParts(bigIntToUnpaddedBytes(a.nonce), bigIntToUnpaddedBytes(a.balance), equalsBytes(a.codeHash, KECCAK256_NULL) ? undefined : a.codeHash)
 }
 
-/** RLP of [nonce, balance(, codeHash)] from unpadded big-endian bytes (each under 56 bytes). */
-/** RLP [nonce, balance] or [nonce, balance, codeHash] (a body over 55 bytes, a 32-byte balance beside a code hash, takes the long list header). */
+/**
+ * RLP [nonce, balance] or [nonce, balance, codeHash] from unpadded big-endian bytes (a body over 55 bytes, a
+ * 32-byte balance beside a code hash, takes the long list header).
+ */
 export function encodeAccountParts(nonce: Uint8Array, balance: Uint8Array, codeHash: Uint8Array | undefined): Uint8Array {
   const item = (b: Uint8Array) => (b.length === 1 && b[0]! < 0x80 ? 1 : 1 + b.length)
   const body = item(nonce) + item(balance) + (codeHash === undefined ? 0 : 33)
