@@ -1,9 +1,11 @@
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { Bloom, type TxReceipt, encodeReceipt } from '@ethereumjs/vm'
+import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
 import { describe, expect, it } from 'vitest'
 
 import { bloomAdd, encodeReceiptFast, receiptsRoot } from '../src/evm/block.js'
+import { bigToBytes } from '../src/evm/interpreter.js'
 import { trieRoot } from '../src/evm/mptRoot.js'
 import { initKeccak } from '../src/util/keccak.js'
 
@@ -100,6 +102,19 @@ describe('fast EVM block helpers', () => {
     }
   })
 })
+
+  it('bigToBytes is the unpadded big-endian encoding at every byte width (and nothing for zero)', () => {
+    expect(bigToBytes(0n)).toEqual(new Uint8Array(0))
+    for (let bits = 0; bits < 256; bits += 5) {
+      for (const v of [1n << BigInt(bits), (1n << BigInt(bits + 1)) - 1n, (0x5an << BigInt(bits)) & ((1n << 256n) - 1n)]) {
+        if (v === 0n) continue
+        const b = bigToBytes(v)
+        expect(bytesToHex(b)).toBe(bytesToHex(bigIntToUnpaddedBytes(v)))
+        b.fill(0xff) // a copy: the next conversion is unaffected
+      }
+    }
+    expect(bytesToHex(bigToBytes((1n << 256n) - 1n))).toBe(`0x${'ff'.repeat(32)}`)
+  })
 
 describe('fast EVM: the DAO fork block', () => {
   it('moves every drain account balance to the refund contract (the list is 0x-prefixed, state keys are bare hex)', async () => {

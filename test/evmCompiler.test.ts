@@ -33,8 +33,8 @@ class RecordingBackend implements StateBackend {
   getCode(h: Uint8Array): Uint8Array {
     return this.base.getCode(h)
   }
-  getStorage(a: string, s: bigint): bigint {
-    return this.base.getStorage(a, s)
+  getStorage(a: string, s: bigint, k: string): bigint {
+    return this.base.getStorage(a, s, k)
   }
   hasStorage(a: string): boolean {
     return this.base.hasStorage(a)

@@ -66,6 +66,17 @@ describe('MegaState (compact: the BucketTree is the store)', () => {
     expect(() => decodeAccountValue(new Uint8Array([0x85, 1, 2, 3, 4, 5]))).toThrow(/not an RLP list/)
   })
 
+  test('a slot key is keccak of the 32-byte slot whether its hex has leading zeros or not, memo hit or miss', async () => {
+    const s = await MegaState.create({ expectedEntries: 16, slotIndex: false })
+    for (const slot of [0n, 1n, 0xabcn, 1n << 100n, (1n << 256n) - 1n]) {
+      const padded = slot.toString(16).padStart(64, '0')
+      const want = hex(keccak_256(Buffer.from(padded, 'hex')))
+      expect(s.slotKeyOfHex(slot.toString(16))).toBe(want) // miss (odd lengths included)
+      expect(s.slotKeyOfHex(padded)).toBe(want)
+      expect(s.slotKeyOfHex(slot.toString(16))).toBe(want) // hit
+    }
+  })
+
   test('default: random writes, reverts and flushes read back as a map model says, and the root is the one those entries define', async () => {
     const rng = new Rng('megastate')
     const s = await loaded(500, false)

@@ -939,9 +939,13 @@ export function create2Address(sender: string, salt: bigint, initcode: Uint8Arra
   return hex(keccak256(buf).subarray(12))
 }
 
+/** A non-negative integer below 2^256 as big-endian bytes without leading zeros (0 → no bytes). */
 export function bigToBytes(v: bigint): Uint8Array {
   if (v === 0n) return new Uint8Array(0)
-  return fromHex(v.toString(16))
+  writeWord(SCRATCH_VIEW, 0, v)
+  let i = 0
+  while (SCRATCH[i] === 0) i++
+  return SCRATCH.slice(i, 32)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ export interface AccountRecord {
 export interface StateBackend {
   getAccount(address: string): AccountRecord | undefined
   getCode(codeHash: Uint8Array): Uint8Array
-  getStorage(address: string, slot: bigint): bigint
+  /** A slot's committed value; `key` is the same slot as the EVM's maps key it (unpadded lowercase hex), for backends that key by it. */
+  getStorage(address: string, slot: bigint, key: string): bigint
   /** True if the account has any non-zero slot (EIP-7610 create collision). */
   hasStorage(address: string): boolean
   applyChanges(changes: StateChanges): void
@@ -298,7 +299,7 @@ export class WorldState {
   original(a: Acct, key: string, slot: bigint): bigint {
     let v = a.committed.get(key)
     if (v === undefined) {
-      v = a.wiped ? 0n : this.backend.getStorage(a.address, slot)
+      v = a.wiped ? 0n : this.backend.getStorage(a.address, slot, key)
       a.committed.set(key, v)
     }
     return v

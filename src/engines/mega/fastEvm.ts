@@ -5,7 +5,7 @@
  * change tracking see them exactly as with ethereumjs).
  */
 import type { Block } from '@ethereumjs/block'
-import { bytesToUnprefixedHex, unpadBytes } from '@ethereumjs/util'
+import { bytesToUnprefixedHex } from '@ethereumjs/util'
 
 import type { FastBlockProbe } from '../../evm/profile.js'
 import { runFastBlock } from '../fastBlock.js'
@@ -46,12 +46,12 @@ export class MegaBackend implements StateBackend {
     return code
   }
 
-  getStorage(address: string, slot: bigint): bigint {
+  getStorage(address: string, _slot: bigint, slotHex: string): bigint {
     this.state.reads.storageSlots++
     const key = this.keyOf(address)
     // An account without live slots (most) needs no slot hash.
     if (!this.state.hasStorageByKey(key)) return 0n
-    const v = this.state.getSlotByKey(key, this.state.slotKeyOfHex(slot.toString(16).padStart(64, '0')))
+    const v = this.state.getSlotByKey(key, this.state.slotKeyOfHex(slotHex))
     return v.length === 0 ? 0n : bytesToWord(v)
   }
 
@@ -66,8 +66,7 @@ export class MegaBackend implements StateBackend {
     for (const [a, slots] of c.storage) {
       const key = st.accountKeyOfHex(a)
       for (const [k, v] of slots) {
-        const slot = k.padStart(64, '0')
-        st.putSlotByKey(key, st.slotKeyOfHex(slot), v === 0n ? EMPTY : unpadBytes(bigToBytes(v)), new Uint8Array(Buffer.from(slot, 'hex')))
+        st.putSlotByKey(key, st.slotKeyOfHex(k), v === 0n ? EMPTY : bigToBytes(v), new Uint8Array(Buffer.from(k.padStart(64, '0'), 'hex')))
       }
     }
     for (const [a, rec] of c.accounts) {

@@ -139,11 +139,14 @@ export class MegaState {
     return this.slotKeyOfHex(hexOf(slot))
   }
 
-  /** keccak(slot) for a 64-digit lowercase hex slot (no 0x), memoised. */
+  /**
+   * keccak(slot) for a slot as lowercase hex (no 0x), with or without leading zeros (the fast EVM's slot keys
+   * have none), memoised under the form given: both forms of one slot hash the same 32 bytes.
+   */
   slotKeyOfHex(slot: string): string {
     let k = this.slotKeys.get(slot)
     if (k === undefined) {
-      k = hexOf(keccak256(Buffer.from(slot, 'hex')))
+      k = hexOf(keccak256(Buffer.from(slot.length === 64 ? slot : slot.padStart(64, '0'), 'hex')))
       if (this.slotKeys.size < 1_000_000) this.slotKeys.set(flatString(slot), k)
     }
     return k
