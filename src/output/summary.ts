@@ -4,7 +4,7 @@ import { PHASES, type PhaseName } from '../probes/phases.js'
 import type { EngineResult, MegaReport, RunResult, StorageReport } from '../run/schema.js'
 import { formatSize } from '../storage/memory.js'
 import { passRates, passTxPerSec } from '../run/aggregate.js'
-import { differences, timeRatioWords } from '../run/conditions.js'
+import { differences, tierSentence, timeRatioWords } from '../run/conditions.js'
 import { verificationSentences } from '../run/verification.js'
 
 const PHASE_LABELS: Record<PhaseName, string> = {
@@ -102,6 +102,8 @@ function engineSummary(e: EngineResult, top: number): string[] {
         (be.ethereumjsBlocks > 0 ? ' (the access-set pass, forks the fast EVM does not run)' : ''),
     )
   }
+  const tiers = tierSentence(e)
+  if (tiers !== undefined) out.push(tiers)
   if (e.storage !== null) out.push(...storageSummary(e.storage))
   if (e.mega !== null) out.push(...megaSummary(e.mega, t.txs))
 

@@ -3,7 +3,7 @@ import { COMPILABLE_CATEGORIES, JIT_FACTORS, amdahl } from '../analyses/jit.js'
 import { PHASES, type PhaseName } from '../probes/phases.js'
 import type { Spread } from '../protocol/index.js'
 import { analysesStudyRows } from './analyses.js'
-import { type Difference, conditionDifferences, describeDifference, engineDifferences, rateRatioWords, ratioDirection, runDifferences, timeRatioWords } from '../run/conditions.js'
+import { type Difference, conditionDifferences, describeDifference, engineDifferences, rateRatioWords, ratioDirection, runDifferences, tierSentence, timeRatioWords } from '../run/conditions.js'
 import { passTxPerSec } from '../run/aggregate.js'
 import type { EngineResult, RunResult } from '../run/schema.js'
 import type { SweepResult } from '../run/sweepSchema.js'
@@ -578,6 +578,16 @@ export function protocolSentence(r: RunResult): string {
     `${p.warmup} warm-up pass${p.warmup === 1 ? '' : 'es'} of every variant (not reported), then ${p.repeat} measured pass${p.repeat === 1 ? '' : 'es'}` +
     `${p.repeat > 1 ? ' interleaved A B B A (medians, ± half the range over passes)' : ''}` +
     `${r.config.opcodes ? '; timings from unprofiled passes, the opcode profile from separate profiled ones' : ''}; measured order: ${measured.join(', ')}`
+  )
+}
+
+/** Per fast-EVM engine run whose measured passes compiled code (its tiers changed while measuring), the sentence saying so. */
+export function tierNotes(runs: readonly LabeledRun[]): string[] {
+  return runs.flatMap((r) =>
+    r.result.engines.flatMap((e) => {
+      const t = tierSentence(e)
+      return t === undefined ? [] : [`${seriesName(runs, r, e)}: ${t}`]
+    }),
   )
 }
 

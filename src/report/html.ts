@@ -26,6 +26,7 @@ import {
   probeOverheads,
   profileChoice,
   protocolSentence,
+  tierNotes,
   recap,
   recapDifferences,
   runWarnings,
@@ -111,6 +112,8 @@ export async function renderHtml(runs: readonly LabeledRun[], sweeps: readonly L
         'class="numbers" id="summary-table"',
       )}${runs
         .map((r) => `<p class="note protocol">${runs.length > 1 ? `${esc(r.label)}: ` : ''}Protocol: ${esc(protocolSentence(r.result))}.</p>`)
+        .join('')}${tierNotes(runs)
+        .map((t) => `<p class="note tiers">${esc(t)}.</p>`)
         .join('')}<h3>Verification</h3>${verificationList(verification, runs.length > 1)}</section>`,
     )
   }

@@ -11,6 +11,7 @@ import {
   probeOverheads,
   profileChoice,
   protocolSentence,
+  tierNotes,
   runWarnings,
   seriesName,
   studyVsMeasured,
@@ -51,6 +52,7 @@ export function renderMarkdown(runs: readonly LabeledRun[], sweeps: readonly Lab
       '',
     )
     for (const r of runs) out.push(`Protocol${runs.length > 1 ? ` (${r.label})` : ''}: ${protocolSentence(r.result)}.`, '')
+    for (const t of tierNotes(runs)) out.push(`${t}.`, '')
     out.push('### Verification', '')
     for (const v of runVerification(runs)) {
       for (const e of v.engines) {

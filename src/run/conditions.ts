@@ -192,3 +192,20 @@ export function ratioDirection(ratio: number, above: string, below: string): str
   const r = Math.round(ratio * 100) / 100
   return r > 1 ? above : r < 1 ? below : 'about the same'
 }
+
+/**
+ * The fast EVM's tiers across passes, from `repeats.compiled`: said only when a measured pass compiled code
+ * (its tiers then differed from the passes before it: the passes were not alike).
+ */
+export function tierSentence(e: EngineResult): string | undefined {
+  const c = e.repeats.compiled
+  if (c === undefined) return undefined
+  const total = c.blocks.reduce((a, b) => a + b, 0)
+  if (total === 0) return undefined
+  const ms = c.ms.reduce((a, b) => a + b, 0)
+  return (
+    `tiers changed while measuring: the fast EVM compiled ${total} basic block${total === 1 ? '' : 's'} during the measured passes ` +
+    `(per pass in the order run: ${c.blocks.join(', ')}; ${ms.toFixed(1)} ms compiling, inside execution) after ${c.warmupBlocks} in the warm-up: ` +
+    `the passes did not all run the same code in the same tier. More warm-up passes (--warmup) or one tier (--evm-tier compiled|interpreter) make them alike`
+  )
+}

@@ -8,6 +8,7 @@ import type { SenderSource } from '../engines/senders.js'
 import { STATE_DIFFS_MAGIC } from '../chain/stateDiff.js'
 import type { BaselineOptions, BlockRun, Engine, EngineName, MegaOptions, MegaUnitStats, StorageOptions, SyncMode, UnitStorageStats, VerifyMpt } from '../engines/types.js'
 import { BlockExecutionError, UsageError } from '../errors/index.js'
+import { compilerStats } from '../evm/compiler.js'
 import { DEFAULT_EVM_TIER, type EvmTier } from '../evm/tiers.js'
 import { now } from '../probes/clock.js'
 import { OpcodeProfiler } from '../probes/opcodeProfiler.js'
@@ -108,7 +109,8 @@ export const DEFAULT_MEGA_SETTINGS: MegaSettings = { verifyMpt: 'final', senderW
 type Variant = { engine: Engine; mode: SyncMode; threads: number; label: string; evm: 'ethereumjs' | 'fast'; /** The fast EVM's tier (fast variants only). */ tier?: EvmTier; profiled: boolean }
 
 /** What one pass of a variant produced. */
-type Pass = { rows: BlockRow[]; units: UnitStorageStats[]; megaUnits: MegaUnitStats[]; profile: OpcodeProfileJson | null; wallMs: number }
+/** `compiled`: basic blocks the fast EVM's compiler compiled during the pass, and the time it took (process-wide counters). */
+type Pass = { rows: BlockRow[]; units: UnitStorageStats[]; megaUnits: MegaUnitStats[]; profile: OpcodeProfileJson | null; wallMs: number; compiled: { blocks: number; ms: number } }
 
 const DEFAULT_STORAGE: ReplayStorage = {
   kind: 'lmdb',
@@ -149,6 +151,7 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
   const { variants, twins } = buildVariants(modes, engineNames, mega, p.opcodes === true, p.baseline)
   const plan = schedule([...variants, ...twins], repeat, warmup)
   const passes = new Map<Variant, Pass[]>()
+  const warmupCompiled = new Map<Variant, number>()
   const diffsPartial = mega.stateDiffs === undefined || !engineNames.includes('mega') ? undefined : join(dirname(mega.stateDiffs), `.${basename(mega.stateDiffs)}.megabench-partial-${process.pid}`)
   const unregister = diffsPartial === undefined ? () => {} : onInterrupt(() => rmSync(diffsPartial, { force: true }))
   if (diffsPartial !== undefined) await writeFile(diffsPartial, STATE_DIFFS_MAGIC)
@@ -170,6 +173,7 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
           label: `${step.warmup ? 'warm-up ' : ''}${v.label}${v.profiled ? ' (profiled)' : ''}`,
         })
         if (!step.warmup) passes.set(v, [...(passes.get(v) ?? []), pass])
+        else warmupCompiled.set(v, (warmupCompiled.get(v) ?? 0) + pass.compiled.blocks)
       }
     } finally {
       for (const v of variants) await v.engine.close?.()
@@ -182,7 +186,7 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
 
   const results = variants.map((v) => {
     const twin = twins.find((t) => t.engine === v.engine && t.mode === v.mode && t.threads === v.threads && t.evm === v.evm && t.tier === v.tier)
-    return engineResult(v, passes.get(v) ?? [], twin === undefined ? undefined : (passes.get(twin) ?? []), storage, senders)
+    return engineResult(v, passes.get(v) ?? [], twin === undefined ? undefined : (passes.get(twin) ?? []), storage, senders, warmupCompiled.get(v) ?? 0)
   })
   const differential = compare ? compareDiffs(results) : null
   const failed: RunResult['verification']['failed'] = []
@@ -307,6 +311,7 @@ async function runPass(
       ? { kind: 'memory' }
       : { kind: 'lmdb', mode, batch: storage.batch, caches: { l1: storage.memory.l1, l2: storage.memory.l2, l1TrieNodes: storage.l1TrieNodes }, dir: storage.dir }
   const t0 = now()
+  const c0 = { blocks: compilerStats.blocksCompiled, ms: compilerStats.compileMs }
   for await (const unit of p.source.units()) {
     const runs = engine.runUnit(unit, {
       profiler,
@@ -334,11 +339,12 @@ async function runPass(
       p.onBlock?.(row, rows.length - 1, mode, extra.label)
     }
   }
-  return { rows, units, megaUnits, profile: profiler?.profile() ?? null, wallMs: now() - t0 }
+  const compiled = { blocks: compilerStats.blocksCompiled - c0.blocks, ms: compilerStats.compileMs - c0.ms }
+  return { rows, units, megaUnits, profile: profiler?.profile() ?? null, wallMs: now() - t0, compiled }
 }
 
 /** A variant's measured passes (and its profiled twin's) → its engine result. */
-function engineResult(v: Variant, measured: readonly Pass[], profiled: readonly Pass[] | undefined, storage: ReplayStorage, senders: SenderSource): EngineResult {
+function engineResult(v: Variant, measured: readonly Pass[], profiled: readonly Pass[] | undefined, storage: ReplayStorage, senders: SenderSource, warmupCompiled: number): EngineResult {
   const rows = medianRows(measured.map((x) => x.rows))
   const verified = rows.filter((r) => r.verified)
   let phases: PhaseTimes = emptyPhaseTimes()
@@ -346,10 +352,12 @@ function engineResult(v: Variant, measured: readonly Pass[], profiled: readonly 
   const processingMs = sumPhaseTimes(phases)
   const txs = verified.reduce((s, r) => s + r.txCount, 0)
   const gasUsed = verified.reduce((s, r) => s + r.gasUsed, 0)
-  const spreads = passSpreads(
+  const spreads: EngineResult['repeats'] = passSpreads(
     measured.map((x) => x.rows),
     txs,
   )
+  // The fast EVM's tiers: blocks compiled in the warm-up and in each measured pass (a pass that compiles ran other tiers than the others).
+  if (v.evm === 'fast') spreads.compiled = { warmupBlocks: warmupCompiled, blocks: measured.map((x) => x.compiled.blocks), ms: measured.map((x) => x.compiled.ms) }
   // Storage and mega counters of the median pass (counters are equal across passes; its times are typical).
   const order = measured.map((x, i) => ({ i, ms: x.rows.reduce((s, r) => s + (r.verified ? r.totalMs : 0), 0) })).sort((a, b) => a.ms - b.ms)
   const median = measured[order[Math.floor((order.length - 1) / 2)]?.i ?? 0]

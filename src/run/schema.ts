@@ -315,7 +315,19 @@ export const engineResultSchema = z.object({
   /** Where senders came from: recovered from signatures, or the source's cache (--senders). */
   senders: z.enum(['recover', 'cache']),
   /** Measured passes: the totals above are medians; these are their spreads (each pass's verified blocks). */
-  repeats: z.object({ passes: z.number().int(), processingMs: spreadSchema, txPerSec: spreadSchema, phases: z.record(z.string(), spreadSchema) }),
+  repeats: z.object({
+    passes: z.number().int(),
+    processingMs: spreadSchema,
+    txPerSec: spreadSchema,
+    phases: z.record(z.string(), spreadSchema),
+    /**
+     * Fast-EVM variants: basic blocks its compiler compiled during the warm-up passes, and during each measured
+     * pass in the order they ran, with the time spent compiling (ms, inside execution). Counters are per
+     * process: a measured pass that compiles ran different tiers than the passes before it. Absent in runs
+     * from before 2026-12-07 and for @ethereumjs variants.
+     */
+    compiled: z.object({ warmupBlocks: z.number().int(), blocks: z.array(z.number().int()), ms: z.array(z.number()) }).optional(),
+  }),
   /**
    * With --opcodes: the profile comes from separate profiled passes; timings from unprofiled ones. The
    * probe's cost on the same warm blocks: profiled over unprofiled processing time (medians).

@@ -1,0 +1,57 @@
+import { join } from 'node:path'
+
+import { describe, expect, test } from 'vitest'
+
+import { renderMarkdown } from '../src/report/markdown.js'
+import { tierSentence } from '../src/run/conditions.js'
+import { DEFAULT_MEGA_SETTINGS, replay } from '../src/run/replay.js'
+import { formatSummary } from '../src/output/summary.js'
+import { createChainSource } from '../src/sources/chain.js'
+
+// Its own file: the fast EVM's compiled code is cached per process (by code hash), and this file's first
+// replay must be the first to compile the chain's contracts.
+const CHAIN = join(import.meta.dirname, '..', 'fixtures', 'chains', 'erc20-transfer')
+
+const run = async (warmup: number, evm: 'fast' | 'ethereumjs') =>
+  replay({
+    source: await createChainSource({ dir: CHAIN }),
+    sourcePaths: [CHAIN],
+    engines: ['mega'],
+    modes: ['historical'],
+    mega: { ...DEFAULT_MEGA_SETTINGS, evm, evmTier: 'compiled' },
+    warmup,
+    repeat: 2,
+  })
+
+describe('the fast EVM tiers across passes (run.json repeats.compiled)', () => {
+  test('behavior: a measured pass that compiles is recorded per pass and said in the summary and the report; warm passes that compile nothing say nothing', async () => {
+    // No warm-up: the first measured pass compiles every block it enters, the second none.
+    const cold = await run(0, 'fast')
+    const e = cold.engines[0]!
+    expect(e.totals.verifiedBlocks).toBe(e.totals.blocks)
+    const c = e.repeats.compiled!
+    expect(c.warmupBlocks).toBe(0)
+    expect(c.blocks).toHaveLength(2)
+    expect(c.blocks[0]).toBeGreaterThan(0)
+    expect(c.blocks[1]).toBe(0)
+    expect(c.ms[0]).toBeGreaterThan(0)
+    const sentence = tierSentence(e)!
+    expect(sentence).toContain(`compiled ${c.blocks[0]} basic blocks during the measured passes (per pass in the order run: ${c.blocks[0]}, 0;`)
+    expect(sentence).toContain('after 0 in the warm-up')
+    expect(formatSummary(cold, {})).toContain(sentence)
+    expect(renderMarkdown([{ label: 'cold', result: cold }], [])).toContain(sentence)
+
+    // The same code again, after a warm-up: nothing is left to compile (the cache is the process's), nothing is said.
+    const warm = await run(1, 'fast')
+    const w = warm.engines[0]!
+    expect(w.repeats.compiled).toEqual({ warmupBlocks: 0, blocks: [0, 0], ms: [0, 0] })
+    expect(tierSentence(w)).toBeUndefined()
+    expect(formatSummary(warm, {})).not.toContain('tiers changed while measuring')
+  }, 120_000)
+
+  test('behavior: an @ethereumjs variant records no tiers', async () => {
+    const r = await run(0, 'ethereumjs')
+    expect(r.engines[0]!.repeats.compiled).toBeUndefined()
+    expect(tierSentence(r.engines[0]!)).toBeUndefined()
+  }, 120_000)
+})
