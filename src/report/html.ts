@@ -26,7 +26,6 @@ import {
   probeOverheads,
   profileChoice,
   protocolSentence,
-  tierNotes,
   recap,
   recapDifferences,
   runWarnings,
@@ -41,6 +40,7 @@ import {
   throughputAxis,
   throughputNoData,
   throughputSeries,
+  tierNotes,
   withSpread,
 } from './data.js'
 import { type RunVerification, differentialSentence, runVerification, verificationBanner } from './verification.js'

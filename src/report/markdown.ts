@@ -11,11 +11,11 @@ import {
   probeOverheads,
   profileChoice,
   protocolSentence,
-  tierNotes,
   runWarnings,
   seriesName,
   studyVsMeasured,
   summaryRows,
+  tierNotes,
 } from './data.js'
 import { runVerification, verificationBanner } from './verification.js'
 

@@ -108,8 +108,7 @@ export const DEFAULT_MEGA_SETTINGS: MegaSettings = { verifyMpt: 'final', senderW
 /** One engine configuration; `profiled` passes feed only the opcode profile. */
 type Variant = { engine: Engine; mode: SyncMode; threads: number; label: string; evm: 'ethereumjs' | 'fast'; /** The fast EVM's tier (fast variants only). */ tier?: EvmTier; profiled: boolean }
 
-/** What one pass of a variant produced. */
-/** `compiled`: basic blocks the fast EVM's compiler compiled during the pass, and the time it took (process-wide counters). */
+/** What one pass of a variant produced; `compiled`: basic blocks the fast EVM's compiler compiled during it, and the time that took (process-wide counters). */
 type Pass = { rows: BlockRow[]; units: UnitStorageStats[]; megaUnits: MegaUnitStats[]; profile: OpcodeProfileJson | null; wallMs: number; compiled: { blocks: number; ms: number } }
 
 const DEFAULT_STORAGE: ReplayStorage = {
