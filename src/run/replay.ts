@@ -160,7 +160,9 @@ export async function replay(p: ReplayParameters): Promise<RunResult> {
       for (const [i, step] of plan.entries()) {
         const v = step.variant
         p.onPass?.({ label: v.label, warmup: step.warmup, profiled: v.profiled, index: i, of: plan.length })
-        collectGarbage() // every pass starts from a collected heap, whatever ran before it
+        // A collected heap before the first pass; before later ones only the young generation, so that the
+        // optimized code of the passes before stays valid (see collectGarbage).
+        collectGarbage(i === 0 ? 'full' : 'young')
         const writeDiffs = !step.warmup && !v.profiled && v.engine.name === 'mega' && !diffsWritten ? diffsPartial : undefined
         if (writeDiffs !== undefined) diffsWritten = true
         // Warm-up passes and profiled twins never touch a --db directory (only the measured pass resumes it).

@@ -41,6 +41,8 @@ export const DEFAULT_MEGA_OPTIONS: MegaOptions = { mode: 'live', batch: null, ve
 export function createMegaEngine(): Engine {
   // The sender-recovery pool lives as long as the engine: units (fixture files) are often one block.
   let pool: SenderPool | undefined
+  // The memory a unit's loaded state holds, measured (between full GCs) the first time this engine loads it.
+  const heldMemory = new Map<string, number>()
   const poolFor = async (size: number) => {
     if (size === 0) return undefined
     if (pool === undefined || pool.size !== size) {
@@ -53,7 +55,7 @@ export function createMegaEngine(): Engine {
   return {
     name: 'mega',
     description: 'in-memory state, BucketTree root, senders ahead on workers',
-    runUnit: (unit, opts) => runUnit(unit, opts, poolFor),
+    runUnit: (unit, opts) => runUnit(unit, opts, poolFor, heldMemory),
     close: async () => {
       await pool?.close()
       pool = undefined
@@ -61,7 +63,12 @@ export function createMegaEngine(): Engine {
   }
 }
 
-async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: number) => Promise<SenderPool | undefined>): AsyncGenerator<BlockRun> {
+async function* runUnit(
+  unit: ReplayUnit,
+  opts: RunUnitOptions,
+  poolFor: (size: number) => Promise<SenderPool | undefined>,
+  heldMemory: Map<string, number>,
+): AsyncGenerator<BlockRun> {
   const mega: MegaOptions = opts.mega ?? DEFAULT_MEGA_OPTIONS
   await initKeccak()
   const clock = new PhaseClock()
@@ -110,15 +117,21 @@ async function* runUnit(unit: ReplayUnit, opts: RunUnitOptions, poolFor: (size: 
     const mirrorEveryBlock = verifyMpt === 'every' || preByzantium
     const needMirror = verifyMpt !== 'off' || preByzantium
     const rangeChanges: StateChange[] = []
-    const before = heldBytes()
     // Wipes of stored slots (self-destructs of existing contracts) happen before Cancun, and witnesses carry any fork.
     const slotIndex = unit.state.kind === 'witness' || !common.gteHardfork('cancun')
+    // The held memory needs full GCs around the load; a full GC between passes throws away optimized code
+    // (see collectGarbage), so it is measured on this engine's first load of the unit's state and reused for
+    // the same load in later passes (the same source and options load the same state).
+    const memoryKey = `${unit.origin}\u0000${needMirror}\u0000${slotIndex}`
+    const measureMemory = !heldMemory.has(memoryKey)
+    const before = measureMemory ? heldBytes() : 0
     const loaded = await loadMegaState(unit.origin, unit.state, { common, mirror: needMirror, slotIndex })
     const { state, mirror } = loaded
     const tree = state.tree
     // Building the tree is setup: the counters measure the blocks' updates only.
     Object.assign(tree.counters, { updates: 0, bucketHashes: 0, nodeHashes: 0, commits: 0 })
-    stats.memory = { bytes: heldBytes() - before, treeBytes: tree.heldBytes, withMirror: needMirror, slotIndex }
+    if (measureMemory) heldMemory.set(memoryKey, heldBytes() - before)
+    stats.memory = { bytes: heldMemory.get(memoryKey)!, treeBytes: tree.heldBytes, withMirror: needMirror, slotIndex }
     stats.importMs = now() - t0
     const sm = new MegaStateManager(state)
     const pendingForTree: StateChange[] = []

@@ -8,6 +8,7 @@ import { DEFAULT_MEGA_SETTINGS, replay } from '../src/run/replay.js'
 import { formatSummary } from '../src/output/summary.js'
 import { createChainSource } from '../src/sources/chain.js'
 
+// What changes from one pass to the next: the fast EVM's tiers, and the garbage collections between passes.
 // Its own file: the fast EVM's compiled code is cached per process (by code hash), and this file's first
 // replay must be the first to compile the chain's contracts.
 const CHAIN = join(import.meta.dirname, '..', 'fixtures', 'chains', 'erc20-transfer')
@@ -53,5 +54,18 @@ describe('the fast EVM tiers across passes (run.json repeats.compiled)', () => {
     const r = await run(0, 'ethereumjs')
     expect(r.engines[0]!.repeats.compiled).toBeUndefined()
     expect(tierSentence(r.engines[0]!)).toBeUndefined()
+  }, 120_000)
+})
+
+describe('garbage collection between passes (protocol collectGarbage)', () => {
+  test('behavior: one full collection before the first pass, young ones before later passes; the mega engine measures held memory (between full collections) on its first load only', async () => {
+    const { gcCounts } = await import('../src/protocol/index.js')
+    const before = { ...gcCounts }
+    const r = await run(1, 'fast') // a warm-up pass and 2 measured passes of one mega variant
+    // The replay: full before pass 1, young before passes 2 and 3; the engine: full before and after its first load.
+    expect(gcCounts.full - before.full).toBe(1 + 2)
+    expect(gcCounts.young - before.young).toBe(2)
+    const m = r.engines[0]!.mega!.memory!
+    expect(m.bytes).toBeGreaterThan(0)
   }, 120_000)
 })
