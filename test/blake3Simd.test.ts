@@ -21,17 +21,20 @@ describe('TreeHasher (batched BLAKE3, WebAssembly SIMD)', () => {
       children.set(new Uint8Array(20 * 512).map(() => rng.nextBelow(256)))
       const out = h.bytes(20 * 32)
       const list = h.ints(20)
-      // Counts around the SIMD group of four, and lists in any order with gaps.
-      for (const count of [0, 1, 2, 3, 4, 5, 7, 8, 9, 20]) {
-        const picks = [...Array(20).keys()].sort(() => rng.nextBelow(3) - 1).slice(0, count)
-        list.set(picks)
-        out.fill(0)
-        h.hashNodes(children, out, list, count)
-        for (let p = 0; p < 20; p++) {
-          const want = picks.includes(p) ? hex(blake3(children.subarray(p * 512, p * 512 + 512))) : '00'.repeat(32)
-          expect(hex(out.subarray(p * 32, p * 32 + 32))).toBe(want)
+      // Counts around the SIMD group of four, and lists in any order with gaps; nodes of 2, 4 and 16 children.
+      for (const n of [64, 128, 512]) {
+        for (const count of [0, 1, 2, 3, 4, 5, 7, 8, 9, 20]) {
+          const picks = [...Array(20).keys()].sort(() => rng.nextBelow(3) - 1).slice(0, count)
+          list.set(picks)
+          out.fill(0)
+          h.hashNodes(children, out, list, count, n)
+          for (let p = 0; p < 20; p++) {
+            const want = picks.includes(p) ? hex(blake3(children.subarray(p * n, p * n + n))) : '00'.repeat(32)
+            expect(hex(out.subarray(p * 32, p * 32 + 32))).toBe(want)
+          }
         }
       }
+      if (simd) expect(() => h.hashNodes(children, out, list, 1, 96)).toThrow(/96 bytes/)
       // Queued inputs: lengths across block boundaries and past one chunk (the fallback), and more than the
       // input area holds between two flushes (it flushes itself).
       const lens = [0, 1, 63, 64, 65, 70, 127, 128, 129, 511, 512, 1023, 1024, 1025, 3000]

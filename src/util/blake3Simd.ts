@@ -3,7 +3,8 @@ import { BLAKE3_SIMD_WASM } from './blake3Wasm.js'
 
 /**
  * Batched BLAKE3 for a hash tree (the mega engine's BucketTree): where the tree keeps its digests and dirty
- * lists, and how a level of nodes (16 child digests, 512 bytes each) and a batch of buckets are hashed.
+ * lists, and how a level of nodes (their children's digests: 128 bytes for the BucketTree's 4-ary nodes) and a
+ * batch of buckets are hashed.
  *
  * `wasm-simd` (wasm/blake3.ts, WebAssembly SIMD): the digests and lists live in the module's own memory, so
  * a level's dirty nodes are hashed in one call, four per SIMD pass, reading their children and writing their
@@ -22,8 +23,11 @@ export interface TreeHasher {
   ints(n: number): Int32Array
   /** Bytes the hasher holds besides the arrays it handed out (input area, descriptors). */
   readonly overheadBytes: number
-  /** For p = list[0 … count): blake3(children[512p, 512p + 512)) → out[32p, 32p + 32). Arrays from bytes()/ints(). */
-  hashNodes(children: Uint8Array, out: Uint8Array, list: Int32Array, count: number): void
+  /**
+   * For p = list[0 … count): blake3(children[n·p, n·p + n)) → out[32p, 32p + 32), n = `nodeBytes` (a power of
+   * two, 64 … 1024: 32 × the tree's fanout). Arrays from bytes()/ints().
+   */
+  hashNodes(children: Uint8Array, out: Uint8Array, list: Int32Array, count: number, nodeBytes: number): void
   /** blake3(src[from, to)) → out[at, at + 32) (`out` from bytes()), done by the next `flush()` at the latest. */
   queue(src: Uint8Array, from: number, to: number, out: Uint8Array, at: number): void
   /** Completes every queued hash. */
@@ -46,8 +50,9 @@ type SimdExports = {
   memory: { buffer: ArrayBuffer; grow(pages: number): number }
   init(): void
   heapBase(): number
-  hashNodes(childBase: number, outBase: number, list: number, count: number): void
+  hashNodes(childBase: number, outBase: number, list: number, count: number, shift: number): void
   hashMany(desc: number, count: number): void
+  hashMany4(desc: number, count: number): void
 }
 
 type Wasm = {
@@ -65,10 +70,10 @@ class PlainTreeHasher implements TreeHasher {
   ints(n: number): Int32Array {
     return new Int32Array(n)
   }
-  hashNodes(children: Uint8Array, out: Uint8Array, list: Int32Array, count: number): void {
+  hashNodes(children: Uint8Array, out: Uint8Array, list: Int32Array, count: number, nodeBytes: number): void {
     for (let i = 0; i < count; i++) {
       const p = list[i]!
-      this.h.hashInto(children, p * 512, p * 512 + 512, out, p * 32)
+      this.h.hashInto(children, p * nodeBytes, p * nodeBytes + nodeBytes, out, p * 32)
     }
   }
   queue(src: Uint8Array, from: number, to: number, out: Uint8Array, at: number): void {
@@ -103,27 +108,39 @@ class SimdTreeHasher implements TreeHasher {
   }
 
   /**
-   * The module's digests equal `h`'s on one-chunk inputs of several lengths and on five nodes (a SIMD group
-   * of four and a remainder), computed in a scratch area of its own.
+   * The module's digests equal `h`'s on one-chunk inputs of several lengths, one at a time and in one batch,
+   * and on five nodes (a SIMD group of four and a remainder) of 64, 128 and 512 bytes, computed in a scratch
+   * area of its own.
    */
   agreesWith(h: Blake3): boolean {
     const src = new Uint8Array(5 * 512).map((_, i) => (i * 167 + 3) & 255)
     const out = new Uint8Array(this.x.memory.buffer, this.probe, 5 * 32)
     const want = new Uint8Array(32)
-    for (const len of [0, 1, 63, 64, 65, 70, 512, CHUNK]) {
+    // One input at a time, then all in one batch (groups of four with different block counts).
+    const lens = [0, 1, 63, 64, 65, 70, 512, CHUNK]
+    for (const len of lens) {
       this.queue(src, 0, Math.min(len, src.length), out, 0)
       this.flush()
       h.hashInto(src, 0, Math.min(len, src.length), want, 0)
       if (Buffer.compare(want, out.subarray(0, 32)) !== 0) return false
     }
+    const batch = new Uint8Array(this.x.memory.buffer, this.probe + 5 * 32, 32 * lens.length)
+    lens.forEach((len, i) => this.queue(src, i, i + Math.min(len, src.length - i), batch, 32 * i))
+    this.flush()
+    for (const [i, len] of lens.entries()) {
+      h.hashInto(src, i, i + Math.min(len, src.length - i), want, 0)
+      if (Buffer.compare(want, batch.subarray(32 * i, 32 * i + 32)) !== 0) return false
+    }
     const children = new Uint8Array(this.x.memory.buffer, this.probe + 5 * 32, 5 * 512)
     children.set(src)
     const list = new Int32Array(this.x.memory.buffer, this.probe + 6 * 512, 5)
     list.set([0, 1, 2, 3, 4])
-    this.hashNodes(children, out, list, 5)
-    for (let p = 0; p < 5; p++) {
-      h.hashInto(children, p * 512, p * 512 + 512, want, 0)
-      if (Buffer.compare(want, out.subarray(p * 32, p * 32 + 32)) !== 0) return false
+    for (const n of [64, 128, 512]) {
+      this.hashNodes(children, out, list, 5, n)
+      for (let p = 0; p < 5; p++) {
+        h.hashInto(children, p * n, p * n + n, want, 0)
+        if (Buffer.compare(want, out.subarray(p * 32, p * 32 + 32)) !== 0) return false
+      }
     }
     return true
   }
@@ -143,8 +160,10 @@ class SimdTreeHasher implements TreeHasher {
     return new Int32Array(this.x.memory.buffer, this.take(4 * n), n)
   }
 
-  hashNodes(children: Uint8Array, out: Uint8Array, list: Int32Array, count: number): void {
-    if (count > 0) this.x.hashNodes(children.byteOffset, out.byteOffset, list.byteOffset, count)
+  hashNodes(children: Uint8Array, out: Uint8Array, list: Int32Array, count: number, nodeBytes: number): void {
+    const shift = Math.log2(nodeBytes)
+    if (!Number.isInteger(shift) || shift < 6 || shift > 10) throw new RangeError(`TreeHasher: a node of ${nodeBytes} bytes (a power of two, 64 … 1024)`)
+    if (count > 0) this.x.hashNodes(children.byteOffset, out.byteOffset, list.byteOffset, count, shift)
   }
 
   queue(src: Uint8Array, from: number, to: number, out: Uint8Array, at: number): void {
@@ -153,18 +172,22 @@ class SimdTreeHasher implements TreeHasher {
       this.fallback.hashInto(src, from, to, out, at)
       return
     }
-    if (this.queued === QUEUE || this.inputTop + len > INPUT_BYTES) this.flush()
+    // Zero-padded to whole 64-byte blocks (at least one): hashMany4 reads whole blocks.
+    const padded = len <= 64 ? 64 : (len + 63) & ~63
+    if (this.queued === QUEUE || this.inputTop + padded > INPUT_BYTES) this.flush()
     const d = 3 * this.queued++
-    this.desc[d] = this.input + this.inputTop
+    const to0 = this.input + this.inputTop
+    this.desc[d] = to0
     this.desc[d + 1] = len
     this.desc[d + 2] = out.byteOffset + at
-    this.mem.set(src.subarray(from, to), this.input + this.inputTop)
-    this.inputTop += len
+    this.mem.set(src.subarray(from, to), to0) // the area is zero from the last flush on: the padding is zero
+    this.inputTop += padded
   }
 
   flush(): void {
     if (this.queued === 0) return
-    this.x.hashMany(this.desc.byteOffset, this.queued)
+    this.x.hashMany4(this.desc.byteOffset, this.queued)
+    this.mem.fill(0, this.input, this.input + this.inputTop)
     this.queued = 0
     this.inputTop = 0
   }

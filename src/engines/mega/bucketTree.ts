@@ -10,9 +10,13 @@ import { type TreeHasher, createTreeHasher } from '../../util/blake3Simd.js'
  *   by key on insert (no sort at commit, no per-entry objects). Its digest is blake3 of exactly those bytes
  *   (one WASM hash of one contiguous array), so it is independent of insertion order; an empty bucket's
  *   digest is blake3 of nothing.
- * - Above the buckets, a complete 16-ary tree of `bucketBits / 4` levels: a node's digest is blake3 of
- *   its 16 children's digests (512 contiguous bytes). Digests of all nodes live in one typed array per
- *   level, so an update touches exactly one node per level and no node is ever read from disk. The arrays
+ * - Above the buckets, a complete 4-ary tree of `bucketBits / 2` levels: a node's digest is blake3 of
+ *   its 4 children's digests (128 contiguous bytes, two BLAKE3 compressions). Digests of all nodes live in
+ *   one typed array per level, so an update touches exactly one node per level and no node is ever read
+ *   from disk. Why 4-ary: a key's path costs one compression per bit of the bucket index with 2- or 4-ary
+ *   nodes and two with 16-ary ones (a 512-byte node is 8 compressions per 4 bits); a block's updates share
+ *   few nodes below the top levels, so at 2^20 buckets and 2,000 updates a commit hashes ~4.3 nodes of 128
+ *   bytes per update (~8.7 compressions) where the 16-ary tree hashed ~1.9 of 512 (~15.3). The arrays
  *   live where the tree hasher (util/blake3Simd.ts) works on them: in its WebAssembly SIMD module's memory,
  *   which hashes a level's dirty nodes in one call without copying them in or out.
  * - Updates are batched: `set` copies the update into a staging area; `commit` (or a full staging area)
@@ -22,13 +26,13 @@ import { type TreeHasher, createTreeHasher } from '../../util/blake3Simd.js'
  *   per update against 1.4 µs for edits in call order). Then `commit`
  *   rehashes each dirty bucket once, then each dirty node once, level by level (SALT sums group-element
  *   deltas instead; with a hash we recompute the dirty paths once per block).
- * - A proof of one key is the bucket's entries and, per level, the 15 sibling digests.
+ * - A proof of one key is the bucket's entries and, per level, the 3 sibling digests.
  *
  * The slab: bucket b occupies a slot of `capacity` bytes at `offset`, `used` of them entries. A bucket that
  * outgrows its slot moves to the end of the slab with twice the room (the old slot becomes garbage); the
  * slab doubles when full, and is compacted instead once more than half of it is garbage.
  *
- * Memory: 32 bytes per tree node (1.07 × 32 B per bucket in all), 16 B of slot bookkeeping and dirty flag
+ * Memory: 32 bytes per tree node (1.33 × 32 B per bucket in all), 16 B of slot bookkeeping and dirty flag
  * per bucket, plus the entries themselves (33 B + the value, and up to 2× that in slack); the staging area
  * holds at most 65,536 updates (their bytes, and 12 B of offset and sort key each).
  */
@@ -69,7 +73,7 @@ export class BucketTree {
   private constructor(bucketBits: number, hasher: Blake3, nodes: TreeHasher, slabBytes: number) {
     if (bucketBits % 4 !== 0 || bucketBits < 4 || bucketBits > 28) throw new RangeError(`bucketBits must be a multiple of 4 in 4…28 (got ${bucketBits})`)
     this.bucketBits = bucketBits
-    this.levels = bucketBits / 4
+    this.levels = bucketBits / FANOUT_BITS
     this.seq = 2 ** Math.min(28, 53 - bucketBits)
     this.hasher = hasher
     this.nodes = nodes
@@ -78,14 +82,14 @@ export class BucketTree {
     this.meta = new Uint32Array(4 * n)
     this.emptyDigest = [this.hash(new Uint8Array(0))]
     for (let l = 1; l <= this.levels; l++) {
-      const children = new Uint8Array(16 * 32)
-      for (let i = 0; i < 16; i++) children.set(this.emptyDigest[l - 1]!, i * 32)
+      const children = new Uint8Array(NODE_BYTES)
+      for (let i = 0; i < FANOUT; i++) children.set(this.emptyDigest[l - 1]!, i * 32)
       this.emptyDigest.push(this.hash(children))
     }
     this.digests = []
     this.dirtyList = []
     for (let l = 0; l <= this.levels; l++) {
-      const count = 2 ** (bucketBits - 4 * l)
+      const count = 2 ** (bucketBits - FANOUT_BITS * l)
       const a = nodes.bytes(count * 32)
       const e = this.emptyDigest[l]!
       for (let i = 0; i < count; i++) a.set(e, i * 32)
@@ -111,7 +115,7 @@ export class BucketTree {
   /** Bytes of the digest arrays and dirty lists of a tree of 2^bits buckets (36 per node). */
   private static arrayBytes(bits: number): number {
     let n = 0
-    for (let l = 0; l <= bits / 4; l++) n += 36 * 2 ** (bits - 4 * l)
+    for (let l = 0; l <= bits / FANOUT_BITS; l++) n += 36 * 2 ** (bits - FANOUT_BITS * l)
     return n
   }
 
@@ -308,20 +312,20 @@ export class BucketTree {
       const b = buckets[i]!
       meta[4 * b + 3] = 0
       nodes.queue(this.slab, meta[4 * b]!, meta[4 * b]! + meta[4 * b + 2]!, d0, b * 32)
-      const p = b >> 4
+      const p = b >> FANOUT_BITS
       if (m === 0 || list[m - 1] !== p) list[m++] = p
     }
     nodes.flush()
     this.counters.bucketHashes += n
     // Each level's dirty nodes in one call, then their distinct parents.
     for (let l = 1; l <= this.levels; l++) {
-      nodes.hashNodes(this.digests[l - 1]!, this.digests[l]!, list, m)
+      nodes.hashNodes(this.digests[l - 1]!, this.digests[l]!, list, m, NODE_BYTES)
       this.counters.nodeHashes += m
       if (l === this.levels) break
       const up = this.dirtyList[l + 1]!
       let k = 0
       for (let i = 0; i < m; i++) {
-        const p = list[i]! >> 4
+        const p = list[i]! >> FANOUT_BITS
         if (k === 0 || up[k - 1] !== p) up[k++] = p
       }
       list = up
@@ -331,7 +335,7 @@ export class BucketTree {
     return this.root
   }
 
-  /** The proof that `key` has its current value (or is absent): its bucket's entries and 15 siblings per level. */
+  /** The proof that `key` has its current value (or is absent): its bucket's entries and 3 siblings per level. */
   proof(key: Uint8Array): BucketProof {
     if (this.pending) throw new Error('commit before taking proofs')
     const b = this.bucketOf(key)
@@ -340,11 +344,11 @@ export class BucketTree {
     let i = b
     for (let l = 0; l < this.levels; l++) {
       const level = this.digests[l]!
-      const first = (i >> 4) << 4
+      const first = (i >> FANOUT_BITS) << FANOUT_BITS
       const row: Uint8Array[] = []
-      for (let j = first; j < first + 16; j++) if (j !== i) row.push(level.slice(j * 32, j * 32 + 32))
+      for (let j = first; j < first + FANOUT; j++) if (j !== i) row.push(level.slice(j * 32, j * 32 + 32))
       siblings.push(row)
-      i >>= 4
+      i >>= FANOUT_BITS
     }
     return { bucket: b, entries, siblings }
   }
@@ -360,13 +364,13 @@ export class BucketTree {
     let i = proof.bucket
     for (let l = 0; l < this.levels; l++) {
       const row = proof.siblings[l]!
-      if (row.length !== 15) return false
-      const children = new Uint8Array(16 * 32)
-      const pos = i & 15
+      if (row.length !== FANOUT - 1) return false
+      const children = new Uint8Array(NODE_BYTES)
+      const pos = i & (FANOUT - 1)
       let s = 0
-      for (let j = 0; j < 16; j++) children.set(j === pos ? digest : row[s++]!, j * 32)
+      for (let j = 0; j < FANOUT; j++) children.set(j === pos ? digest : row[s++]!, j * 32)
       digest = this.hash(children)
-      i >>= 4
+      i >>= FANOUT_BITS
     }
     return compare(digest, root) === 0
   }
@@ -466,6 +470,10 @@ export class BucketTree {
   }
 }
 
+/** The tree above the buckets is 2^FANOUT_BITS-ary: a node hashes its children's digests, NODE_BYTES bytes. */
+export const FANOUT_BITS = 2
+const FANOUT = 1 << FANOUT_BITS
+const NODE_BYTES = 32 * FANOUT
 /** Updates staged before they are applied (bounds the staging area and the sort), outside a bulk load. */
 const STAGED = 1 << 16
 /** Updates per run of the touching passes: their slots and first bytes stay in cache until edited. */
