@@ -1,4 +1,4 @@
-import { hexOf } from '../util/hex.js'
+import { bytesOfHex, hexOf } from '../util/hex.js'
 import { keccak256 } from '../util/keccak.js'
 import type { FastEvmProbe } from './profile.js'
 
@@ -50,8 +50,7 @@ export function fromHex(h: string): Uint8Array {
   if (h.startsWith('0x')) h = h.slice(2)
   if (h.length % 2 === 1) h = '0' + h
   // Node's hex decoder (native; several times faster than parsing digit pairs), as a plain Uint8Array.
-  const b = Buffer.from(h, 'hex')
-  return new Uint8Array(b.buffer, b.byteOffset, b.length)
+  return bytesOfHex(h)
 }
 
 /** A plain in-memory backend (tests, conformance, the benchmark). */

@@ -66,7 +66,7 @@ export class MegaBackend implements StateBackend {
     for (const [a, slots] of c.storage) {
       const key = st.accountKeyOfHex(a)
       for (const [k, v] of slots) {
-        st.putSlotByKey(key, st.slotKeyOfHex(k), v === 0n ? EMPTY : bigToBytes(v), new Uint8Array(Buffer.from(k.padStart(64, '0'), 'hex')))
+        st.putSlotByKey(key, st.slotKeyOfHex(k), v === 0n ? EMPTY : bigToBytes(v), fromHex(k.padStart(64, '0')))
       }
     }
     for (const [a, rec] of c.accounts) {

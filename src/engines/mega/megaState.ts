@@ -15,7 +15,7 @@ import {
 
 import type { StateDiff } from '../../chain/stateDiff.js'
 import { MegabenchError } from '../../errors/index.js'
-import { flatString, hexOf } from '../../util/hex.js'
+import { bytesOfHex, flatString, hexOf, hexRange, writeHex } from '../../util/hex.js'
 import { keccak256 } from '../../util/keccak.js'
 import { BucketTree } from './bucketTree.js'
 
@@ -100,6 +100,7 @@ export class MegaState {
   private storedAccounts = new Map<string, AccountFieldsRecord | null>()
   private storedSlots = new Map<string, Map<string, { value: Uint8Array; treeKey: Uint8Array }>>()
   private readonly pairScratch = Buffer.alloc(64)
+  private readonly slotScratch = new Uint8Array(32)
   /** The last account key converted while loading (slots come grouped by account). */
   private lastLoadKey: { bytes: Uint8Array; hex: string } | undefined
 
@@ -130,7 +131,7 @@ export class MegaState {
   /** keccak(address) for a 40-digit lowercase hex address (no 0x), memoised: no byte conversion on a hit. */
   accountKeyOfHex(address: string): string {
     let k = this.addressKeys.get(address)
-    if (k === undefined) this.addressKeys.set(flatString(address), (k = hexOf(keccak256(Buffer.from(address, 'hex')))))
+    if (k === undefined) this.addressKeys.set(flatString(address), (k = hexOf(keccak256(bytesOfHex(address)))))
     return k
   }
 
@@ -146,7 +147,9 @@ export class MegaState {
   slotKeyOfHex(slot: string): string {
     let k = this.slotKeys.get(slot)
     if (k === undefined) {
-      k = hexOf(keccak256(Buffer.from(slot.length === 64 ? slot : slot.padStart(64, '0'), 'hex')))
+      const word = this.slotScratch.fill(0)
+      writeHex(word, 32 - ((slot.length + 1) >> 1), slot.length % 2 === 0 ? slot : '0' + slot)
+      k = hexOf(keccak256(word))
       if (this.slotKeys.size < 1_000_000) this.slotKeys.set(flatString(slot), k)
     }
     return k
@@ -592,7 +595,7 @@ function readUint(v: Uint8Array): bigint {
     for (let i = start; i < cursor; i++) n = n * 256 + v[i]!
     return BigInt(n)
   }
-  return BigInt('0x' + Buffer.from(v.buffer, v.byteOffset + start, len).toString('hex'))
+  return BigInt('0x' + hexRange(v, start, cursor))
 }
 
 /**
