@@ -210,7 +210,7 @@ export class MegaState {
     if (o !== undefined) return o ?? undefined
     let a = this.storedAccounts.get(key)
     if (a === undefined) {
-      this.keyScratch.write(key, 0, 'hex')
+      writeHex(this.keyScratch, 0, key)
       const v = this.tree.get(this.keyScratch)
       this.storedAccounts.set(key, (a = v === undefined ? null : decodeAccountValue(v)))
     }
@@ -256,8 +256,8 @@ export class MegaState {
 
   /** keccak(keccak(address) ‖ keccak(slot)): a slot's key in the tree. */
   slotTreeKey(key: string, slot: string): Uint8Array {
-    this.pairScratch.write(key, 0, 'hex')
-    this.pairScratch.write(slot, 32, 'hex')
+    writeHex(this.pairScratch, 0, key)
+    writeHex(this.pairScratch, 32, slot)
     return keccak256(this.pairScratch)
   }
 
