@@ -386,14 +386,15 @@ export class WorldState {
   /** Starts a transaction: access lists, transient storage and touches cleared. */
   beginTx(): void {
     this.journal = []
-    this.txAccts.clear()
-    this.touched.clear()
-    this.destructed.clear()
-    this.warmAddresses.clear()
+    // V8's clear() allocates a fresh table even for an empty collection: most of these are empty here.
+    if (this.txAccts.size > 0) this.txAccts.clear()
+    if (this.touched.size > 0) this.touched.clear()
+    if (this.destructed.size > 0) this.destructed.clear()
+    if (this.warmAddresses.size > 0) this.warmAddresses.clear()
     this.alwaysWarm = undefined
-    this.accessListSlots.clear()
+    if (this.accessListSlots.size > 0) this.accessListSlots.clear()
     this.txSerial++
-    this.transient.clear()
+    if (this.transient.size > 0) this.transient.clear()
   }
 
   /** Ends a transaction: deletes self-destructed and (EIP-161) touched empty accounts; commits slots. */
