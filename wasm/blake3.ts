@@ -1,20 +1,19 @@
 // BLAKE3-256 in AssemblyScript with WebAssembly SIMD, for the mega engine's BucketTree (src/util/blake3Simd.ts):
-// inputs of one chunk (≤ 1024 bytes) one at a time or four at a time, and tree nodes (their children's digests)
+// inputs of one chunk (≤ 1024 bytes, zero-padded to whole blocks) and tree nodes (their children's digests),
 // four at a time, one input per 32-bit lane (BLAKE3's "hash many" layout). Only what a single-chunk root output needs: chunk
 // counter 0, flags CHUNK_START / CHUNK_END | ROOT, no keyed or derive-key modes, no extended output.
 // Built by `npm run build:wasm` (scripts/build-wasm.mjs) into src/util/blake3Wasm.ts; checked against
 // hash-wasm's blake3 when loaded and by test/blake3Simd.test.ts.
-// Memory: 0…8191 is this module's scratch (SCHED, VSCR, PAD, the permutation); the caller's data starts at
+// Memory: 0…8191 is this module's scratch (SCHED, VSCR, the permutation); the caller's data starts at
 // heapBase() (no static data: --memoryBase 8192, no allocations).
 const IV0: u32 = 0x6a09e667, IV1: u32 = 0xbb67ae85, IV2: u32 = 0x3c6ef372, IV3: u32 = 0xa54ff53a
 const IV4: u32 = 0x510e527f, IV5: u32 = 0x9b05688c, IV6: u32 = 0x1f83d9ab, IV7: u32 = 0x5be0cd19
 const CHUNK_START: u32 = 1, CHUNK_END: u32 = 2, ROOT: u32 = 8
 
-// Scratch: the message schedule at SCHED, 16 v128 message vectors at VSCR, a 64-byte zero-padded block at PAD.
+// Scratch: the message schedule at SCHED, 16 v128 message vectors at VSCR.
 // The schedule: per round, the message word index for each of the 16 G inputs.
 const SCHED: usize = 1024 // 7 × 16 bytes
 const VSCR: usize = 2048
-const PAD: usize = 2560
 
 /** Writes the message schedule (call once after instantiating). */
 export function init(): void {
@@ -53,16 +52,9 @@ export function hashNodes(childBase: usize, outBase: usize, list: usize, count: 
   }
 }
 
-/** Hashes `count` inputs of at most 1024 bytes each, described by (src, len, out) u32 triples at `desc`. */
-export function hashMany(desc: usize, count: i32): void {
-  for (let i = 0; i < count; i++) {
-    const d = desc + <usize>i * 12
-    hash1(<usize>load<u32>(d), <i32>load<u32>(d, 4), <usize>load<u32>(d, 8))
-  }
-}
-
 /**
- * Like `hashMany`, four inputs per SIMD pass (the last group repeats its last input). Each input must be
+ * Hashes `count` inputs of at most 1024 bytes each, described by (src, len, out) u32 triples at `desc`, four
+ * per SIMD pass (the last group repeats its last input). Each input must be
  * zero-padded to a whole number of 64-byte blocks (at least one): a lane whose input has fewer blocks than
  * another's in its group keeps its chaining value through the extra blocks.
  */
@@ -76,54 +68,6 @@ export function hashMany4(desc: usize, count: i32): void {
       <i32>load<u32>(d0, 4), <i32>load<u32>(d1, 4), <i32>load<u32>(d2, 4), <i32>load<u32>(d3, 4),
       <usize>load<u32>(d0, 8), <usize>load<u32>(d1, 8), <usize>load<u32>(d2, 8), <usize>load<u32>(d3, 8))
   }
-}
-
-// @ts-ignore: decorator
-@inline function rotr(x: u32, n: u32): u32 { return (x >> n) | (x << (32 - n)) }
-
-/** blake3 of [src, src + len) (len ≤ 1024) into out (32 bytes). */
-export function hash1(src: usize, len: i32, out: usize): void {
-  let h0 = IV0, h1 = IV1, h2 = IV2, h3 = IV3, h4 = IV4, h5 = IV5, h6 = IV6, h7 = IV7
-  const blocks = len <= 64 ? 1 : (len + 63) >> 6
-  for (let b = 0; b < blocks; b++) {
-    let blen = len - b * 64
-    if (blen > 64) blen = 64
-    let m: usize = src + (<usize>b << 6)
-    if (blen < 64) {
-      memory.fill(PAD, 0, 64)
-      memory.copy(PAD, m, blen)
-      m = PAD
-    }
-    let flags: u32 = 0
-    if (b == 0) flags |= CHUNK_START
-    if (b == blocks - 1) flags |= CHUNK_END | ROOT
-    let v0 = h0, v1 = h1, v2 = h2, v3 = h3, v4 = h4, v5 = h5, v6 = h6, v7 = h7
-    let v8 = IV0, v9 = IV1, v10 = IV2, v11 = IV3, v12: u32 = 0, v13: u32 = 0, v14: u32 = <u32>blen, v15 = flags
-    for (let r = 0; r < 7; r++) {
-      const s = SCHED + r * 16
-      // columns
-      v0 = v0 + v4 + load<u32>(m + (<usize>load<u8>(s + 0) << 2)); v12 = rotr(v12 ^ v0, 16); v8 = v8 + v12; v4 = rotr(v4 ^ v8, 12)
-      v0 = v0 + v4 + load<u32>(m + (<usize>load<u8>(s + 1) << 2)); v12 = rotr(v12 ^ v0, 8); v8 = v8 + v12; v4 = rotr(v4 ^ v8, 7)
-      v1 = v1 + v5 + load<u32>(m + (<usize>load<u8>(s + 2) << 2)); v13 = rotr(v13 ^ v1, 16); v9 = v9 + v13; v5 = rotr(v5 ^ v9, 12)
-      v1 = v1 + v5 + load<u32>(m + (<usize>load<u8>(s + 3) << 2)); v13 = rotr(v13 ^ v1, 8); v9 = v9 + v13; v5 = rotr(v5 ^ v9, 7)
-      v2 = v2 + v6 + load<u32>(m + (<usize>load<u8>(s + 4) << 2)); v14 = rotr(v14 ^ v2, 16); v10 = v10 + v14; v6 = rotr(v6 ^ v10, 12)
-      v2 = v2 + v6 + load<u32>(m + (<usize>load<u8>(s + 5) << 2)); v14 = rotr(v14 ^ v2, 8); v10 = v10 + v14; v6 = rotr(v6 ^ v10, 7)
-      v3 = v3 + v7 + load<u32>(m + (<usize>load<u8>(s + 6) << 2)); v15 = rotr(v15 ^ v3, 16); v11 = v11 + v15; v7 = rotr(v7 ^ v11, 12)
-      v3 = v3 + v7 + load<u32>(m + (<usize>load<u8>(s + 7) << 2)); v15 = rotr(v15 ^ v3, 8); v11 = v11 + v15; v7 = rotr(v7 ^ v11, 7)
-      // diagonals
-      v0 = v0 + v5 + load<u32>(m + (<usize>load<u8>(s + 8) << 2)); v15 = rotr(v15 ^ v0, 16); v10 = v10 + v15; v5 = rotr(v5 ^ v10, 12)
-      v0 = v0 + v5 + load<u32>(m + (<usize>load<u8>(s + 9) << 2)); v15 = rotr(v15 ^ v0, 8); v10 = v10 + v15; v5 = rotr(v5 ^ v10, 7)
-      v1 = v1 + v6 + load<u32>(m + (<usize>load<u8>(s + 10) << 2)); v12 = rotr(v12 ^ v1, 16); v11 = v11 + v12; v6 = rotr(v6 ^ v11, 12)
-      v1 = v1 + v6 + load<u32>(m + (<usize>load<u8>(s + 11) << 2)); v12 = rotr(v12 ^ v1, 8); v11 = v11 + v12; v6 = rotr(v6 ^ v11, 7)
-      v2 = v2 + v7 + load<u32>(m + (<usize>load<u8>(s + 12) << 2)); v13 = rotr(v13 ^ v2, 16); v8 = v8 + v13; v7 = rotr(v7 ^ v8, 12)
-      v2 = v2 + v7 + load<u32>(m + (<usize>load<u8>(s + 13) << 2)); v13 = rotr(v13 ^ v2, 8); v8 = v8 + v13; v7 = rotr(v7 ^ v8, 7)
-      v3 = v3 + v4 + load<u32>(m + (<usize>load<u8>(s + 14) << 2)); v14 = rotr(v14 ^ v3, 16); v9 = v9 + v14; v4 = rotr(v4 ^ v9, 12)
-      v3 = v3 + v4 + load<u32>(m + (<usize>load<u8>(s + 15) << 2)); v14 = rotr(v14 ^ v3, 8); v9 = v9 + v14; v4 = rotr(v4 ^ v9, 7)
-    }
-    h0 = v0 ^ v8; h1 = v1 ^ v9; h2 = v2 ^ v10; h3 = v3 ^ v11; h4 = v4 ^ v12; h5 = v5 ^ v13; h6 = v6 ^ v14; h7 = v7 ^ v15
-  }
-  store<u32>(out, h0); store<u32>(out, h1, 4); store<u32>(out, h2, 8); store<u32>(out, h3, 12)
-  store<u32>(out, h4, 16); store<u32>(out, h5, 20); store<u32>(out, h6, 24); store<u32>(out, h7, 28)
 }
 
 // @ts-ignore: decorator

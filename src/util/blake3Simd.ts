@@ -12,7 +12,8 @@ import { BLAKE3_SIMD_WASM } from './blake3Wasm.js'
  * batches of up to QUEUE, one call per batch, four per SIMD pass (each zero-padded to whole 64-byte blocks; the
  * area is zeroed after each batch). Measured on this 2-core VM: a 512-byte node 0.31 µs against 0.78 µs with
  * one hash-wasm call each (blake3.ts); in a BucketTree at 1M entries, a 128-byte node ~0.13 µs and a bucket of
- * one entry ~0.27 µs four per pass (~0.65 one at a time), plus ~0.2 µs to copy it in.
+ * one entry ~0.27 µs four per pass (~0.65 with the scalar one-at-a-time path this replaced), plus ~0.2 µs to
+ * copy it in.
  * The plain fallback (plain arrays, one `Blake3.hashInto` per hash) is used where the module cannot be
  * instantiated, disagrees with hash-wasm, or the arrays would not fit its 32-bit memory; its digests are the
  * same (test/blake3Simd.test.ts).
@@ -53,7 +54,6 @@ type SimdExports = {
   init(): void
   heapBase(): number
   hashNodes(childBase: number, outBase: number, list: number, count: number, shift: number): void
-  hashMany(desc: number, count: number): void
   hashMany4(desc: number, count: number): void
 }
 

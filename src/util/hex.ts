@@ -14,7 +14,7 @@ export function quantityToHex(value: bigint): string {
  * strings that are kept (map keys, cache keys).
  */
 export function hexOf(bytes: Uint8Array): string {
-  return hexSlice !== undefined ? hexSlice.call(bytes, 0, bytes.byteLength) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+  return hexRange(bytes, 0, bytes.byteLength)
 }
 
 /** Lowercase hex of `bytes[start, end)` without 0x, as one flat string, with no view made. */

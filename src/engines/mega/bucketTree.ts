@@ -471,7 +471,7 @@ export class BucketTree {
 }
 
 /** The tree above the buckets is 2^FANOUT_BITS-ary: a node hashes its children's digests, NODE_BYTES bytes. */
-export const FANOUT_BITS = 2
+const FANOUT_BITS = 2
 const FANOUT = 1 << FANOUT_BITS
 const NODE_BYTES = 32 * FANOUT
 /** Updates staged before they are applied (bounds the staging area and the sort), outside a bulk load. */
