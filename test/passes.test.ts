@@ -65,7 +65,25 @@ describe('garbage collection between passes (protocol collectGarbage)', () => {
     // The replay: full before pass 1, young before passes 2 and 3; the engine: full before and after its first load.
     expect(gcCounts.full - before.full).toBe(1 + 2)
     expect(gcCounts.young - before.young).toBe(2)
+    // Each of the engine's two readings settles: at least one more full collection a macrotask later, at most six.
+    const rounds = gcCounts.settleRounds - before.settleRounds
+    expect(rounds).toBeGreaterThanOrEqual(2)
+    expect(rounds).toBeLessThanOrEqual(12)
     const m = r.engines[0]!.mega!.memory!
     expect(m.bytes).toBeGreaterThan(0)
   }, 120_000)
+
+  test('behavior: a settled reading does not count garbage that was dropped before it, on or off the heap', async () => {
+    const { settledHeldBytes } = await import('../src/protocol/index.js')
+    const base = await settledHeldBytes()
+    let garbage: Uint8Array[] | null = Array.from({ length: 64 }, () => new Uint8Array(1 << 20).fill(1))
+    let objects: unknown[] | null = Array.from({ length: 200_000 }, (_, i) => ({ i, s: `k${i}` }))
+    const withGarbage = await settledHeldBytes()
+    expect(withGarbage - base).toBeGreaterThan(64 << 20) // held while referenced
+    expect(garbage.length + objects.length).toBeGreaterThan(0)
+    garbage = null
+    objects = null
+    const after = await settledHeldBytes()
+    expect(withGarbage - after).toBeGreaterThan(60 << 20) // 64 MiB of array buffers and the objects are gone from the reading
+  }, 60_000)
 })

@@ -89,8 +89,11 @@ import { runInNewContext } from 'node:vm'
 
 let gcFn: ((options?: { type: 'minor' | 'major' }) => void) | null | undefined
 
-/** Collections asked for by `collectGarbage`, per kind, in this process. */
-export const gcCounts = { full: 0, young: 0 }
+/**
+ * Collections asked for by `collectGarbage` and `settledHeldBytes`, per kind, in this process; `settleRounds`
+ * counts the extra full collections `settledHeldBytes` needed before the totals stopped falling.
+ */
+export const gcCounts = { full: 0, young: 0, settleRounds: 0 }
 
 /**
  * A garbage collection between passes (V8's gc(), exposed at run time; a no-op where V8 refuses).
@@ -115,4 +118,36 @@ export function collectGarbage(kind: 'full' | 'young' = 'full'): void {
   }
   if (kind === 'young') gcFn?.({ type: 'minor' })
   else gcFn?.()
+}
+
+/** Heap and off-heap bytes (array buffers, WASM memory) this process holds right now. */
+function heldNow(): number {
+  const m = process.memoryUsage()
+  return m.heapUsed + m.external
+}
+
+/** A fall smaller than this between two full collections counts as settled (V8's own bookkeeping moves by KiBs). */
+const SETTLED_BYTES = 256 * 1024
+const MAX_SETTLE_ROUNDS = 6
+
+/**
+ * Bytes this process holds in V8's heap and outside it after a full collection that has settled: one full
+ * collection (counted once in `gcCounts.full`), then more, a macrotask apart, while the totals keep falling.
+ * One collection is not enough: V8 releases array-buffer and WebAssembly backing stores, and runs finalizers,
+ * after the forced collection returns, so garbage that earlier work left can be freed between two readings and
+ * make a difference of totals negative (seen once in a full test run: -4 MB around a load).
+ */
+export async function settledHeldBytes(): Promise<number> {
+  collectGarbage('full')
+  let held = heldNow()
+  for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    gcCounts.settleRounds++
+    gcFn?.()
+    const next = heldNow()
+    const fell = held - next
+    held = Math.min(held, next)
+    if (fell < SETTLED_BYTES) break
+  }
+  return held
 }

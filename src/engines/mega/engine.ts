@@ -22,7 +22,7 @@ import { CheckRecorder, executionFailed, noteUnproven, recordHeaderChecks, recor
 import { type SenderSource, recordSenders, setSender, useCachedSenders } from '../senders.js'
 import { executeBlockOnFastEvm, fastForkOf } from './fastEvm.js'
 import { loadMegaState } from './load.js'
-import { collectGarbage } from '../../protocol/index.js'
+import { settledHeldBytes } from '../../protocol/index.js'
 import { type MegaState, MegaStateManager, type StateChange } from './megaState.js'
 import { ParallelExecutor, type TxOutcome } from './parallel.js'
 import { SenderPool } from './senders.js'
@@ -124,13 +124,13 @@ async function* runUnit(
     // the same load in later passes (the same source and options load the same state).
     const memoryKey = `${unit.origin}\u0000${needMirror}\u0000${slotIndex}`
     const measureMemory = !heldMemory.has(memoryKey)
-    const before = measureMemory ? heldBytes() : 0
+    const before = measureMemory ? await settledHeldBytes() : 0
     const loaded = await loadMegaState(unit.origin, unit.state, { common, mirror: needMirror, slotIndex })
     const { state, mirror } = loaded
     const tree = state.tree
     // Building the tree is setup: the counters measure the blocks' updates only.
     Object.assign(tree.counters, { updates: 0, bucketHashes: 0, nodeHashes: 0, commits: 0 })
-    if (measureMemory) heldMemory.set(memoryKey, heldBytes() - before)
+    if (measureMemory) heldMemory.set(memoryKey, (await settledHeldBytes()) - before)
     stats.memory = { bytes: heldMemory.get(memoryKey)!, treeBytes: tree.heldBytes, withMirror: needMirror, slotIndex }
     stats.importMs = now() - t0
     const sm = new MegaStateManager(state)
@@ -428,9 +428,3 @@ function takeMegaReads(state: MegaState): BlockRun['stateReads'] {
   return r
 }
 
-/** Bytes this process holds in V8's heap and outside it (array buffers, WASM memory), after a full GC. */
-function heldBytes(): number {
-  collectGarbage()
-  const m = process.memoryUsage()
-  return m.heapUsed + m.external
-}
