@@ -117,3 +117,25 @@ export function createChainCommon(chainId: bigint, hardfork: string, where: { or
   }
   return createCustomCommon({ chainId: Number(chainId), name: 'megabench' }, Mainnet, { hardfork, customCrypto: replayCrypto() })
 }
+
+/**
+ * A Common for decoding one block: one copy of `common` (as of now) shared by the block's header and all of
+ * its transactions. @ethereumjs copies the Common it is given into every transaction and merges the
+ * transaction parameters into each copy (a JSON copy of every EIP's parameters and a rebuilt cache): ~100 µs
+ * a transaction, more than the mega engine takes to execute one, and garbage whose collection lands in the
+ * timed phases. Here `copy()` returns the shared copy and `updateParams` merges a parameter set once (merging
+ * the same set again changes nothing). Nothing mutates a block's Common after decoding (no `setHardfork`
+ * option is passed), so sharing it is what the copies amounted to.
+ */
+export function blockDecodeCommon(common: Common): Common {
+  const shared = common.copy()
+  const merged = new Set<unknown>()
+  const updateParams = shared.updateParams.bind(shared)
+  shared.copy = () => shared
+  shared.updateParams = (params) => {
+    if (merged.has(params)) return
+    merged.add(params)
+    updateParams(params)
+  }
+  return shared
+}

@@ -25,7 +25,7 @@ import { CheckRecorder, executionFailed, noteUnproven, recordHeaderChecks, recor
 import { recordSenders, useCachedSenders } from '../senders.js'
 import { AncestorChain } from '../../chain/ancestors.js'
 import { KzgUnavailable, ensurePrecompileCrypto, kzgBackend } from '../../chain/crypto.js'
-import { advanceNetworkCommon, createChainCommon, createNetworkCommon } from '../../chain/common.js'
+import { advanceNetworkCommon, blockDecodeCommon, createChainCommon, createNetworkCommon } from '../../chain/common.js'
 import { type ExecutedBlock, executeBlock, recoverSenders } from './executeBlock.js'
 import { FlatBackend, TrieBackend } from './fastBackend.js'
 import type { StateBackend } from '../../evm/state.js'
@@ -432,11 +432,16 @@ export function readHeaderNumbers(input: BlockInput): { number: bigint; timestam
   return { number, timestamp: bytesToBigInt(header[11]) }
 }
 
-function decodeBlock(input: BlockInput, common: Common, unfrozen = false): Block {
+/**
+ * A block of the input, decoded with @ethereumjs/block (one Common shared by its header and transactions,
+ * `blockDecodeCommon`) and checked against the input's hash; unfrozen when senders are handed to its
+ * transactions afterwards (cached, or recovered ahead).
+ */
+export function decodeBlock(input: BlockInput, common: Common, unfrozen = false): Block {
   let block
   try {
-    // Unfrozen when cached senders are handed to the transactions (--senders cache).
-    block = createBlockFromRLP(input.blockRlp, unfrozen ? { common, freeze: false } : { common })
+    const c = blockDecodeCommon(common)
+    block = createBlockFromRLP(input.blockRlp, unfrozen ? { common: c, freeze: false } : { common: c })
   } catch (cause) {
     throw new FixtureError(input.origin, `field blockRlp: not a valid block (${firstLine(cause)})`, { cause })
   }

@@ -1,12 +1,12 @@
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs'
 
-import { type Block, createBlockFromRLP } from '@ethereumjs/block'
+import type { Block } from '@ethereumjs/block'
 import type { Common, StateManagerInterface } from '@ethereumjs/common'
 import type { EVM } from '@ethereumjs/evm'
 import { Address, KECCAK256_NULL, bytesToHex, equalsBytes } from '@ethereumjs/util'
 import { createVM } from '@ethereumjs/vm'
 
-import { BlockExecutionError, FixtureError } from '../../errors/index.js'
+import { BlockExecutionError } from '../../errors/index.js'
 import { now } from '../../probes/clock.js'
 import { Phase, PhaseClock } from '../../probes/phases.js'
 import type { BlockInput, ReplayUnit } from '../../types.js'
@@ -14,7 +14,7 @@ import { initKeccak } from '../../util/keccak.js'
 import { AncestorChain } from '../../chain/ancestors.js'
 import { ensurePrecompileCrypto } from '../../chain/crypto.js'
 import { advanceNetworkCommon, createChainCommon, createNetworkCommon } from '../../chain/common.js'
-import { asExecutionError, readHeaderNumbers, requireKzg, unprovenError } from '../baseline/engine.js'
+import { asExecutionError, decodeBlock, readHeaderNumbers, unprovenError } from '../baseline/engine.js'
 import { BlockExecution, type ExecutedBlock, executeBlock } from '../baseline/executeBlock.js'
 import { encodeDiff, encodeDiffRecord, summarizeDiff } from '../../chain/stateDiff.js'
 import type { BlockRun, Engine, MegaOptions, MegaUnitStats, RunUnitOptions } from '../types.js'
@@ -153,7 +153,7 @@ async function* runUnit(
     let setupMs = now() - t0
     let batchSize = 0
     const batch: BlockRun[] = []
-    let block = decode(input, common)
+    let block = decodeBlock(input, common, true)
     const senders = opts.senders ?? 'recover'
     const recoveredBy = pool === undefined ? 'recovered with ecrecover on the main thread' : `recovered with ecrecover on ${pool.size} sender worker thread${pool.size === 1 ? '' : 's'}, a block ahead`
     let recovery = startRecovery(block, input, pool, senders)
@@ -167,7 +167,7 @@ async function* runUnit(
       }
       ancestors.setBlock(input.ancestorHashes, input.origin, number)
       // The next block is decoded, and its senders recovered, while this one executes.
-      const nextBlock = next === undefined ? undefined : decode(next, common)
+      const nextBlock = next === undefined ? undefined : decodeBlock(next, common, true)
       setupMs += now() - t1
       try {
         await clock.time(Phase.senderRecovery, () => recovery)
@@ -387,21 +387,6 @@ function touchCoinbase(state: MegaState, key: string, coinbase: Address): void {
   const a = state.accountFieldsByKey(key)
   if (a === undefined) return
   if (a.nonce === 0n && a.balance === 0n && equalsBytes(a.codeHash, KECCAK256_NULL)) state.putAccountByKey(key, null, coinbase.bytes)
-}
-
-function decode(input: BlockInput, common: Common): Block {
-  let block: Block
-  try {
-    // Unfrozen, so that senders recovered ahead can be handed to the transactions.
-    block = createBlockFromRLP(input.blockRlp, { common, freeze: false })
-  } catch (cause) {
-    throw new FixtureError(input.origin, `field blockRlp: not a valid block (${(cause as Error).message.split('\n')[0]})`, { cause })
-  }
-  if (!equalsBytes(block.hash(), input.hash)) {
-    throw new FixtureError(input.origin, `field blockHash: ${bytesToHex(input.hash)} does not match the header in blockRlp (${bytesToHex(block.hash())})`)
-  }
-  requireKzg(block, input)
-  return block
 }
 
 /** Senders from the chain's cache, or recovery started on the worker pool (or left to execution). */
