@@ -15,7 +15,7 @@ import { PhaseClock } from '../../probes/phases.js'
 import { initKeccak } from '../../util/keccak.js'
 import { AncestorChain } from '../../chain/ancestors.js'
 import { ensurePrecompileCrypto } from '../../chain/crypto.js'
-import { advanceNetworkCommon, createChainCommon, createNetworkCommon } from '../../chain/common.js'
+import { advanceNetworkCommon, blockDecodeCommon, createChainCommon, createNetworkCommon } from '../../chain/common.js'
 import { BlockExecution } from '../baseline/executeBlock.js'
 import { loadMegaState } from './load.js'
 import { type MegaState, MegaStateManager, type StateChange } from './megaState.js'
@@ -97,7 +97,7 @@ async function executeJob(job: BlockJob): Promise<TxOutcome[]> {
     advanceNetworkCommon(common, { origin: job.origin, number: job.number, timestamp: job.timestamp, declaredHardfork: job.hardfork, chainId: job.chainId })
   }
   ancestors.setBlock(new Map(job.ancestorHashes), job.origin, job.number)
-  const block = createBlockFromRLP(job.blockRlp, { common, freeze: false })
+  const block = createBlockFromRLP(job.blockRlp, { common: blockDecodeCommon(common), freeze: false })
   const txs = block.transactions
   for (let i = 0; i < txs.length; i++) setSender(txs[i]!, new Address(job.senders.slice(i * 20, i * 20 + 20)))
   sm.coinbaseKey = state.accountKey(block.header.coinbase.bytes)
