@@ -136,7 +136,7 @@ export type MegaUnitStats = {
   evmBlocks: { fast: number; ethereumjs: number }
   /**
    * What loading the state and building the tree added to this process's memory (V8 heap + external
-   * memory such as array buffers, each after a full GC); `withMirror`: the MPT mirror's node store is in it;
+   * memory such as array buffers, each after settled full GCs: `settledHeldBytes`); `withMirror`: the MPT mirror's node store is in it;
    * `treeBytes`: the BucketTree's own arrays (the state's store: slab, bookkeeping, digests); `slotIndex`:
    * the stored slot keys are indexed (for wipes: before Cancun, witnesses).
    */

@@ -179,7 +179,7 @@ function megaSummary(m: MegaReport, txs: number): string[] {
   if (m.memory !== undefined) {
     out.push(
       `memory held by the loaded state and tree${m.memory.withMirror ? ' and the MPT mirror kept beside them (--verify-mpt off measures them alone)' : ''}: ${formatSize(m.memory.bytes)}, ` +
-        `${fmt(m.memory.perAccount, 0)} B per account, ${fmt(m.memory.perEntry, 0)} B per tree entry (V8 heap + external, after a full GC)` +
+        `${fmt(m.memory.perAccount, 0)} B per account, ${fmt(m.memory.perEntry, 0)} B per tree entry (V8 heap + external, after settled full GCs)` +
         (m.memory.treeBytes === undefined ? '' : `; of it the BucketTree (the store: entries, bookkeeping, digests) ${formatSize(m.memory.treeBytes)}${m.memory.slotIndex === true ? ', plus a slot index for wipes' : ''}`),
     )
   }

@@ -251,7 +251,7 @@ export const megaReportSchema = z.object({
   /** Loading the state into memory and building the tree (setup, not counted). */
   importMs: z.number(),
   /**
-   * Memory the loaded state and tree hold (V8 heap + external, after a full GC; the largest unit's), per
+   * Memory the loaded state and tree hold (V8 heap + external, after settled full GCs; the largest unit's), per
    * account and per tree entry (accounts + slots); `withMirror`: it includes the MPT mirror's node store
    * (--verify-mpt; `off` measures the state and tree alone); `treeBytes`: of it, the BucketTree's arrays, which
    * are the state's store; `slotIndex`: stored slot keys indexed for wipes (before Cancun, witnesses). Absent
